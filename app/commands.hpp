@@ -1,0 +1,21 @@
+// The subcommands of `actorrent`. Each registers its options on a CLI11 app and
+// returns the exit code when run: 0 ok, 1 failure, 2 usage.
+#pragma once
+
+#include <functional>
+
+namespace CLI {
+class App;
+}
+
+namespace actorrent::app {
+
+enum exit_code : int { exit_ok = 0, exit_failure = 1, exit_usage = 2 };
+
+/// A registered subcommand: what to call when CLI11 selected it.
+using command_runner = std::function<int()>;
+
+command_runner add_info_command(CLI::App& parent);
+command_runner add_create_command(CLI::App& parent);
+
+} // namespace actorrent::app
