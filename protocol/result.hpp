@@ -48,7 +48,9 @@ public:
   T* operator->() { return &value(); }
   const T* operator->() const { return &value(); }
 
-  const error_info& error() const { return std::get<1>(data_); }
+  const error_info& error() const& { return std::get<1>(data_); }
+  /// On a temporary, the error is moved out so that `f().error().message` is safe.
+  error_info error() && { return std::get<1>(std::move(data_)); }
 
 private:
   std::variant<T, error_info> data_;

@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# actorrent's one entry point for set-up, build, tests and the demo.
+#
+#   scripts/dev.sh demo    install what is missing, build, run the main job
+#   scripts/dev.sh test    install what is missing, build, run every test
+#   scripts/dev.sh deps    only install the Debian packages
+#   scripts/dev.sh build   only build (Release, into build/)
+#
+# Works on a fresh Debian 12 machine as root; uses sudo when not root.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+JOBS="${JOBS:-$(nproc)}"
+FUZZ_SECONDS="${FUZZ_SECONDS:-20}"
+
+# Build tools and libraries, then the real BitTorrent peers the tests run against.
+BUILD_PACKAGES=(cmake ninja-build g++ pkg-config libcaf-dev libssl-dev libcli11-dev
+                nlohmann-json3-dev clang libclang-rt-14-dev)
+PEER_PACKAGES=(python3 python3-libtorrent transmission-cli mktorrent aria2 opentracker ctorrent)
+
+log() { printf '\n==> %s\n' "$*"; }
+
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+deps() {
+  local missing=()
+  for p in "${BUILD_PACKAGES[@]}" "${PEER_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  if [ "${#missing[@]}" -eq 0 ]; then
+    log "all Debian packages present"
+    return
+  fi
+  log "installing: ${missing[*]}"
+  as_root apt-get update
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}"
+}
+
+# build DIR [cmake args...]
+build_in() {
+  local dir="$1"; shift
+  cmake -S "$ROOT" -B "$ROOT/$dir" -G Ninja "$@" >/dev/null
+  ninja -C "$ROOT/$dir" -j "$JOBS"
+}
+
+build() {
+  log "building Release into build/"
+  build_in build -DCMAKE_BUILD_TYPE=Release
+}
+
+run_tests() {
+  local start=$SECONDS status=0
+  build
+  log "building the unit tests with AddressSanitizer + UBSan into build-asan/"
+  build_in build-asan -DCMAKE_BUILD_TYPE=Debug -DASAN=ON
+  log "unit tests (ASan + UBSan)"
+  (cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+     ctest -L unit --output-on-failure -j "$JOBS") || status=1
+  log "integration tests (Release binary, real clients on loopback)"
+  (cd build && ctest -L integration --output-on-failure) || status=1
+  if [ -x "$ROOT/scripts/fuzz.sh" ]; then
+    log "fuzz targets, ${FUZZ_SECONDS} s each"
+    "$ROOT/scripts/fuzz.sh" build && "$ROOT/scripts/fuzz.sh" run "$FUZZ_SECONDS" || status=1
+  fi
+  log "all tests took $((SECONDS - start)) s; status $status"
+  return $status
+}
+
+demo() {
+  build
+  local bin="$ROOT/build/app/actorrent" work="$ROOT/build/demo"
+  rm -rf "$work" && mkdir -p "$work/content/album/disc 1"
+  log "making demo content in $work/content"
+  head -c $((3 * 1024 * 1024 + 4321)) /dev/urandom > "$work/content/album/disc 1/track01.flac"
+  head -c 70000 /dev/urandom > "$work/content/album/cover.jpg"
+  echo "hello from actorrent" > "$work/content/album/README.txt"
+  log "actorrent create"
+  "$bin" create "$work/content/album" -t http://127.0.0.1:6969/announce -o "$work/album.torrent" -l 64K
+  log "actorrent info"
+  "$bin" info "$work/album.torrent"
+  log "actorrent info --json"
+  "$bin" info --json "$work/album.torrent"
+}
+
+case "${1:-}" in
+  deps) deps ;;
+  build) deps; build ;;
+  test) deps; run_tests ;;
+  demo) deps; demo ;;
+  *) sed -n '2,10p' "$0"; exit 2 ;;
+esac

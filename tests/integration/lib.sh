@@ -1,0 +1,318 @@
+# Shared helpers for the integration scripts in this directory.
+#
+#   source "$(dirname "$0")/lib.sh"
+#
+# Every helper that runs an external program bounds it with `timeout`. A
+# failing check prints "FAIL: ..." on stderr and exits the script with 1.
+#
+# tests/CMakeLists.txt registers every *.sh here as a ctest entry, this file
+# too: run as a script (bash lib.sh ACTORRENT WORKDIR) it tests its own helpers.
+
+# The Debian python that has the libtorrent module, whatever is first on PATH.
+PY=${PY:-/usr/bin/python3}
+# Default bound, in seconds, for one external command.
+CMD_TIMEOUT=${CMD_TIMEOUT:-60}
+
+# fail MESSAGE...: report a failed check and stop the script.
+fail() {
+  echo "FAIL: $*" >&2
+  exit 1
+}
+
+# note MESSAGE...: print what is being checked.
+note() {
+  echo "-- $*"
+}
+
+# check_eq WHAT EXPECTED ACTUAL: fail unless the two strings are equal.
+check_eq() {
+  local what=$1 expected=$2 actual=$3
+  if [[ "$expected" != "$actual" ]]; then
+    fail "$what: expected '$expected', got '$actual'"
+  fi
+}
+
+# check_contains WHAT NEEDLE HAYSTACK: fail unless HAYSTACK contains NEEDLE.
+check_contains() {
+  local what=$1 needle=$2 haystack=$3
+  if [[ "$haystack" != *"$needle"* ]]; then
+    fail "$what: expected to contain '$needle', got '$haystack'"
+  fi
+}
+
+# with_timeout SECONDS CMD...: run CMD bounded in time; a timeout is a failure,
+# any other exit status is passed on to the caller.
+with_timeout() {
+  local secs=$1
+  shift
+  local rc=0
+  timeout --kill-after=5 "$secs" "$@" || rc=$?
+  if [[ $rc -eq 124 || $rc -eq 137 ]]; then
+    fail "timed out after ${secs}s: $*"
+  fi
+  return "$rc"
+}
+
+# need_tool NAME...: fail clearly when a program the test drives is missing.
+need_tool() {
+  local t
+  for t in "$@"; do
+    command -v "$t" >/dev/null 2>&1 || fail "required tool '$t' is not installed"
+  done
+}
+
+# need_libtorrent: fail clearly unless $PY can import libtorrent.
+need_libtorrent() {
+  [[ -x "$PY" ]] || fail "$PY not found"
+  timeout 30 "$PY" -c 'import libtorrent' 2>/dev/null ||
+    fail "$PY cannot import libtorrent (install python3-libtorrent)"
+}
+
+# setup_workdir DIR: start from an empty work directory.
+setup_workdir() {
+  local dir=$1
+  [[ -n "$dir" && "$dir" != "/" ]] || fail "refusing work directory '$dir'"
+  rm -rf -- "$dir"
+  mkdir -p -- "$dir"
+}
+
+# json_get KEY < JSON: print the value at KEY, a dot-separated path whose
+# parts are object keys or list indices (files.0.path). Strings print as they
+# are, booleans as true/false, null as null, lists and objects as compact JSON.
+json_get() {
+  timeout 30 "$PY" -c '
+import json, sys
+v = json.load(sys.stdin)
+for part in sys.argv[1].split(".") if sys.argv[1] else []:
+    if isinstance(v, list):
+        v = v[int(part)]
+    elif isinstance(v, dict):
+        if part not in v:
+            sys.exit("json_get: no key %r" % part)
+        v = v[part]
+    else:
+        sys.exit("json_get: %r is not a container" % part)
+if isinstance(v, bool):
+    print("true" if v else "false")
+elif v is None:
+    print("null")
+elif isinstance(v, (dict, list)):
+    print(json.dumps(v, separators=(",", ":"), ensure_ascii=False, sort_keys=True))
+else:
+    print(v)
+' "$1"
+}
+
+# lt_info_hash FILE: the v1 info-hash libtorrent computes, 40 lower-case hex.
+lt_info_hash() {
+  timeout 30 "$PY" -c '
+import sys, libtorrent as lt
+print(str(lt.torrent_info(sys.argv[1]).info_hashes().v1))
+' "$1"
+}
+
+# transmission_hash FILE: the "Hash:" transmission-show prints, lower-cased.
+transmission_hash() {
+  local out
+  out=$(with_timeout 30 transmission-show -- "$1") || fail "transmission-show failed on $1"
+  sed -n 's/^[[:space:]]*Hash:[[:space:]]*\([0-9a-fA-F]\{40\}\)[[:space:]]*$/\1/p' <<<"$out" |
+    head -n 1 | tr 'A-F' 'a-f'
+}
+
+# ar_info_hash ACTORRENT FILE: the "info-hash:" line of `actorrent info`.
+ar_info_hash() {
+  local out
+  out=$(with_timeout 30 "$1" info "$2") || fail "actorrent info failed on $2"
+  sed -n 's/^info-hash:[[:space:]]*\([0-9a-f]\{40\}\)[[:space:]]*$/\1/p' <<<"$out" | head -n 1
+}
+
+# lt_compare TORRENT AR_JSON_FILE: compare what libtorrent reads from TORRENT
+# with `actorrent info --json` saved in AR_JSON_FILE: info-hash (v1), name,
+# piece length and count, total size, private flag, v2/hybrid, every file
+# (path, size, offset, pad flag), tracker tiers, web seeds, comment, creator,
+# creation date. Prints every mismatch and fails if there is one.
+lt_compare() {
+  timeout 60 "$PY" - "$1" "$2" <<'PYEOF' || fail "libtorrent and actorrent disagree on $1 (see above)"
+import json, sys
+import libtorrent as lt
+path, ar_path = sys.argv[1], sys.argv[2]
+with open(ar_path, encoding="utf-8") as f:
+    ar = json.load(f)
+ti = lt.torrent_info(path)
+fs = ti.files()
+bad = []
+def cmp(what, lt_value, ar_value):
+    if lt_value != ar_value:
+        bad.append("%s: libtorrent %r, actorrent %r" % (what, lt_value, ar_value))
+ih = ti.info_hashes()
+cmp("info_hash (v1)", str(ih.v1), ar["info_hash"])
+cmp("hybrid (has v1 and v2)", ih.has_v1() and ih.has_v2(), ar["hybrid"])
+cmp("name", ti.name(), ar["name"])
+cmp("piece_length", ti.piece_length(), ar["piece_length"])
+cmp("piece_count", ti.num_pieces(), ar["piece_count"])
+cmp("total_size", ti.total_size(), ar["total_size"])
+cmp("private", bool(ti.priv()), ar["private"])
+cmp("file count", fs.num_files(), len(ar["files"]))
+for i in range(min(fs.num_files(), len(ar["files"]))):
+    af = ar["files"][i]
+    pad = bool(fs.file_flags(i) & lt.file_storage.flag_pad_file)
+    cmp("file %d pad" % i, pad, af["pad"])
+    cmp("file %d size" % i, fs.file_size(i), af["size"])
+    cmp("file %d offset" % i, fs.file_offset(i), af["offset"])
+    if not pad:  # pad file names are an internal detail of each program
+        cmp("file %d path" % i, fs.file_path(i), af["path"])
+tiers = []
+for t in ti.trackers():
+    while len(tiers) <= t.tier:
+        tiers.append([])
+    tiers[t.tier].append(t.url)
+cmp("trackers", tiers, ar["trackers"])
+cmp("url_list", [w["url"] for w in ti.web_seeds() if w.get("type", 0) == 0], ar["url_list"])
+cmp("comment", ti.comment(), ar["comment"])
+cmp("created_by", ti.creator(), ar["created_by"])
+cmp("creation_date", ti.creation_date(), ar["creation_date"] or 0)
+if ar["creation_date"] == 0:
+    bad.append("creation_date: actorrent 0 where null means absent")
+for b in bad:
+    print("  mismatch in %s: %s" % (path, b), file=sys.stderr)
+sys.exit(1 if bad else 0)
+PYEOF
+}
+
+# lt_canonical FILE: fail unless libtorrent's bencoding of its own decoding of
+# FILE is byte-identical to FILE (sorted keys, no trailing data, minimal ints).
+lt_canonical() {
+  timeout 60 "$PY" - "$1" <<'PYEOF' || fail "$1 is not in canonical bencoding (see above)"
+import sys, libtorrent as lt
+raw = open(sys.argv[1], "rb").read()
+again = lt.bencode(lt.bdecode(raw))
+if again != raw:
+    n = next((i for i in range(min(len(raw), len(again))) if raw[i] != again[i]),
+             min(len(raw), len(again)))
+    print("  %s: %d bytes, libtorrent re-encodes %d bytes, first difference at byte %d: "
+          "ours %r, libtorrent %r" % (sys.argv[1], len(raw), len(again), n,
+                                      raw[max(0, n - 20):n + 20], again[max(0, n - 20):n + 20]),
+          file=sys.stderr)
+    sys.exit(1)
+PYEOF
+}
+
+# lt_verify SECONDS SPEC...: add each torrent to one libtorrent session (no
+# DHT, LSD, UPnP or NAT-PMP; listening on 127.0.0.1 only), let libtorrent hash
+# the content it finds under the save path, and compare the pieces it has with
+# what is expected. Each SPEC is TORRENT|SAVE_PATH|MISSING, MISSING being a
+# comma-separated list of piece indices expected to fail ("" = all good, i.e.
+# the torrent must end up seeding). Bounded by SECONDS.
+lt_verify() {
+  local secs=$1
+  shift
+  timeout --kill-after=5 $((secs + 15)) "$PY" - "$secs" "$@" <<'PYEOF' || fail "libtorrent verification failed (see above)"
+import sys, time
+import libtorrent as lt
+limit = float(sys.argv[1])
+specs = [a.split("|") for a in sys.argv[2:]]
+ses = lt.session({
+    "listen_interfaces": "127.0.0.1:0",
+    "enable_dht": False, "enable_lsd": False,
+    "enable_upnp": False, "enable_natpmp": False,
+    "alert_mask": lt.alert.category_t.error_notification
+                  | lt.alert.category_t.status_notification
+                  | lt.alert.category_t.storage_notification,
+})
+handles = {}
+for torrent, save_path, missing in specs:
+    atp = lt.add_torrent_params()
+    atp.ti = lt.torrent_info(torrent)
+    atp.save_path = save_path
+    atp.flags &= ~(lt.torrent_flags.paused | lt.torrent_flags.auto_managed
+                   | lt.torrent_flags.seed_mode)
+    h = ses.add_torrent(atp)
+    expected = sorted(int(x) for x in missing.split(",") if x)
+    handles[str(h.info_hashes().v1)] = (h, torrent, expected)
+checked, errors = set(), []
+deadline = time.monotonic() + limit
+while len(checked) < len(handles) and time.monotonic() < deadline:
+    ses.wait_for_alert(200)
+    for a in ses.pop_alerts():
+        if isinstance(a, lt.torrent_checked_alert):
+            checked.add(str(a.handle.info_hashes().v1))
+        elif isinstance(a, (lt.file_error_alert, lt.torrent_error_alert)):
+            errors.append(a.message())
+ok = True
+for e in errors:
+    print("  libtorrent error: %s" % e, file=sys.stderr)
+    ok = False
+for key, (h, torrent, expected) in handles.items():
+    st = h.status()
+    if key not in checked:
+        print("  %s: not checked within %.0fs (state %s)" % (torrent, limit, st.state),
+              file=sys.stderr)
+        ok = False
+        continue
+    missing = [i for i, have in enumerate(st.pieces) if not have]
+    if len(st.pieces) != h.torrent_file().num_pieces():
+        print("  %s: piece bitfield has %d entries" % (torrent, len(st.pieces)), file=sys.stderr)
+        ok = False
+    if missing != expected:
+        print("  %s: pieces failing the hash check %s, expected %s (state %s)"
+              % (torrent, missing[:20], expected[:20], st.state), file=sys.stderr)
+        ok = False
+    elif not expected and st.state not in (lt.torrent_status.seeding, lt.torrent_status.finished):
+        print("  %s: all pieces good but state %s" % (torrent, st.state), file=sys.stderr)
+        ok = False
+    else:
+        print("   %s: %d pieces checked, %d failing as expected, state %s"
+              % (torrent.rsplit("/", 1)[-1], len(st.pieces), len(missing), st.state))
+sys.exit(0 if ok else 1)
+PYEOF
+}
+
+# elapsed: seconds since the script started.
+elapsed() {
+  echo "$SECONDS"
+}
+
+# --- self test, when run as a script rather than sourced -------------------
+if [[ "${BASH_SOURCE[0]}" == "$0" ]]; then
+  set -euo pipefail
+  [[ $# -eq 2 ]] || { echo "usage: $0 ACTORRENT WORKDIR" >&2; exit 2; }
+  WORKDIR=$2
+  setup_workdir "$WORKDIR"
+  [[ -d "$WORKDIR" && -z "$(ls -A "$WORKDIR")" ]] || fail "setup_workdir did not make an empty dir"
+
+  note "check_eq / check_contains pass and fail as they should"
+  check_eq "equal strings" "abc" "abc"
+  check_contains "substring" "b c" "a b c d"
+  (check_eq "x" "a" "b") 2>"$WORKDIR/err" && fail "check_eq accepted different strings"
+  grep -q "^FAIL: x: expected 'a', got 'b'$" "$WORKDIR/err" || fail "check_eq message: $(cat "$WORKDIR/err")"
+  (check_contains "y" "zz" "abc") 2>/dev/null && fail "check_contains accepted a missing needle"
+
+  note "with_timeout passes exit codes on and turns a timeout into a failure"
+  with_timeout 5 true || fail "with_timeout true"
+  rc=0; with_timeout 5 sh -c 'exit 3' || rc=$?
+  check_eq "with_timeout exit status" 3 "$rc"
+  (with_timeout 1 sleep 10) 2>"$WORKDIR/err" && fail "with_timeout did not stop sleep"
+  grep -q "^FAIL: timed out after 1s" "$WORKDIR/err" || fail "with_timeout message: $(cat "$WORKDIR/err")"
+
+  note "json_get walks objects and lists"
+  json='{"a":{"b":[10,{"c":"x y"}]},"t":true,"n":null,"l":[1,2]}'
+  check_eq "json_get a.b.0" 10 "$(json_get a.b.0 <<<"$json")"
+  check_eq "json_get a.b.1.c" "x y" "$(json_get a.b.1.c <<<"$json")"
+  check_eq "json_get t" true "$(json_get t <<<"$json")"
+  check_eq "json_get n" null "$(json_get n <<<"$json")"
+  check_eq "json_get l" "[1,2]" "$(json_get l <<<"$json")"
+  (json_get missing <<<"$json") 2>/dev/null && fail "json_get accepted a missing key"
+
+  note "libtorrent, transmission-show and actorrent agree on a known torrent"
+  need_libtorrent
+  need_tool transmission-show
+  # A fixed 1-file torrent, bencoded by hand: its info-hash is the SHA-1 of
+  # the info dictionary's bytes, computed here independently with hashlib.
+  info='d6:lengthi5e4:name5:a.txt12:piece lengthi16384e6:pieces20:aaaaaaaaaaaaaaaaaaaae'
+  printf 'd8:announce20:http://127.0.0.1:1/a4:info%se' "$info" >"$WORKDIR/known.torrent"
+  want=$(printf '%s' "$info" | timeout 10 "$PY" -c 'import hashlib,sys; print(hashlib.sha1(sys.stdin.buffer.read()).hexdigest())')
+  check_eq "lt_info_hash" "$want" "$(lt_info_hash "$WORKDIR/known.torrent")"
+  check_eq "transmission_hash" "$want" "$(transmission_hash "$WORKDIR/known.torrent")"
+  check_eq "ar_info_hash" "$want" "$(ar_info_hash "$1" "$WORKDIR/known.torrent")"
+  echo "PASS: lib.sh helpers (${SECONDS}s)"
+fi
