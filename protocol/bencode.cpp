@@ -24,6 +24,15 @@ namespace {
 
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
 
+// A byte as text for error messages: itself if printable, else "\xff".
+std::string printable(char c) {
+  auto u = static_cast<unsigned char>(c);
+  if (u >= 32 && u < 127)
+    return std::string(1, c);
+  static constexpr char digits[] = "0123456789abcdef";
+  return std::string{'\\', 'x', digits[u >> 4], digits[u & 0x0f]};
+}
+
 struct frame {
   std::uint32_t token;
   bool is_dict;
@@ -182,7 +191,7 @@ result<document> decode(std::string_view in, const limits& lim) {
         t.next = static_cast<std::uint32_t>(toks.size());
         completed = true;
       } else {
-        return make_error(std::string{"invalid character '"} + (c >= 32 && c < 127 ? std::string(1, c) : "\\x" + std::to_string(static_cast<unsigned char>(c))) + "'", pos);
+        return make_error("invalid character '" + printable(c) + "'", pos);
       }
     }
     if (completed) {

@@ -37,7 +37,7 @@ TRACKER=http://127.0.0.1:1/announce
 
 # ---------------------------------------------------------------- content
 note "making content in $C"
-rnd() { head -c "$2" /dev/urandom >"$1"; }
+rnd() { timeout 30 head -c "$2" /dev/urandom >"$1"; }
 rnd "$C/single.bin" $((3 * 1024 * 1024 + 12345))   # not a multiple of any piece length
 ln "$C/single.bin" "$C/renamed.bin"                 # the same bytes under the -n name
 rnd "$C/one.byte" 1
@@ -97,7 +97,7 @@ for case in "${CASES[@]}"; do
   # (e) determinism: same input, other thread count, byte-identical output
   with_timeout 60 "$AR" create "$C/$rel" -t "$TRACKER" "${extra[@]}" -j 1 -o "$T/$id.again.torrent" -q ||
     fail "$id: second actorrent create exited $?"
-  cmp -- "$out" "$T/$id.again.torrent" || fail "$id: creating twice gave different bytes"
+  timeout 30 cmp -- "$out" "$T/$id.again.torrent" || fail "$id: creating twice gave different bytes"
 
   # (a) info-hash: libtorrent vs actorrent info (text, json) vs create --json
   with_timeout 30 "$AR" info "$out" --json >"$T/$id.info.json" || fail "$id: actorrent info --json exited $?"
@@ -163,7 +163,7 @@ check_eq "meta: url_list" '["http://127.0.0.1:1/seed/","http://127.0.0.1:1/seed2
   "$(json_get url_list <"$T/meta.info.json")"
 check_eq "meta: comment" "comment ✓ with UTF-8" "$(json_get comment <"$T/meta.info.json")"
 date=$(json_get creation_date <"$T/meta.info.json")
-[[ "$date" =~ ^[0-9]+$ ]] && ((date >= before && date <= after)) ||
+{ [[ "$date" =~ ^[0-9]+$ ]] && ((date >= before && date <= after)); } ||
   fail "meta: creation date '$date' is not within [$before, $after]"
 # The info dictionary, so the info-hash, does not depend on those options.
 with_timeout 60 "$AR" create "$C/tree" -l 64K -o "$T/t64.torrent" -q || fail "t64: create exited $?"
@@ -177,7 +177,7 @@ echo "   ok: meta"
 # piece 0 (64 KiB pieces): the check really compares hashes.
 note "libtorrent checks the content of all ${#VERIFY[@]} torrents, plus 2 controls"
 mkdir -p "$WORKDIR/bad"
-cp -- "$C/single.bin" "$WORKDIR/bad/single.bin"
+timeout 30 cp -- "$C/single.bin" "$WORKDIR/bad/single.bin"
 timeout 30 "$PY" - "$WORKDIR/bad/single.bin" <<'PYEOF'
 import sys
 with open(sys.argv[1], "r+b") as f:
@@ -186,7 +186,7 @@ with open(sys.argv[1], "r+b") as f:
     f.seek(20000)
     f.write(bytes([b[0] ^ 0x01]))
 PYEOF
-cmp -s "$C/single.bin" "$WORKDIR/bad/single.bin" && fail "control copy was not corrupted"
+timeout 30 cmp -s "$C/single.bin" "$WORKDIR/bad/single.bin" && fail "control copy was not corrupted"
 with_timeout 60 "$AR" create "$WORKDIR/bad/single.bin" -l 16K -o "$T/bad16.torrent" -q ||
   fail "bad16: create exited $?"
 with_timeout 60 "$AR" create "$WORKDIR/bad/single.bin" -l 64K -o "$T/bad64.torrent" -q ||

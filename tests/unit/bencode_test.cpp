@@ -121,6 +121,8 @@ CAF_TEST(malformed structures) {
   CAF_CHECK_EQUAL(error_of("i1ei2e"), "trailing data after value");
   CAF_CHECK_EQUAL(error_offset("i1ei2e"), 3u);
   CAF_CHECK_EQUAL(error_of("x"), "invalid character 'x'");
+  CAF_CHECK_EQUAL(error_of("\xff"), "invalid character '\\xff'");
+  CAF_CHECK_EQUAL(error_of("\x03"), "invalid character '\\x03'");
   bencode::limits lim;
   lim.allow_trailing = true;
   CAF_CHECK(bencode::decode("i1ei2e", lim).ok());
