@@ -147,10 +147,10 @@ parse_status parse_message(std::span<const std::uint8_t> in, const limits& lim, 
   if (len < range.min || len > range.max) {
     std::string what = known ? to_string(static_cast<msg_type>(id)) : "unknown";
     what += " message length " + std::to_string(len);
-    if (len > range.max)
-      what += " exceeds limit " + std::to_string(range.max);
-    else if (range.min == range.max)
+    if (range.min == range.max)
       what += ", expected " + std::to_string(range.min);
+    else if (len > range.max)
+      what += " exceeds limit " + std::to_string(range.max);
     else
       what += ", expected at least " + std::to_string(range.min);
     err = make_error(std::move(what), 0);

@@ -459,7 +459,7 @@ public:
 
   // -- pull API --
 
-  /// Appends a copy of `bytes` to the buffer.
+  /// Appends a copy of `bytes` to the buffer (ignored once the decoder failed).
   void feed(std::span<const std::uint8_t> bytes);
   /// The next complete item, need_more, or the (sticky) error.
   result<event> next();
