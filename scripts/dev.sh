@@ -15,7 +15,7 @@ JOBS="${JOBS:-$(nproc)}"
 FUZZ_SECONDS="${FUZZ_SECONDS:-20}"
 
 # Build tools and libraries, then the real BitTorrent peers the tests run against.
-BUILD_PACKAGES=(cmake ninja-build g++ pkg-config libcaf-dev libssl-dev libcli11-dev
+BUILD_PACKAGES=(cmake ninja-build g++ pkg-config libcaf-dev libssl-dev libcurl4-openssl-dev libyaml-cpp-dev libcli11-dev
                 nlohmann-json3-dev clang libclang-rt-14-dev)
 PEER_PACKAGES=(python3 python3-libtorrent transmission-cli mktorrent aria2 opentracker ctorrent)
 

@@ -1,0 +1,86 @@
+// Every actor interface of actorrent in one place. A newcomer reads this file
+// and knows every message in the system. Handles are typed where CAF 0.17 lets
+// us; peer connections are brokers (they also receive CAF's I/O messages) and
+// are addressed as untyped `caf::actor`s, with their messages listed below.
+#pragma once
+
+#include "messages/type_ids.hpp"
+#include "messages/types.hpp"
+
+#include <caf/fwd.hpp>
+#include <caf/replies_to.hpp>
+#include <caf/typed_actor.hpp>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace actorrent {
+
+/// The disk store of one torrent: owns its files, writes blocks, hashes pieces.
+using disk_actor = caf::typed_actor<
+  // Writes one received block (from a peer connection); no reply.
+  caf::reacts_to<block_atom, block_data>,
+  // Hashes a piece whose blocks are all written; replies with the verdict.
+  caf::replies_to<hash_atom, std::uint32_t>::with<piece_verdict>,
+  // Checks data already on disk; replies with one flag per piece (true: verified).
+  caf::replies_to<check_atom>::with<std::vector<bool>>,
+  // Creates files still missing (empty files), syncs everything; replies when done.
+  caf::replies_to<flush_atom>::with<bool>>;
+
+/// The piece picker of one torrent: which block to request from which peer.
+using picker_actor = caf::typed_actor<
+  // A peer connection joined (its index and handle, for endgame cancels).
+  caf::reacts_to<caf::join_atom, peer_index, caf::actor>,
+  // A peer's full piece set (bitfield, have all = all true, have none = empty).
+  caf::reacts_to<bitfield_atom, peer_index, std::vector<bool>>,
+  // A peer announced one more piece.
+  caf::reacts_to<have_atom, peer_index, std::uint32_t>,
+  // Up to N blocks for an unchoked peer to request; may be empty.
+  caf::replies_to<pick_atom, peer_index, std::uint32_t>::with<std::vector<block_ref>>,
+  // A requested block arrived (its bytes went to the disk store).
+  caf::reacts_to<block_atom, peer_index, block_ref>,
+  // Blocks a peer will not deliver (choked us, rejected, timed out): pick them again.
+  caf::reacts_to<cancel_atom, peer_index, std::vector<block_ref>>,
+  // A peer connection is gone: forget its pieces and hand back its blocks.
+  caf::reacts_to<left_atom, peer_index>,
+  // Pieces verified from existing data at start.
+  caf::reacts_to<check_atom, std::vector<bool>>>;
+
+/// The tracker announcer of one torrent: talks to every tracker of its tiers.
+using announcer_actor = caf::typed_actor<
+  // Announce now with this event and these totals (started, completed, stopped, none).
+  caf::reacts_to<announce_atom, announce_event, transfer_totals>,
+  // The final `stopped` announce, bounded in time; replies when done or timed out.
+  caf::replies_to<stop_atom, transfer_totals>::with<bool>>;
+
+/// One torrent: supervises its peers, picker, disk store and announcer.
+using torrent_actor = caf::typed_actor<
+  // Progress snapshot for the command line.
+  caf::replies_to<progress_atom>::with<torrent_status>,
+  // From the announcer: peers and numbers of one announce.
+  caf::reacts_to<peers_atom, announce_reply>,
+  // From the announcer: a tracker failed (failure reason, timeout, bad answer).
+  caf::reacts_to<failed_atom, std::string, std::string>,
+  // From the picker: a piece was hashed; the peers that sent each of its blocks.
+  caf::reacts_to<verdict_atom, piece_verdict, std::vector<peer_index>>,
+  // From a peer connection: its numbers, every second.
+  caf::reacts_to<stats_atom, peer_report>,
+  // From a peer connection: the remote handshake arrived (index, peer id, is seed).
+  caf::reacts_to<connected_atom, peer_index, sha1_hash>,
+  // From the connector: an outgoing connection attempt succeeded (socket fd) or failed.
+  caf::reacts_to<connected_atom, peer_index, int>,
+  caf::reacts_to<failed_atom, peer_index, std::string>,
+  // Stop: close peers, flush the disk, announce `stopped`; replies when done.
+  caf::replies_to<stop_atom>::with<bool>>;
+
+// Messages a peer connection (broker) understands, sent as untyped messages:
+//   (cancel_atom, block_ref)   endgame: the block arrived elsewhere, cancel ours
+//   (have_atom, uint32_t)      we verified a piece: tell the remote peer
+//   (drop_atom, std::string)   close the connection, logging the reason
+// and what it sends:
+//   to the torrent: connected_atom (handshake done), stats_atom (every second)
+//   to the picker:  join/bitfield/have/pick/block/cancel/left (see picker_actor)
+//   to the disk:    block_atom with the block's bytes
+
+} // namespace actorrent

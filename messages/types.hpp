@@ -1,0 +1,155 @@
+// Message structs exchanged between actorrent's actors. Each has an `inspect`
+// overload so CAF can print (and, if ever needed, serialise) it.
+#pragma once
+
+#include "protocol/peer_address.hpp"
+#include "protocol/sha1.hpp"
+
+#include <caf/meta/type_name.hpp>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace actorrent {
+
+/// Small integer a torrent gives each peer connection (stable for its lifetime).
+using peer_index = std::uint32_t;
+
+/// One block of a piece: what a request names.
+struct block_ref {
+  std::uint32_t piece = 0;
+  std::uint32_t offset = 0;
+  std::uint32_t length = 0;
+  friend bool operator==(const block_ref&, const block_ref&) = default;
+  friend auto operator<=>(const block_ref&, const block_ref&) = default;
+};
+
+/// A received block on its way to the disk. `bytes` is filled once from the
+/// socket buffer and then only moved: CAF messages are copy-on-write, so the
+/// payload is copied exactly once between socket and page cache.
+struct block_data {
+  peer_index from = 0;
+  std::uint32_t piece = 0;
+  std::uint32_t offset = 0;
+  std::vector<char> bytes;
+};
+
+/// The disk's answer after hashing a complete piece. On failure it carries the
+/// SHA-1 of every block, so a later good copy tells which blocks were wrong.
+struct piece_verdict {
+  std::uint32_t piece = 0;
+  bool ok = false;
+  std::vector<sha1_hash> block_hashes;
+};
+
+/// Announce events (BEP 3).
+enum class announce_event : std::uint8_t { none, started, completed, stopped };
+
+/// What the torrent tells the announcer at each announce.
+struct transfer_totals {
+  std::uint64_t uploaded = 0;
+  std::uint64_t downloaded = 0;
+  std::uint64_t left = 0;
+};
+
+/// Peers and numbers from one successful announce.
+struct announce_reply {
+  std::string tracker;             ///< the URL that answered
+  std::vector<peer_endpoint> peers;
+  std::uint32_t interval = 1800;   ///< seconds
+  std::uint32_t min_interval = 0;  ///< seconds, 0 if not given
+  std::uint64_t seeders = 0;
+  std::uint64_t leechers = 0;
+  std::string warning;             ///< tracker's "warning message", if any
+};
+
+/// A snapshot of a torrent for progress output.
+struct torrent_status {
+  std::uint64_t total_size = 0;
+  std::uint64_t have_bytes = 0;     ///< verified
+  std::uint64_t downloaded = 0;     ///< payload bytes received
+  std::uint64_t wasted = 0;         ///< bytes of failed pieces and duplicates
+  std::uint64_t uploaded = 0;
+  std::uint32_t pieces_have = 0;
+  std::uint32_t pieces_total = 0;
+  std::uint32_t peers = 0;
+  std::uint32_t seeds = 0;
+  std::uint32_t hash_failures = 0;
+  std::uint32_t banned = 0;
+  double down_rate = 0;             ///< bytes/s
+  double up_rate = 0;
+  bool complete = false;
+  std::string tracker_status;       ///< last announce outcome, for the status line
+};
+
+/// Per-connection numbers a peer reports to its torrent on every tick.
+struct peer_report {
+  peer_index id = 0;
+  std::uint64_t downloaded = 0;
+  std::uint64_t uploaded = 0;
+  double down_rate = 0;
+  bool is_seed = false;
+  bool snubbed = false;
+};
+
+// ---- inspect overloads ------------------------------------------------------
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, sha1_hash& x) {
+  return f(caf::meta::type_name("sha1_hash"), x.bytes);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, peer_endpoint& x) {
+  return f(caf::meta::type_name("peer_endpoint"), x.addr, x.v6, x.port);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, block_ref& x) {
+  return f(caf::meta::type_name("block_ref"), x.piece, x.offset, x.length);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, block_data& x) {
+  return f(caf::meta::type_name("block_data"), x.from, x.piece, x.offset, x.bytes);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, piece_verdict& x) {
+  return f(caf::meta::type_name("piece_verdict"), x.piece, x.ok, x.block_hashes);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, announce_event& x) {
+  auto v = static_cast<std::uint8_t>(x);
+  auto r = f(caf::meta::type_name("announce_event"), v);
+  x = static_cast<announce_event>(v);
+  return r;
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, transfer_totals& x) {
+  return f(caf::meta::type_name("transfer_totals"), x.uploaded, x.downloaded, x.left);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, announce_reply& x) {
+  return f(caf::meta::type_name("announce_reply"), x.tracker, x.peers, x.interval,
+           x.min_interval, x.seeders, x.leechers, x.warning);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, torrent_status& x) {
+  return f(caf::meta::type_name("torrent_status"), x.total_size, x.have_bytes, x.downloaded,
+           x.wasted, x.uploaded, x.pieces_have, x.pieces_total, x.peers, x.seeds,
+           x.hash_failures, x.banned, x.down_rate, x.up_rate, x.complete, x.tracker_status);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, peer_report& x) {
+  return f(caf::meta::type_name("peer_report"), x.id, x.downloaded, x.uploaded, x.down_rate,
+           x.is_seed, x.snubbed);
+}
+
+} // namespace actorrent
