@@ -29,7 +29,11 @@ std::string shorten_component(std::string s, std::size_t max) {
   // step back over UTF-8 continuation bytes so a code point is not split
   while (keep > 0 && (static_cast<unsigned char>(s[keep]) & 0xC0) == 0x80)
     --keep;
-  return s.substr(0, keep) + ext;
+  auto out = s.substr(0, keep) + ext;
+  // stray continuation bytes can leave nothing, or only dots: never a valid name
+  if (out.find_first_not_of('.') == std::string::npos)
+    out = "_";
+  return out;
 }
 
 std::string_view preferred_utf8(bencode::node dict, std::string_view key, std::string_view utf8_key) {
@@ -51,6 +55,8 @@ std::pair<std::string, std::string> split_extension(const std::string& leaf) {
 // Keeps every file path unique and never both a file and a directory.
 class path_registry {
 public:
+  explicit path_registry(std::size_t max_component_bytes) : max_bytes_(max_component_bytes) {}
+
   // Returns a free variant of `components` (renaming clashing parts) and
   // registers it.
   std::string claim(std::vector<std::string> components) {
@@ -83,7 +89,11 @@ private:
     auto [stem, ext] = split_extension(leaf);
     auto& n = next_suffix_[join(prefix, leaf)];
     for (;;) {
-      auto candidate = stem + "." + std::to_string(++n) + ext;
+      auto suffix = "." + std::to_string(++n) + ext;
+      // keep the renamed component within the length limit too
+      auto candidate = suffix.size() < max_bytes_
+                         ? shorten_component(stem, max_bytes_ - suffix.size()) + suffix
+                         : shorten_component(stem + suffix, max_bytes_);
       if (!taken(join(prefix, candidate)))
         return candidate;
     }
@@ -92,6 +102,7 @@ private:
   std::unordered_set<std::string> files_;
   std::unordered_set<std::string> dirs_;
   std::unordered_map<std::string, std::size_t> next_suffix_;
+  std::size_t max_bytes_;
 };
 
 struct parsed_path {
@@ -112,6 +123,10 @@ result<parsed_path> read_path_list(bencode::node list, const metainfo_limits& li
                         e.offset());
     for (auto& c : sanitize_path_element(e.string_value(), lim.max_component_bytes))
       out.components.push_back(std::move(c));
+    if (out.components.size() > lim.max_path_depth) // separators inside elements count too
+      return make_error("path of file " + std::to_string(file_index) + " is deeper than "
+                          + std::to_string(lim.max_path_depth),
+                        e.offset());
   }
   return out;
 }
@@ -298,7 +313,7 @@ result<metainfo> parse_metainfo(std::string_view bytes, const metainfo_limits& l
     if (files.size() > lim.max_files)
       return make_error("more than " + std::to_string(lim.max_files) + " files", files.offset());
     mi.multi_file = true;
-    path_registry registry;
+    path_registry registry{lim.max_component_bytes};
     std::size_t index = 0;
     for (auto& f : files.elements()) {
       if (!f.is_dict())

@@ -61,7 +61,7 @@ resolve_targets() {
   fi
   for t in "$@"; do
     t=${t%_fuzzer}
-    grep -qx -- "$t" <<<"$known" || die "unknown target '$t' (known: $(echo $known))"
+    grep -qx -- "$t" <<<"$known" || die "unknown target '$t' (known: ${known//$'\n'/ })"
     TARGETS+=("$t")
   done
 }
@@ -144,16 +144,22 @@ run_one() {
   if ((keep_going)); then
     flags+=(-fork=1 -ignore_crashes=1 -ignore_ooms=1 -ignore_timeouts=1)
   fi
-  local before after rc
+  local before after rc started elapsed
   before=$(count_findings "$art")
+  started=$(date +%s)
   {
     echo "# $(date -u +%FT%TZ) $exe ${flags[*]} ${dirs[*]}"
     # hard bound on top of -max_total_time (corpus loading, a stuck process)
     timeout -k 30 $((secs + 300)) "$exe" "${flags[@]}" "${dirs[@]}"
   } >"$log" 2>&1
   rc=$?
+  elapsed=$(($(date +%s) - started))
   after=$(count_findings "$art")
-  local crashes=$((after - before))
+  # new artifact files, or (when an input crashes again with the same name, as a
+  # regression does) the distinct artifacts the log says it wrote
+  local crashes=$((after - before)) written
+  written=$(grep -o 'Test unit written to .*' "$log" | sort -u | wc -l)
+  ((written > crashes)) && crashes=$written
 
   # libFuzzer's closing statistics; fork mode prints only its status lines
   local runs execs cov ft corp status_line
@@ -175,8 +181,8 @@ run_one() {
   elif ((rc != 0)); then
     result="FAILED exit $rc (see $log)"
   fi
-  printf '%s: %ss runs=%s exec/s=%s cov=%s ft=%s corpus=%s crashes=%s %s\n' \
-    "$t" "$secs" "${runs:-?}" "${execs:-?}" "${cov:-?}" "${ft:-?}" "${corp:-?}" "$crashes" \
+  printf '%s: ran %ss of %ss runs=%s exec/s=%s cov=%s ft=%s corpus=%s crashes=%s %s\n' \
+    "$t" "$elapsed" "$secs" "${runs:-?}" "${execs:-?}" "${cov:-?}" "${ft:-?}" "${corp:-?}" "$crashes" \
     "$result" >"$summary"
   [[ $result == ok ]]
 }
@@ -244,14 +250,19 @@ cmd_replay() {
       failed=1
       continue
     fi
-    # file arguments: libFuzzer runs each input once and stops at the first crash
-    if timeout -k 30 600 "$exe" -rss_limit_mb="$RSS_LIMIT_MB" -timeout="$UNIT_TIMEOUT_S" \
-      "${files[@]}" >"$log" 2>&1; then
+    # one process per file, so every failing reproducer is named, not just the first
+    local f bad=() rc
+    : >"$log"
+    for f in "${files[@]}"; do
+      echo "# $exe $f" >>"$log"
+      timeout -k 30 300 "$exe" -rss_limit_mb="$RSS_LIMIT_MB" -timeout="$UNIT_TIMEOUT_S" "$f" >>"$log" 2>&1
+      rc=$?
+      ((rc == 0)) || bad+=("${f##*/}")
+    done
+    if ((${#bad[@]} == 0)); then
       echo "$t: ${#files[@]} reproducers ok"
     else
-      local which
-      which=$(sed -n 's/^Running: //p' "$log" | tail -n 1)
-      echo "$t: ${#files[@]} reproducers, FAILED on ${which:-?} (see $log)"
+      echo "$t: ${#files[@]} reproducers, ${#bad[@]} FAILED: ${bad[*]} (see $log)"
       failed=1
     fi
   done

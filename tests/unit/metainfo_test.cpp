@@ -244,3 +244,33 @@ CAF_TEST(default piece length) {
   CAF_CHECK_EQUAL(default_piece_length(1ull << 30), 1ull << 20);  // 1 GiB: 1024 pieces
   CAF_CHECK_EQUAL(default_piece_length(1ull << 50), 16ull << 20); // capped
 }
+
+// Regressions found by fuzz/metainfo_fuzzer.cpp (inputs in fuzz/regressions/metainfo/).
+CAF_TEST(fuzz regression: stray utf8 continuation bytes never leave an empty or dot component) {
+  using v = std::vector<std::string>;
+  CAF_CHECK_EQUAL(sanitize_path_element("d\x90\x90\x90\x90\x90", 5), v{"_"});
+  CAF_CHECK_EQUAL(sanitize_path_element("a\x90\x90\x90\x90\x90.", 5), v{"_"});
+  auto mi = parse_info(multi_info({{bencode::list{std::string(300, '\x80')}, 1}}));
+  CAF_REQUIRE(mi.ok());
+  CAF_CHECK_EQUAL(mi->files[0].path, "root/_");
+}
+
+CAF_TEST(fuzz regression: renamed duplicates stay within the component limit) {
+  auto long_name = std::string(255, 'A');
+  auto mi = parse_info(multi_info({{bencode::list{long_name}, 1}, {bencode::list{long_name}, 1}}));
+  CAF_REQUIRE(mi.ok());
+  auto second = mi->files[1].path.substr(5); // after "root/"
+  CAF_CHECK_EQUAL(second.size(), 255u);
+  CAF_CHECK(second.ends_with(".1"));
+  CAF_CHECK_NOT_EQUAL(mi->files[0].path, mi->files[1].path);
+}
+
+CAF_TEST(fuzz regression: separators inside one element count towards the depth limit) {
+  std::string element;
+  for (int i = 0; i < 200; ++i)
+    element += "a/";
+  element += "f";
+  auto r = parse_info(multi_info({{bencode::list{element}, 1}}));
+  CAF_REQUIRE(!r);
+  CAF_CHECK_EQUAL(r.error().message, "path of file 0 is deeper than 128");
+}

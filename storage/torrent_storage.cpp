@@ -1,0 +1,602 @@
+#include "storage/torrent_storage.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <list>
+#include <mutex>
+#include <optional>
+#include <thread>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace actorrent::storage {
+
+namespace {
+
+// strerror_r comes in a GNU (returns char*) and an XSI (returns int) flavour.
+[[maybe_unused]] const char* strerror_pick(const char* r, const char*) { return r; }
+[[maybe_unused]] const char* strerror_pick(int r, const char* buf) { return r == 0 ? buf : "unknown error"; }
+
+std::string errno_text(int e) {
+  char buf[256] = {};
+  return strerror_pick(::strerror_r(e, buf, sizeof buf), buf);
+}
+
+class unique_fd {
+public:
+  unique_fd() = default;
+  explicit unique_fd(int fd) : fd_(fd) {}
+  unique_fd(const unique_fd&) = delete;
+  unique_fd& operator=(const unique_fd&) = delete;
+  ~unique_fd() { reset(); }
+  void reset(int fd = -1) {
+    if (fd_ >= 0)
+      ::close(fd_);
+    fd_ = fd;
+  }
+  int get() const { return fd_; }
+  int release() { return std::exchange(fd_, -1); }
+
+private:
+  int fd_ = -1;
+};
+
+// A cached descriptor; shared so that evicting it from the cache while another
+// thread reads through it only closes it once that read is done.
+struct fd_holder {
+  explicit fd_holder(int f) : fd(f) {}
+  fd_holder(const fd_holder&) = delete;
+  fd_holder& operator=(const fd_holder&) = delete;
+  ~fd_holder() { ::close(fd); }
+  int fd;
+};
+using shared_fd = std::shared_ptr<const fd_holder>;
+
+// Every open below the root: never follow a symlink in the last component,
+// never acquire a controlling terminal, never block on a FIFO.
+constexpr int open_base = O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK;
+
+// Largest single pread/pwrite request (Linux caps transfers near 2 GiB).
+constexpr std::uint64_t max_io = 1u << 30;
+
+std::vector<std::string> split_path(std::string_view p) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  for (;;) {
+    auto slash = p.find('/', start);
+    out.emplace_back(p.substr(start, slash == std::string_view::npos ? std::string_view::npos : slash - start));
+    if (slash == std::string_view::npos)
+      return out;
+    start = slash + 1;
+  }
+}
+
+bool is_symlink_at(int dir, const std::string& name) {
+  struct stat st {};
+  return ::fstatat(dir, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode);
+}
+
+// An open failure of `name` in `dir`, shown as `shown`. With O_NOFOLLOW a
+// symlink gives ELOOP, or ENOTDIR together with O_DIRECTORY.
+std::string describe_open_failure(int dir, const std::string& name, const std::string& shown, int e) {
+  if ((e == ELOOP || e == ENOTDIR) && is_symlink_at(dir, name))
+    return shown + " is a symbolic link; refusing to follow it";
+  return "cannot open " + shown + ": " + errno_text(e);
+}
+
+enum class access_mode { read, write };
+
+struct opened {
+  int fd = -1; // owned by the receiver on success
+  bool writable = false;
+  bool missing = false; // failed because something does not exist
+  error_info err;
+};
+
+} // namespace
+
+status validate_relative_path(std::string_view path) {
+  auto unsafe = [&](const char* why) {
+    return make_error("unsafe path \"" + std::string{path} + "\": " + why);
+  };
+  if (path.empty())
+    return make_error("empty path");
+  if (path.find('\0') != std::string_view::npos)
+    return unsafe("NUL byte");
+  if (path.front() == '/')
+    return unsafe("absolute");
+  for (const auto& c : split_path(path)) {
+    if (c.empty())
+      return unsafe("empty component");
+    if (c == "..")
+      return unsafe("'..' component");
+    if (c == ".")
+      return unsafe("'.' component");
+  }
+  return {};
+}
+
+struct torrent_storage::impl {
+  struct entry {
+    shared_fd fd;
+    bool writable = false;
+    bool sized = false; // grown to its full size
+    std::list<std::size_t>::iterator lru_pos;
+  };
+
+  impl(file_layout l, std::string hashes, std::string r, int rfd, std::size_t max)
+    : layout(std::move(l)),
+      piece_hashes(std::move(hashes)),
+      root(std::move(r)),
+      root_fd(rfd),
+      max_open(std::max<std::size_t>(max, 1)),
+      cache(layout.num_files()),
+      dirty(layout.num_files(), 0) {
+    shown_root = root.back() == '/' ? root : root + '/';
+  }
+
+  ~impl() {
+    cache.clear();
+    ::close(root_fd);
+  }
+
+  const file_layout layout;
+  const std::string piece_hashes;
+  const std::string root;
+  std::string shown_root; // root with one trailing '/'
+  const int root_fd;
+  const std::size_t max_open;
+
+  std::mutex mtx; // guards everything below
+  std::vector<entry> cache;
+  std::list<std::size_t> lru; // front: most recently used
+  std::size_t open_count = 0;
+  std::vector<char> dirty;
+
+  std::string full_path(std::size_t index) const { return shown_root + layout.file(index).path; }
+
+  sha1_hash expected_hash(std::size_t piece) const {
+    sha1_hash h;
+    std::memcpy(h.bytes.data(), piece_hashes.data() + piece * 20, 20);
+    return h;
+  }
+
+  // Grows a file to its full size (never shrinks it). Caller holds mtx.
+  status ensure_size(int fd, std::size_t index) {
+    const auto want = layout.file(index).size;
+    struct stat st {};
+    if (::fstat(fd, &st) != 0) {
+      int e = errno;
+      return make_error("cannot stat " + full_path(index) + ": " + errno_text(e));
+    }
+    if (static_cast<std::uint64_t>(st.st_size) < want && ::ftruncate(fd, static_cast<off_t>(want)) != 0) {
+      int e = errno;
+      return make_error("cannot resize " + full_path(index) + " to " + std::to_string(want)
+                        + " bytes: " + errno_text(e));
+    }
+    return {};
+  }
+
+  // Walks from root_fd to the file without following symlinks, creating
+  // directories and the file itself only for writing. Caller holds mtx.
+  opened open_file(std::size_t index, access_mode mode) {
+    opened out;
+    const auto& fe = layout.file(index);
+    const auto comps = split_path(fe.path);
+    const bool for_write = mode == access_mode::write;
+    auto fail = [&](int e, std::string msg) {
+      out.missing = e == ENOENT;
+      out.err = make_error(std::move(msg));
+      return out;
+    };
+    int dir = root_fd;
+    unique_fd held;
+    std::string shown = shown_root;
+    for (std::size_t i = 0; i + 1 < comps.size(); ++i) {
+      const auto& name = comps[i];
+      shown += name;
+      int fd = ::openat(dir, name.c_str(), O_RDONLY | O_DIRECTORY | open_base);
+      if (fd < 0 && errno == ENOENT && for_write) {
+        if (::mkdirat(dir, name.c_str(), 0755) != 0 && errno != EEXIST) {
+          int e = errno;
+          return fail(e, "cannot create directory " + shown + ": " + errno_text(e));
+        }
+        fd = ::openat(dir, name.c_str(), O_RDONLY | O_DIRECTORY | open_base);
+      }
+      if (fd < 0) {
+        int e = errno;
+        return fail(e, describe_open_failure(dir, name, shown, e));
+      }
+      held.reset(fd);
+      dir = fd;
+      shown += '/';
+    }
+    const auto& leaf = comps.back();
+    shown += leaf;
+    int fd = -1;
+    bool writable = true;
+    if (for_write) {
+      // O_CREAT | O_EXCL never follows a symlink, even a dangling one
+      fd = ::openat(dir, leaf.c_str(), O_RDWR | O_CREAT | O_EXCL | open_base,
+                    static_cast<mode_t>(fe.executable ? 0755 : 0644));
+      if (fd < 0 && errno == EEXIST)
+        fd = ::openat(dir, leaf.c_str(), O_RDWR | open_base);
+    } else {
+      fd = ::openat(dir, leaf.c_str(), O_RDWR | open_base);
+      if (fd < 0 && (errno == EACCES || errno == EPERM || errno == EROFS || errno == ETXTBSY)) {
+        writable = false;
+        fd = ::openat(dir, leaf.c_str(), O_RDONLY | open_base);
+      }
+    }
+    if (fd < 0) {
+      int e = errno;
+      return fail(e, describe_open_failure(dir, leaf, shown, e));
+    }
+    unique_fd file{fd};
+    struct stat st {};
+    if (::fstat(fd, &st) != 0) {
+      int e = errno;
+      return fail(e, "cannot stat " + shown + ": " + errno_text(e));
+    }
+    if (!S_ISREG(st.st_mode))
+      return fail(0, shown + " is not a regular file");
+    if (int fl = ::fcntl(fd, F_GETFL); fl >= 0)
+      ::fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+    if (for_write) {
+      if (auto s = ensure_size(fd, index); !s)
+        return fail(0, s.error().message);
+    }
+    out.fd = file.release();
+    out.writable = writable;
+    return out;
+  }
+
+  void drop(std::size_t index) {
+    auto& e = cache[index];
+    if (!e.fd)
+      return;
+    e.fd.reset();
+    lru.erase(e.lru_pos);
+    --open_count;
+  }
+
+  // A descriptor for file `index` from the cache, opening it if needed. For
+  // writing, the file is created and grown to size, and marked dirty. Sets
+  // *missing if the open failed because something did not exist.
+  result<shared_fd> acquire(std::size_t index, access_mode mode, bool* missing = nullptr) {
+    std::lock_guard<std::mutex> guard{mtx};
+    const bool for_write = mode == access_mode::write;
+    auto& e = cache[index];
+    if (e.fd && for_write && e.writable && !e.sized) {
+      if (auto s = ensure_size(e.fd->fd, index); !s)
+        return s.error();
+      e.sized = true;
+    }
+    if (e.fd && (!for_write || e.writable)) {
+      lru.splice(lru.begin(), lru, e.lru_pos);
+      if (for_write)
+        dirty[index] = 1;
+      return e.fd;
+    }
+    drop(index); // cached read-only, now needed for writing
+    auto o = open_file(index, mode);
+    if (o.fd < 0) {
+      if (missing)
+        *missing = o.missing;
+      return o.err;
+    }
+    while (open_count >= max_open && !lru.empty())
+      drop(lru.back());
+    e.fd = std::make_shared<const fd_holder>(o.fd);
+    e.writable = o.writable;
+    e.sized = for_write;
+    lru.push_front(index);
+    e.lru_pos = lru.begin();
+    ++open_count;
+    if (for_write)
+      dirty[index] = 1;
+    return e.fd;
+  }
+
+  status read_into(std::size_t piece, std::uint64_t offset, std::uint8_t* out, std::uint64_t len,
+                   bool* missing = nullptr) {
+    auto slices = layout.map_block(piece, offset, len);
+    if (!slices)
+      return slices.error();
+    for (const auto& s : *slices) {
+      auto* dst = out + s.buffer_offset;
+      if (s.pad) {
+        std::memset(dst, 0, s.length);
+        continue;
+      }
+      auto fd = acquire(s.file_index, access_mode::read, missing);
+      if (!fd)
+        return fd.error();
+      std::uint64_t done = 0;
+      while (done < s.length) {
+        const auto n = std::min(s.length - done, max_io);
+        auto r = ::pread((*fd)->fd, dst + done, n, static_cast<off_t>(s.file_offset + done));
+        if (r < 0) {
+          int e = errno;
+          if (e == EINTR)
+            continue;
+          return make_error("cannot read " + full_path(s.file_index) + ": " + errno_text(e));
+        }
+        if (r == 0) {
+          if (missing)
+            *missing = true;
+          return make_error("unexpected end of file in " + full_path(s.file_index) + " at offset "
+                            + std::to_string(s.file_offset + done));
+        }
+        done += static_cast<std::uint64_t>(r);
+      }
+    }
+    return {};
+  }
+
+  // Hashes a piece in buffer-sized chunks.
+  result<sha1_hash> hash_with(std::size_t piece, std::vector<std::uint8_t>& buf, sha1_hasher& h,
+                              bool* missing = nullptr) {
+    if (auto st = layout.check_block(piece, 0, 0); !st)
+      return st.error();
+    const auto size = layout.piece_size(piece);
+    for (std::uint64_t off = 0; off < size;) {
+      const auto n = std::min<std::uint64_t>(buf.size(), size - off);
+      if (auto st = read_into(piece, off, buf.data(), n, missing); !st) {
+        h.finish(); // reset for the next piece
+        return st.error();
+      }
+      h.update(buf.data(), static_cast<std::size_t>(n));
+      off += n;
+    }
+    return h.finish();
+  }
+
+  std::size_t hash_chunk() const {
+    return static_cast<std::size_t>(std::min<std::uint64_t>(layout.piece_length(), 1u << 20));
+  }
+};
+
+torrent_storage::torrent_storage(std::unique_ptr<impl> p) : impl_(std::move(p)) {}
+torrent_storage::torrent_storage(torrent_storage&&) noexcept = default;
+torrent_storage& torrent_storage::operator=(torrent_storage&&) noexcept = default;
+torrent_storage::~torrent_storage() = default;
+
+result<torrent_storage> torrent_storage::open(const metainfo& mi, const std::string& root,
+                                              const storage_options& opts) {
+  auto layout = file_layout::create(mi);
+  if (!layout)
+    return layout.error();
+  for (std::size_t i = 0; i < layout->num_files(); ++i) {
+    const auto& f = layout->file(i);
+    if (f.pad || f.symlink)
+      continue; // never opened
+    if (auto st = validate_relative_path(f.path); !st)
+      return make_error("file " + std::to_string(i) + ": " + st.error().message);
+  }
+  if (root.empty())
+    return make_error("empty download directory path");
+  if (root.find('\0') != std::string::npos)
+    return make_error("download directory path contains a NUL byte");
+  int fd = ::open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0 && errno == ENOENT) {
+    // the root is the user's choice: create it and its parents like mkdir -p
+    for (auto slash = root.find('/', 1); slash != std::string::npos; slash = root.find('/', slash + 1))
+      ::mkdir(root.substr(0, slash).c_str(), 0755);
+    ::mkdir(root.c_str(), 0755);
+    fd = ::open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  }
+  if (fd < 0) {
+    int e = errno;
+    return make_error("cannot open download directory " + root + ": " + errno_text(e));
+  }
+  auto hashes = mi.piece_hashes;
+  return torrent_storage{std::make_unique<impl>(std::move(*layout), std::move(hashes), root, fd,
+                                                opts.max_open_files)};
+}
+
+const file_layout& torrent_storage::layout() const { return impl_->layout; }
+
+const std::string& torrent_storage::root() const { return impl_->root; }
+
+std::string torrent_storage::full_path(std::size_t file_index) const { return impl_->full_path(file_index); }
+
+status torrent_storage::write(std::size_t piece, std::uint64_t offset, std::span<const std::uint8_t> data) {
+  auto& d = *impl_;
+  auto slices = d.layout.map_block(piece, offset, data.size());
+  if (!slices)
+    return slices.error();
+  if (auto st = d.layout.check_pad(piece, offset, data); !st)
+    return st;
+  for (const auto& s : *slices) {
+    if (s.pad)
+      continue;
+    auto fd = d.acquire(s.file_index, access_mode::write);
+    if (!fd)
+      return fd.error();
+    const auto* src = data.data() + s.buffer_offset;
+    std::uint64_t done = 0;
+    while (done < s.length) {
+      const auto n = std::min(s.length - done, max_io);
+      auto r = ::pwrite((*fd)->fd, src + done, n, static_cast<off_t>(s.file_offset + done));
+      if (r < 0) {
+        int e = errno;
+        if (e == EINTR)
+          continue;
+        return make_error("cannot write " + d.full_path(s.file_index) + ": " + errno_text(e));
+      }
+      if (r == 0)
+        return make_error("cannot write " + d.full_path(s.file_index) + ": no bytes written");
+      done += static_cast<std::uint64_t>(r);
+    }
+  }
+  return {};
+}
+
+status torrent_storage::read(std::size_t piece, std::uint64_t offset, std::span<std::uint8_t> out) const {
+  return impl_->read_into(piece, offset, out.data(), out.size());
+}
+
+result<sha1_hash> torrent_storage::hash_piece(std::size_t piece) const {
+  std::vector<std::uint8_t> buf(impl_->hash_chunk());
+  sha1_hasher h;
+  return impl_->hash_with(piece, buf, h);
+}
+
+bool torrent_storage::verify_piece(std::size_t piece) const {
+  auto h = hash_piece(piece);
+  return h && *h == impl_->expected_hash(piece);
+}
+
+status torrent_storage::flush() {
+  auto& d = *impl_;
+  std::vector<std::size_t> todo;
+  {
+    std::lock_guard<std::mutex> guard{d.mtx};
+    for (std::size_t i = 0; i < d.dirty.size(); ++i)
+      if (d.dirty[i]) {
+        todo.push_back(i);
+        d.dirty[i] = 0;
+      }
+  }
+  auto requeue = [&](std::size_t from) {
+    std::lock_guard<std::mutex> guard{d.mtx};
+    for (auto k = from; k < todo.size(); ++k)
+      d.dirty[todo[k]] = 1;
+  };
+  for (std::size_t k = 0; k < todo.size(); ++k) {
+    // a descriptor evicted since the write is reopened: fdatasync flushes the
+    // file, whichever descriptor wrote to it
+    auto fd = d.acquire(todo[k], access_mode::read);
+    if (!fd) {
+      requeue(k);
+      return fd.error();
+    }
+    while (::fdatasync((*fd)->fd) != 0) {
+      int e = errno;
+      if (e == EINTR)
+        continue;
+      requeue(k);
+      return make_error("cannot sync " + d.full_path(todo[k]) + ": " + errno_text(e));
+    }
+  }
+  return {};
+}
+
+result<std::vector<bool>> torrent_storage::check_existing(unsigned threads, progress_fn progress) const {
+  auto& d = *impl_;
+  const auto& layout = d.layout;
+  // cached descriptors may point at files deleted or replaced since: look again
+  {
+    std::lock_guard<std::mutex> guard{d.mtx};
+    while (!d.lru.empty())
+      d.drop(d.lru.back());
+  }
+  // how many leading bytes of each file are on disk
+  std::vector<std::uint64_t> avail(layout.num_files(), 0);
+  for (std::size_t i = 0; i < layout.num_files(); ++i) {
+    const auto& f = layout.file(i);
+    if (f.pad) {
+      avail[i] = f.size;
+      continue;
+    }
+    if (f.size == 0)
+      continue;
+    bool missing = false;
+    auto fd = d.acquire(i, access_mode::read, &missing);
+    if (!fd) {
+      if (missing)
+        continue;
+      return fd.error();
+    }
+    struct stat st {};
+    if (::fstat((*fd)->fd, &st) != 0) {
+      int e = errno;
+      return make_error("cannot stat " + d.full_path(i) + ": " + errno_text(e));
+    }
+    avail[i] = std::min(f.size, static_cast<std::uint64_t>(st.st_size));
+  }
+  std::vector<std::size_t> todo;
+  for (std::size_t p = 0; p < layout.num_pieces(); ++p) {
+    auto slices = layout.map_range(static_cast<std::uint64_t>(p) * layout.piece_length(), layout.piece_size(p));
+    if (std::all_of(slices.begin(), slices.end(), [&](const file_slice& s) {
+          return s.file_offset + s.length <= avail[s.file_index];
+        }))
+      todo.push_back(p);
+  }
+  std::vector<char> good(layout.num_pieces(), 0);
+  std::atomic<std::size_t> next{0};
+  std::atomic<std::size_t> done{0};
+  std::atomic<bool> failed{false};
+  std::mutex err_mtx;
+  std::optional<error_info> first_error;
+  auto worker = [&] {
+    std::vector<std::uint8_t> buf(d.hash_chunk());
+    sha1_hasher h;
+    while (!failed.load()) {
+      const auto k = next.fetch_add(1);
+      if (k >= todo.size())
+        return;
+      const auto p = todo[k];
+      bool missing = false;
+      auto got = d.hash_with(p, buf, h, &missing);
+      if (!got && !missing) {
+        std::lock_guard<std::mutex> guard{err_mtx};
+        if (!first_error)
+          first_error = got.error();
+        failed = true;
+        return;
+      }
+      good[p] = got && *got == d.expected_hash(p);
+      const auto n = done.fetch_add(1) + 1;
+      if (progress)
+        progress(n, todo.size());
+    }
+  };
+  unsigned n = threads != 0 ? threads : std::max(1u, std::thread::hardware_concurrency());
+  n = static_cast<unsigned>(std::min<std::size_t>(n, std::max<std::size_t>(todo.size(), 1)));
+  std::vector<std::thread> pool;
+  for (unsigned i = 1; i < n; ++i) {
+    try {
+      pool.emplace_back(worker);
+    } catch (...) {
+      break; // fewer threads still finish the job
+    }
+  }
+  worker();
+  for (auto& t : pool)
+    t.join();
+  if (first_error)
+    return *first_error;
+  return std::vector<bool>(good.begin(), good.end());
+}
+
+status torrent_storage::create_all_files() {
+  auto& d = *impl_;
+  for (std::size_t i = 0; i < d.layout.num_files(); ++i) {
+    const auto& f = d.layout.file(i);
+    if (f.pad || f.symlink)
+      continue;
+    if (auto fd = d.acquire(i, access_mode::write); !fd)
+      return fd.error();
+  }
+  return {};
+}
+
+void torrent_storage::close_files() {
+  auto& d = *impl_;
+  std::lock_guard<std::mutex> guard{d.mtx};
+  while (!d.lru.empty())
+    d.drop(d.lru.back());
+}
+
+std::size_t torrent_storage::open_file_count() const {
+  std::lock_guard<std::mutex> guard{impl_->mtx};
+  return impl_->open_count;
+}
+
+} // namespace actorrent::storage
