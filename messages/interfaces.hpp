@@ -21,8 +21,10 @@ namespace actorrent {
 using disk_actor = caf::typed_actor<
   // Writes one received block (from a peer connection); no reply.
   caf::reacts_to<block_atom, block_data>,
-  // Hashes a piece whose blocks are all written; replies with the verdict.
-  caf::replies_to<hash_atom, std::uint32_t>::with<piece_verdict>,
+  // Hashes a piece whose blocks are all written; replies with the verdict. With
+  // `true`, the verdict carries every block's SHA-1 even when the piece is good
+  // (used after a hash failure to tell which sender lied).
+  caf::replies_to<hash_atom, std::uint32_t, bool>::with<piece_verdict>,
   // Checks data already on disk; replies with one flag per piece (true: verified).
   caf::replies_to<check_atom>::with<std::vector<bool>>,
   // Creates files still missing (empty files), syncs everything; replies when done.
@@ -38,14 +40,21 @@ using picker_actor = caf::typed_actor<
   caf::reacts_to<have_atom, peer_index, std::uint32_t>,
   // Up to N blocks for an unchoked peer to request; may be empty.
   caf::replies_to<pick_atom, peer_index, std::uint32_t>::with<std::vector<block_ref>>,
-  // A requested block arrived (its bytes went to the disk store).
-  caf::reacts_to<block_atom, peer_index, block_ref>,
+  // A block arrived from a peer. The picker decides: new data goes on to the disk
+  // store (moved, not copied), duplicates are dropped, unrequested data gets the
+  // sender dropped. Writes and hash requests reach the disk from this one actor,
+  // so a piece is never hashed before its last block is written.
+  caf::reacts_to<block_atom, block_data>,
   // Blocks a peer will not deliver (choked us, rejected, timed out): pick them again.
   caf::reacts_to<cancel_atom, peer_index, std::vector<block_ref>>,
   // A peer connection is gone: forget its pieces and hand back its blocks.
   caf::reacts_to<left_atom, peer_index>,
   // Pieces verified from existing data at start.
-  caf::reacts_to<check_atom, std::vector<bool>>>;
+  caf::reacts_to<check_atom, std::vector<bool>>,
+  // After a hash failure with several senders: fetch the piece again from this peer only.
+  caf::reacts_to<pin_atom, std::uint32_t, peer_index>,
+  // Progress numbers: verified bytes, verified pieces.
+  caf::replies_to<progress_atom>::with<std::uint64_t, std::uint32_t>>;
 
 /// The tracker announcer of one torrent: talks to every tracker of its tiers.
 using announcer_actor = caf::typed_actor<
@@ -68,6 +77,8 @@ using torrent_actor = caf::typed_actor<
   caf::reacts_to<stats_atom, peer_report>,
   // From a peer connection: the remote handshake arrived (index, peer id, is seed).
   caf::reacts_to<connected_atom, peer_index, sha1_hash>,
+  // From a peer connection: it is closing, and why (bad input, timeout, remote closed).
+  caf::reacts_to<drop_atom, peer_index, std::string>,
   // From the connector: an outgoing connection attempt succeeded (socket fd) or failed.
   caf::reacts_to<connected_atom, peer_index, int>,
   caf::reacts_to<failed_atom, peer_index, std::string>,
@@ -76,11 +87,12 @@ using torrent_actor = caf::typed_actor<
 
 // Messages a peer connection (broker) understands, sent as untyped messages:
 //   (cancel_atom, block_ref)   endgame: the block arrived elsewhere, cancel ours
-//   (have_atom, uint32_t)      we verified a piece: tell the remote peer
+//   (local_have_atom, uint32_t) we verified a piece: tell the remote peer
 //   (drop_atom, std::string)   close the connection, logging the reason
 // and what it sends:
-//   to the torrent: connected_atom (handshake done), stats_atom (every second)
-//   to the picker:  join/bitfield/have/pick/block/cancel/left (see picker_actor)
-//   to the disk:    block_atom with the block's bytes
+//   to the torrent: connected_atom (handshake done), stats_atom (every second),
+//                   drop_atom (closing, with the reason)
+//   to the picker:  join/bitfield/have/pick/block/cancel/left (see picker_actor);
+//                   received blocks go to the picker, which forwards them to the disk
 
 } // namespace actorrent

@@ -32,5 +32,25 @@ CAF_BEGIN_TYPE_ID_BLOCK(actorrent, caf::first_custom_type_id)
   CAF_ADD_ATOM(actorrent, actorrent, failed_atom, "failed")
   CAF_ADD_ATOM(actorrent, actorrent, drop_atom, "drop")
   CAF_ADD_ATOM(actorrent, actorrent, stats_atom, "stats")
+  CAF_ADD_ATOM(actorrent, actorrent, pin_atom, "pin")
+
+  // The torrent tells a peer connection that we verified a piece.
+  CAF_ADD_ATOM(actorrent, actorrent, local_have_atom, "localhave")
+  // Peer wire messages as a connection delivers them to its own state machine:
+  // the "w" prefix marks what came from the remote peer.
+  CAF_ADD_ATOM(actorrent, actorrent, w_handshake_atom, "whandshake")
+  CAF_ADD_ATOM(actorrent, actorrent, w_choke_atom, "wchoke")
+  CAF_ADD_ATOM(actorrent, actorrent, w_unchoke_atom, "wunchoke")
+  CAF_ADD_ATOM(actorrent, actorrent, w_interested_atom, "winterest")
+  CAF_ADD_ATOM(actorrent, actorrent, w_uninterested_atom, "wuninter")
+  CAF_ADD_ATOM(actorrent, actorrent, w_have_atom, "whave")
+  CAF_ADD_ATOM(actorrent, actorrent, w_bitfield_atom, "wbitfield")
+  CAF_ADD_ATOM(actorrent, actorrent, w_have_all_atom, "whaveall")
+  CAF_ADD_ATOM(actorrent, actorrent, w_have_none_atom, "whavenone")
+  CAF_ADD_ATOM(actorrent, actorrent, w_request_atom, "wrequest")
+  CAF_ADD_ATOM(actorrent, actorrent, w_piece_atom, "wpiece")
+  CAF_ADD_ATOM(actorrent, actorrent, w_cancel_atom, "wcancel")
+  CAF_ADD_ATOM(actorrent, actorrent, w_reject_atom, "wreject")
+  CAF_ADD_ATOM(actorrent, actorrent, w_allowed_fast_atom, "wallowfast")
 
 CAF_END_TYPE_ID_BLOCK(actorrent)

@@ -120,13 +120,7 @@ typename Inspector::result_type inspect(Inspector& f, piece_verdict& x) {
   return f(caf::meta::type_name("piece_verdict"), x.piece, x.ok, x.block_hashes);
 }
 
-template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, announce_event& x) {
-  auto v = static_cast<std::uint8_t>(x);
-  auto r = f(caf::meta::type_name("announce_event"), v);
-  x = static_cast<announce_event>(v);
-  return r;
-}
+// announce_event needs no inspect: CAF serialises enums natively.
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, transfer_totals& x) {

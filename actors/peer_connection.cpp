@@ -1,0 +1,476 @@
+#include "actors/peer_connection.hpp"
+
+#include <caf/all.hpp>
+#include <caf/io/all.hpp>
+
+#include <algorithm>
+
+namespace actorrent {
+
+namespace {
+
+using clock_type = std::chrono::steady_clock;
+using namespace std::chrono_literals;
+
+constexpr std::uint32_t block_size = 16 * 1024;
+constexpr std::size_t max_recently_cancelled = 4096;
+constexpr std::size_t read_chunk = 64 * 1024;
+
+caf::actor me(peer_broker* self) { return caf::actor_cast<caf::actor>(self); }
+
+// Appends one encoded wire message to the broker's write buffer.
+template <class F>
+void send_wire(peer_broker* self, F&& encode) {
+  auto& st = self->state;
+  thread_local std::vector<std::uint8_t> scratch;
+  scratch.clear();
+  encode(scratch);
+  auto& out = self->wr_buf(st.hdl);
+  out.insert(out.end(), scratch.begin(), scratch.end());
+  st.last_sent = clock_type::now();
+}
+
+std::string describe(const block_ref& b) {
+  return "piece " + std::to_string(b.piece) + " offset " + std::to_string(b.offset) + " length "
+         + std::to_string(b.length);
+}
+
+// Closes the connection once, telling the torrent why and the picker that our
+// blocks are free again.
+void close_connection(peer_broker* self, const std::string& reason) {
+  auto& st = self->state;
+  if (st.closing)
+    return;
+  st.closing = true;
+  if (st.joined_picker)
+    self->send(st.cfg.picker, left_atom_v, st.cfg.index);
+  self->send(st.cfg.torrent, drop_atom_v, st.cfg.index, reason);
+  self->close(st.hdl);
+  self->quit();
+}
+
+std::vector<bool> to_bools(const bitfield& bf) {
+  std::vector<bool> out(bf.size());
+  for (auto i = bf.find_next_set(0); i != bitfield::npos; i = bf.find_next_set(i + 1))
+    out[i] = true;
+  return out;
+}
+
+void update_interest(peer_broker* self);
+
+// Asks the picker for more blocks when the request queue runs low.
+void refill(peer_broker* self) {
+  auto& st = self->state;
+  if (st.closing || st.pick_pending || !st.am_interested || !st.unchoked)
+    return;
+  auto have = static_cast<std::uint32_t>(st.outstanding.size());
+  if (have >= st.queue_depth)
+    return;
+  auto want = st.queue_depth - have;
+  if (have > 0 && want < std::max<std::uint32_t>(1, st.queue_depth / 4))
+    return; // batch requests: ask when a quarter of the queue is free
+  st.pick_pending = true;
+  self->request(st.cfg.picker, caf::infinite, pick_atom_v, st.cfg.index, want)
+    .then(
+      [self](std::vector<block_ref>& blocks) {
+        auto& st = self->state;
+        st.pick_pending = false;
+        if (st.closing)
+          return;
+        if (!st.unchoked) {
+          if (!blocks.empty())
+            self->send(st.cfg.picker, cancel_atom_v, st.cfg.index, std::move(blocks));
+          return;
+        }
+        st.starved = blocks.empty();
+        auto now = clock_type::now();
+        for (auto& b : blocks) {
+          st.outstanding.push_back({b, now});
+          send_wire(self, [&](auto& buf) { wire::append_request(buf, b.piece, b.offset, b.length); });
+        }
+        if (!blocks.empty())
+          self->flush(st.hdl);
+      },
+      [self](caf::error&) { self->state.pick_pending = false; });
+}
+
+void update_interest(peer_broker* self) {
+  auto& st = self->state;
+  bool want = st.remote_has.has_any_not_in(st.we_have);
+  if (want == st.am_interested)
+    return;
+  st.am_interested = want;
+  send_wire(self, [&](auto& buf) {
+    if (want)
+      wire::append_interested(buf);
+    else
+      wire::append_not_interested(buf);
+  });
+  self->flush(st.hdl);
+  refill(self);
+}
+
+// Hands every outstanding request back to the picker (choke, snub, close).
+void give_back_outstanding(peer_broker* self, bool send_cancels) {
+  auto& st = self->state;
+  if (st.outstanding.empty())
+    return;
+  std::vector<block_ref> blocks;
+  blocks.reserve(st.outstanding.size());
+  for (auto& r : st.outstanding) {
+    blocks.push_back(r.block);
+    if (send_cancels)
+      send_wire(self, [&](auto& buf) { wire::append_cancel(buf, r.block.piece, r.block.offset, r.block.length); });
+    if (st.recently_cancelled.size() < max_recently_cancelled)
+      st.recently_cancelled.push_back(r.block);
+  }
+  st.outstanding.clear();
+  self->send(st.cfg.picker, cancel_atom_v, st.cfg.index, std::move(blocks));
+  if (send_cancels)
+    self->flush(st.hdl);
+}
+
+void on_piece(peer_broker* self, block_data& bd) {
+  auto& st = self->state;
+  block_ref ref{bd.piece, bd.offset, static_cast<std::uint32_t>(bd.bytes.size())};
+  auto it = std::find_if(st.outstanding.begin(), st.outstanding.end(),
+                         [&](const auto& r) { return r.block == ref; });
+  if (it == st.outstanding.end()) {
+    auto c = std::find(st.recently_cancelled.begin(), st.recently_cancelled.end(), ref);
+    if (c != st.recently_cancelled.end()) {
+      st.recently_cancelled.erase(c); // arrived after we cancelled it: wasted, not hostile
+      return;
+    }
+    close_connection(self, "unrequested block (" + describe(ref) + ")");
+    return;
+  }
+  st.outstanding.erase(it);
+  st.downloaded += ref.length;
+  st.bytes_this_tick += ref.length;
+  st.last_block = clock_type::now();
+  st.snubbed = false;
+  // The picker decides what to do with the data and forwards it to the disk.
+  bd.from = st.cfg.index;
+  self->send(st.cfg.picker, block_atom_v, std::move(bd));
+  refill(self);
+}
+
+void on_tick(peer_broker* self) {
+  auto& st = self->state;
+  if (st.closing)
+    return;
+  auto now = clock_type::now();
+  st.down_rate = 0.6 * st.down_rate + 0.4 * static_cast<double>(st.bytes_this_tick);
+  st.bytes_this_tick = 0;
+  // queue depth: about two seconds of data at the current rate
+  auto depth = static_cast<std::uint32_t>(st.down_rate * 2.0 / block_size);
+  st.queue_depth = std::clamp(depth, st.cfg.initial_queue_depth, st.cfg.max_queue_depth);
+  if (!st.handshake_done) {
+    if (now - st.started > st.cfg.handshake_timeout)
+      return close_connection(self, "handshake timed out");
+  } else {
+    if (!st.outstanding.empty()) {
+      auto since = std::max(st.outstanding.front().sent, st.last_block);
+      if (now - since > st.cfg.request_timeout) {
+        st.snubbed = true; // no block for a whole timeout: let others take its blocks
+        give_back_outstanding(self, true);
+      }
+    }
+    if (now - st.last_received > st.cfg.idle_timeout)
+      return close_connection(self, "no data for " + std::to_string(st.cfg.idle_timeout.count()) + " s");
+    if (now - st.last_sent > st.cfg.keep_alive_interval) {
+      send_wire(self, [](auto& buf) { wire::append_keep_alive(buf); });
+      self->flush(st.hdl);
+    }
+    self->send(st.cfg.torrent, stats_atom_v,
+               peer_report{st.cfg.index, st.downloaded, st.uploaded, st.down_rate, st.remote_seed, st.snubbed});
+    if (st.starved)
+      refill(self);
+  }
+  self->delayed_send(self, 1s, tick_atom_v);
+}
+
+// Turns each decoded wire message into a message to ourselves.
+void dispatch_wire(peer_broker* self, const wire::message& m) {
+  auto& st = self->state;
+  auto dest = me(self);
+  using wire::msg_type;
+  switch (m.type) {
+    case msg_type::keep_alive:
+    case msg_type::port:
+    case msg_type::suggest:
+    case msg_type::extended:
+    case msg_type::unknown:
+      return; // nothing to do (yet)
+    case msg_type::choke:
+      return self->send(dest, w_choke_atom_v);
+    case msg_type::unchoke:
+      return self->send(dest, w_unchoke_atom_v);
+    case msg_type::interested:
+      return self->send(dest, w_interested_atom_v);
+    case msg_type::not_interested:
+      return self->send(dest, w_uninterested_atom_v);
+    case msg_type::have:
+      return self->send(dest, w_have_atom_v, m.index);
+    case msg_type::bitfield:
+      return self->send(dest, w_bitfield_atom_v,
+                        std::vector<char>(m.payload.begin(), m.payload.end()));
+    case msg_type::have_all:
+      return self->send(dest, w_have_all_atom_v);
+    case msg_type::have_none:
+      return self->send(dest, w_have_none_atom_v);
+    case msg_type::request:
+      return self->send(dest, w_request_atom_v, block_ref{m.index, m.begin, m.length});
+    case msg_type::cancel:
+      return self->send(dest, w_cancel_atom_v, block_ref{m.index, m.begin, m.length});
+    case msg_type::reject:
+      return self->send(dest, w_reject_atom_v, block_ref{m.index, m.begin, m.length});
+    case msg_type::allowed_fast:
+      return self->send(dest, w_allowed_fast_atom_v, m.index);
+    case msg_type::piece: {
+      // the one copy of the block: from the socket buffer into its own vector
+      block_data bd{st.cfg.index, m.index, m.begin,
+                    std::vector<char>(m.payload.begin(), m.payload.end())};
+      return self->send(dest, w_piece_atom_v, std::move(bd));
+    }
+  }
+}
+
+bool valid_block(const peer_state& st, const block_ref& b) {
+  if (b.piece >= st.cfg.num_pieces || b.length == 0 || b.length > st.cfg.max_block_length)
+    return false;
+  auto piece_len = std::min<std::uint64_t>(st.cfg.piece_length,
+                                           st.cfg.total_size - std::uint64_t{b.piece} * st.cfg.piece_length);
+  return std::uint64_t{b.offset} + b.length <= piece_len;
+}
+
+caf::behavior choked(peer_broker* self);
+caf::behavior downloading(peer_broker* self);
+
+// What the remote may send in every state after the handshake.
+caf::message_handler common(peer_broker* self) {
+  return {
+    [self](caf::io::new_data_msg& msg) {
+      auto& st = self->state;
+      st.last_received = clock_type::now();
+      auto bytes = std::span<const std::uint8_t>{reinterpret_cast<const std::uint8_t*>(msg.buf.data()),
+                                                 msg.buf.size()};
+      auto on_handshake = [self](const wire::handshake& hs, wire::handshake_stage stage) {
+        if (stage == wire::handshake_stage::complete)
+          self->send(me(self), w_handshake_atom_v, hs.info_hash, hs.peer_id, hs.supports_fast());
+        return true;
+      };
+      auto res = st.decoder.parse(bytes, on_handshake,
+                                  [self](const wire::message& m) { dispatch_wire(self, m); });
+      if (!res)
+        close_connection(self, "protocol error: " + res.error().to_string());
+    },
+    [self](const caf::io::connection_closed_msg&) {
+      close_connection(self, "connection closed by the peer");
+    },
+    [self](tick_atom) { on_tick(self); },
+    [self](drop_atom, const std::string& reason) { close_connection(self, reason); },
+    [self](local_have_atom, std::uint32_t piece) {
+      auto& st = self->state;
+      st.we_have.set(piece);
+      if (st.handshake_done && !st.remote_seed) { // a seed needs no haves
+        send_wire(self, [&](auto& buf) { wire::append_have(buf, piece); });
+        self->flush(st.hdl);
+      }
+      if (st.handshake_done)
+        update_interest(self);
+    },
+    [self](cancel_atom, const block_ref& b) {
+      // endgame: the block arrived from another peer
+      auto& st = self->state;
+      auto it = std::find_if(st.outstanding.begin(), st.outstanding.end(),
+                             [&](const auto& r) { return r.block == b; });
+      if (it == st.outstanding.end())
+        return;
+      st.outstanding.erase(it);
+      if (st.recently_cancelled.size() < max_recently_cancelled)
+        st.recently_cancelled.push_back(b);
+      send_wire(self, [&](auto& buf) { wire::append_cancel(buf, b.piece, b.offset, b.length); });
+      self->flush(st.hdl);
+      refill(self);
+    },
+    [self](w_have_atom, std::uint32_t piece) {
+      auto& st = self->state;
+      if (piece >= st.cfg.num_pieces)
+        return close_connection(self, "have for piece " + std::to_string(piece) + " of "
+                                        + std::to_string(st.cfg.num_pieces));
+      if (st.remote_has.test(piece))
+        return;
+      st.remote_has.set(piece);
+      st.remote_seed = st.remote_has.all();
+      self->send(st.cfg.picker, have_atom_v, st.cfg.index, piece);
+      update_interest(self);
+    },
+    [self](w_bitfield_atom, const std::vector<char>& raw) {
+      auto& st = self->state;
+      auto bf = bitfield::from_wire({reinterpret_cast<const std::uint8_t*>(raw.data()), raw.size()},
+                                    st.cfg.num_pieces);
+      if (!bf)
+        return close_connection(self, "bad bitfield: " + bf.error().message);
+      st.remote_has = std::move(*bf);
+      st.remote_seed = st.remote_has.all();
+      self->send(st.cfg.picker, bitfield_atom_v, st.cfg.index, to_bools(st.remote_has));
+      update_interest(self);
+    },
+    [self](w_have_all_atom) {
+      auto& st = self->state;
+      if (!st.fast)
+        return close_connection(self, "have all without the fast extension");
+      st.remote_has.set_all();
+      st.remote_seed = true;
+      self->send(st.cfg.picker, bitfield_atom_v, st.cfg.index, std::vector<bool>(st.cfg.num_pieces, true));
+      update_interest(self);
+    },
+    [self](w_have_none_atom) {
+      if (!self->state.fast)
+        return close_connection(self, "have none without the fast extension");
+    },
+    [self](w_interested_atom) { self->state.peer_interested = true; },
+    [self](w_uninterested_atom) { self->state.peer_interested = false; },
+    [self](w_request_atom, const block_ref& b) {
+      auto& st = self->state;
+      if (!valid_block(st, b))
+        return close_connection(self, "invalid request (" + describe(b) + ")");
+      // serving arrives with the seeding issue; we keep the peer choked
+      if (st.fast) {
+        send_wire(self, [&](auto& buf) { wire::append_reject(buf, b.piece, b.offset, b.length); });
+        self->flush(st.hdl);
+      }
+    },
+    [self](w_cancel_atom, const block_ref&) {
+      // nothing queued for upload yet
+    },
+    [self](w_allowed_fast_atom, std::uint32_t piece) {
+      auto& st = self->state;
+      if (!st.fast)
+        return close_connection(self, "allowed fast without the fast extension");
+      if (piece >= st.cfg.num_pieces)
+        return close_connection(self, "allowed fast for piece " + std::to_string(piece));
+    },
+    [self](w_reject_atom, const block_ref& b) {
+      auto& st = self->state;
+      if (!st.fast)
+        return close_connection(self, "reject without the fast extension");
+      auto it = std::find_if(st.outstanding.begin(), st.outstanding.end(),
+                             [&](const auto& r) { return r.block == b; });
+      if (it == st.outstanding.end())
+        return; // BEP 6: rejecting something we did not ask for is harmless
+      st.outstanding.erase(it);
+      self->send(st.cfg.picker, cancel_atom_v, st.cfg.index, std::vector<block_ref>{b});
+    },
+    [self](w_piece_atom, block_data& bd) {
+      auto& st = self->state;
+      block_ref ref{bd.piece, bd.offset, static_cast<std::uint32_t>(bd.bytes.size())};
+      if (!valid_block(st, ref))
+        return close_connection(self, "invalid block (" + describe(ref) + ")");
+      on_piece(self, bd);
+    },
+  };
+}
+
+// State: we are choked by the remote. Blocks requested before the choke may
+// still arrive (handled by `common`); nothing new is requested.
+caf::behavior choked(peer_broker* self) {
+  caf::message_handler here{
+    [self](w_unchoke_atom) {
+      self->state.unchoked = true;
+      self->become(downloading(self));
+      refill(self);
+    },
+    [](w_choke_atom) {
+      // already choked
+    },
+  };
+  return here.or_else(common(self));
+}
+
+// State: unchoked; requests are pipelined to the adaptive queue depth.
+caf::behavior downloading(peer_broker* self) {
+  caf::message_handler here{
+    [self](w_choke_atom) {
+      auto& st = self->state;
+      st.unchoked = false;
+      // without the fast extension a choke discards all our requests
+      give_back_outstanding(self, false);
+      self->become(choked(self));
+    },
+    [](w_unchoke_atom) {
+      // already unchoked
+    },
+  };
+  return here.or_else(common(self));
+}
+
+// State: waiting for the remote handshake (ours is already sent).
+caf::behavior handshaking(peer_broker* self) {
+  caf::message_handler here{
+    [self](w_handshake_atom, const sha1_hash& info_hash, const sha1_hash& peer_id, bool fast) {
+      auto& st = self->state;
+      if (info_hash != st.cfg.info_hash)
+        return close_connection(self, "handshake for another torrent (" + info_hash.hex() + ")");
+      if (peer_id == st.cfg.our_peer_id)
+        return close_connection(self, "connected to ourselves");
+      st.remote_id = peer_id;
+      st.fast = fast;
+      st.handshake_done = true;
+      self->send(st.cfg.torrent, connected_atom_v, st.cfg.index, peer_id);
+      self->send(st.cfg.picker, caf::join_atom_v, st.cfg.index, me(self));
+      st.joined_picker = true;
+      // our pieces: a bitfield, or have none / have all with the fast extension
+      if (st.we_have.none() && st.fast)
+        send_wire(self, [](auto& buf) { wire::append_have_none(buf); });
+      else if (st.we_have.all() && st.fast)
+        send_wire(self, [](auto& buf) { wire::append_have_all(buf); });
+      else if (!st.we_have.none())
+        send_wire(self, [&](auto& buf) { wire::append_bitfield(buf, st.we_have.bytes()); });
+      self->flush(st.hdl);
+      self->become(choked(self));
+    },
+  };
+  return here.or_else(common(self));
+}
+
+} // namespace
+
+caf::behavior peer_connection(peer_broker* self, caf::io::connection_handle hdl, peer_config cfg) {
+  auto& st = self->state;
+  st.hdl = hdl;
+  st.cfg = std::move(cfg);
+  st.queue_depth = st.cfg.initial_queue_depth;
+  st.remote_has = bitfield(st.cfg.num_pieces);
+  st.we_have = bitfield(st.cfg.num_pieces);
+  for (std::size_t i = 0; i < st.cfg.we_have.size() && i < st.cfg.num_pieces; ++i)
+    if (st.cfg.we_have[i])
+      st.we_have.set(i);
+  st.cfg.we_have.clear();
+  wire::limits lim;
+  lim.max_block_length = st.cfg.max_block_length;
+  lim.max_message_length = std::max<std::size_t>(lim.max_message_length, bitfield::bytes_for(st.cfg.num_pieces) + 1);
+  st.decoder = wire::decoder{wire::decoder::mode::handshake, lim};
+  st.started = st.last_received = st.last_sent = st.last_block = clock_type::now();
+  self->configure_read(hdl, caf::io::receive_policy::at_most(read_chunk));
+  wire::handshake hs;
+  hs.info_hash = st.cfg.info_hash;
+  hs.peer_id = st.cfg.our_peer_id;
+  hs.set_fast(true);
+  send_wire(self, [&](auto& buf) { wire::append_handshake(hs, buf); });
+  self->flush(hdl);
+  self->delayed_send(self, 1s, tick_atom_v);
+  return handshaking(self);
+}
+
+caf::actor spawn_peer_connection(caf::actor_system& sys, int fd, peer_config cfg) {
+  return sys.middleman().spawn_broker(
+    [](peer_broker* self, int sock, peer_config c) -> caf::behavior {
+      auto hdl = self->add_scribe(sock);
+      return peer_connection(self, hdl, std::move(c));
+    },
+    fd, std::move(cfg));
+}
+
+} // namespace actorrent

@@ -1,0 +1,103 @@
+#include "actors/piece_picker_actor.hpp"
+
+#include <caf/all.hpp>
+
+namespace actorrent {
+
+namespace {
+
+block_ref to_ref(const logic::block_request& b) { return {b.piece, b.offset, b.length}; }
+logic::block_request to_req(const block_ref& b) { return {b.piece, b.offset, b.length}; }
+
+void on_verdict(picker_actor::stateful_pointer<picker_state> self, piece_verdict& v) {
+  auto& st = self->state;
+  std::vector<peer_index> senders;
+  if (v.ok) {
+    senders = st.algo->block_senders(v.piece);
+    st.algo->piece_verified(v.piece);
+  } else {
+    senders = st.algo->piece_failed(v.piece);
+    st.failed_before.insert(v.piece);
+  }
+  self->send(st.cfg.torrent, verdict_atom_v, std::move(v), std::move(senders));
+}
+
+} // namespace
+
+picker_actor::behavior_type piece_picker_actor(picker_actor::stateful_pointer<picker_state> self,
+                                               picker_config cfg) {
+  auto& st = self->state;
+  auto algo = logic::piece_picker::create(cfg.algo);
+  st.cfg = std::move(cfg);
+  if (!algo) {
+    self->quit(caf::make_error(caf::sec::runtime_error, "piece picker: " + algo.error().message));
+    return picker_actor::behavior_type::make_empty_behavior();
+  }
+  st.algo.emplace(std::move(*algo));
+  return {
+    [self](caf::join_atom, peer_index peer, caf::actor& hdl) { self->state.peers[peer] = std::move(hdl); },
+    [self](bitfield_atom, peer_index peer, const std::vector<bool>& has) {
+      auto& algo = *self->state.algo;
+      if (has.size() == algo.num_pieces() && std::find(has.begin(), has.end(), false) == has.end()) {
+        algo.peer_have_all(peer);
+        return;
+      }
+      bitfield bf(algo.num_pieces());
+      for (std::size_t i = 0; i < has.size() && i < algo.num_pieces(); ++i)
+        if (has[i])
+          bf.set(i);
+      algo.peer_bitfield(peer, bf);
+    },
+    [self](have_atom, peer_index peer, std::uint32_t piece) { self->state.algo->peer_have(peer, piece); },
+    [self](pick_atom, peer_index peer, std::uint32_t n) {
+      std::vector<block_ref> out;
+      for (auto& b : self->state.algo->pick(peer, n))
+        out.push_back(to_ref(b));
+      return out;
+    },
+    [self](block_atom, block_data& bd) {
+      auto& st = self->state;
+      auto res = st.algo->block_received(bd.from, bd.piece, bd.offset, static_cast<std::uint32_t>(bd.bytes.size()));
+      if (res.misbehaving()) {
+        if (auto it = st.peers.find(bd.from); it != st.peers.end())
+          caf::anon_send(it->second, drop_atom_v,
+                     std::string{"sent a "} + logic::to_string(res.status) + " block of piece "
+                       + std::to_string(bd.piece));
+        return;
+      }
+      for (auto& c : res.cancels)
+        if (auto it = st.peers.find(c.peer); it != st.peers.end())
+          caf::anon_send(it->second, cancel_atom_v, to_ref(c.block));
+      if (!res.accepted())
+        return; // a duplicate: the data is already on its way to the disk
+      auto piece = bd.piece;
+      self->send(st.cfg.disk, block_atom_v, std::move(bd));
+      if (res.piece_complete) {
+        bool with_blocks = st.failed_before.count(piece) != 0;
+        self->request(st.cfg.disk, caf::infinite, hash_atom_v, piece, with_blocks)
+          .then([self](piece_verdict& v) { on_verdict(self, v); });
+      }
+    },
+    [self](cancel_atom, peer_index peer, const std::vector<block_ref>& blocks) {
+      for (auto& b : blocks)
+        self->state.algo->request_timed_out(peer, to_req(b));
+    },
+    [self](left_atom, peer_index peer) {
+      auto& st = self->state;
+      st.algo->peer_left(peer);
+      st.peers.erase(peer);
+    },
+    [self](check_atom, const std::vector<bool>& have) {
+      for (std::size_t i = 0; i < have.size(); ++i)
+        if (have[i])
+          self->state.algo->mark_have(static_cast<std::uint32_t>(i));
+    },
+    [self](pin_atom, std::uint32_t piece, peer_index peer) { self->state.algo->pin_piece_to_peer(piece, peer); },
+    [self](progress_atom) {
+      auto& algo = *self->state.algo;
+      return std::make_tuple(algo.bytes_have(), algo.num_have());
+    },
+  };
+}
+
+} // namespace actorrent
