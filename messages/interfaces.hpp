@@ -82,6 +82,8 @@ using torrent_actor = caf::typed_actor<
   // From the connector: an outgoing connection attempt succeeded (socket fd) or failed.
   caf::reacts_to<connected_atom, peer_index, int>,
   caf::reacts_to<failed_atom, peer_index, std::string>,
+  // Timer: dial more peers while below the limits.
+  caf::reacts_to<tick_atom>,
   // Stop: close peers, flush the disk, announce `stopped`; replies when done.
   caf::replies_to<stop_atom>::with<bool>>;
 

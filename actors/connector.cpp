@@ -1,0 +1,76 @@
+#include "actors/connector.hpp"
+
+#include <caf/all.hpp>
+
+#include <cerrno>
+#include <cstring>
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+namespace actorrent {
+
+result<int> connect_with_timeout(const peer_endpoint& ep, std::chrono::milliseconds timeout) {
+  sockaddr_storage addr{};
+  socklen_t len = 0;
+  if (ep.v6) {
+    auto* a = reinterpret_cast<sockaddr_in6*>(&addr);
+    a->sin6_family = AF_INET6;
+    a->sin6_port = htons(ep.port);
+    std::memcpy(&a->sin6_addr, ep.addr.data(), 16);
+    len = sizeof(sockaddr_in6);
+  } else {
+    auto* a = reinterpret_cast<sockaddr_in*>(&addr);
+    a->sin_family = AF_INET;
+    a->sin_port = htons(ep.port);
+    std::memcpy(&a->sin_addr, ep.addr.data(), 4);
+    len = sizeof(sockaddr_in);
+  }
+  int fd = ::socket(addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0)
+    return make_error(std::string{"socket: "} + std::strerror(errno));
+  int one = 1;
+  ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+  auto fail = [fd](std::string what) -> result<int> {
+    ::close(fd);
+    return make_error(std::move(what));
+  };
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), len) != 0) {
+    if (errno != EINPROGRESS)
+      return fail(std::string{"connect: "} + std::strerror(errno));
+    pollfd p{fd, POLLOUT, 0};
+    int r;
+    do {
+      r = ::poll(&p, 1, static_cast<int>(timeout.count()));
+    } while (r < 0 && errno == EINTR);
+    if (r == 0)
+      return fail("connect: timed out after " + std::to_string(timeout.count()) + " ms");
+    if (r < 0)
+      return fail(std::string{"poll: "} + std::strerror(errno));
+    int err = 0;
+    socklen_t elen = sizeof(err);
+    ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &elen);
+    if (err != 0)
+      return fail(std::string{"connect: "} + std::strerror(err));
+  }
+  return fd;
+}
+
+void spawn_connector(caf::actor_system& sys, peer_endpoint ep, std::chrono::milliseconds timeout,
+                     torrent_actor torrent, peer_index index) {
+  sys.spawn<caf::detached>([=](caf::event_based_actor* self) {
+    auto fd = connect_with_timeout(ep, timeout);
+    if (fd)
+      self->send(torrent, connected_atom_v, index, *fd);
+    else
+      self->send(torrent, failed_atom_v, index, fd.error().message);
+    self->quit();
+  });
+}
+
+} // namespace actorrent

@@ -1,0 +1,390 @@
+#include "actors/torrent.hpp"
+
+#include "actors/connector.hpp"
+#include "actors/disk_store.hpp"
+#include "actors/peer_connection.hpp"
+#include "actors/piece_picker_actor.hpp"
+#include "actors/tracker_announcer.hpp"
+#include "protocol/peer_id.hpp"
+
+#include <caf/all.hpp>
+#include <caf/io/all.hpp>
+
+#include <algorithm>
+#include <cstdio>
+
+namespace actorrent {
+
+namespace {
+
+using clock_type = std::chrono::steady_clock;
+using namespace std::chrono_literals;
+using self_ptr = torrent_actor::stateful_pointer<torrent_state>;
+
+void note(self_ptr self, std::string msg) {
+  auto& log = self->state.log;
+  if (log.size() >= 64)
+    log.erase(log.begin());
+  log.push_back(std::move(msg));
+}
+
+transfer_totals totals(self_ptr self) {
+  auto& st = self->state;
+  transfer_totals t;
+  t.downloaded = st.downloaded_closed;
+  for (auto& [idx, p] : st.peers) {
+    t.downloaded += p.report.downloaded;
+    t.uploaded += p.report.uploaded;
+  }
+  t.left = st.cfg.torrent->total_size - st.have_bytes;
+  return t;
+}
+
+std::uint32_t connected_count(const torrent_state& st) {
+  return static_cast<std::uint32_t>(st.peers.size());
+}
+
+void connect_to(self_ptr self, const peer_endpoint& ep) {
+  auto& st = self->state;
+  auto idx = st.next_index++;
+  st.known[ep].connected = true;
+  torrent_state::peer_entry entry;
+  entry.endpoint = ep;
+  st.peers.emplace(idx, std::move(entry));
+  ++st.half_open;
+  spawn_connector(self->system(), ep, st.cfg.connect_timeout, torrent_actor{self}, idx);
+}
+
+// Dials candidates while below the connection limits.
+void maybe_connect(self_ptr self) {
+  auto& st = self->state;
+  if (st.stopping || st.complete || !st.checked)
+    return;
+  auto now = clock_type::now();
+  for (auto& [ep, c] : st.known) {
+    if (connected_count(st) >= st.cfg.max_peers || st.half_open >= st.cfg.max_half_open)
+      break;
+    if (c.connected || c.next_attempt > now || st.banned.count(ep) != 0)
+      continue;
+    connect_to(self, ep);
+  }
+  // running low on peers: ask the trackers early (the announcer honours min interval)
+  if (st.cfg.use_trackers && connected_count(st) < st.cfg.max_peers / 2 && now - st.last_announce_request > 30s) {
+    st.last_announce_request = now;
+    self->send(st.announcer, announce_atom_v, announce_event::none, totals(self));
+  }
+}
+
+void add_candidates(self_ptr self, const std::vector<peer_endpoint>& eps) {
+  auto& st = self->state;
+  for (auto& ep : eps)
+    if (ep.port != 0 && st.banned.count(ep) == 0)
+      st.known.try_emplace(ep);
+  maybe_connect(self);
+}
+
+// A candidate becomes available again after a back-off that grows with failures.
+void back_off(self_ptr self, const peer_endpoint& ep) {
+  auto it = self->state.known.find(ep);
+  if (it == self->state.known.end())
+    return;
+  auto& c = it->second;
+  c.connected = false;
+  ++c.failures;
+  auto delay = std::min<std::chrono::seconds>(std::chrono::seconds{5} * (1u << std::min(c.failures, 6u)), 300s);
+  c.next_attempt = clock_type::now() + delay;
+}
+
+void ban(self_ptr self, peer_index idx, const std::string& why) {
+  auto& st = self->state;
+  auto it = st.peers.find(idx);
+  if (it == st.peers.end())
+    return;
+  st.banned.insert(it->second.endpoint);
+  note(self, "banned " + it->second.endpoint.to_string() + ": " + why);
+  if (it->second.handle)
+    caf::anon_send(it->second.handle, drop_atom_v, "banned: " + why);
+}
+
+void finish(self_ptr self) {
+  auto& st = self->state;
+  // files that still need creating (empty ones), then everything synced
+  self->request(st.disk, caf::infinite, flush_atom_v)
+    .then(
+      [self](bool) {
+        auto& st = self->state;
+        st.complete = true;
+        note(self, "download complete");
+        if (st.cfg.use_trackers)
+          self->send(st.announcer, announce_atom_v, announce_event::completed, totals(self));
+        // a finished leecher has no use for its peers (seeding is its own issue)
+        for (auto& [idx, p] : st.peers)
+          if (p.handle)
+            caf::anon_send(p.handle, drop_atom_v, "download complete");
+      },
+      [self](caf::error& err) {
+        note(self, "flush failed: " + self->system().render(err));
+        self->quit(err);
+      });
+}
+
+void on_verdict(self_ptr self, piece_verdict& v, std::vector<peer_index>& senders) {
+  auto& st = self->state;
+  auto piece = v.piece;
+  auto size = st.cfg.torrent->piece_size(piece);
+  if (v.ok) {
+    if (piece < st.have.size() && !st.have[piece]) {
+      st.have[piece] = true;
+      st.have_bytes += size;
+      ++st.pieces_have;
+    }
+    for (auto& [idx, p] : st.peers)
+      if (p.handle && p.handshaken)
+        caf::anon_send(p.handle, local_have_atom_v, piece);
+    // a good copy after a failure: every block that differs names a liar
+    if (auto f = st.failed.find(piece); f != st.failed.end()) {
+      auto& bad = f->second;
+      for (std::size_t b = 0; b < bad.block_hashes.size() && b < v.block_hashes.size(); ++b)
+        if (bad.block_hashes[b] != v.block_hashes[b] && b < bad.senders.size())
+          ban(self, bad.senders[b], "sent a corrupt block of piece " + std::to_string(piece));
+      st.failed.erase(f);
+    }
+    if (st.pieces_have == st.cfg.torrent->num_pieces() && !st.complete)
+      finish(self);
+    return;
+  }
+  ++st.hash_failures;
+  st.wasted += size;
+  std::vector<peer_index> distinct = senders;
+  std::sort(distinct.begin(), distinct.end());
+  distinct.erase(std::unique(distinct.begin(), distinct.end()), distinct.end());
+  std::erase(distinct, logic::no_peer);
+  note(self, "piece " + std::to_string(piece) + " failed its hash check (" + std::to_string(distinct.size())
+               + " sender(s))");
+  if (distinct.size() == 1) {
+    auto liar = distinct.front();
+    if (++st.strikes[liar] >= st.cfg.max_strikes)
+      ban(self, liar, std::to_string(st.strikes[liar]) + " pieces failed their hash check");
+  } else if (!distinct.empty()) {
+    // keep the first failed copy's block hashes; fetch again from one sender only
+    st.failed.try_emplace(piece, torrent_state::failed_piece{v.block_hashes, senders});
+    auto pick = *std::min_element(distinct.begin(), distinct.end(), [&](peer_index a, peer_index b) {
+      return st.strikes[a] < st.strikes[b];
+    });
+    self->send(st.picker, pin_atom_v, piece, pick);
+  }
+}
+
+} // namespace
+
+torrent_actor::behavior_type torrent(self_ptr self, torrent_config cfg) {
+  auto& st = self->state;
+  if (cfg.peer_id.is_zero())
+    cfg.peer_id = generate_peer_id();
+  st.cfg = std::move(cfg);
+  auto& mi = *st.cfg.torrent;
+  st.have.assign(mi.num_pieces(), false);
+  // children: disk store, piece picker, announcer (all monitored)
+  st.disk = self->spawn(disk_store, disk_config{st.cfg.torrent, st.cfg.download_dir, st.cfg.check_threads});
+  picker_config pc;
+  pc.algo.total_size = mi.total_size;
+  pc.algo.piece_length = static_cast<std::uint32_t>(mi.piece_length);
+  pc.algo.seed = std::hash<sha1_hash>{}(st.cfg.peer_id);
+  pc.disk = st.disk;
+  pc.torrent = torrent_actor{self};
+  st.picker = self->spawn(piece_picker_actor, pc);
+  self->monitor(st.disk);
+  self->monitor(st.picker);
+  if (st.cfg.use_trackers && !mi.trackers.empty()) {
+    announcer_config ac;
+    ac.tiers = mi.trackers;
+    ac.info_hash = mi.info_hash;
+    ac.peer_id = st.cfg.peer_id;
+    ac.port = st.cfg.listen_port;
+    ac.numwant = static_cast<int>(st.cfg.numwant);
+    ac.torrent = torrent_actor{self};
+    st.announcer = spawn_announcer(self->system(), ac);
+    self->monitor(st.announcer);
+  } else {
+    st.cfg.use_trackers = false;
+  }
+  self->set_down_handler([self](caf::down_msg& dm) {
+    auto& st = self->state;
+    if (dm.source == st.disk || dm.source == st.picker) {
+      note(self, "internal actor failed: " + self->system().render(dm.reason));
+      self->quit(dm.reason ? dm.reason : caf::make_error(caf::sec::runtime_error, "disk or picker stopped"));
+      return;
+    }
+    if (dm.source == st.announcer) {
+      st.use_trackers_failed = true;
+      return;
+    }
+    for (auto it = st.peers.begin(); it != st.peers.end(); ++it) {
+      if (it->second.handle && it->second.handle.address() == dm.source) {
+        st.downloaded_closed += it->second.report.downloaded;
+        auto ep = it->second.endpoint;
+        self->send(st.picker, left_atom_v, it->first);
+        st.peers.erase(it); // releases the strong handle: the broker is down now
+        back_off(self, ep);
+        maybe_connect(self);
+        return;
+      }
+    }
+  });
+  // check what is already on disk, then start talking to the swarm
+  self->request(st.disk, caf::infinite, check_atom_v)
+    .then(
+      [self](std::vector<bool>& have) {
+        auto& st = self->state;
+        auto& mi = *st.cfg.torrent;
+        for (std::size_t i = 0; i < have.size() && i < st.have.size(); ++i)
+          if (have[i]) {
+            st.have[i] = true;
+            st.have_bytes += mi.piece_size(i);
+            ++st.pieces_have;
+          }
+        self->send(st.picker, check_atom_v, have);
+        st.checked = true;
+        if (st.pieces_have == mi.num_pieces()) {
+          finish(self);
+          return;
+        }
+        if (st.cfg.use_trackers) {
+          st.last_announce_request = clock_type::now();
+          self->send(st.announcer, announce_atom_v, announce_event::started, totals(self));
+        }
+        add_candidates(self, st.cfg.initial_peers);
+      },
+      [self](caf::error& err) { self->quit(err); });
+  self->delayed_send(self, 1s, tick_atom_v);
+  return {
+    [self](progress_atom) {
+      auto& st = self->state;
+      torrent_status s;
+      s.total_size = st.cfg.torrent->total_size;
+      s.have_bytes = st.have_bytes;
+      s.pieces_have = st.pieces_have;
+      s.pieces_total = static_cast<std::uint32_t>(st.cfg.torrent->num_pieces());
+      auto t = totals(self);
+      s.downloaded = t.downloaded;
+      s.uploaded = t.uploaded;
+      s.wasted = st.wasted;
+      s.hash_failures = st.hash_failures;
+      s.banned = static_cast<std::uint32_t>(st.banned.size());
+      for (auto& [idx, p] : st.peers) {
+        if (!p.handshaken)
+          continue;
+        ++s.peers;
+        s.seeds += p.report.is_seed ? 1 : 0;
+        s.down_rate += p.report.down_rate;
+        s.up_rate += 0;
+      }
+      s.complete = st.complete;
+      s.tracker_status = st.tracker_status;
+      return s;
+    },
+    [self](peers_atom, announce_reply& r) {
+      auto& st = self->state;
+      st.tracker_status = r.tracker + ": " + std::to_string(r.peers.size()) + " peers";
+      if (!r.warning.empty())
+        st.tracker_status += " (warning: " + r.warning + ")";
+      add_candidates(self, r.peers);
+    },
+    [self](failed_atom, const std::string& url, const std::string& reason) {
+      self->state.tracker_status = url + ": " + reason;
+    },
+    [self](verdict_atom, piece_verdict& v, std::vector<peer_index>& senders) { on_verdict(self, v, senders); },
+    [self](stats_atom, const peer_report& r) {
+      if (auto it = self->state.peers.find(r.id); it != self->state.peers.end())
+        it->second.report = r;
+    },
+    [self](connected_atom, peer_index idx, const sha1_hash& id) {
+      auto& st = self->state;
+      auto it = st.peers.find(idx);
+      if (it == st.peers.end())
+        return;
+      // the same peer twice (under two addresses): keep the first connection
+      for (auto& [other, p] : st.peers)
+        if (other != idx && p.handshaken && p.id == id) {
+          caf::anon_send(it->second.handle, drop_atom_v, "duplicate connection to the same peer");
+          return;
+        }
+      it->second.handshaken = true;
+      it->second.id = id;
+      st.known[it->second.endpoint].failures = 0;
+    },
+    [self](connected_atom, peer_index idx, int fd) {
+      auto& st = self->state;
+      --st.half_open;
+      auto it = st.peers.find(idx);
+      if (it == st.peers.end() || st.stopping || st.complete) {
+        ::close(fd);
+        return;
+      }
+      auto& mi = *st.cfg.torrent;
+      peer_config pc;
+      pc.index = idx;
+      pc.info_hash = mi.info_hash;
+      pc.our_peer_id = st.cfg.peer_id;
+      pc.num_pieces = static_cast<std::uint32_t>(mi.num_pieces());
+      pc.piece_length = mi.piece_length;
+      pc.total_size = mi.total_size;
+      pc.we_have = st.have;
+      pc.torrent = torrent_actor{self};
+      pc.picker = st.picker;
+      pc.disk = st.disk;
+      auto hdl = spawn_peer_connection(self->system(), fd, std::move(pc));
+      self->monitor(hdl);
+      it->second.handle = std::move(hdl);
+      it->second.connecting = false;
+      maybe_connect(self);
+    },
+    [self](failed_atom, peer_index idx, const std::string& reason) {
+      auto& st = self->state;
+      --st.half_open;
+      auto it = st.peers.find(idx);
+      if (it == st.peers.end())
+        return;
+      note(self, "connect to " + it->second.endpoint.to_string() + " failed: " + reason);
+      auto ep = it->second.endpoint;
+      st.peers.erase(it);
+      back_off(self, ep);
+      maybe_connect(self);
+    },
+    [self](drop_atom, peer_index idx, const std::string& reason) {
+      auto& st = self->state;
+      if (auto it = st.peers.find(idx); it != st.peers.end())
+        note(self, "closed " + it->second.endpoint.to_string() + ": " + reason);
+    },
+    [self](tick_atom) {
+      maybe_connect(self);
+      self->delayed_send(self, 1s, tick_atom_v);
+    },
+    [self](stop_atom) -> caf::result<bool> {
+      auto& st = self->state;
+      st.stopping = true;
+      for (auto& [idx, p] : st.peers)
+        if (p.handle)
+          caf::anon_send(p.handle, drop_atom_v, "shutting down");
+      auto rp = self->make_response_promise<bool>();
+      auto finish_stop = [self, rp]() mutable {
+        self->request(self->state.disk, std::chrono::seconds{10}, flush_atom_v)
+          .then([rp](bool) mutable { rp.deliver(true); }, [rp](caf::error&) mutable { rp.deliver(false); });
+      };
+      if (st.cfg.use_trackers && !st.use_trackers_failed) {
+        self->request(st.announcer, std::chrono::seconds{2}, stop_atom_v, totals(self))
+          .then([finish_stop](bool) mutable { finish_stop(); },
+                [finish_stop](caf::error&) mutable { finish_stop(); });
+      } else {
+        finish_stop();
+      }
+      return rp;
+    },
+  };
+}
+
+torrent_actor spawn_torrent(caf::actor_system& sys, torrent_config cfg) {
+  return sys.spawn(torrent, std::move(cfg));
+}
+
+} // namespace actorrent

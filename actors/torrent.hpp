@@ -1,0 +1,97 @@
+// The torrent actor: supervises one torrent's peers, piece picker, disk store
+// and tracker announcer.
+//
+// It owns the peer set (deduplicated by address, a connection limit, a bound
+// on half-open connects, reconnects with back-off, never a connection to
+// itself), asks the announcer for more peers when it runs low, keeps a strong
+// handle to every peer broker until the broker is down (CAF 0.17 destroys a
+// stateful broker twice if its own connection holds the last reference), and
+// answers progress requests. It also judges hash failures: a piece that failed
+// with a single sender is a strike against it; with several senders, the piece
+// is fetched again from one of them and its blocks compared with the failed
+// copy, so exactly the peers whose blocks differed are banned.
+#pragma once
+
+#include "messages/interfaces.hpp"
+#include "protocol/metainfo.hpp"
+
+#include <caf/fwd.hpp>
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace actorrent {
+
+struct torrent_config {
+  std::shared_ptr<const metainfo> torrent;
+  std::string download_dir = ".";
+  std::uint16_t listen_port = 6881;     ///< the port we announce
+  std::uint32_t max_peers = 50;          ///< connected or connecting
+  std::uint32_t max_half_open = 8;       ///< connects in flight at once
+  std::chrono::milliseconds connect_timeout{5000};
+  std::vector<peer_endpoint> initial_peers; ///< dialled at start (besides trackers)
+  std::uint32_t max_strikes = 2;         ///< sole-sender hash failures before a ban
+  std::uint32_t numwant = 50;
+  unsigned check_threads = 0;            ///< hashing threads of the start-up check
+  bool use_trackers = true;
+  sha1_hash peer_id;                     ///< ours; generated if zero
+};
+
+struct torrent_state {
+  struct peer_entry {
+    peer_endpoint endpoint;
+    caf::actor handle;                   ///< strong: kept until the broker is down
+    bool connecting = true;
+    bool handshaken = false;
+    sha1_hash id;
+    peer_report report;
+  };
+  struct candidate {
+    std::chrono::steady_clock::time_point next_attempt{};
+    std::uint32_t failures = 0;
+    bool connected = false;
+  };
+  struct failed_piece {
+    std::vector<sha1_hash> block_hashes;
+    std::vector<peer_index> senders;
+  };
+
+  torrent_config cfg;
+  disk_actor disk;
+  picker_actor picker;
+  announcer_actor announcer;
+  std::unordered_map<peer_index, peer_entry> peers;
+  std::map<peer_endpoint, candidate> known;
+  std::set<peer_endpoint> banned;
+  std::unordered_map<peer_index, std::uint32_t> strikes;
+  std::unordered_map<std::uint32_t, failed_piece> failed;
+  peer_index next_index = 1;
+  std::uint32_t half_open = 0;
+  std::vector<bool> have;
+  std::uint64_t have_bytes = 0;
+  std::uint32_t pieces_have = 0;
+  std::uint64_t wasted = 0;
+  std::uint32_t hash_failures = 0;
+  std::uint64_t downloaded_closed = 0;   ///< payload of peers that are gone
+  bool checked = false;                  ///< start-up check done
+  bool complete = false;                 ///< every piece verified and flushed
+  bool stopping = false;
+  bool use_trackers_failed = false;      ///< the announcer actor is gone
+  std::string tracker_status = "not announced yet";
+  std::chrono::steady_clock::time_point last_announce_request{};
+  std::vector<std::string> log;          ///< recent notable events (drops, bans)
+
+  static inline const char* name = "torrent";
+};
+
+torrent_actor::behavior_type torrent(torrent_actor::stateful_pointer<torrent_state> self, torrent_config cfg);
+
+/// Spawns a torrent actor.
+torrent_actor spawn_torrent(caf::actor_system& sys, torrent_config cfg);
+
+} // namespace actorrent
