@@ -18,6 +18,8 @@ constexpr std::size_t read_chunk = 64 * 1024;
 
 caf::actor me(peer_broker* self) { return caf::actor_cast<caf::actor>(self); }
 
+void deliver(peer_broker* self, caf::message msg);
+
 // Appends one encoded wire message to the broker's write buffer.
 template <class F>
 void send_wire(peer_broker* self, F&& encode) {
@@ -190,10 +192,29 @@ void on_tick(peer_broker* self) {
   self->delayed_send(self, 1s, tick_atom_v);
 }
 
-// Turns each decoded wire message into a message to ourselves.
+// Runs one wire message (as a CAF message) through the current protocol state.
+// State changes requested while a state handler runs take effect afterwards.
+void deliver(peer_broker* self, caf::message msg) {
+  auto& st = self->state;
+  if (st.closing)
+    return;
+  auto res = st.wire_state(msg);
+  if (!res && !st.closing)
+    close_connection(self, "unexpected " + to_string(msg) + " while " + st.state_name);
+  if (st.next_state) {
+    st.wire_state = std::move(*st.next_state);
+    st.next_state.reset();
+  }
+}
+
+void enter(peer_broker* self, caf::behavior next, const char* name) {
+  self->state.next_state = std::move(next);
+  self->state.state_name = name;
+}
+
+// Turns each decoded wire message into a typed message for the protocol state.
 void dispatch_wire(peer_broker* self, const wire::message& m) {
   auto& st = self->state;
-  auto dest = me(self);
   using wire::msg_type;
   switch (m.type) {
     case msg_type::keep_alive:
@@ -203,35 +224,34 @@ void dispatch_wire(peer_broker* self, const wire::message& m) {
     case msg_type::unknown:
       return; // nothing to do (yet)
     case msg_type::choke:
-      return self->send(dest, w_choke_atom_v);
+      return deliver(self, caf::make_message(w_choke_atom_v));
     case msg_type::unchoke:
-      return self->send(dest, w_unchoke_atom_v);
+      return deliver(self, caf::make_message(w_unchoke_atom_v));
     case msg_type::interested:
-      return self->send(dest, w_interested_atom_v);
+      return deliver(self, caf::make_message(w_interested_atom_v));
     case msg_type::not_interested:
-      return self->send(dest, w_uninterested_atom_v);
+      return deliver(self, caf::make_message(w_uninterested_atom_v));
     case msg_type::have:
-      return self->send(dest, w_have_atom_v, m.index);
+      return deliver(self, caf::make_message(w_have_atom_v, m.index));
     case msg_type::bitfield:
-      return self->send(dest, w_bitfield_atom_v,
-                        std::vector<char>(m.payload.begin(), m.payload.end()));
+      return deliver(self, caf::make_message(w_bitfield_atom_v,
+                                             std::vector<char>(m.payload.begin(), m.payload.end())));
     case msg_type::have_all:
-      return self->send(dest, w_have_all_atom_v);
+      return deliver(self, caf::make_message(w_have_all_atom_v));
     case msg_type::have_none:
-      return self->send(dest, w_have_none_atom_v);
+      return deliver(self, caf::make_message(w_have_none_atom_v));
     case msg_type::request:
-      return self->send(dest, w_request_atom_v, block_ref{m.index, m.begin, m.length});
+      return deliver(self, caf::make_message(w_request_atom_v, block_ref{m.index, m.begin, m.length}));
     case msg_type::cancel:
-      return self->send(dest, w_cancel_atom_v, block_ref{m.index, m.begin, m.length});
+      return deliver(self, caf::make_message(w_cancel_atom_v, block_ref{m.index, m.begin, m.length}));
     case msg_type::reject:
-      return self->send(dest, w_reject_atom_v, block_ref{m.index, m.begin, m.length});
+      return deliver(self, caf::make_message(w_reject_atom_v, block_ref{m.index, m.begin, m.length}));
     case msg_type::allowed_fast:
-      return self->send(dest, w_allowed_fast_atom_v, m.index);
+      return deliver(self, caf::make_message(w_allowed_fast_atom_v, m.index));
     case msg_type::piece: {
       // the one copy of the block: from the socket buffer into its own vector
-      block_data bd{st.cfg.index, m.index, m.begin,
-                    std::vector<char>(m.payload.begin(), m.payload.end())};
-      return self->send(dest, w_piece_atom_v, std::move(bd));
+      block_data bd{st.cfg.index, m.index, m.begin, std::vector<char>(m.payload.begin(), m.payload.end())};
+      return deliver(self, caf::make_message(w_piece_atom_v, std::move(bd)));
     }
   }
 }
@@ -247,8 +267,9 @@ bool valid_block(const peer_state& st, const block_ref& b) {
 caf::behavior choked(peer_broker* self);
 caf::behavior downloading(peer_broker* self);
 
-// What the remote may send in every state after the handshake.
-caf::message_handler common(peer_broker* self) {
+// The broker's mailbox: bytes from the socket, timers, and what the torrent
+// and the picker tell this connection. It stays the same in every state.
+caf::behavior mailbox(peer_broker* self) {
   return {
     [self](caf::io::new_data_msg& msg) {
       auto& st = self->state;
@@ -257,13 +278,18 @@ caf::message_handler common(peer_broker* self) {
                                                  msg.buf.size()};
       auto on_handshake = [self](const wire::handshake& hs, wire::handshake_stage stage) {
         if (stage == wire::handshake_stage::complete)
-          self->send(me(self), w_handshake_atom_v, hs.info_hash, hs.peer_id, hs.supports_fast());
-        return true;
+          deliver(self, caf::make_message(w_handshake_atom_v, hs.info_hash, hs.peer_id, hs.supports_fast()));
+        return !self->state.closing;
       };
-      auto res = st.decoder.parse(bytes, on_handshake,
-                                  [self](const wire::message& m) { dispatch_wire(self, m); });
+      auto on_message = [self](const wire::message& m) {
+        dispatch_wire(self, m);
+        return !self->state.closing;
+      };
+      auto res = st.decoder.parse(bytes, on_handshake, on_message);
       if (!res)
         close_connection(self, "protocol error: " + res.error().to_string());
+      else if (!st.closing)
+        self->flush(st.hdl); // requests and haves written while handling the chunk
     },
     [self](const caf::io::connection_closed_msg&) {
       close_connection(self, "connection closed by the peer");
@@ -294,6 +320,12 @@ caf::message_handler common(peer_broker* self) {
       self->flush(st.hdl);
       refill(self);
     },
+  };
+}
+
+// What the remote may send in every protocol state after the handshake.
+caf::message_handler wire_common(peer_broker* self) {
+  return {
     [self](w_have_atom, std::uint32_t piece) {
       auto& st = self->state;
       if (piece >= st.cfg.num_pieces)
@@ -374,19 +406,19 @@ caf::message_handler common(peer_broker* self) {
 }
 
 // State: we are choked by the remote. Blocks requested before the choke may
-// still arrive (handled by `common`); nothing new is requested.
+// still arrive (handled by `wire_common`); nothing new is requested.
 caf::behavior choked(peer_broker* self) {
   caf::message_handler here{
     [self](w_unchoke_atom) {
       self->state.unchoked = true;
-      self->become(downloading(self));
+      enter(self, downloading(self), "downloading");
       refill(self);
     },
     [](w_choke_atom) {
       // already choked
     },
   };
-  return here.or_else(common(self));
+  return here.or_else(wire_common(self));
 }
 
 // State: unchoked; requests are pipelined to the adaptive queue depth.
@@ -397,13 +429,13 @@ caf::behavior downloading(peer_broker* self) {
       st.unchoked = false;
       // without the fast extension a choke discards all our requests
       give_back_outstanding(self, false);
-      self->become(choked(self));
+      enter(self, choked(self), "choked");
     },
     [](w_unchoke_atom) {
       // already unchoked
     },
   };
-  return here.or_else(common(self));
+  return here.or_else(wire_common(self));
 }
 
 // State: waiting for the remote handshake (ours is already sent).
@@ -429,10 +461,10 @@ caf::behavior handshaking(peer_broker* self) {
       else if (!st.we_have.none())
         send_wire(self, [&](auto& buf) { wire::append_bitfield(buf, st.we_have.bytes()); });
       self->flush(st.hdl);
-      self->become(choked(self));
+      enter(self, choked(self), "choked");
     },
   };
-  return here.or_else(common(self));
+  return here; // nothing else can come before the handshake
 }
 
 } // namespace
@@ -461,7 +493,9 @@ caf::behavior peer_connection(peer_broker* self, caf::io::connection_handle hdl,
   send_wire(self, [&](auto& buf) { wire::append_handshake(hs, buf); });
   self->flush(hdl);
   self->delayed_send(self, 1s, tick_atom_v);
-  return handshaking(self);
+  st.wire_state = handshaking(self);
+  st.state_name = "handshaking";
+  return mailbox(self);
 }
 
 caf::actor spawn_peer_connection(caf::actor_system& sys, int fd, peer_config cfg) {

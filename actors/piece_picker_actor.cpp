@@ -9,8 +9,27 @@ namespace {
 block_ref to_ref(const logic::block_request& b) { return {b.piece, b.offset, b.length}; }
 logic::block_request to_req(const block_ref& b) { return {b.piece, b.offset, b.length}; }
 
+std::vector<block_ref> pick(picker_state& st, peer_index peer, std::uint32_t n) {
+  std::vector<block_ref> out;
+  for (auto& b : st.algo->pick(peer, n))
+    out.push_back(to_ref(b));
+  return out;
+}
+
+bool disk_busy(const picker_state& st) { return st.forwarded - st.written > st.cfg.max_disk_queue; }
+
 void on_verdict(picker_actor::stateful_pointer<picker_state> self, piece_verdict& v) {
   auto& st = self->state;
+  if (!st.hash_marks.empty()) {
+    st.written = st.hash_marks.front();
+    st.hash_marks.pop_front();
+  }
+  // the disk caught up: serve the picks that waited
+  while (!st.deferred.empty() && !disk_busy(st)) {
+    auto d = std::move(st.deferred.front());
+    st.deferred.pop_front();
+    d.promise.deliver(pick(st, d.peer, d.count));
+  }
   std::vector<peer_index> senders;
   if (v.ok) {
     senders = st.algo->block_senders(v.piece);
@@ -49,11 +68,14 @@ picker_actor::behavior_type piece_picker_actor(picker_actor::stateful_pointer<pi
       algo.peer_bitfield(peer, bf);
     },
     [self](have_atom, peer_index peer, std::uint32_t piece) { self->state.algo->peer_have(peer, piece); },
-    [self](pick_atom, peer_index peer, std::uint32_t n) {
-      std::vector<block_ref> out;
-      for (auto& b : self->state.algo->pick(peer, n))
-        out.push_back(to_ref(b));
-      return out;
+    [self](pick_atom, peer_index peer, std::uint32_t n) -> caf::result<std::vector<block_ref>> {
+      auto& st = self->state;
+      if (disk_busy(st) && !st.hash_marks.empty()) {
+        auto rp = self->make_response_promise<std::vector<block_ref>>();
+        st.deferred.push_back({peer, n, rp});
+        return rp;
+      }
+      return pick(st, peer, n);
     },
     [self](block_atom, block_data& bd) {
       auto& st = self->state;
@@ -71,9 +93,11 @@ picker_actor::behavior_type piece_picker_actor(picker_actor::stateful_pointer<pi
       if (!res.accepted())
         return; // a duplicate: the data is already on its way to the disk
       auto piece = bd.piece;
+      st.forwarded += bd.bytes.size();
       self->send(st.cfg.disk, block_atom_v, std::move(bd));
       if (res.piece_complete) {
         bool with_blocks = st.failed_before.count(piece) != 0;
+        st.hash_marks.push_back(st.forwarded);
         self->request(st.cfg.disk, caf::infinite, hash_atom_v, piece, with_blocks)
           .then([self](piece_verdict& v) { on_verdict(self, v); });
       }

@@ -7,6 +7,9 @@
 #include "logic/piece_picker.hpp"
 #include "messages/interfaces.hpp"
 
+#include <caf/typed_response_promise.hpp>
+
+#include <deque>
 #include <optional>
 #include <unordered_map>
 #include <unordered_set>
@@ -15,6 +18,10 @@ namespace actorrent {
 
 struct picker_config {
   logic::piece_picker_config algo;
+  /// Back-pressure: block bytes handed to the disk store and not yet known to
+  /// be written. Above this, pick requests wait, so peers stop requesting until
+  /// the disk catches up (memory stays bounded whatever the network does).
+  std::uint64_t max_disk_queue = 16u << 20;
   disk_actor disk;
   torrent_actor torrent;
 };
@@ -24,6 +31,17 @@ struct picker_state {
   picker_config cfg;
   std::unordered_map<peer_index, caf::actor> peers;
   std::unordered_set<std::uint32_t> failed_before; ///< pieces that failed a hash once
+  // back-pressure accounting: the disk handles messages in order, so when a hash
+  // reply arrives, everything forwarded before that hash request is written
+  std::uint64_t forwarded = 0;                ///< bytes sent to the disk so far
+  std::uint64_t written = 0;                  ///< bytes known to be written
+  std::deque<std::uint64_t> hash_marks;       ///< `forwarded` at each hash request
+  struct deferred_pick {
+    peer_index peer;
+    std::uint32_t count;
+    caf::typed_response_promise<std::vector<block_ref>> promise;
+  };
+  std::deque<deferred_pick> deferred;
 
   static inline const char* name = "piece-picker";
 };
