@@ -48,6 +48,7 @@ void connect_to(self_ptr self, const peer_endpoint& ep) {
   auto& st = self->state;
   auto idx = st.next_index++;
   st.known[ep].connected = true;
+  st.endpoints.emplace(idx, ep);
   torrent_state::peer_entry entry;
   entry.endpoint = ep;
   st.peers.emplace(idx, std::move(entry));
@@ -97,13 +98,21 @@ void back_off(self_ptr self, const peer_endpoint& ep) {
 
 void ban(self_ptr self, peer_index idx, const std::string& why) {
   auto& st = self->state;
-  auto it = st.peers.find(idx);
-  if (it == st.peers.end())
+  auto ep = st.endpoints.find(idx); // also for peers that are gone already
+  if (ep == st.endpoints.end())
     return;
-  st.banned.insert(it->second.endpoint);
-  note(self, "banned " + it->second.endpoint.to_string() + ": " + why);
-  if (it->second.handle)
+  st.banned.insert(ep->second);
+  note(self, "banned " + ep->second.to_string() + ": " + why);
+  if (auto it = st.peers.find(idx); it != st.peers.end() && it->second.handle)
     caf::anon_send(it->second.handle, drop_atom_v, "banned: " + why);
+}
+
+// Carries out what the blame tracker decided about a piece.
+void apply(self_ptr self, std::uint32_t piece, const logic::blame_tracker::decision& d) {
+  for (auto p : d.ban)
+    ban(self, p, "sent corrupt data (piece " + std::to_string(piece) + ")");
+  if (d.pin)
+    self->send(self->state.picker, pin_atom_v, piece, *d.pin);
 }
 
 void finish(self_ptr self) {
@@ -142,37 +151,15 @@ void on_verdict(self_ptr self, piece_verdict& v, std::vector<peer_index>& sender
       if (p.handle && p.handshaken)
         caf::anon_send(p.handle, local_have_atom_v, piece);
     // a good copy after a failure: every block that differs names a liar
-    if (auto f = st.failed.find(piece); f != st.failed.end()) {
-      auto& bad = f->second;
-      for (std::size_t b = 0; b < bad.block_hashes.size() && b < v.block_hashes.size(); ++b)
-        if (bad.block_hashes[b] != v.block_hashes[b] && b < bad.senders.size())
-          ban(self, bad.senders[b], "sent a corrupt block of piece " + std::to_string(piece));
-      st.failed.erase(f);
-    }
+    apply(self, piece, st.blame.piece_passed(piece, v.block_hashes));
     if (st.pieces_have == st.cfg.torrent->num_pieces() && !st.complete)
       finish(self);
     return;
   }
   ++st.hash_failures;
   st.wasted += size;
-  std::vector<peer_index> distinct = senders;
-  std::sort(distinct.begin(), distinct.end());
-  distinct.erase(std::unique(distinct.begin(), distinct.end()), distinct.end());
-  std::erase(distinct, logic::no_peer);
-  note(self, "piece " + std::to_string(piece) + " failed its hash check (" + std::to_string(distinct.size())
-               + " sender(s))");
-  if (distinct.size() == 1) {
-    auto liar = distinct.front();
-    if (++st.strikes[liar] >= st.cfg.max_strikes)
-      ban(self, liar, std::to_string(st.strikes[liar]) + " pieces failed their hash check");
-  } else if (!distinct.empty()) {
-    // keep the first failed copy's block hashes; fetch again from one sender only
-    st.failed.try_emplace(piece, torrent_state::failed_piece{v.block_hashes, senders});
-    auto pick = *std::min_element(distinct.begin(), distinct.end(), [&](peer_index a, peer_index b) {
-      return st.strikes[a] < st.strikes[b];
-    });
-    self->send(st.picker, pin_atom_v, piece, pick);
-  }
+  note(self, "piece " + std::to_string(piece) + " failed its hash check");
+  apply(self, piece, st.blame.piece_failed(piece, v.block_hashes, senders));
 }
 
 } // namespace
@@ -182,6 +169,7 @@ torrent_actor::behavior_type torrent(self_ptr self, torrent_config cfg) {
   if (cfg.peer_id.is_zero())
     cfg.peer_id = generate_peer_id();
   st.cfg = std::move(cfg);
+  st.blame = logic::blame_tracker{st.cfg.max_strikes};
   auto& mi = *st.cfg.torrent;
   st.have.assign(mi.num_pieces(), false);
   // children: disk store, piece picker, announcer (all monitored)

@@ -12,6 +12,7 @@
 // copy, so exactly the peers whose blocks differed are banned.
 #pragma once
 
+#include "logic/blame.hpp"
 #include "messages/interfaces.hpp"
 #include "protocol/metainfo.hpp"
 
@@ -56,10 +57,6 @@ struct torrent_state {
     std::uint32_t failures = 0;
     bool connected = false;
   };
-  struct failed_piece {
-    std::vector<sha1_hash> block_hashes;
-    std::vector<peer_index> senders;
-  };
 
   torrent_config cfg;
   disk_actor disk;
@@ -68,8 +65,8 @@ struct torrent_state {
   std::unordered_map<peer_index, peer_entry> peers;
   std::map<peer_endpoint, candidate> known;
   std::set<peer_endpoint> banned;
-  std::unordered_map<peer_index, std::uint32_t> strikes;
-  std::unordered_map<std::uint32_t, failed_piece> failed;
+  std::unordered_map<peer_index, peer_endpoint> endpoints; ///< every peer ever dialled
+  logic::blame_tracker blame;
   peer_index next_index = 1;
   std::uint32_t half_open = 0;
   std::vector<bool> have;
