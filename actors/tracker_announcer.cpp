@@ -533,6 +533,8 @@ using announce::tracker_outcome;
 
 /// Extra time the announcer grants a worker beyond its own timeout.
 constexpr auto worker_grace = std::chrono::seconds{2};
+/// Re-announce at least this often, whatever interval a tracker asks for.
+constexpr caf::timespan max_interval = std::chrono::hours{24};
 /// A UDP connection id is used for this long after the request that obtained it began.
 constexpr auto udp_connection_lifetime = std::chrono::minutes{1};
 
@@ -633,7 +635,7 @@ void walk_succeeded(self_ptr self, tracker_outcome& out) {
   st.cancel.reset();
   st.failures = 0;
   st.last_success = clock_type::now();
-  st.min_interval = std::chrono::seconds{out.reply.min_interval};
+  st.min_interval = std::min<caf::timespan>(std::chrono::seconds{out.reply.min_interval}, max_interval);
   st.last_answered = out.url;
   st.tiers.answered(out.url);
   bool newer_event = st.walk_seq != st.event_seq;
@@ -647,7 +649,7 @@ void walk_succeeded(self_ptr self, tracker_outcome& out) {
   if (st.walk_event == announce_event::stopped)
     return; // stopped: no re-announce until the torrent asks again
   caf::timespan delay = std::chrono::seconds{out.reply.interval};
-  delay = std::max({delay, st.min_interval, st.cfg.interval_floor});
+  delay = std::min(std::max({delay, st.min_interval, st.cfg.interval_floor}), max_interval);
   schedule_tick(self, delay);
 }
 

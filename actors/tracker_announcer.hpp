@@ -30,7 +30,9 @@
 //    doubling up to 30 min by default), with the same event and the latest totals.
 //  - On success the torrent gets (peers_atom, announce_reply) and the announcer
 //    re-announces (event none, latest totals) after the tracker's interval (at
-//    least its min interval and `interval_floor`).
+//    least its min interval and `interval_floor`, at most 24 h). A successful
+//    `stopped` announce (sent with announce_atom) schedules no re-announce.
+//  - UDP trackers' error packets are reported as "tracker error: <message>".
 //  - `announce_atom` always records the totals. An event other than none is
 //    announced at once (or right after the walk in flight); event none is a
 //    request for an early announce, honoured unless the tracker's min interval
@@ -69,38 +71,6 @@
 #include <vector>
 
 namespace actorrent {
-
-// ---- TEMPORARY workaround, to be removed with a fix in messages/types.hpp -----
-// The inspect() overload for announce_event in messages/types.hpp does not work
-// with CAF 0.17: serializers find it ambiguous with their built-in enum
-// handling, and the stringification inspector (result_type void) cannot compile
-// `auto r = f(...)`. So no translation unit can build a message holding an
-// announce_event, such as (announce_atom, announce_event, transfer_totals).
-// These two overloads take precedence over that inspect() (CAF prefers to_string
-// for printing and serialize() for (de)serialising). The fix in types.hpp:
-// replace inspect(announce_event) by `to_string(announce_event)`; then delete
-// this block (the to_string below would otherwise be a redefinition).
-inline std::string to_string(announce_event e) {
-  switch (e) {
-    case announce_event::none:
-      return "none";
-    case announce_event::started:
-      return "started";
-    case announce_event::completed:
-      return "completed";
-    case announce_event::stopped:
-      return "stopped";
-  }
-  return "announce_event(" + std::to_string(static_cast<int>(e)) + ")";
-}
-
-template <class Processor>
-void serialize(Processor& proc, announce_event& x, unsigned int) {
-  auto v = static_cast<std::uint8_t>(x);
-  static_cast<void>(proc(v)); // local messages only; never fails in practice
-  x = static_cast<announce_event>(v);
-}
-// ---- end of workaround ---------------------------------------------------------
 
 struct announcer_config {
   /// BEP 12 tiers as in the metainfo ("announce-list", or one tier holding

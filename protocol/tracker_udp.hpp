@@ -143,7 +143,7 @@ result<response> decode_response(std::string_view packet,
 /// Decodes the answer to a request with `transaction_id` and `expected` action:
 /// a packet with another transaction id, an error packet ("tracker error: ...")
 /// and a packet with another action are errors. The result holds the alternative
-/// of `expected` (never error_response).
+/// of `expected` (error_response only if `expected` is action::error).
 result<response> parse_response(std::string_view packet, action expected,
                                  std::uint32_t transaction_id,
                                  address_family family = address_family::v4);
