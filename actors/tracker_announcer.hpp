@@ -11,8 +11,8 @@
 //  - The announcer itself never blocks. It only decides what to ask next, so it
 //    keeps reading its mailbox while a request hangs: a `stop_atom` request is
 //    answered within about `stopped_timeout` even if a tracker accepts the
-//    connection and never answers. spawn_announcer() spawns it on the scheduler;
-//    spawning it detached (spawn<caf::detached>(announcer_fn, cfg)) also works.
+//    connection and never answers. spawn_announcer() therefore spawns it on the
+//    scheduler (no thread per torrent); it need not be detached.
 //  - The announcer also bounds every worker with a CAF request timeout (the
 //    worker's own timeout plus a small grace), so a worker stuck where no timeout
 //    reaches (the system resolver behind getaddrinfo for udp:// host names) only

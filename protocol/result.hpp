@@ -63,7 +63,9 @@ public:
   status(error_info err) : err_(std::move(err)), failed_(true) {}
   bool ok() const noexcept { return !failed_; }
   explicit operator bool() const noexcept { return ok(); }
-  const error_info& error() const { return err_; }
+  const error_info& error() const& { return err_; }
+  /// On a temporary, the error is moved out so that `f().error().message` is safe.
+  error_info error() && { return std::move(err_); }
 
 private:
   error_info err_;
