@@ -44,6 +44,9 @@ void close_connection(peer_broker* self, const std::string& reason) {
   if (st.closing)
     return;
   st.closing = true;
+  if (st.handshake_done) // final numbers, so the torrent's totals stay exact
+    self->send(st.cfg.torrent, stats_atom_v,
+               peer_report{st.cfg.index, st.downloaded, st.uploaded, st.down_rate, st.remote_seed, st.snubbed});
   if (st.joined_picker)
     self->send(st.cfg.picker, left_atom_v, st.cfg.index);
   self->send(st.cfg.torrent, drop_atom_v, st.cfg.index, reason);

@@ -268,7 +268,8 @@ torrent_actor::behavior_type torrent(self_ptr self, torrent_config cfg) {
         s.up_rate += 0;
       }
       s.complete = st.complete;
-      s.tracker_status = st.tracker_status;
+      s.checking = !st.checked;
+      s.tracker_status = st.cfg.use_trackers ? st.tracker_status : "trackers off";
       return s;
     },
     [self](peers_atom, announce_reply& r) {

@@ -80,6 +80,7 @@ struct torrent_status {
   double down_rate = 0;             ///< bytes/s
   double up_rate = 0;
   bool complete = false;
+  bool checking = false;            ///< still checking data already on disk
   std::string tracker_status;       ///< last announce outcome, for the status line
 };
 
@@ -137,7 +138,8 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, torrent_status& x) {
   return f(caf::meta::type_name("torrent_status"), x.total_size, x.have_bytes, x.downloaded,
            x.wasted, x.uploaded, x.pieces_have, x.pieces_total, x.peers, x.seeds,
-           x.hash_failures, x.banned, x.down_rate, x.up_rate, x.complete, x.tracker_status);
+           x.hash_failures, x.banned, x.down_rate, x.up_rate, x.complete, x.checking,
+           x.tracker_status);
 }
 
 template <class Inspector>

@@ -288,6 +288,320 @@ elapsed() {
   echo "$SECONDS"
 }
 
+# --- helpers of the download tests (download_*.sh) ---------------------------
+# Background processes (seeders, trackers) are started with bg_start, bounded
+# in time, and stopped by PID with bg_stop / bg_stop_all (the EXIT trap).
+
+# The seeders of peers.py (lt-seed, bad-seed), beside this file.
+PEERS_PY=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/peers.py
+BG_PIDS=()
+BG_LAST=
+
+# bg_start SECS LOG CMD...: run CMD in the background (stdin /dev/null, stdout
+# and stderr to LOG), bounded by SECS; its PID (that of `timeout`, which passes
+# signals on) is added to BG_PIDS and left in BG_LAST.
+bg_start() {
+  local secs=$1 log=$2
+  shift 2
+  : >"$log" # now, so that nobody reads an old LOG while the child starts
+  timeout --kill-after=5 "$secs" "$@" </dev/null >"$log" 2>&1 &
+  BG_LAST=$!
+  BG_PIDS+=("$BG_LAST")
+}
+
+# bg_forget PID: drop PID from BG_PIDS (after the caller has waited for it).
+bg_forget() {
+  local p keep=()
+  for p in "${BG_PIDS[@]}"; do [[ "$p" == "$1" ]] || keep+=("$p"); done
+  BG_PIDS=("${keep[@]}")
+}
+
+# bg_stop PID...: SIGTERM each PID, wait up to 10 s for it (then SIGKILL), reap
+# it and drop it from BG_PIDS. PIDs not started by bg_start are ignored.
+bg_stop() {
+  local pid t
+  for pid in "$@"; do
+    if [[ " ${BG_PIDS[*]} " == *" $pid "* ]]; then kill -TERM "$pid" 2>/dev/null || true; fi
+  done
+  for pid in "$@"; do
+    [[ " ${BG_PIDS[*]} " == *" $pid "* ]] || continue
+    for ((t = 0; t < 100; t++)); do
+      kill -0 "$pid" 2>/dev/null || break
+      sleep 0.1
+    done
+    kill -KILL "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+    bg_forget "$pid"
+  done
+}
+
+# bg_stop_all: bg_stop every process still in BG_PIDS (use as the EXIT trap).
+bg_stop_all() {
+  ((${#BG_PIDS[@]} == 0)) || bg_stop "${BG_PIDS[@]}"
+}
+
+# bg_alive PID WHAT LOG: fail (showing the end of LOG) unless PID still runs.
+bg_alive() {
+  kill -0 "$1" 2>/dev/null && return 0
+  tail -n 20 "$3" >&2 || true
+  fail "$2 (pid $1) has exited; the end of $3 is above"
+}
+
+# wait_for_log LOG ERE SECS PID WHAT: wait until LOG has a line matching ERE;
+# fail if PID exits first or SECS pass.
+wait_for_log() {
+  local log=$1 ere=$2 secs=$3 pid=$4 what=$5
+  local end=$((SECONDS + secs))
+  until grep -qE -- "$ere" "$log" 2>/dev/null; do
+    bg_alive "$pid" "$what" "$log"
+    if ((SECONDS >= end)); then
+      tail -n 20 "$log" >&2 || true
+      fail "$what: no line matching '$ere' in $log within ${secs}s"
+    fi
+    sleep 0.1
+  done
+}
+
+# wait_for_port PORT SECS PID WHAT LOG: wait until 127.0.0.1:PORT accepts TCP.
+wait_for_port() {
+  local port=$1 secs=$2 pid=$3 what=$4 log=$5
+  local end=$((SECONDS + secs))
+  until timeout 2 bash -c ">/dev/tcp/127.0.0.1/$port" 2>/dev/null; do
+    bg_alive "$pid" "$what" "$log"
+    ((SECONDS < end)) || fail "$what: nothing listens on 127.0.0.1:$port after ${secs}s"
+    sleep 0.1
+  done
+}
+
+# free_ports N: N distinct ports that are free on 127.0.0.1 for both TCP and
+# UDP right now, drawn at random from 20000-32767 (below the ephemeral range).
+free_ports() {
+  timeout 30 "$PY" - "$1" <<'PYEOF'
+import random, socket, sys
+want, got = int(sys.argv[1]), []
+while len(got) < want:
+    p = random.randint(20000, 32767)
+    ok = p not in got
+    for kind in (socket.SOCK_STREAM, socket.SOCK_DGRAM):
+        s = socket.socket(socket.AF_INET, kind)
+        try:
+            s.bind(("127.0.0.1", p))
+        except OSError:
+            ok = False
+        finally:
+            s.close()
+    if ok:
+        got.append(p)
+print(" ".join(map(str, got)))
+PYEOF
+}
+
+# make_random FILE BYTES: FILE filled with BYTES random bytes (0 makes it empty).
+make_random() {
+  mkdir -p -- "$(dirname -- "$1")"
+  timeout 60 head -c "$2" /dev/urandom >"$1"
+}
+
+# make_tree DIR: a multi-file tree for download tests: nested directories, two
+# empty files, 1- and 17-byte files, a name with spaces and UTF-8, and a total
+# (4,277,312 bytes) that no power-of-two piece length divides, so the last piece
+# is shorter than the others.
+make_tree() {
+  local d=$1
+  make_random "$d/a/b/c/deep.bin" 3000077
+  make_random "$d/a/empty.txt" 0
+  make_random "$d/a/tiny" 1
+  make_random "$d/b dir/with space ü ✓.txt" 50000
+  make_random "$d/top.bin" 1048576
+  make_random "$d/z/also-empty" 0
+  make_random "$d/z/last.bin" 17
+  make_random "$d/z/y/x/w/mid.bin" 178641
+}
+
+# opentracker_start RUNDIR PORT HASH...: opentracker on 127.0.0.1:PORT (HTTP
+# and UDP) with the info-hashes whitelisted (it is built whitelist-only, and it
+# chroots into RUNDIR and drops privileges to nobody, so RUNDIR and the list are
+# made world-readable). Its log is RUNDIR.log; its PID is left in TRACKER_PID.
+opentracker_start() {
+  local dir=$1 port=$2
+  shift 2
+  need_tool opentracker
+  mkdir -p -- "$dir"
+  printf '%s\n' "$@" >"$dir/whitelist"
+  chmod 755 "$dir"
+  chmod 644 "$dir/whitelist"
+  bg_start 300 "$dir.log" opentracker -i 127.0.0.1 -p "$port" -P "$port" -d "$dir" -w whitelist
+  TRACKER_PID=$BG_LAST
+  wait_for_port "$port" 15 "$TRACKER_PID" opentracker "$dir.log"
+}
+
+# tracker_seeds PORT HASH: the "complete" count that opentracker's HTTP scrape
+# on 127.0.0.1:PORT reports for the info-hash (40 hex), or 0.
+tracker_seeds() {
+  timeout 15 "$PY" - "$1" "$2" "$PEERS_PY" <<'PYEOF'
+import os, sys, urllib.parse, urllib.request
+sys.path.insert(0, os.path.dirname(sys.argv[3]))
+from peers import bdecode
+ih = bytes.fromhex(sys.argv[2])
+url = "http://127.0.0.1:%s/scrape?info_hash=%s" % (sys.argv[1], urllib.parse.quote_from_bytes(ih))
+try:
+    body = urllib.request.urlopen(url, timeout=5).read()
+    print(bdecode(body)[0].get(b"files", {}).get(ih, {}).get(b"complete", 0))
+except Exception as e:
+    print("scrape %s: %s" % (url, e), file=sys.stderr)
+    print(0)
+PYEOF
+}
+
+# wait_for_tracker_seeds PORT HASH N SECS: wait until the tracker knows N seeds.
+wait_for_tracker_seeds() {
+  local port=$1 hash=$2 n=$3 secs=$4 got=0
+  local end=$((SECONDS + secs))
+  while got=$(tracker_seeds "$port" "$hash") && ((got < n)); do
+    ((SECONDS < end)) || fail "the tracker on port $port knows $got seed(s) of $hash, not $n, after ${secs}s"
+    sleep 0.2
+  done
+}
+
+# lt_seed_start LOG TORRENT DATADIR PORT [peers.py lt-seed options]: a
+# libtorrent seeder; waits for its "ready" (with --tracker: it has announced).
+# PID in BG_LAST.
+lt_seed_start() {
+  local log=$1 torrent=$2 data=$3 port=$4
+  shift 4
+  bg_start 150 "$log" "$PY" "$PEERS_PY" lt-seed "$torrent" "$data" "$port" --lifetime 140 "$@"
+  wait_for_log "$log" '^ready$' 40 "$BG_LAST" "libtorrent seeder on port $port"
+}
+
+# tr_seed_start NAME TORRENT DATADIR PORT [transmission-cli options]:
+# transmission-cli seeding TORRENT from DATADIR on 127.0.0.1:PORT, its config
+# dir $WORKDIR/NAME.conf (settings.json: DHT, LPD, PEX, uTP, port forwarding
+# and encryption off, bound to 127.0.0.1 and ::1), its log $WORKDIR/NAME.log.
+# Waits until it has verified the data and says "Seeding"; PID in TR_PID.
+tr_seed_start() {
+  local name=$1 torrent=$2 data=$3 port=$4 conf=$WORKDIR/$1.conf
+  shift 4
+  need_tool transmission-cli stdbuf
+  mkdir -p "$conf"
+  cat >"$conf/settings.json" <<EOF
+{
+  "dht-enabled": false,
+  "lpd-enabled": false,
+  "pex-enabled": false,
+  "utp-enabled": false,
+  "port-forwarding-enabled": false,
+  "encryption": 0,
+  "bind-address-ipv4": "127.0.0.1",
+  "bind-address-ipv6": "::1",
+  "peer-port": $port,
+  "rpc-enabled": false,
+  "speed-limit-up-enabled": false,
+  "ratio-limit-enabled": false,
+  "idle-seeding-limit-enabled": false,
+  "message-level": 3
+}
+EOF
+  # stdbuf: unbuffered, or its status lines reach the log in 4 KiB chunks.
+  bg_start 150 "$WORKDIR/$name.log" stdbuf -o0 transmission-cli -g "$conf" -w "$data" -p "$port" -D -M -B -et \
+    "$@" "$torrent"
+  TR_PID=$BG_LAST
+  wait_for_port "$port" 20 "$TR_PID" "transmission-cli ($name)" "$WORKDIR/$name.log"
+  # Its status line is rewritten with \r; grep sees it all as one line.
+  wait_for_log "$WORKDIR/$name.log" 'Seeding' 30 "$TR_PID" "transmission-cli ($name)"
+}
+
+# aria2_seed_start LOG DATADIR PORT TORRENT... [-- aria2c options]: one aria2c
+# seeding the torrents from DATADIR (told the data is complete:
+# --bt-seed-unverified; --seed-ratio=0.0: seed forever) on 127.0.0.1:PORT,
+# DHT, LPD, PEX and IPv6 off; it announces to the torrents' HTTP trackers.
+# Waits until it listens; PID in BG_LAST.
+aria2_seed_start() {
+  local log=$1 data=$2 port=$3 torrents=()
+  shift 3
+  while (($# > 0)) && [[ "$1" != -- ]]; do torrents+=("$1"); shift; done
+  (($# == 0)) || shift
+  need_tool aria2c
+  bg_start 150 "$log" aria2c --no-conf --seed-ratio=0.0 --bt-seed-unverified=true \
+    --enable-dht=false --enable-dht6=false --bt-enable-lpd=false --enable-peer-exchange=false \
+    --disable-ipv6=true --file-allocation=none --interface=127.0.0.1 --listen-port="$port" \
+    --dir="$data" --summary-interval=0 --console-log-level=notice "$@" "${torrents[@]}"
+  wait_for_port "$port" 20 "$BG_LAST" aria2c "$log"
+}
+
+# ar_download_start AR NAME SECS TORRENT DIR [ARGS...]: start `actorrent
+# download TORRENT -o DIR --json-progress --verbose --timeout SECS ARGS...` in
+# the background, JSON lines to NAME.json, stderr to NAME.err; PID in BG_LAST.
+ar_download_start() {
+  local ar=$1 name=$2 secs=$3 torrent=$4 dir=$5
+  shift 5
+  : >"$name.json"
+  : >"$name.err"
+  timeout --kill-after=5 $((secs + 15)) "$ar" download "$torrent" -o "$dir" --json-progress --verbose \
+    --timeout "$secs" "$@" </dev/null >"$name.json" 2>"$name.err" &
+  BG_LAST=$!
+  BG_PIDS+=("$BG_LAST")
+}
+
+# ar_download_finish PID NAME: wait for the download started as PID (bounded by
+# its own timeout) and fail, showing the last JSON line and the end of
+# NAME.err, unless it exited 0 with a final JSON line whose event is "complete".
+ar_download_finish() {
+  local pid=$1 name=$2 rc=0
+  wait "$pid" || rc=$?
+  bg_forget "$pid"
+  if ((rc != 0)) || [[ "$(tail -n 1 "$name.json" | json_get event 2>/dev/null)" != complete ]]; then
+    echo "--- last JSON line of $name.json:" >&2
+    tail -n 1 "$name.json" >&2 || true
+    echo "--- end of $name.err:" >&2
+    tail -n 30 "$name.err" >&2 || true
+    fail "actorrent download ($(basename -- "$name")) exited $rc without completing ($name.err)"
+  fi
+}
+
+# ar_download AR NAME SECS TORRENT DIR [ARGS...]: ar_download_start, then
+# ar_download_finish.
+ar_download() {
+  ar_download_start "$@"
+  ar_download_finish "$BG_LAST" "$2"
+}
+
+# json_last FILE KEY: KEY of the last JSON line of FILE.
+json_last() {
+  tail -n 1 "$1" | json_get "$2"
+}
+
+# json_max FILE KEY: the largest integer value of KEY over the JSON lines of FILE.
+json_max() {
+  timeout 30 "$PY" -c '
+import json, sys
+print(max([int(json.loads(l)[sys.argv[2]]) for l in open(sys.argv[1]) if l.strip()] or [0]))
+' "$1" "$2"
+}
+
+# check_same_content SRC DST: DST holds the same regular files as SRC (a file
+# or a directory: same relative paths, none missing, none extra), each
+# byte-identical (cmp). Prints the number of files compared.
+check_same_content() {
+  local src=$1 dst=$2 a b f n=0
+  [[ -e "$dst" ]] || fail "$dst was not created"
+  if [[ -f "$src" ]]; then
+    [[ -f "$dst" ]] || fail "$dst is not a regular file"
+    timeout 60 cmp -- "$src" "$dst" || fail "$dst differs from $src"
+    echo 1
+    return
+  fi
+  [[ -d "$dst" ]] || fail "$dst is not a directory"
+  a=$(cd -- "$src" && find . -type f | LC_ALL=C sort)
+  b=$(cd -- "$dst" && find . -type f | LC_ALL=C sort)
+  check_eq "the files under $dst" "$a" "$b"
+  while IFS= read -r f; do
+    [[ -f "$dst/$f" ]] || fail "$dst/$f is missing"
+    timeout 60 cmp -- "$src/$f" "$dst/$f" || fail "$dst/$f differs from $src/$f"
+    n=$((n + 1))
+  done <<<"$a"
+  echo "$n"
+}
+
 # --- self test, when run as a script rather than sourced -------------------
 if [[ "${BASH_SOURCE[0]}" == "$0" ]]; then
   set -euo pipefail

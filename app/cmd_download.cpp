@@ -1,0 +1,556 @@
+// `actorrent download FILE.torrent [-o DIR] [--peer HOST:PORT ...] ...`: fetch a
+// torrent, showing progress like aria2c / transmission-cli, and exit when done.
+//
+// The torrent actor does the work; this command polls it for a status snapshot
+// every 250 ms from a scoped actor and renders it: a one-line bar on a terminal,
+// a plain line every 5 s otherwise, or one JSON object a second on stdout. When
+// the torrent is complete (or on SIGINT/SIGTERM, --timeout, or the torrent's
+// death) it asks the torrent to stop (which announces `stopped` and closes the
+// files), then shuts the actor system down.
+//
+// Exit codes: 0 complete; 1 failure (bad torrent, interrupted, timed out, the
+// torrent failed); 2 usage (bad option or configuration file).
+#include "actors/torrent.hpp"
+#include "app/commands.hpp"
+#include "app/download_config.hpp"
+#include "app/format.hpp"
+#include "app/progress.hpp"
+#include "protocol/metainfo.hpp"
+#include "protocol/peer_address.hpp"
+#include "protocol/peer_id.hpp"
+
+#include <caf/actor_system.hpp>
+#include <caf/actor_system_config.hpp>
+#include <caf/after.hpp>
+#include <caf/io/middleman.hpp>
+#include <caf/scoped_actor.hpp>
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <condition_variable>
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <iostream>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <thread>
+
+#include <netdb.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+namespace actorrent::app {
+
+namespace {
+
+using namespace std::chrono_literals;
+using clock_type = std::chrono::steady_clock;
+
+constexpr auto poll_interval = 250ms;
+constexpr auto progress_request_timeout = 2s;
+constexpr auto stop_request_timeout = 3s;
+constexpr auto plain_line_interval = 5s;
+constexpr auto json_interval = 1s;
+constexpr auto shutdown_grace = 5s;
+
+/// What the command line gave (the settings are overlaid on the config file).
+struct download_cli {
+  std::string torrent_file;
+  std::string config_file;
+  download_settings given;
+  // CLI11 writes into these; run_download copies the given ones into `given`.
+  std::string dir;
+  unsigned port = 0;
+  unsigned max_peers = 0;
+  std::vector<std::string> peers;
+  bool no_trackers = false;
+  bool quiet = false;
+  bool json_progress = false;
+  bool verbose = false;
+  unsigned timeout = 0;
+  CLI::Option* dir_opt = nullptr;
+  CLI::Option* port_opt = nullptr;
+  CLI::Option* max_peers_opt = nullptr;
+  CLI::Option* peers_opt = nullptr;
+  CLI::Option* timeout_opt = nullptr;
+};
+
+// ---- signals -------------------------------------------------------------------
+
+volatile std::sig_atomic_t g_signal = 0;
+
+extern "C" void on_stop_signal(int sig) { g_signal = sig; }
+
+void install_signal_handlers() {
+  struct sigaction sa {};
+  sa.sa_handler = on_stop_signal;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = SA_RESTART;
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+}
+
+// ---- peers -----------------------------------------------------------------------
+
+/// Numeric endpoints of "host:port" (an IP literal, or a host name resolved
+/// with getaddrinfo: every address it yields, deduplicated).
+result<std::vector<peer_endpoint>> resolve_peer(const std::string& text) {
+  auto hp = parse_host_port(text);
+  if (!hp)
+    return make_error("invalid peer address '" + text + "': " + hp.error().message);
+  if (auto ep = hp->endpoint())
+    return std::vector<peer_endpoint>{*ep};
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* res = nullptr;
+  if (int rc = ::getaddrinfo(hp->host.c_str(), nullptr, &hints, &res); rc != 0)
+    return make_error("cannot resolve peer '" + text + "': " + ::gai_strerror(rc));
+  std::vector<peer_endpoint> out;
+  for (auto* ai = res; ai != nullptr; ai = ai->ai_next) {
+    peer_endpoint e;
+    e.port = hp->port;
+    if (ai->ai_family == AF_INET) {
+      auto* sin = reinterpret_cast<const sockaddr_in*>(ai->ai_addr);
+      std::memcpy(e.addr.data(), &sin->sin_addr, 4);
+    } else if (ai->ai_family == AF_INET6) {
+      auto* sin6 = reinterpret_cast<const sockaddr_in6*>(ai->ai_addr);
+      std::memcpy(e.addr.data(), &sin6->sin6_addr, 16);
+      e.v6 = true;
+    } else {
+      continue;
+    }
+    if (std::find(out.begin(), out.end(), e) == out.end())
+      out.push_back(e);
+  }
+  ::freeaddrinfo(res);
+  if (out.empty())
+    return make_error("cannot resolve peer '" + text + "': no address");
+  return out;
+}
+
+/// An actor's exit reason or a request error for a person: the message of a
+/// (category, code, "message") error, else CAF's rendering.
+std::string describe(caf::actor_system& sys, const caf::error& err) {
+  const auto& ctx = err.context();
+  if (ctx.size() == 1 && ctx.match_element<std::string>(0))
+    return ctx.get_as<std::string>(0);
+  return sys.render(err);
+}
+
+// ---- output ------------------------------------------------------------------------
+
+/// Renders progress according to the mode: a bar on a terminal, plain lines on
+/// a pipe, JSON lines on stdout, or nothing (--quiet). Notes (verbose lines,
+/// warnings) go to stderr above the bar.
+class reporter {
+public:
+  reporter(const download_options& opts, const metainfo& mi)
+    : opts_(opts), name_(mi.name), hash_(mi.info_hash.hex()),
+      tty_(!opts.quiet && !opts.json_progress && stderr_is_tty()) {
+  }
+
+  bool human() const { return !opts_.quiet && !opts_.json_progress; }
+
+  /// A line for a person on stderr (not in quiet or JSON mode).
+  void note(const std::string& line) {
+    if (!human())
+      return;
+    print_above_bar("actorrent: " + line);
+  }
+
+  /// Verbose-only note (--quiet wins over --verbose).
+  void detail(const std::string& line) {
+    if (opts_.verbose && !opts_.quiet)
+      print_above_bar("actorrent: " + line);
+  }
+
+  void warning(const std::string& line) {
+    if (!opts_.quiet)
+      print_above_bar("actorrent: warning: " + line);
+  }
+
+  void error(const std::string& line) {
+    clear_bar();
+    print_error(line);
+    redraw();
+  }
+
+  void update(const torrent_status& st) {
+    auto now = clock_type::now();
+    last_ = st;
+    if (opts_.verbose && !opts_.quiet)
+      report_changes(st);
+    have_prev_ = true;
+    prev_ = st;
+    if (opts_.json_progress) {
+      if (!last_json_ || now - *last_json_ >= json_interval) {
+        last_json_ = now;
+        emit_json(progress_json(name_, hash_, st, "progress"));
+      }
+      return;
+    }
+    if (opts_.quiet)
+      return;
+    if (tty_) {
+      draw(st);
+    } else if (!last_plain_ || now - *last_plain_ >= plain_line_interval) {
+      last_plain_ = now;
+      plain_line(status_text(st));
+    }
+  }
+
+  /// Ends the progress output: the final bar stays on screen, a plain run gets
+  /// a final line, JSON gets a final object with `event` (and `extra` fields).
+  void finish(const std::optional<torrent_status>& st, const std::string& event,
+              const nlohmann::ordered_json& extra = nlohmann::ordered_json::object()) {
+    auto final_status = st.value_or(torrent_status{});
+    if (opts_.json_progress) {
+      auto j = progress_json(name_, hash_, final_status, event);
+      for (auto& [k, v] : extra.items())
+        j[k] = v;
+      emit_json(j);
+      return;
+    }
+    if (opts_.quiet || !st)
+      return;
+    if (tty_) {
+      draw(*st);
+      std::fputc('\n', stderr);
+      drawn_ = false;
+    } else if (auto text = status_text(*st); text != last_plain_text_) {
+      plain_line(text);
+    }
+    std::fflush(stderr);
+  }
+
+private:
+  void draw(const torrent_status& st) {
+    auto line = render_progress_line(st, terminal_columns(STDERR_FILENO));
+    std::fprintf(stderr, "\r%s\033[K", line.c_str());
+    std::fflush(stderr);
+    drawn_ = true;
+  }
+
+  void plain_line(const std::string& text) {
+    std::fprintf(stderr, "%s\n", text.c_str());
+    std::fflush(stderr);
+    last_plain_text_ = text;
+  }
+
+  void clear_bar() {
+    if (drawn_) {
+      std::fputs("\r\033[K", stderr);
+    }
+  }
+
+  void redraw() {
+    if (drawn_ && last_)
+      draw(*last_);
+  }
+
+  void print_above_bar(const std::string& line) {
+    clear_bar();
+    std::fprintf(stderr, "%s\n", line.c_str());
+    redraw();
+    std::fflush(stderr);
+  }
+
+  void emit_json(const nlohmann::ordered_json& j) {
+    auto text = j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+    std::fprintf(stdout, "%s\n", text.c_str());
+    std::fflush(stdout);
+  }
+
+  void report_changes(const torrent_status& st) {
+    if (!have_prev_ || st.tracker_status != prev_.tracker_status)
+      if (!st.tracker_status.empty())
+        print_above_bar("actorrent: tracker: " + st.tracker_status);
+    if (have_prev_ && (st.peers != prev_.peers || st.seeds != prev_.seeds))
+      print_above_bar("actorrent: peers " + std::to_string(st.peers) + " (seeds " + std::to_string(st.seeds)
+                      + ")");
+    if (have_prev_ && st.hash_failures > prev_.hash_failures)
+      print_above_bar("actorrent: hash failures: " + std::to_string(st.hash_failures) + " ("
+                      + format_bytes(st.wasted) + " wasted)");
+    if (have_prev_ && st.banned > prev_.banned)
+      print_above_bar("actorrent: banned peers: " + std::to_string(st.banned));
+  }
+
+  const download_options& opts_;
+  std::string name_;
+  std::string hash_;
+  bool tty_;
+  bool drawn_ = false;
+  bool have_prev_ = false;
+  torrent_status prev_;
+  std::optional<torrent_status> last_;
+  std::optional<clock_type::time_point> last_plain_;
+  std::string last_plain_text_; ///< no final line that repeats the last one
+  std::optional<clock_type::time_point> last_json_;
+};
+
+/// Ends the process if shutting the actor system down hangs (an actor that
+/// never terminates would otherwise keep `actorrent` alive forever).
+class shutdown_watchdog {
+public:
+  explicit shutdown_watchdog(int exit_code)
+    : thread_([this, exit_code] {
+        std::unique_lock<std::mutex> guard{mtx_};
+        if (!cv_.wait_for(guard, shutdown_grace, [this] { return done_; })) {
+          std::fflush(stdout);
+          std::fputs("actorrent: warning: actors did not shut down within 5 s; exiting anyway\n", stderr);
+          std::fflush(stderr);
+          ::_exit(exit_code);
+        }
+      }) {
+  }
+
+  ~shutdown_watchdog() {
+    {
+      std::lock_guard<std::mutex> guard{mtx_};
+      done_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+
+private:
+  std::mutex mtx_;
+  std::condition_variable cv_;
+  bool done_ = false;
+  std::thread thread_; // last: starts after the members above exist
+};
+
+// ---- the download -------------------------------------------------------------------
+
+enum class outcome { complete, interrupted, timed_out, failed };
+
+int run_download(download_cli& cli) {
+  // Settings: defaults < config file < command line.
+  download_options opts;
+  if (!cli.config_file.empty()) {
+    auto file = load_download_config(cli.config_file);
+    if (!file) {
+      print_error(file.error().to_string());
+      return exit_usage;
+    }
+    apply_to(*file, opts);
+  }
+  if (cli.dir_opt->count() > 0)
+    cli.given.download_dir = cli.dir;
+  if (cli.port_opt->count() > 0)
+    cli.given.port = static_cast<std::uint16_t>(cli.port);
+  if (cli.max_peers_opt->count() > 0)
+    cli.given.max_peers = cli.max_peers;
+  if (cli.peers_opt->count() > 0)
+    cli.given.peers = cli.peers;
+  if (cli.timeout_opt->count() > 0)
+    cli.given.timeout = cli.timeout;
+  if (cli.no_trackers)
+    cli.given.trackers = false;
+  if (cli.quiet)
+    cli.given.quiet = true;
+  if (cli.json_progress)
+    cli.given.json_progress = true;
+  if (cli.verbose)
+    cli.given.verbose = true;
+  apply_to(cli.given, opts);
+  if (opts.download_dir.empty()) {
+    print_error("the download directory is empty");
+    return exit_usage;
+  }
+  for (auto& p : opts.peers) {
+    if (auto ok = check_peer_address(p); !ok) {
+      print_error("invalid peer address '" + p + "': " + ok.error().message);
+      return exit_usage;
+    }
+  }
+
+  auto mi = load_metainfo_file(cli.torrent_file);
+  if (!mi) {
+    print_error(cli.torrent_file + ": " + mi.error().to_string());
+    return exit_failure;
+  }
+  auto torrent_info = std::make_shared<const metainfo>(std::move(*mi));
+  const metainfo& info = *torrent_info;
+
+  std::vector<peer_endpoint> initial;
+  for (auto& p : opts.peers) {
+    auto eps = resolve_peer(p);
+    if (!eps) {
+      print_error(eps.error().message);
+      return exit_failure;
+    }
+    for (auto& e : *eps)
+      if (std::find(initial.begin(), initial.end(), e) == initial.end())
+        initial.push_back(e);
+  }
+
+  {
+    std::error_code ec;
+    std::filesystem::create_directories(opts.download_dir, ec);
+    if (ec || !std::filesystem::is_directory(opts.download_dir, ec)) {
+      print_error("cannot create download directory " + opts.download_dir + ": "
+                  + (ec ? ec.message() : std::string{"not a directory"}));
+      return exit_failure;
+    }
+  }
+
+  reporter out{opts, info};
+  bool trackers = opts.trackers && !info.trackers.empty();
+  if (!trackers && initial.empty())
+    out.warning(std::string{"no peers to connect to: "}
+                + (opts.trackers ? "the torrent has no trackers" : "trackers are off")
+                + " and no --peer was given");
+  out.note("downloading " + info.name + " (" + format_bytes(info.total_size) + ", "
+           + std::to_string(info.num_pieces()) + " pieces) to " + opts.download_dir);
+  out.detail("info-hash " + info.info_hash.hex() + ", port " + std::to_string(opts.port) + ", max peers "
+             + std::to_string(opts.max_peers) + ", trackers " + (trackers ? "on" : "off") + ", "
+             + std::to_string(initial.size()) + " peer address(es) given"
+             + (opts.timeout > 0 ? ", timeout " + std::to_string(opts.timeout) + " s" : std::string{}));
+  for (auto& e : initial)
+    out.detail("peer " + e.to_string());
+
+  install_signal_handlers();
+  auto code = exit_failure;
+  std::optional<shutdown_watchdog> watchdog;
+  {
+    caf::actor_system_config cfg;
+    cfg.load<caf::io::middleman>();
+    caf::actor_system sys{cfg};
+    caf::scoped_actor self{sys};
+
+    torrent_config tc;
+    tc.torrent = torrent_info;
+    tc.download_dir = opts.download_dir;
+    tc.listen_port = opts.port;
+    tc.max_peers = opts.max_peers;
+    tc.initial_peers = initial;
+    tc.use_trackers = opts.trackers;
+    tc.peer_id = generate_peer_id();
+    auto start = clock_type::now();
+    auto torrent = spawn_torrent(sys, std::move(tc));
+    self->monitor(torrent);
+
+    std::optional<torrent_status> last;
+    std::string failure;
+    auto result = outcome::failed;
+    auto deadline = opts.timeout > 0 ? std::optional{start + std::chrono::seconds{opts.timeout}} : std::nullopt;
+    for (;;) {
+      if (g_signal != 0) {
+        result = outcome::interrupted;
+        break;
+      }
+      if (deadline && clock_type::now() >= *deadline) {
+        result = outcome::timed_out;
+        break;
+      }
+      bool dead = false;
+      self->request(torrent, progress_request_timeout, progress_atom_v)
+        .receive(
+          [&](torrent_status& st) { last = std::move(st); },
+          [&](caf::error& err) {
+            if (err == caf::sec::request_timeout) {
+              out.detail("the torrent did not answer a progress request within 2 s");
+            } else {
+              dead = true;
+              failure = describe(sys, err);
+            }
+          });
+      // A down message means the torrent is gone (whatever the request said).
+      self->receive(
+        [&](caf::down_msg& dm) {
+          dead = true;
+          failure = dm.reason ? describe(sys, dm.reason) : std::string{"the torrent actor quit"};
+        },
+        caf::after(std::chrono::milliseconds{0}) >> [] {});
+      if (dead) {
+        result = outcome::failed;
+        break;
+      }
+      if (last) {
+        out.update(*last);
+        if (last->complete) {
+          result = outcome::complete;
+          break;
+        }
+      }
+      std::this_thread::sleep_for(poll_interval);
+    }
+    auto elapsed = std::chrono::duration<double>(clock_type::now() - start).count();
+
+    if (result != outcome::failed) {
+      // Stop: close peers, flush files, announce `stopped` (bounded by the torrent).
+      self->request(torrent, stop_request_timeout, stop_atom_v)
+        .receive([&](bool) {},
+                 [&](caf::error& err) { out.warning("the torrent did not stop cleanly: " + describe(sys, err)); });
+    }
+    self->send_exit(torrent, caf::exit_reason::user_shutdown);
+
+    switch (result) {
+      case outcome::complete:
+        out.finish(last, "complete");
+        if (out.human())
+          std::printf("%s\n",
+                      format_summary(info.name, info.total_size, elapsed, last ? last->downloaded : 0).c_str());
+        code = exit_ok;
+        break;
+      case outcome::interrupted:
+        out.finish(last, "stopped", {{"reason", "interrupted"}});
+        print_error(std::string{"interrupted ("} + (g_signal == SIGTERM ? "SIGTERM" : "SIGINT") + ")");
+        break;
+      case outcome::timed_out:
+        out.finish(last, "stopped", {{"reason", "timed out"}});
+        print_error("timed out after " + std::to_string(opts.timeout) + " s ("
+                    + format_percent(last ? last->have_bytes : 0, info.total_size) + " done)");
+        break;
+      case outcome::failed:
+        out.finish(last, "error", {{"error", failure}});
+        print_error("the torrent failed: " + failure);
+        break;
+    }
+    std::fflush(stdout);
+    std::fflush(stderr);
+    // Shutting the system down waits for every actor; bound it.
+    watchdog.emplace(code);
+  }
+  watchdog.reset();
+  return code;
+}
+
+} // namespace
+
+command_runner add_download_command(CLI::App& parent) {
+  auto cli = std::make_shared<download_cli>();
+  auto* cmd = parent.add_subcommand("download", "Download a torrent and exit when it is complete");
+  cmd->add_option("file", cli->torrent_file, "The .torrent file")->required();
+  cli->dir_opt = cmd->add_option("-o,--dir", cli->dir, "Directory to save into (created if missing; default .)");
+  cli->port_opt = cmd->add_option("--port", cli->port, "Port announced to trackers (default 6881)")
+                    ->check(CLI::Range(1, 65535));
+  cli->max_peers_opt = cmd->add_option("--max-peers", cli->max_peers, "Most peers connected at once (default 50)")
+                         ->check(CLI::Range(1u, max_peers_limit));
+  cli->peers_opt = cmd->add_option("--peer", cli->peers, "Peer to connect to, HOST:PORT or [IPv6]:PORT (repeatable)")
+                     ->check([](const std::string& v) {
+                       auto ok = check_peer_address(v);
+                       return ok ? std::string{} : ok.error().message;
+                     })
+                     ->allow_extra_args(false); // one address per --peer: never swallow the file
+  cmd->add_flag("--no-trackers", cli->no_trackers, "Do not contact the torrent's trackers");
+  cmd->add_flag("-q,--quiet", cli->quiet, "Print nothing but errors");
+  cmd->add_flag("--json-progress", cli->json_progress,
+                "Print one JSON object a second on stdout, and a final one with \"event\"");
+  cmd->add_flag("-v,--verbose", cli->verbose, "Print settings, tracker, peer and hash-failure events");
+  cli->timeout_opt = cmd->add_option("--timeout", cli->timeout, "Stop and fail after this many seconds (0: never)")
+                       ->check(CLI::Range(0u, timeout_limit));
+  cmd->add_option("--config", cli->config_file,
+                  "YAML file with settings (download_dir, port, max_peers, peers, trackers, quiet, "
+                  "json_progress, verbose, timeout); options given here override it");
+  return [cli] { return run_download(*cli); };
+}
+
+} // namespace actorrent::app

@@ -1,0 +1,306 @@
+#include "app/download_config.hpp"
+
+#include "protocol/peer_address.hpp"
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <cstring>
+#include <set>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace actorrent::app {
+
+namespace {
+
+constexpr std::array<std::string_view, 9> known_keys{
+  "download_dir", "port", "max_peers", "peers", "trackers", "quiet", "json_progress", "verbose", "timeout"};
+
+/// User text for an error message: at most 64 bytes, non-printable bytes as
+/// \xNN, in single quotes.
+std::string quote(std::string_view s) {
+  static constexpr char digits[] = "0123456789abcdef";
+  constexpr std::size_t max_len = 64;
+  std::string out = "'";
+  for (std::size_t i = 0; i < s.size() && i < max_len; ++i) {
+    auto c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x20 && c < 0x7f && c != '\\') {
+      out.push_back(static_cast<char>(c));
+    } else {
+      out += "\\x";
+      out.push_back(digits[c >> 4]);
+      out.push_back(digits[c & 0x0f]);
+    }
+  }
+  if (s.size() > max_len)
+    out += "...";
+  out.push_back('\'');
+  return out;
+}
+
+/// Edit distance, for "did you mean" (keys are short; inputs longer than 64
+/// bytes are not compared).
+std::size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<std::size_t> prev(b.size() + 1), cur(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j)
+    prev[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    cur[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      auto subst = prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1);
+      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, subst});
+    }
+    std::swap(prev, cur);
+  }
+  return prev[b.size()];
+}
+
+std::string suggestion(std::string_view key) {
+  if (key.size() > 64)
+    return {};
+  std::string_view best;
+  std::size_t best_d = 3; // suggest only within distance 2
+  for (auto k : known_keys) {
+    auto d = edit_distance(key, k);
+    if (d < best_d) {
+      best_d = d;
+      best = k;
+    }
+  }
+  return best.empty() ? std::string{} : " (did you mean '" + std::string{best} + "'?)";
+}
+
+/// "got 'abc'", "got nothing", "got a list", "got a mapping".
+std::string got(const YAML::Node& n) {
+  switch (n.Type()) {
+    case YAML::NodeType::Scalar:
+      return "got " + quote(n.Scalar());
+    case YAML::NodeType::Sequence:
+      return "got a list";
+    case YAML::NodeType::Map:
+      return "got a mapping";
+    default:
+      return "got nothing";
+  }
+}
+
+/// A decimal integer in [lo, hi] from a scalar (plain or quoted).
+std::optional<std::uint64_t> to_integer(const YAML::Node& n, std::uint64_t lo, std::uint64_t hi) {
+  if (!n.IsScalar())
+    return std::nullopt;
+  const auto& s = n.Scalar();
+  if (s.empty() || s.size() > 19)
+    return std::nullopt;
+  std::uint64_t v = 0;
+  for (char c : s) {
+    if (c < '0' || c > '9')
+      return std::nullopt;
+    v = v * 10 + static_cast<std::uint64_t>(c - '0');
+  }
+  if (v < lo || v > hi)
+    return std::nullopt;
+  return v;
+}
+
+/// YAML 1.1 booleans: true/false, yes/no, on/off (any case).
+std::optional<bool> to_bool(const YAML::Node& n) {
+  if (!n.IsScalar())
+    return std::nullopt;
+  std::string s = n.Scalar();
+  if (s.size() > 5)
+    return std::nullopt;
+  std::transform(s.begin(), s.end(), s.begin(), [](char c) {
+    return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+  });
+  if (s == "true" || s == "yes" || s == "on")
+    return true;
+  if (s == "false" || s == "no" || s == "off")
+    return false;
+  return std::nullopt;
+}
+
+struct parser {
+  const std::string& name;
+
+  error_info fail(const std::string& key, const std::string& what) const {
+    return make_error(name + ": key '" + key + "': " + what);
+  }
+
+  result<std::uint64_t> integer(const std::string& key, const YAML::Node& v, std::uint64_t lo,
+                                std::uint64_t hi, const std::string& what) const {
+    if (auto i = to_integer(v, lo, hi))
+      return *i;
+    return fail(key, "expected " + what + " from " + std::to_string(lo) + " to " + std::to_string(hi)
+                       + ", " + got(v));
+  }
+
+  result<bool> boolean(const std::string& key, const YAML::Node& v) const {
+    if (auto b = to_bool(v))
+      return *b;
+    return fail(key, "expected true or false, " + got(v));
+  }
+
+  status set(download_settings& out, const std::string& key, const YAML::Node& v) const {
+    if (key == "download_dir") {
+      if (!v.IsScalar() || v.Scalar().empty())
+        return fail(key, "expected a directory path, " + got(v));
+      if (v.Scalar().find('\0') != std::string::npos)
+        return fail(key, "the path contains a NUL byte");
+      out.download_dir = v.Scalar();
+    } else if (key == "port") {
+      auto i = integer(key, v, 1, 65535, "an integer");
+      if (!i)
+        return i.error();
+      out.port = static_cast<std::uint16_t>(*i);
+    } else if (key == "max_peers") {
+      auto i = integer(key, v, 1, max_peers_limit, "an integer");
+      if (!i)
+        return i.error();
+      out.max_peers = static_cast<std::uint32_t>(*i);
+    } else if (key == "timeout") {
+      auto i = integer(key, v, 0, timeout_limit, "a number of seconds");
+      if (!i)
+        return i.error();
+      out.timeout = static_cast<std::uint32_t>(*i);
+    } else if (key == "peers") {
+      if (!v.IsSequence())
+        return fail(key, "expected a list of \"host:port\" addresses, " + got(v));
+      std::vector<std::string> peers;
+      std::size_t index = 0;
+      for (const auto& e : v) {
+        ++index;
+        auto entry = "entry " + std::to_string(index);
+        if (!e.IsScalar())
+          return fail(key, entry + ": expected a \"host:port\" address, " + got(e));
+        if (auto ok = check_peer_address(e.Scalar()); !ok)
+          return fail(key, entry + ": " + ok.error().message);
+        peers.push_back(e.Scalar());
+      }
+      out.peers = std::move(peers);
+    } else {
+      auto b = boolean(key, v);
+      if (!b)
+        return b.error();
+      if (key == "trackers")
+        out.trackers = *b;
+      else if (key == "quiet")
+        out.quiet = *b;
+      else if (key == "json_progress")
+        out.json_progress = *b;
+      else
+        out.verbose = *b;
+    }
+    return {};
+  }
+
+  result<download_settings> parse(std::string_view text) const {
+    YAML::Node root;
+    try {
+      root = YAML::Load(std::string{text});
+    } catch (const YAML::Exception& e) {
+      return make_error(name + ": line " + std::to_string(e.mark.line + 1) + ", column "
+                        + std::to_string(e.mark.column + 1) + ": " + e.msg);
+    }
+    download_settings out;
+    if (root.IsNull() || !root.IsDefined())
+      return out;
+    if (!root.IsMap())
+      return make_error(name + ": expected a mapping of settings (key: value) at the top level, " + got(root));
+    std::set<std::string> seen;
+    for (auto it = root.begin(); it != root.end(); ++it) {
+      // The iterator yields a temporary pair of nodes: copy the (shared) handles.
+      YAML::Node k = it->first;
+      YAML::Node v = it->second;
+      if (!k.IsScalar())
+        return make_error(name + ": line " + std::to_string(k.Mark().line + 1) + ": expected a key name, "
+                          + got(k));
+      const std::string& key = k.Scalar();
+      if (std::find(known_keys.begin(), known_keys.end(), key) == known_keys.end())
+        return make_error(name + ": unknown key " + quote(key) + suggestion(key));
+      if (!seen.insert(key).second)
+        return make_error(name + ": key '" + key + "' given twice");
+      if (auto ok = set(out, key, v); !ok)
+        return ok.error();
+    }
+    return out;
+  }
+};
+
+} // namespace
+
+status check_peer_address(std::string_view text) {
+  auto hp = parse_host_port(text);
+  if (!hp)
+    return hp.error();
+  return {};
+}
+
+result<download_settings> parse_download_config(std::string_view yaml, const std::string& name) {
+  try {
+    return parser{name}.parse(yaml);
+  } catch (const std::exception& e) {
+    // yaml-cpp may throw on conversions we did not foresee; never let it escape.
+    return make_error(name + ": " + e.what());
+  }
+}
+
+result<download_settings> load_download_config(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return make_error(path + ": cannot read: " + std::strerror(errno));
+  struct ::stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    auto err = S_ISDIR(st.st_mode) ? std::string{"is a directory"} : std::string{"not a regular file"};
+    ::close(fd);
+    return make_error(path + ": cannot read: " + err);
+  }
+  std::string text;
+  char buf[65536];
+  for (;;) {
+    auto n = ::read(fd, buf, sizeof(buf));
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n < 0) {
+      auto err = std::string{std::strerror(errno)};
+      ::close(fd);
+      return make_error(path + ": cannot read: " + err);
+    }
+    if (n == 0)
+      break;
+    text.append(buf, static_cast<std::size_t>(n));
+    if (text.size() > config_file_limit) {
+      ::close(fd);
+      return make_error(path + ": larger than " + std::to_string(config_file_limit) + " bytes");
+    }
+  }
+  ::close(fd);
+  return parse_download_config(text, path);
+}
+
+void apply_to(const download_settings& s, download_options& opts) {
+  if (s.download_dir)
+    opts.download_dir = *s.download_dir;
+  if (s.port)
+    opts.port = *s.port;
+  if (s.max_peers)
+    opts.max_peers = *s.max_peers;
+  if (s.peers)
+    opts.peers = *s.peers;
+  if (s.trackers)
+    opts.trackers = *s.trackers;
+  if (s.quiet)
+    opts.quiet = *s.quiet;
+  if (s.json_progress)
+    opts.json_progress = *s.json_progress;
+  if (s.verbose)
+    opts.verbose = *s.verbose;
+  if (s.timeout)
+    opts.timeout = *s.timeout;
+}
+
+} // namespace actorrent::app

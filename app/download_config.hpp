@@ -1,0 +1,73 @@
+// Settings of `actorrent download`: the YAML file given with --config, and how
+// it combines with the defaults and the command line (defaults < file < command
+// line). No CAF here, so it is tested on its own.
+//
+//   download_dir: /srv/torrents   # string, not empty
+//   port: 6881                    # 1..65535
+//   max_peers: 50                 # 1..10000
+//   peers: ["127.0.0.1:6881", "[::1]:6882", "seed.example:6881"]
+//   trackers: true                # true/false (also yes/no, on/off)
+//   quiet: false
+//   json_progress: false
+//   verbose: false
+//   timeout: 0                    # seconds, 0 = none, at most 31536000
+#pragma once
+
+#include "protocol/result.hpp"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace actorrent::app {
+
+/// Settings from one source; a field is set only if the source gave it.
+struct download_settings {
+  std::optional<std::string> download_dir;
+  std::optional<std::uint16_t> port;
+  std::optional<std::uint32_t> max_peers;
+  std::optional<std::vector<std::string>> peers; ///< "host:port", syntax checked
+  std::optional<bool> trackers;
+  std::optional<bool> quiet;
+  std::optional<bool> json_progress;
+  std::optional<bool> verbose;
+  std::optional<std::uint32_t> timeout; ///< seconds, 0 = none
+};
+
+/// The effective settings of a download.
+struct download_options {
+  std::string download_dir = ".";
+  std::uint16_t port = 6881;
+  std::uint32_t max_peers = 50;
+  std::vector<std::string> peers;
+  bool trackers = true;
+  bool quiet = false;
+  bool json_progress = false;
+  bool verbose = false;
+  std::uint32_t timeout = 0;
+};
+
+inline constexpr std::uint32_t max_peers_limit = 10000;
+inline constexpr std::uint32_t timeout_limit = 31536000; // a year, in seconds
+inline constexpr std::size_t config_file_limit = 1 << 20;
+
+/// Parses YAML text. `name` starts every error message ("NAME: key 'port':
+/// expected an integer from 1 to 65535, got 'abc'", "NAME: unknown key 'prot'
+/// (did you mean 'port'?)", "NAME: line 3, column 7: ..." for YAML syntax). An
+/// empty document is an empty configuration. Never throws.
+result<download_settings> parse_download_config(std::string_view yaml, const std::string& name);
+
+/// Reads `path` (at most config_file_limit bytes) and parses it; errors start
+/// with the path ("PATH: cannot read: No such file or directory").
+result<download_settings> load_download_config(const std::string& path);
+
+/// Overrides the fields of `opts` that `s` sets.
+void apply_to(const download_settings& s, download_options& opts);
+
+/// Checks one "host:port" peer address (IP literal or host name); the error
+/// names the problem ("invalid port '99999' ...").
+status check_peer_address(std::string_view text);
+
+} // namespace actorrent::app

@@ -1,0 +1,234 @@
+#include "app/progress.hpp"
+
+#include <array>
+#include <cmath>
+#include <cstdio>
+#include <vector>
+
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+namespace actorrent::app {
+
+namespace {
+
+/// value * num / den without overflow (den > 0, value <= den).
+std::uint64_t scale(std::uint64_t value, std::uint64_t num, std::uint64_t den) {
+  return static_cast<std::uint64_t>(static_cast<unsigned __int128>(value) * num / den);
+}
+
+/// Tenths of `v`, rounded half up.
+std::uint64_t tenths(double v) {
+  return static_cast<std::uint64_t>(std::floor(v * 10.0 + 0.5));
+}
+
+std::string two_digits(std::uint64_t v) {
+  char buf[8];
+  std::snprintf(buf, sizeof(buf), "%02u", static_cast<unsigned>(v % 100));
+  return buf;
+}
+
+std::string pad_left(std::string s, std::size_t width) {
+  if (s.size() < width)
+    s.insert(0, width - s.size(), ' ');
+  return s;
+}
+
+} // namespace
+
+std::string format_bytes(std::uint64_t bytes) {
+  static constexpr std::array<const char*, 7> units{"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+  if (bytes < 1024)
+    return std::to_string(bytes) + " B";
+  double v = static_cast<double>(bytes) / 1024.0;
+  std::size_t u = 1;
+  while (u + 1 < units.size() && tenths(v) >= 10240) {
+    v /= 1024.0;
+    ++u;
+  }
+  auto t = tenths(v);
+  return std::to_string(t / 10) + "." + std::to_string(t % 10) + " " + units[u];
+}
+
+std::string format_rate(double bytes_per_second) {
+  if (!std::isfinite(bytes_per_second) || bytes_per_second <= 0)
+    return "0 B/s";
+  double r = bytes_per_second < 9e18 ? bytes_per_second : 9e18; // llround's range
+  return format_bytes(static_cast<std::uint64_t>(std::llround(r))) + "/s";
+}
+
+std::string format_duration(std::uint64_t s) {
+  constexpr std::uint64_t day = 86400;
+  if (s < 3600)
+    return std::to_string(s / 60) + ":" + two_digits(s % 60);
+  if (s < day)
+    return std::to_string(s / 3600) + ":" + two_digits(s / 60 % 60) + ":" + two_digits(s % 60);
+  if (s < 1000 * day)
+    return std::to_string(s / day) + "d " + two_digits(s / 3600 % 24) + "h";
+  return ">999d";
+}
+
+std::optional<std::uint64_t> eta_seconds(std::uint64_t total, std::uint64_t have, double rate) {
+  if (have >= total)
+    return std::uint64_t{0};
+  if (!std::isfinite(rate) || rate <= 0)
+    return std::nullopt;
+  double secs = std::ceil(static_cast<double>(total - have) / rate);
+  constexpr double cap = 1e15; // ~31 million years: far beyond anything shown
+  return static_cast<std::uint64_t>(secs < cap ? secs : cap);
+}
+
+std::string format_eta(std::optional<std::uint64_t> seconds) {
+  return seconds ? format_duration(*seconds) : std::string{"--:--"};
+}
+
+std::uint32_t permille(std::uint64_t have, std::uint64_t total) {
+  if (total == 0 || have >= total)
+    return 1000;
+  return static_cast<std::uint32_t>(scale(have, 1000, total));
+}
+
+std::string format_percent(std::uint64_t have, std::uint64_t total) {
+  auto p = permille(have, total);
+  return std::to_string(p / 10) + "." + std::to_string(p % 10) + "%";
+}
+
+std::string render_bar(std::uint64_t have, std::uint64_t total, std::size_t width) {
+  if (width < 3)
+    return {};
+  std::size_t inner = width - 2;
+  std::size_t filled = (total == 0 || have >= total) ? inner : static_cast<std::size_t>(scale(have, inner, total));
+  std::string out = "[";
+  out.append(filled, '=');
+  if (filled < inner) {
+    out.push_back('>');
+    out.append(inner - filled - 1, ' ');
+  }
+  out.push_back(']');
+  return out;
+}
+
+namespace {
+
+// The parts of a status line, in display order.
+enum part : std::size_t { p_percent, p_size, p_rate, p_eta, p_peers, p_count };
+
+std::array<std::string, p_count> status_parts(const torrent_status& st) {
+  std::array<std::string, p_count> parts;
+  parts[p_percent] = format_percent(st.have_bytes, st.total_size);
+  parts[p_size] = format_bytes(st.have_bytes) + "/" + format_bytes(st.total_size);
+  parts[p_rate] = format_rate(st.down_rate);
+  parts[p_eta] = st.checking ? "checking files"
+                             : "ETA " + format_eta(eta_seconds(st.total_size, st.have_bytes, st.down_rate));
+  parts[p_peers] = "peers " + std::to_string(st.peers) + " (seeds " + std::to_string(st.seeds) + ")";
+  return parts;
+}
+
+std::string join(const std::array<std::string, p_count>& parts, const std::array<bool, p_count>& keep) {
+  std::string out;
+  for (std::size_t i = 0; i < p_count; ++i) {
+    if (!keep[i])
+      continue;
+    if (!out.empty())
+      out += "  ";
+    out += parts[i];
+  }
+  return out;
+}
+
+} // namespace
+
+std::string status_text(const torrent_status& st) {
+  std::array<bool, p_count> all;
+  all.fill(true);
+  return join(status_parts(st), all);
+}
+
+std::string render_progress_line(const torrent_status& st, std::size_t columns) {
+  constexpr std::size_t min_bar = 8;
+  std::size_t usable = columns > 1 ? columns - 1 : 1;
+  auto parts = status_parts(st);
+  // Fixed widths where the numbers change, so the bar does not breathe:
+  // " 45.2%", have as wide as the total, " 0 B/s" as wide as "23.4 MiB/s".
+  parts[p_percent] = pad_left(parts[p_percent], 6);
+  parts[p_size] = pad_left(format_bytes(st.have_bytes), format_bytes(st.total_size).size()) + "/"
+                  + format_bytes(st.total_size);
+  parts[p_rate] = pad_left(parts[p_rate], 10);
+  // Levels of detail: all parts, then without peers, size, ETA, rate.
+  std::array<std::array<bool, p_count>, 5> levels;
+  levels.fill({true, true, true, true, true});
+  levels[1][p_peers] = false;
+  levels[2] = levels[1];
+  levels[2][p_size] = false;
+  levels[3] = levels[2];
+  levels[3][p_eta] = false;
+  levels[4] = levels[3];
+  levels[4][p_rate] = false;
+  // A bar if it fits beside all parts or all but the peers; else the most text.
+  for (std::size_t level = 0; level < 2; ++level) {
+    auto text = join(parts, levels[level]);
+    if (text.size() + 1 + min_bar <= usable)
+      return render_bar(st.have_bytes, st.total_size, usable - text.size() - 1) + " " + text;
+  }
+  std::string text;
+  for (auto& keep : levels) {
+    text = join(parts, keep);
+    if (text.size() <= usable)
+      return text;
+  }
+  text.resize(usable);
+  return text;
+}
+
+std::size_t terminal_columns(int fd, std::size_t fallback) {
+  winsize ws{};
+  if (::ioctl(fd, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
+    return ws.ws_col;
+  return fallback;
+}
+
+nlohmann::ordered_json progress_json(const std::string& name, const std::string& info_hash,
+                             const torrent_status& st, const std::string& event) {
+  auto rate = [](double r) -> std::uint64_t {
+    if (!std::isfinite(r) || r <= 0)
+      return 0;
+    return r < 9e18 ? static_cast<std::uint64_t>(std::llround(r)) : std::uint64_t{9000000000000000000ull};
+  };
+  nlohmann::ordered_json j;
+  j["event"] = event;
+  j["name"] = name;
+  j["info_hash"] = info_hash;
+  j["percent"] = permille(st.have_bytes, st.total_size) / 10.0;
+  j["have_bytes"] = st.have_bytes;
+  j["total_size"] = st.total_size;
+  j["downloaded"] = st.downloaded;
+  j["uploaded"] = st.uploaded;
+  j["wasted"] = st.wasted;
+  j["down_rate"] = rate(st.down_rate);
+  j["up_rate"] = rate(st.up_rate);
+  j["peers"] = st.peers;
+  j["checking"] = st.checking;
+  j["seeds"] = st.seeds;
+  j["pieces_have"] = st.pieces_have;
+  j["pieces_total"] = st.pieces_total;
+  auto eta = eta_seconds(st.total_size, st.have_bytes, st.down_rate);
+  j["eta_seconds"] = eta ? nlohmann::ordered_json(*eta) : nlohmann::ordered_json(nullptr);
+  j["hash_failures"] = st.hash_failures;
+  j["banned"] = st.banned;
+  j["complete"] = st.complete;
+  j["tracker"] = st.tracker_status;
+  return j;
+}
+
+std::string format_summary(const std::string& name, std::uint64_t total_size, double seconds,
+                           std::uint64_t downloaded) {
+  if (!std::isfinite(seconds) || seconds < 0)
+    seconds = 0;
+  char secs[32];
+  std::snprintf(secs, sizeof(secs), "%.1f", seconds);
+  double avg = seconds > 0 ? static_cast<double>(downloaded) / seconds : 0.0;
+  return "download complete: " + name + ", " + format_bytes(total_size) + " in " + secs + " s (avg "
+         + format_rate(avg) + ")";
+}
+
+} // namespace actorrent::app

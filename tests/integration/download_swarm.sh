@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# actorrent downloads one torrent from three different seeders at once:
+# python3-libtorrent, aria2c and transmission-cli, all on loopback.
+#
+#   bash download_swarm.sh ACTORRENT WORKDIR
+#
+# opentracker (HTTP) knows libtorrent and aria2, which announce to it
+# (transmission announces too); actorrent announces to it and is also given all
+# three addresses with --peer, so it learns each seeder twice and must not
+# connect to any twice. Each seeder's upload is capped at about 2 MB/s so that
+# the download lasts long enough for all three to be connected together (and
+# transmission, which unchokes only every 10 s, to take part).
+# Content: one 40 MiB + 6,789 byte file, 256 KiB pieces (last one shorter).
+# Checks: exit 0 with a final JSON event "complete", have_bytes == total_size,
+# no hash failures, nobody banned, the file byte-identical (cmp), and the
+# largest 'peers' count in the JSON progress is exactly 3 (all three seeders
+# connected at the same time, none twice). Prints that count and what
+# libtorrent says it uploaded.
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+
+[[ $# -eq 2 ]] || { echo "usage: $0 ACTORRENT WORKDIR" >&2; exit 2; }
+AR=$1
+WORKDIR=$2
+[[ -x "$AR" ]] || fail "actorrent binary '$AR' is not executable"
+need_tool opentracker aria2c transmission-cli stdbuf cmp head
+need_libtorrent
+setup_workdir "$WORKDIR"
+WORKDIR=$(cd "$WORKDIR" && pwd)
+trap bg_stop_all EXIT
+trap 'exit 130' INT TERM
+
+read -r TPORT LPORT APORT XPORT MYPORT <<<"$(free_ports 5)"
+ANNOUNCE=http://127.0.0.1:$TPORT/announce
+C=$WORKDIR/content
+mkdir -p "$C"
+
+note "content and torrent (announce $ANNOUNCE)"
+make_random "$C/big.bin" $((40 * 1024 * 1024 + 6789))
+with_timeout 60 "$AR" create "$C/big.bin" -t "$ANNOUNCE" -l 256K -o "$WORKDIR/big.torrent" -q ||
+  fail "actorrent create exited $?"
+H=$(ar_info_hash "$AR" "$WORKDIR/big.torrent")
+
+note "opentracker on 127.0.0.1:$TPORT, whitelisting $H"
+opentracker_start "$WORKDIR/tracker" "$TPORT" "$H"
+
+note "seeders: transmission-cli :$XPORT, libtorrent :$LPORT, aria2c :$APORT (each capped near 2 MB/s)"
+tr_seed_start transmission "$WORKDIR/big.torrent" "$C" "$XPORT" -u 2000
+XPID=$TR_PID
+lt_seed_start "$WORKDIR/libtorrent.log" "$WORKDIR/big.torrent" "$C" "$LPORT" --tracker --upload-limit 2000000
+LPID=$BG_LAST
+aria2_seed_start "$WORKDIR/aria2.log" "$C" "$APORT" "$WORKDIR/big.torrent" -- --max-overall-upload-limit=2M
+APID=$BG_LAST
+wait_for_tracker_seeds "$TPORT" "$H" 2 20
+
+note "actorrent download via the tracker and --peer for all three"
+t0=$SECONDS
+ar_download "$AR" "$WORKDIR/swarm" 50 "$WORKDIR/big.torrent" "$WORKDIR/dl" --port "$MYPORT" \
+  --peer "127.0.0.1:$LPORT" --peer "127.0.0.1:$APORT" --peer "127.0.0.1:$XPORT"
+secs=$((SECONDS - t0))
+J=$WORKDIR/swarm.json
+peers_max=$(json_max "$J" peers)
+echo "   actorrent was connected to at most $peers_max peers at once (JSON 'peers'; samples:" \
+  "$(timeout 30 "$PY" -c 'import json,sys; print(" ".join(str(json.loads(l)["peers"]) for l in open(sys.argv[1])))' "$J"))"
+bg_alive "$XPID" transmission-cli "$WORKDIR/transmission.log"
+bg_alive "$APID" aria2c "$WORKDIR/aria2.log"
+bg_stop "$LPID"
+echo "   $(grep '^lt-seed: uploaded' "$WORKDIR/libtorrent.log" || echo 'no summary from the libtorrent seeder')"
+check_eq "have_bytes at the end" "$(json_last "$J" total_size)" "$(json_last "$J" have_bytes)"
+check_eq "hash_failures" 0 "$(json_last "$J" hash_failures)"
+check_eq "banned" 0 "$(json_last "$J" banned)"
+n=$(check_same_content "$C/big.bin" "$WORKDIR/dl/big.bin")
+check_eq "most peers connected at once (3 seeders, each once)" 3 "$peers_max"
+echo "PASS: download_swarm ($n file of $(json_last "$J" total_size) bytes byte-identical from" \
+  "libtorrent + aria2 + transmission in ${secs}s, $peers_max peers; ${SECONDS}s in all)"
