@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # actorrent's one entry point for set-up, build, tests and the demo.
 #
-#   scripts/dev.sh demo    install what is missing, build, run the main job
+#   scripts/dev.sh demo    install what is missing, build, run the main job (a local swarm)
 #   scripts/dev.sh test    install what is missing, build, run every test
 #   scripts/dev.sh deps    only install the Debian packages
 #   scripts/dev.sh build   only build (Release, into build/)
@@ -71,18 +71,7 @@ run_tests() {
 
 demo() {
   build
-  local bin="$ROOT/build/app/actorrent" work="$ROOT/build/demo"
-  rm -rf "$work" && mkdir -p "$work/content/album/disc 1"
-  log "making demo content in $work/content"
-  head -c $((3 * 1024 * 1024 + 4321)) /dev/urandom > "$work/content/album/disc 1/track01.flac"
-  head -c 70000 /dev/urandom > "$work/content/album/cover.jpg"
-  echo "hello from actorrent" > "$work/content/album/README.txt"
-  log "actorrent create"
-  "$bin" create "$work/content/album" -t http://127.0.0.1:6969/announce -o "$work/album.torrent" -l 64K
-  log "actorrent info"
-  "$bin" info "$work/album.torrent"
-  log "actorrent info --json"
-  "$bin" info --json "$work/album.torrent"
+  "$ROOT/scripts/demo.sh" "$ROOT/build"
 }
 
 case "${1:-}" in
