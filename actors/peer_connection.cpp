@@ -165,10 +165,13 @@ void on_tick(peer_broker* self) {
   if (st.closing)
     return;
   auto now = clock_type::now();
-  st.down_rate = 0.6 * st.down_rate + 0.4 * static_cast<double>(st.bytes_this_tick);
+  auto last_second = static_cast<double>(st.bytes_this_tick);
+  st.down_rate = 0.6 * st.down_rate + 0.4 * last_second;
   st.bytes_this_tick = 0;
-  // queue depth: about two seconds of data at the current rate
-  auto depth = static_cast<std::uint32_t>(st.down_rate * 2.0 / block_size);
+  // queue depth: about two seconds of data at the rate of the last second (not
+  // the smoothed one, so a fast peer gets a deep queue at once); it never drops
+  // below the initial depth
+  auto depth = static_cast<std::uint32_t>(std::max(last_second, st.down_rate) * 2.0 / block_size);
   st.queue_depth = std::clamp(depth, st.cfg.initial_queue_depth, st.cfg.max_queue_depth);
   if (!st.handshake_done) {
     if (now - st.started > st.cfg.handshake_timeout)
