@@ -11,8 +11,9 @@
 # Cases, each torrent made by `actorrent create` and seeded by its own
 # libtorrent session (peers.py lt-seed --tracker, ready once announced):
 #   (a) a single 20 MiB + 12,345 byte file, 256 KiB pieces (last piece shorter)
-#   (b) a tree: nested directories, two empty files, 1- and 17-byte files, a
-#       name with spaces and UTF-8, 32 KiB pieces, last piece shorter
+#   (b) a tree: nested directories, four empty files (the first and the last
+#       file among them), 1- and 17-byte files, a name with spaces and UTF-8,
+#       32 KiB pieces, last piece shorter
 # Checks: actorrent exits 0 with a final JSON event "complete", have_bytes ==
 # total_size, no hash failures, every file byte-identical to the source (cmp),
 # the empty files exist and are empty, no file more or less, and actorrent
@@ -81,10 +82,10 @@ run_case() {
 
 run_case single "$WORKDIR/single.torrent" "$C/single.bin"
 run_case tree "$WORKDIR/tree.torrent" "$C/tree"
-for f in a/empty.txt z/also-empty; do
-  [[ -f "$WORKDIR/dl/tree/$f" && ! -s "$WORKDIR/dl/tree/$f" ]] || fail "empty file tree/$f is missing or not empty"
-done
+n=$(check_empty_files "$C/tree" "$WORKDIR/dl/tree")
+echo "   ok: tree: all $n empty files exist and are empty"
 bg_alive "$SEED1" "seeder 1" "$WORKDIR/seed1.log"
 bg_alive "$SEED2" "seeder 2" "$WORKDIR/seed2.log"
 bg_alive "$TRACKER_PID" opentracker "$WORKDIR/tracker.log"
-echo "PASS: download_${SCHEME}_tracker from libtorrent seeders (single file + tree with empty files, ${SECONDS}s)"
+[[ "$SCHEME" == udp ]] && TEST=download_udp_tracker || TEST=download_libtorrent
+echo "PASS: $TEST (libtorrent seeders found through the $SCHEME tracker: single file + tree with empty files, ${SECONDS}s)"

@@ -402,12 +402,15 @@ make_random() {
   timeout 60 head -c "$2" /dev/urandom >"$1"
 }
 
-# make_tree DIR: a multi-file tree for download tests: nested directories, two
-# empty files, 1- and 17-byte files, a name with spaces and UTF-8, and a total
-# (4,277,312 bytes) that no power-of-two piece length divides, so the last piece
-# is shorter than the others.
+# make_tree DIR: a multi-file tree for download tests: nested directories, four
+# empty files (among them the first and the last file of a torrent, whose
+# files are in path order), 1- and 17-byte files, a name with spaces and UTF-8,
+# and a total (4,277,312 bytes) that no power-of-two piece length divides, so
+# the last piece is shorter than the others.
 make_tree() {
   local d=$1
+  make_random "$d/0-empty-first" 0
+  make_random "$d/zz-empty-last" 0
   make_random "$d/a/b/c/deep.bin" 3000077
   make_random "$d/a/empty.txt" 0
   make_random "$d/a/tiny" 1
@@ -544,7 +547,8 @@ ar_download_start() {
 
 # ar_download_finish PID NAME: wait for the download started as PID (bounded by
 # its own timeout) and fail, showing the last JSON line and the end of
-# NAME.err, unless it exited 0 with a final JSON line whose event is "complete".
+# NAME.err, unless it exited 0 with a final JSON line whose event is
+# "complete", with complete true and have_bytes equal to total_size.
 ar_download_finish() {
   local pid=$1 name=$2 rc=0
   wait "$pid" || rc=$?
@@ -556,6 +560,11 @@ ar_download_finish() {
     tail -n 30 "$name.err" >&2 || true
     fail "actorrent download ($(basename -- "$name")) exited $rc without completing ($name.err)"
   fi
+  local last
+  last=$(tail -n 1 "$name.json")
+  check_eq "$(basename -- "$name"): 'complete' in the final JSON line" true "$(json_get complete <<<"$last")"
+  check_eq "$(basename -- "$name"): have_bytes == total_size in the final JSON line" \
+    "$(json_get total_size <<<"$last")" "$(json_get have_bytes <<<"$last")"
 }
 
 # ar_download AR NAME SECS TORRENT DIR [ARGS...]: ar_download_start, then
@@ -576,6 +585,19 @@ json_max() {
 import json, sys
 print(max([int(json.loads(l)[sys.argv[2]]) for l in open(sys.argv[1]) if l.strip()] or [0]))
 ' "$1" "$2"
+}
+
+# check_empty_files SRC DST: every empty file under SRC exists under DST and
+# is empty (there must be at least one). Prints how many there are.
+check_empty_files() {
+  local src=$1 dst=$2 f n=0
+  while IFS= read -r f; do
+    [[ -f "$dst/$f" ]] || fail "empty file $f is missing under $dst"
+    [[ -s "$dst/$f" ]] && fail "$dst/$f should be empty but has $(stat -c %s -- "$dst/$f") bytes"
+    n=$((n + 1))
+  done < <(cd -- "$src" && find . -type f -empty | LC_ALL=C sort)
+  ((n > 0)) || fail "no empty file under $src to check"
+  echo "$n"
 }
 
 # check_same_content SRC DST: DST holds the same regular files as SRC (a file
