@@ -63,14 +63,19 @@ result<int> connect_with_timeout(const peer_endpoint& ep, std::chrono::milliseco
 
 void spawn_connector(caf::actor_system& sys, peer_endpoint ep, std::chrono::milliseconds timeout,
                      torrent_actor torrent, peer_index index) {
-  sys.spawn<caf::detached>([=](caf::event_based_actor* self) {
-    auto fd = connect_with_timeout(ep, timeout);
-    if (fd)
-      self->send(torrent, connected_atom_v, index, *fd);
-    else
-      self->send(torrent, failed_atom_v, index, fd.error().message);
-    self->quit();
-  });
+  // the arguments go through spawn (not a capture): CAF 0.17 dereferences a null
+  // tuple pointer when a function-based actor is spawned without arguments
+  sys.spawn<caf::detached>(
+    [](caf::event_based_actor* self, peer_endpoint to, std::chrono::milliseconds limit, torrent_actor t,
+       peer_index idx) {
+      auto fd = connect_with_timeout(to, limit);
+      if (fd)
+        self->send(t, connected_atom_v, idx, *fd);
+      else
+        self->send(t, failed_atom_v, idx, fd.error().message);
+      self->quit();
+    },
+    ep, timeout, std::move(torrent), index);
 }
 
 } // namespace actorrent

@@ -70,7 +70,9 @@ picker_actor::behavior_type picker_stub(picker_actor::pointer, recorder* rec) {
   };
 }
 
-disk_actor::behavior_type disk_stub(disk_actor::pointer) {
+// (takes an argument: CAF 0.17 dereferences a null tuple pointer when a
+// function-based actor is spawned without any, which UBSan reports)
+disk_actor::behavior_type disk_stub(disk_actor::pointer, recorder*) {
   return {
     [](block_atom, const block_data&) {},
     [](hash_atom, std::uint32_t piece, bool) { return piece_verdict{piece, true, {}}; },
@@ -109,7 +111,7 @@ struct fixture : test_node_fixture<> {
     cfg.total_size = std::uint64_t{num_pieces} * piece_len - 1000; // short last piece
     cfg.torrent = sys.spawn(torrent_stub, &rec);
     cfg.picker = sys.spawn(picker_stub, &rec);
-    cfg.disk = sys.spawn(disk_stub);
+    cfg.disk = sys.spawn(disk_stub, &rec);
     cfg.initial_queue_depth = 4;
     mpx.provide_scribe("remote", 6881, hdl);
     auto res = mm.spawn_client(peer_connection, "remote", std::uint16_t{6881}, cfg);
