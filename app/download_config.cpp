@@ -1,6 +1,7 @@
 #include "app/download_config.hpp"
 
 #include "protocol/peer_address.hpp"
+#include "protocol/text.hpp"
 
 #include <yaml-cpp/yaml.h>
 
@@ -21,27 +22,7 @@ namespace {
 constexpr std::array<std::string_view, 9> known_keys{
   "download_dir", "port", "max_peers", "peers", "trackers", "quiet", "json_progress", "verbose", "timeout"};
 
-/// User text for an error message: at most 64 bytes, non-printable bytes as
-/// \xNN, in single quotes.
-std::string quote(std::string_view s) {
-  static constexpr char digits[] = "0123456789abcdef";
-  constexpr std::size_t max_len = 64;
-  std::string out = "'";
-  for (std::size_t i = 0; i < s.size() && i < max_len; ++i) {
-    auto c = static_cast<unsigned char>(s[i]);
-    if (c >= 0x20 && c < 0x7f && c != '\\') {
-      out.push_back(static_cast<char>(c));
-    } else {
-      out += "\\x";
-      out.push_back(digits[c >> 4]);
-      out.push_back(digits[c & 0x0f]);
-    }
-  }
-  if (s.size() > max_len)
-    out += "...";
-  out.push_back('\'');
-  return out;
-}
+using text::quote; // user text in error messages
 
 /// Edit distance, for "did you mean" (keys are short; inputs longer than 64
 /// bytes are not compared).

@@ -7,17 +7,11 @@ namespace actorrent {
 
 namespace {
 
+using text::hex_digit;
+using text::starts_with_nocase;
+
 using peer_address_detail::quote;
 
-int hex_digit(char c) {
-  if (c >= '0' && c <= '9')
-    return c - '0';
-  if (c >= 'a' && c <= 'f')
-    return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F')
-    return c - 'A' + 10;
-  return -1;
-}
 
 // RFC 4648 base32 alphabet value of c (either case), or -1.
 int base32_digit(char c) {
@@ -30,18 +24,7 @@ int base32_digit(char c) {
   return -1;
 }
 
-char lower(char c) {
-  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-}
 
-bool starts_with_nocase(std::string_view s, std::string_view prefix) {
-  if (s.size() < prefix.size())
-    return false;
-  for (std::size_t i = 0; i < prefix.size(); ++i)
-    if (lower(s[i]) != prefix[i])
-      return false;
-  return true;
-}
 
 // `key` is `name` or `name.<digits>`.
 bool key_is(std::string_view key, std::string_view name) {

@@ -10,6 +10,7 @@
 #pragma once
 
 #include "protocol/result.hpp"
+#include "protocol/text.hpp"
 
 #include <arpa/inet.h>
 
@@ -35,27 +36,8 @@ namespace peer_address_detail {
 
 /// Untrusted text for an error message: at most 64 bytes, non-printable bytes
 /// as \xNN, wrapped in single quotes.
-inline std::string quote(std::string_view s) {
-  static constexpr char digits[] = "0123456789abcdef";
-  constexpr std::size_t max_len = 64;
-  std::string out = "'";
-  for (std::size_t i = 0; i < s.size() && i < max_len; ++i) {
-    auto c = static_cast<unsigned char>(s[i]);
-    if (c >= 0x20 && c < 0x7f && c != '\\') {
-      out.push_back(static_cast<char>(c));
-    } else {
-      out += "\\x";
-      out.push_back(digits[c >> 4]);
-      out.push_back(digits[c & 0x0f]);
-    }
-  }
-  if (s.size() > max_len)
-    out += "...";
-  out.push_back('\'');
-  return out;
-}
+using text::quote;
 
-/// A decimal port in 1..65535 (leading zeros allowed, at most 5 digits).
 inline std::optional<std::uint16_t> parse_port(std::string_view s) {
   if (s.empty() || s.size() > 5)
     return std::nullopt;

@@ -1,5 +1,7 @@
 #include "protocol/sha1.hpp"
 
+#include "protocol/text.hpp"
+
 #include <openssl/evp.h>
 
 #include <cstring>
@@ -10,15 +12,6 @@ namespace actorrent {
 
 namespace {
 
-int hex_value(char c) {
-  if (c >= '0' && c <= '9')
-    return c - '0';
-  if (c >= 'a' && c <= 'f')
-    return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F')
-    return c - 'A' + 10;
-  return -1;
-}
 
 EVP_MD_CTX* as_ctx(void* p) { return static_cast<EVP_MD_CTX*>(p); }
 
@@ -42,8 +35,8 @@ std::optional<sha1_hash> sha1_hash::from_hex(std::string_view hex) {
     return std::nullopt;
   sha1_hash out;
   for (std::size_t i = 0; i < 20; ++i) {
-    auto hi = hex_value(hex[2 * i]);
-    auto lo = hex_value(hex[2 * i + 1]);
+    auto hi = text::hex_digit(hex[2 * i]);
+    auto lo = text::hex_digit(hex[2 * i + 1]);
     if (hi < 0 || lo < 0)
       return std::nullopt;
     out.bytes[i] = static_cast<std::uint8_t>(hi << 4 | lo);

@@ -11,6 +11,8 @@ namespace actorrent::tracker {
 
 namespace {
 
+using text::starts_with_nocase;
+
 using peer_address_detail::quote;
 
 bool is_unreserved(unsigned char c) {
@@ -18,18 +20,7 @@ bool is_unreserved(unsigned char c) {
          || c == '.' || c == '_' || c == '~';
 }
 
-char lower(char c) {
-  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-}
 
-bool starts_with_nocase(std::string_view s, std::string_view prefix) {
-  if (s.size() < prefix.size())
-    return false;
-  for (std::size_t i = 0; i < prefix.size(); ++i)
-    if (lower(s[i]) != prefix[i])
-      return false;
-  return true;
-}
 
 struct http_url {
   std::string_view text;      ///< the URL without any fragment
