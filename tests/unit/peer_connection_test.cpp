@@ -123,6 +123,10 @@ struct fixture : test_node_fixture<> {
   ~fixture() {
     anon_send_exit(peer, exit_reason::user_shutdown);
     drain();
+    // the test multiplexer keeps the scribe, and the scribe its broker
+    mpx.impl_ptr(hdl).reset();
+    peer = nullptr;
+    drain();
   }
 
   void drain() {
