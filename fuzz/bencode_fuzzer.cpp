@@ -6,6 +6,7 @@
 // is copied into an owned value, encoded, decoded again and encoded again. Any
 // broken invariant calls abort(), which libFuzzer reports as a crash.
 
+#include "fuzz/fuzz_check.hpp"
 #include "protocol/bencode.hpp"
 
 #include <algorithm>
@@ -21,17 +22,6 @@
 namespace bc = actorrent::bencode;
 
 namespace {
-
-[[noreturn]] void violated(const char* what, int line) {
-  std::fprintf(stderr, "bencode_fuzzer: invariant violated at line %d: %s\n", line, what);
-  std::abort();
-}
-
-#define FUZZ_CHECK(cond)                                                                           \
-  do {                                                                                             \
-    if (!(cond))                                                                                   \
-      violated(#cond, __LINE__);                                                                   \
-  } while (false)
 
 // Accessors that are linear per call (at, find) are checked on every element
 // only for small containers, and on a bounded sample otherwise, so that one
@@ -209,7 +199,7 @@ std::string check_document(const bc::document& doc, std::string_view input, cons
   if (!again) {
     std::fprintf(stderr, "re-decoding the canonical encoding failed: %s\n",
                  again.error().to_string().c_str());
-    violated("decode(encode(x)) succeeds", __LINE__);
+    ::actorrent::fuzz::violated(__FILE__, __LINE__, "decode(encode(x)) succeeds");
   }
   FUZZ_CHECK(again->token_count() == doc.token_count());
   FUZZ_CHECK(again->root().raw().size() == enc.size());

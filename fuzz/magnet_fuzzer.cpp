@@ -8,6 +8,7 @@
 // must parse back to the same value, and as compact peer entries. Any broken
 // invariant calls abort(), which libFuzzer reports as a crash.
 
+#include "fuzz/fuzz_check.hpp"
 #include "protocol/magnet.hpp"
 #include "protocol/peer_address.hpp"
 
@@ -23,17 +24,6 @@
 using namespace actorrent;
 
 namespace {
-
-[[noreturn]] void violated(const char* what, int line) {
-  std::fprintf(stderr, "magnet_fuzzer: invariant violated at line %d: %s\n", line, what);
-  std::abort();
-}
-
-#define FUZZ_CHECK(cond)                                                                           \
-  do {                                                                                             \
-    if (!(cond))                                                                                   \
-      violated(#cond, __LINE__);                                                                   \
-  } while (false)
 
 void check_magnet(std::string_view in) {
   auto m = parse_magnet(in);

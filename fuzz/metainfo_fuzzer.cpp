@@ -8,6 +8,7 @@
 // holds and the info-hash is the SHA-1 of the exact `info` bytes. Any broken
 // invariant calls abort(), which libFuzzer reports as a crash.
 
+#include "fuzz/fuzz_check.hpp"
 #include "protocol/bencode.hpp"
 #include "protocol/metainfo.hpp"
 #include "protocol/sha1.hpp"
@@ -25,24 +26,6 @@ using namespace actorrent;
 
 namespace {
 
-[[noreturn]] void violated(const char* what, int line, const std::string& detail = {}) {
-  std::fprintf(stderr, "metainfo_fuzzer: invariant violated at line %d: %s\n", line, what);
-  if (!detail.empty())
-    std::fprintf(stderr, "metainfo_fuzzer:   %s\n", detail.c_str());
-  std::abort();
-}
-
-#define FUZZ_CHECK(cond)                                                                           \
-  do {                                                                                             \
-    if (!(cond))                                                                                   \
-      violated(#cond, __LINE__);                                                                   \
-  } while (false)
-
-#define FUZZ_CHECK_MSG(cond, detail)                                                               \
-  do {                                                                                             \
-    if (!(cond))                                                                                   \
-      violated(#cond, __LINE__, detail);                                                           \
-  } while (false)
 
 std::string quoted(std::string_view s) {
   std::string out = "\"";

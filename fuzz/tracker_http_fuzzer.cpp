@@ -9,6 +9,7 @@
 // percent-encoding decodes back to the raw bytes. Any broken invariant calls
 // abort(), which libFuzzer reports as a crash.
 
+#include "fuzz/fuzz_check.hpp"
 #include "protocol/peer_address.hpp"
 #include "protocol/sha1.hpp"
 #include "protocol/tracker_http.hpp"
@@ -26,17 +27,6 @@
 using namespace actorrent;
 
 namespace {
-
-[[noreturn]] void violated(const char* what, int line) {
-  std::fprintf(stderr, "tracker_http_fuzzer: invariant violated at line %d: %s\n", line, what);
-  std::abort();
-}
-
-#define FUZZ_CHECK(cond)                                                                           \
-  do {                                                                                             \
-    if (!(cond))                                                                                   \
-      violated(#cond, __LINE__);                                                                   \
-  } while (false)
 
 bool valid_endpoint(const peer_endpoint& p) {
   if (p.port == 0)

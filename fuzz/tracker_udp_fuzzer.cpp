@@ -8,6 +8,7 @@
 // a udp:// URL whose pieces must rebuild an equal URL. Any broken invariant calls
 // abort(), which libFuzzer reports as a crash.
 
+#include "fuzz/fuzz_check.hpp"
 #include "protocol/peer_address.hpp"
 #include "protocol/tracker_udp.hpp"
 
@@ -23,17 +24,6 @@ using namespace actorrent;
 using namespace actorrent::tracker;
 
 namespace {
-
-[[noreturn]] void violated(const char* what, int line) {
-  std::fprintf(stderr, "tracker_udp_fuzzer: invariant violated at line %d: %s\n", line, what);
-  std::abort();
-}
-
-#define FUZZ_CHECK(cond)                                                                           \
-  do {                                                                                             \
-    if (!(cond))                                                                                   \
-      violated(#cond, __LINE__);                                                                   \
-  } while (false)
 
 void check_request(std::string_view in) {
   auto r = udp::parse_request(in);
