@@ -152,7 +152,17 @@ void on_piece(peer_broker* self, block_data& bd) {
   st.outstanding.erase(it);
   st.downloaded += ref.length;
   st.bytes_this_tick += ref.length;
-  st.last_block = clock_type::now();
+  auto now = clock_type::now();
+  st.last_block = now;
+  // slow start: a whole queue's worth of blocks in under half a second means the
+  // queue, not the peer, is the limit: double it (the per-second tick then keeps
+  // it at about two seconds of data)
+  if (++st.window_blocks >= st.queue_depth) {
+    if (now - st.window_start < std::chrono::milliseconds(500))
+      st.queue_depth = std::min(st.queue_depth * 2, st.cfg.max_queue_depth);
+    st.window_blocks = 0;
+    st.window_start = now;
+  }
   st.snubbed = false;
   // The picker decides what to do with the data and forwards it to the disk.
   bd.from = st.cfg.index;
@@ -172,7 +182,7 @@ void on_tick(peer_broker* self) {
   // the smoothed one, so a fast peer gets a deep queue at once); it never drops
   // below the initial depth
   auto depth = static_cast<std::uint32_t>(std::max(last_second, st.down_rate) * 2.0 / block_size);
-  st.queue_depth = std::clamp(depth, st.cfg.initial_queue_depth, st.cfg.max_queue_depth);
+  st.queue_depth = std::clamp(std::max(depth, st.queue_depth / 2), st.cfg.initial_queue_depth, st.cfg.max_queue_depth);
   if (!st.handshake_done) {
     if (now - st.started > st.cfg.handshake_timeout)
       return close_connection(self, "handshake timed out");

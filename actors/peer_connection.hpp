@@ -82,6 +82,8 @@ struct peer_state {
   bool handshake_done = false;
   bool unchoked = false;               ///< mirrors the behavior (choked/downloading)
   std::uint32_t queue_depth = 64;
+  std::uint32_t window_blocks = 0;     ///< slow start: blocks since window_start
+  std::chrono::steady_clock::time_point window_start;
   // accounting
   std::uint64_t downloaded = 0;
   std::uint64_t uploaded = 0;
