@@ -48,7 +48,7 @@ struct peer_config {
   std::vector<bool> we_have;           ///< verified pieces when the connection starts
   torrent_actor torrent;
   picker_actor picker;
-  disk_actor disk;
+  disk_actor disk;                     ///< not used yet: uploads (the seeding issue) read blocks from it
   std::uint32_t initial_queue_depth = 128;  ///< 2 MiB in flight before any rate is known
   std::uint32_t max_queue_depth = 400;      ///< 6.25 MiB in flight per peer
   std::chrono::seconds request_timeout{20};

@@ -21,11 +21,11 @@ using clock_type = std::chrono::steady_clock;
 using namespace std::chrono_literals;
 using self_ptr = torrent_actor::stateful_pointer<torrent_state>;
 
-void note(self_ptr self, std::string msg) {
-  auto& log = self->state.log;
-  if (log.size() >= 64)
-    log.erase(log.begin());
-  log.push_back(std::move(msg));
+// Notable events (connections closed and why, bans, hash failures) go to
+// stderr when the torrent is verbose; nothing is kept.
+void note(self_ptr self, const std::string& msg) {
+  if (self->state.cfg.verbose)
+    std::fprintf(stderr, "actorrent: %s: %s\n", self->state.cfg.torrent->name.c_str(), msg.c_str());
 }
 
 transfer_totals totals(self_ptr self) {
@@ -265,7 +265,6 @@ torrent_actor::behavior_type torrent(self_ptr self, torrent_config cfg) {
         ++s.peers;
         s.seeds += p.report.is_seed ? 1 : 0;
         s.down_rate += p.report.down_rate;
-        s.up_rate += 0;
       }
       s.complete = st.complete;
       s.checking = !st.checked;

@@ -40,6 +40,7 @@ struct torrent_config {
   std::uint32_t numwant = 50;
   unsigned check_threads = 0;            ///< hashing threads of the start-up check
   bool use_trackers = true;
+  bool verbose = false;                  ///< print closed connections (with the reason), bans, hash failures
   sha1_hash peer_id;                     ///< ours; generated if zero
 };
 
@@ -81,7 +82,6 @@ struct torrent_state {
   bool use_trackers_failed = false;      ///< the announcer actor is gone
   std::string tracker_status = "not announced yet";
   std::chrono::steady_clock::time_point last_announce_request{};
-  std::vector<std::string> log;          ///< recent notable events (drops, bans)
 
   static inline const char* name = "torrent";
 };

@@ -432,6 +432,7 @@ int run_download(download_cli& cli) {
     tc.max_peers = opts.max_peers;
     tc.initial_peers = initial;
     tc.use_trackers = opts.trackers;
+    tc.verbose = opts.verbose && !opts.quiet;
     tc.peer_id = generate_peer_id();
     auto start = clock_type::now();
     auto torrent = spawn_torrent(sys, std::move(tc));
