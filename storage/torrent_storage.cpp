@@ -1,5 +1,7 @@
 #include "storage/torrent_storage.hpp"
 
+#include "storage/posix_util.hpp"
+
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
@@ -16,34 +18,6 @@
 namespace actorrent::storage {
 
 namespace {
-
-// strerror_r comes in a GNU (returns char*) and an XSI (returns int) flavour.
-[[maybe_unused]] const char* strerror_pick(const char* r, const char*) { return r; }
-[[maybe_unused]] const char* strerror_pick(int r, const char* buf) { return r == 0 ? buf : "unknown error"; }
-
-std::string errno_text(int e) {
-  char buf[256] = {};
-  return strerror_pick(::strerror_r(e, buf, sizeof buf), buf);
-}
-
-class unique_fd {
-public:
-  unique_fd() = default;
-  explicit unique_fd(int fd) : fd_(fd) {}
-  unique_fd(const unique_fd&) = delete;
-  unique_fd& operator=(const unique_fd&) = delete;
-  ~unique_fd() { reset(); }
-  void reset(int fd = -1) {
-    if (fd_ >= 0)
-      ::close(fd_);
-    fd_ = fd;
-  }
-  int get() const { return fd_; }
-  int release() { return std::exchange(fd_, -1); }
-
-private:
-  int fd_ = -1;
-};
 
 // A cached descriptor; shared so that evicting it from the cache while another
 // thread reads through it only closes it once that read is done.
@@ -96,6 +70,13 @@ struct opened {
   bool missing = false; // failed because something does not exist
   error_info err;
 };
+
+opened failure(int e, std::string msg) {
+  opened out;
+  out.missing = e == ENOENT;
+  out.err = make_error(std::move(msg));
+  return out;
+}
 
 } // namespace
 
@@ -157,6 +138,9 @@ struct torrent_storage::impl {
   std::size_t open_count = 0;
   std::vector<char> dirty;
 
+  std::mutex zero_mtx; // guards zero_hashes
+  std::vector<std::pair<std::uint64_t, sha1_hash>> zero_hashes;
+
   std::string full_path(std::size_t index) const { return shown_root + layout.file(index).path; }
 
   sha1_hash expected_hash(std::size_t piece) const {
@@ -181,42 +165,57 @@ struct torrent_storage::impl {
     return {};
   }
 
-  // Walks from root_fd to the file without following symlinks, creating
-  // directories and the file itself only for writing. Caller holds mtx.
-  opened open_file(std::size_t index, access_mode mode) {
-    opened out;
-    const auto& fe = layout.file(index);
-    const auto comps = split_path(fe.path);
-    const bool for_write = mode == access_mode::write;
-    auto fail = [&](int e, std::string msg) {
-      out.missing = e == ENOENT;
-      out.err = make_error(std::move(msg));
-      return out;
-    };
-    int dir = root_fd;
-    unique_fd held;
-    std::string shown = shown_root;
+  // The directory that holds file `index`, reached from root_fd one component
+  // at a time without following symlinks, creating missing directories if
+  // `create`. On failure returns false and fills `fail_out`.
+  struct parent_dir {
+    unique_fd held; // the directory, unless it is root_fd itself
+    int fd = -1;
+    std::string leaf;  // the file's last component
+    std::string shown; // the file's full path, for messages
+  };
+  bool open_parent(std::size_t index, bool create, parent_dir& pd, opened& fail_out) const {
+    auto comps = split_path(layout.file(index).path);
+    pd.fd = root_fd;
+    pd.shown = shown_root;
     for (std::size_t i = 0; i + 1 < comps.size(); ++i) {
       const auto& name = comps[i];
-      shown += name;
-      int fd = ::openat(dir, name.c_str(), O_RDONLY | O_DIRECTORY | open_base);
-      if (fd < 0 && errno == ENOENT && for_write) {
-        if (::mkdirat(dir, name.c_str(), 0755) != 0 && errno != EEXIST) {
+      pd.shown += name;
+      int fd = ::openat(pd.fd, name.c_str(), O_RDONLY | O_DIRECTORY | open_base);
+      if (fd < 0 && errno == ENOENT && create) {
+        if (::mkdirat(pd.fd, name.c_str(), 0755) != 0 && errno != EEXIST) {
           int e = errno;
-          return fail(e, "cannot create directory " + shown + ": " + errno_text(e));
+          fail_out = failure(e, "cannot create directory " + pd.shown + ": " + errno_text(e));
+          return false;
         }
-        fd = ::openat(dir, name.c_str(), O_RDONLY | O_DIRECTORY | open_base);
+        fd = ::openat(pd.fd, name.c_str(), O_RDONLY | O_DIRECTORY | open_base);
       }
       if (fd < 0) {
         int e = errno;
-        return fail(e, describe_open_failure(dir, name, shown, e));
+        fail_out = failure(e, describe_open_failure(pd.fd, name, pd.shown, e));
+        return false;
       }
-      held.reset(fd);
-      dir = fd;
-      shown += '/';
+      pd.held.reset(fd);
+      pd.fd = fd;
+      pd.shown += '/';
     }
-    const auto& leaf = comps.back();
-    shown += leaf;
+    pd.leaf = std::move(comps.back());
+    pd.shown += pd.leaf;
+    return true;
+  }
+
+  // Opens file `index` without following symlinks, creating its directories
+  // and the file itself only for writing. Caller holds mtx.
+  opened open_file(std::size_t index, access_mode mode) {
+    opened out;
+    const auto& fe = layout.file(index);
+    const bool for_write = mode == access_mode::write;
+    parent_dir pd;
+    if (!open_parent(index, for_write, pd, out))
+      return out;
+    const int dir = pd.fd;
+    const auto& leaf = pd.leaf;
+    const auto& shown = pd.shown;
     int fd = -1;
     bool writable = true;
     if (for_write) {
@@ -234,21 +233,21 @@ struct torrent_storage::impl {
     }
     if (fd < 0) {
       int e = errno;
-      return fail(e, describe_open_failure(dir, leaf, shown, e));
+      return failure(e, describe_open_failure(dir, leaf, shown, e));
     }
     unique_fd file{fd};
     struct stat st {};
     if (::fstat(fd, &st) != 0) {
       int e = errno;
-      return fail(e, "cannot stat " + shown + ": " + errno_text(e));
+      return failure(e, "cannot stat " + shown + ": " + errno_text(e));
     }
     if (!S_ISREG(st.st_mode))
-      return fail(0, shown + " is not a regular file");
+      return failure(0, shown + " is not a regular file");
     if (int fl = ::fcntl(fd, F_GETFL); fl >= 0)
       ::fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
     if (for_write) {
       if (auto s = ensure_size(fd, index); !s)
-        return fail(0, s.error().message);
+        return failure(0, s.error().message);
     }
     out.fd = file.release();
     out.writable = writable;
@@ -358,6 +357,44 @@ struct torrent_storage::impl {
 
   std::size_t hash_chunk() const {
     return static_cast<std::size_t>(std::min<std::uint64_t>(layout.piece_length(), 1u << 20));
+  }
+
+  // SHA-1 of `size` zero bytes: what a piece that is all holes hashes to.
+  sha1_hash zero_hash(std::uint64_t size) {
+    std::lock_guard<std::mutex> guard{zero_mtx};
+    for (const auto& [n, h] : zero_hashes)
+      if (n == size)
+        return h;
+    const std::vector<std::uint8_t> zeroes(hash_chunk(), 0);
+    sha1_hasher hasher;
+    for (std::uint64_t off = 0; off < size; off += zeroes.size())
+      hasher.update(zeroes.data(), static_cast<std::size_t>(std::min<std::uint64_t>(zeroes.size(), size - off)));
+    zero_hashes.emplace_back(size, hasher.finish());
+    return zero_hashes.back().second;
+  }
+
+  // Whether the bytes of `slices` (all present on disk) hold any data, or lie
+  // entirely in holes (pad slices count as holes). `gone`: a file vanished.
+  enum class on_disk { data, holes, gone };
+  result<on_disk> has_data(const std::vector<file_slice>& slices) {
+    for (const auto& s : slices) {
+      if (s.pad)
+        continue;
+      bool missing = false;
+      auto fd = acquire(s.file_index, access_mode::read, &missing);
+      if (!fd) {
+        if (missing)
+          return on_disk::gone;
+        return fd.error();
+      }
+      const auto from = static_cast<off_t>(s.file_offset);
+      const auto at = ::lseek((*fd)->fd, from, SEEK_DATA);
+      // ENXIO: only holes from `from` to the end of the file; any other error:
+      // the filesystem can't tell, so assume data
+      if (at < 0 ? errno != ENXIO : static_cast<std::uint64_t>(at) < s.file_offset + s.length)
+        return on_disk::data;
+    }
+    return on_disk::holes;
   }
 };
 
@@ -487,16 +524,22 @@ status torrent_storage::flush() {
   return {};
 }
 
-result<std::vector<bool>> torrent_storage::check_existing(unsigned threads, progress_fn progress) const {
+result<std::vector<bool>> torrent_storage::check_existing(unsigned threads, progress_fn progress,
+                                                          const std::vector<bool>* only) const {
   auto& d = *impl_;
   const auto& layout = d.layout;
+  if (only && only->size() != layout.num_pieces())
+    return make_error("piece mask has " + std::to_string(only->size()) + " entries, expected "
+                      + std::to_string(layout.num_pieces()));
+  const auto wanted = [&](std::size_t p) { return !only || (*only)[p]; };
   // cached descriptors may point at files deleted or replaced since: look again
   {
     std::lock_guard<std::mutex> guard{d.mtx};
     while (!d.lru.empty())
       d.drop(d.lru.back());
   }
-  // how many leading bytes of each file are on disk
+  // how many leading bytes of each file are on disk (files no wanted piece
+  // touches are not looked at)
   std::vector<std::uint64_t> avail(layout.num_files(), 0);
   for (std::size_t i = 0; i < layout.num_files(); ++i) {
     const auto& f = layout.file(i);
@@ -504,7 +547,11 @@ result<std::vector<bool>> torrent_storage::check_existing(unsigned threads, prog
       avail[i] = f.size;
       continue;
     }
-    if (f.size == 0)
+    const auto range = layout.file_pieces(i);
+    bool needed = false;
+    for (auto p = range.first; p < range.end && !needed; ++p)
+      needed = wanted(p);
+    if (!needed)
       continue;
     bool missing = false;
     auto fd = d.acquire(i, access_mode::read, &missing);
@@ -520,15 +567,24 @@ result<std::vector<bool>> torrent_storage::check_existing(unsigned threads, prog
     }
     avail[i] = std::min(f.size, static_cast<std::uint64_t>(st.st_size));
   }
+  std::vector<char> good(layout.num_pieces(), 0);
   std::vector<std::size_t> todo;
   for (std::size_t p = 0; p < layout.num_pieces(); ++p) {
+    if (!wanted(p))
+      continue;
     auto slices = layout.map_range(static_cast<std::uint64_t>(p) * layout.piece_length(), layout.piece_size(p));
-    if (std::all_of(slices.begin(), slices.end(), [&](const file_slice& s) {
+    if (!std::all_of(slices.begin(), slices.end(), [&](const file_slice& s) {
           return s.file_offset + s.length <= avail[s.file_index];
         }))
+      continue;
+    auto data = d.has_data(slices);
+    if (!data)
+      return data.error();
+    if (*data == impl::on_disk::data)
       todo.push_back(p);
+    else if (*data == impl::on_disk::holes)
+      good[p] = d.expected_hash(p) == d.zero_hash(layout.piece_size(p));
   }
-  std::vector<char> good(layout.num_pieces(), 0);
   std::atomic<std::size_t> next{0};
   std::atomic<std::size_t> done{0};
   std::atomic<bool> failed{false};
@@ -573,6 +629,39 @@ result<std::vector<bool>> torrent_storage::check_existing(unsigned threads, prog
   if (first_error)
     return *first_error;
   return std::vector<bool>(good.begin(), good.end());
+}
+
+result<std::vector<file_stamp>> torrent_storage::file_stamps() const {
+  const auto& d = *impl_;
+  std::vector<file_stamp> out(d.layout.num_files());
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    const auto& f = d.layout.file(i);
+    if (f.pad || f.symlink) {
+      out[i] = {true, f.size, 0}; // never on disk: nothing to look at
+      continue;
+    }
+    impl::parent_dir pd;
+    opened failed;
+    if (!d.open_parent(i, false, pd, failed)) {
+      if (failed.missing)
+        continue;
+      return failed.err;
+    }
+    struct stat st {};
+    if (::fstatat(pd.fd, pd.leaf.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+      int e = errno;
+      if (e == ENOENT)
+        continue;
+      return make_error("cannot stat " + pd.shown + ": " + errno_text(e));
+    }
+    if (S_ISLNK(st.st_mode))
+      return make_error(pd.shown + " is a symbolic link; refusing to follow it");
+    if (!S_ISREG(st.st_mode))
+      return make_error(pd.shown + " is not a regular file");
+    out[i] = {true, static_cast<std::uint64_t>(st.st_size),
+              static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec};
+  }
+  return out;
 }
 
 status torrent_storage::create_all_files() {

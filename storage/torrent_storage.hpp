@@ -23,6 +23,7 @@
 #include "protocol/result.hpp"
 #include "protocol/sha1.hpp"
 #include "storage/file_layout.hpp"
+#include "storage/resume_data.hpp"
 
 #include <cstddef>
 #include <cstdint>
@@ -93,7 +94,23 @@ public:
   /// so that files deleted or replaced behind our back are seen as they are. Hashes on `threads` threads (0: one
   /// per core). Fails on I/O errors other than "does not exist", and on
   /// symbolic links in the way.
-  result<std::vector<bool>> check_existing(unsigned threads = 0, progress_fn progress = {}) const;
+  ///
+  /// With `only` (one entry per piece, else an error), only the pieces p with
+  /// (*only)[p] are looked at; the others come back false. Pieces whose bytes
+  /// on disk all lie in holes of sparse files (SEEK_DATA/SEEK_HOLE; where the
+  /// filesystem can't tell, everything counts as data) are not read: they read
+  /// as zeroes, so they are true exactly when the piece's hash is that of
+  /// zeroes. `progress` counts only the pieces actually hashed: its `total` is
+  /// their number.
+  result<std::vector<bool>> check_existing(unsigned threads = 0, progress_fn progress = {},
+                                           const std::vector<bool>* only = nullptr) const;
+
+  /// stat() of every file of the layout, in layout order, reached the same
+  /// safe way as reads (no symlink followed). A missing file (or directory on
+  /// the way) is exists = false. Pad files and symlink entries are never
+  /// looked at: they get {true, their size, 0}. Fails on other errors, on a
+  /// symbolic link in the way, and on something that is not a regular file.
+  result<std::vector<file_stamp>> file_stamps() const;
 
   /// Creates every file that is not a pad file or symlink entry, at its full
   /// size (sparse), including zero-length files, with their directories.
