@@ -15,12 +15,15 @@ Two modes:
       dial that peer (used for leechers that only accept incoming peers).
 
   lt_peer.py leech --torrent T --dir D --port P --peer HOST:PORT [--peer ...]
-                   [--done FILE] [--timeout S] [--use-trackers]
+                   [--done FILE] [--timeout S] [--use-trackers] [--no-pex]
       Downloads into D, connecting to the given peers, and exits 0 once the
       torrent is seeding (all pieces downloaded and hash-checked). Writes the
       completion time (seconds since the epoch) to --done. Trackers in the
       torrent are dropped unless --use-trackers is given. Exit 1 on timeout or
-      error.
+      error. --no-pex: the session has none of libtorrent's default plugins, so
+      no peer exchange (nor ut_metadata, smart_ban): several leechers of one
+      seeder then never learn of each other and all data comes from the seeder
+      (a libtorrent seeder sends PEX otherwise, and they trade pieces).
 
 Settings (both modes) for a loopback swarm: DHT, LSD, UPnP, NAT-PMP and uTP
 off; plaintext outgoing connections; several connections per IP allowed;
@@ -170,7 +173,7 @@ def seed(args):
 
 
 def leech(args):
-    ses = lt.session(make_settings(args.port))
+    ses = lt.session(make_settings(args.port), 0 if args.no_pex else lt.session_flags_t.add_default_plugins)
     ti = lt.torrent_info(args.torrent)
     atp = lt.add_torrent_params()
     atp.ti = ti
@@ -225,6 +228,7 @@ def main():
     ap.add_argument("--done")
     ap.add_argument("--timeout", type=float, default=240)
     ap.add_argument("--use-trackers", action="store_true")
+    ap.add_argument("--no-pex", action="store_true")
     args = ap.parse_args()
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
