@@ -32,7 +32,7 @@ after --lifetime seconds (default 120, bad-leech 30; SIGTERM/SIGINT end them
 earlier), logs on stderr and prints its result on stdout.
 
 lt-leech is python3-libtorrent as a leecher, with lt-seed's settings (listening
-on 127.0.0.1:--port, default 0 = any free port). It dials every --peer (again
+on 127.0.0.1:--port, default 0 = any free port) and no peer exchange. It dials every --peer (again
 once its files are checked); with --tracker it also announces to the torrent's
 trackers, without it it announces nowhere. Once it has every piece it prints
 "done SECONDS BYTES" (seconds since it started, payload bytes downloaded),
@@ -963,6 +963,8 @@ def run_lt_leech(args):
     import libtorrent as lt
 
     t = Torrent(args.torrent)
+    # Flags 0: none of the default plugins, so no peer exchange: it talks to
+    # the peers it is given (and those of the trackers) only.
     ses = lt.session({
         "listen_interfaces": "127.0.0.1:%d" % args.port,
         "enable_dht": False, "enable_lsd": False,
@@ -976,7 +978,7 @@ def run_lt_leech(args):
                       | lt.alert.category_t.tracker_notification
                       | lt.alert.category_t.connect_notification
                       | lt.alert.category_t.peer_notification,
-    })
+    }, 0)
     atp = lt.add_torrent_params()
     atp.ti = lt.torrent_info(args.torrent)
     atp.save_path = args.outdir
