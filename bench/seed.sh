@@ -20,8 +20,10 @@
 # waits (bounded by --limit) until they have all exited, reads the seeder's
 # CPU time (utime+stime of /proc/PID/stat, all threads) and peak RSS (VmHWM of
 # /proc/PID/status) and stops it by PID. Reported per seeder (medians of --runs):
-# seconds from the leechers' launch to the last one's completion, the aggregate
-# rate (N x size / that time), the seeder's CPU seconds during the transfer
+# seconds from the leechers' launch to the last one's completion, and from the
+# first leecher connection to it (the transfer: libtorrent dials on its
+# once-a-second tick, ~1 s after its start), the aggregate rate (N x size /
+# transfer seconds), the seeder's CPU seconds during the transfer
 # (read just before the leechers start and just after they exit) and in total
 # (start-up and data check included), its peak RSS, and time and CPU ratios
 # to actorrent (>1: actorrent is better). A run counts only if every leecher's
@@ -196,7 +198,7 @@ run_one() {
   local tag="$seeder-$run"
   local reason="" ok=0 i
   if [ "$seeder" = actorrent ] && [ "$AT_SEED" = 0 ]; then
-    printf '%s\t%s\t0\t\t\t\t\t\t%s\n' "$seeder" "$run" "no 'actorrent seed' in this binary" >>"$RESULTS"
+    printf '%s\t%s\t0\t\t\t\t\t\t%s\t\n' "$seeder" "$run" "no 'actorrent seed' in this binary" >>"$RESULTS"
     return
   fi
   start_seeder "$seeder" "$tag"
@@ -206,18 +208,19 @@ run_one() {
     reason="seeder exited at start: $(tail -n 2 "$WORK/$tag.seeder.log" | tr '\n\r' '  ' | cut -c1-160)"
   fi
 
-  local start="" cpu0="" cpu1="" cpu_total="" hwm="" last="" times=""
-  local lpids=() ldirs=()
+  local start="" cpu0="" cpu1="" cpu_total="" hwm="" last="" times="" first_conn="" transfer=""
+  local lpids=() ldirs=() conns=""
   if [ -z "$reason" ]; then
     cpu0="$(cpu_seconds "$SPID")"
     start="$(date +%s.%N)"
     for i in $(seq 1 "$LEECHERS"); do
       local ldir="$WORK/dl/$tag-$i"
       rm -rf "$ldir"; mkdir -p "$ldir"
-      rm -f "$WORK/$tag-$i.done"
+      rm -f "$WORK/$tag-$i.done" "$WORK/$tag-$i.connected"
       ldirs+=("$ldir")
       timeout -k 10 $((LIMIT + 30)) "$PY" "$LT_PEER" leech --torrent "$TORRENT" --dir "$ldir" \
         --port $((BASE + i)) --peer "127.0.0.1:$SEED_PORT" --done "$WORK/$tag-$i.done" \
+        --connected "$WORK/$tag-$i.connected" \
         --timeout "$LIMIT" --no-pex >"$WORK/$tag-$i.leech.log" 2>&1 </dev/null &
       lpids+=($!)
       PIDS+=($!)
@@ -248,26 +251,31 @@ run_one() {
         break
       fi
       times+="$(awk -v s="$start" -v d="$(cat "$done_file")" 'BEGIN { printf "%.2f", d - s }'),"
+      # Seconds from the start to the leecher's first connection (its start if it never saw one).
+      conns+="$(awk -v s="$start" -v d="$(cat "$WORK/$tag-$i.connected" 2>/dev/null || echo "$start")" \
+        'BEGIN { printf "%.3f", d - s }'),"
     done
   fi
   if [ -z "$reason" ] && [ -n "$cpu0" ] && [ -n "$cpu1" ] && [ -n "$hwm" ]; then
     ok=1
     last="$(tr ',' '\n' <<<"${times%,}" | sort -g | tail -n 1)"
-    log "$tag: ok, last leecher complete after ${last}s (each: ${times%,}), seeder cpu $(awk -v a="$cpu0" -v b="$cpu1" 'BEGIN{printf "%.2f", b-a}')s during the transfer, ${cpu_total}s in all, peak rss $((hwm / 1024)) MiB"
+    first_conn="$(tr ',' '\n' <<<"${conns%,}" | sort -g | head -n 1)"
+    transfer="$(awk -v l="$last" -v c="$first_conn" 'BEGIN { printf "%.2f", l - c }')"
+    log "$tag: ok, last leecher complete after ${last}s (each: ${times%,}), ${transfer}s after the first connection, seeder cpu $(awk -v a="$cpu0" -v b="$cpu1" 'BEGIN{printf "%.2f", b-a}')s during the transfer, ${cpu_total}s in all, peak rss $((hwm / 1024)) MiB"
   else
     [ -n "$reason" ] || reason="no figures from /proc"
     log "$tag: FAILED: $reason"
   fi
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$seeder" "$run" "$ok" "$last" "${times%,}" \
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$seeder" "$run" "$ok" "$last" "${times%,}" \
     "$(awk -v a="${cpu0:-0}" -v b="${cpu1:-0}" 'BEGIN{printf "%.2f", b-a}')" "$cpu_total" "$hwm" "$reason" \
-    >>"$RESULTS"
+    "$transfer" >>"$RESULTS"
   rm -rf "$WORK/dl"
   # Start the next run without the last one's dirty pages still being written back.
   timeout 60 sync || true
 }
 
 log "$SIZE_MIB MiB, $RUNS run(s), $LEECHERS leecher(s), seeders: ${SEEDER_LIST[*]}; time limit $LIMIT s a run"
-[ "$AT_SEED" = 1 ] || log "'$ACTORRENT seed --help' fails: actorrent is not measured"
+[ "$AT_SEED" = 1 ] || log "'$ACTORRENT seed --help' shows no seed command: actorrent is not measured"
 for run in $(seq 1 "$RUNS"); do
   for s in "${SEEDER_LIST[@]}"; do
     run_one "$s" "$run"
@@ -313,7 +321,7 @@ for s in order:
 at = None
 if stats.get("actorrent") and stats["actorrent"][0]:
     ok = stats["actorrent"][0]
-    at = (med([float(r[3]) for r in ok]), med([float(r[5]) for r in ok]))
+    at = (med([float(r[9]) for r in ok]), med([float(r[5]) for r in ok]))
 
 now = datetime.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
 nproc = os.cpu_count()
@@ -328,19 +336,20 @@ print("- Command: `%s`" % cmdline)
 print("- Date: %s; machine: %s cores, Linux %s" % (now, nproc, platform.release()))
 print("- Runs per seeder: %s (median, with min–max when more than one run); time limit %s s a run" % (runs, limit))
 print()
-what = "s to completion" if leechers == 1 else "s until the last of %d completes" % leechers
-rate = "MB/s" if leechers == 1 else "aggregate MB/s (%d x size / time)" % leechers
-print("| seeder | ok runs | %s | %s | seeder CPU s during transfer | seeder CPU s total | seeder peak RSS MiB | time ratio seeder/actorrent | transfer CPU ratio seeder/actorrent |" % (what, rate))
-print("|---|---|---|---|---|---|---|---|---|")
+what = "completion" if leechers == 1 else "the last completion"
+rate = "MB/s" if leechers == 1 else "aggregate MB/s (%d x size / transfer s)" % leechers
+print("| seeder | ok runs | s from launch to %s | transfer s: first connection to %s | %s | seeder CPU s during transfer | seeder CPU s total | seeder peak RSS MiB | transfer time ratio seeder/actorrent | transfer CPU ratio seeder/actorrent |" % (what, what, rate))
+print("|---|---|---|---|---|---|---|---|---|---|")
 for s in order:
     ok, bad = stats[s]
     n = len(ok) + len(bad)
     if not ok:
         reasons = sorted(set(r[8] for r in bad)) or ["not run"]
-        print("| %s | 0/%d | n/a: %s | | | | | | |" % (names[s], n, "; ".join(reasons).replace("|", "/")))
+        print("| %s | 0/%d | n/a: %s | | | | | | | |" % (names[s], n, "; ".join(reasons).replace("|", "/")))
         continue
     last = [float(r[3]) for r in ok]
-    mbs = [leechers * size / 1e6 / t for t in last]
+    transfer = [float(r[9]) for r in ok]
+    mbs = [leechers * size / 1e6 / t for t in transfer]
     cpu = [float(r[5]) for r in ok]
     cpu_total = [float(r[6]) for r in ok]
     rss = [int(r[7]) / 1024.0 for r in ok]
@@ -348,18 +357,20 @@ for s in order:
     if s == "actorrent":
         tr, cr = "1.00", "1.00"
     elif at:
-        tr = "%.2f" % (med(last) / at[0])
+        tr = "%.2f" % (med(transfer) / at[0])
         cr = "%.2f" % (med(cpu) / at[1]) if at[1] > 0 else "n/a"
     else:
         tr = cr = "n/a"
-    print("| %s | %d/%d | %s | %s | %s | %s | %s | %s | %s |" % (
-        names[s], len(ok), n, span(last, "%.2f"), span(mbs, "%.0f"), span(cpu, "%.2f"),
+    print("| %s | %d/%d | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+        names[s], len(ok), n, span(last, "%.2f"), span(transfer, "%.2f"), span(mbs, "%.0f"), span(cpu, "%.2f"),
         span(cpu_total, "%.2f"), rss_s, tr, cr))
     if bad:
-        print("|  ↳ failed runs | %d | %s | | | | | | |" % (len(bad), "; ".join(sorted(set(r[8] for r in bad))).replace("|", "/")))
+        print("|  ↳ failed runs | %d | %s | | | | | | | |" % (len(bad), "; ".join(sorted(set(r[8] for r in bad))).replace("|", "/")))
 print()
-print("Time = from the leechers' launch (`lib/lt_peer.py leech`, python3-libtorrent, dialing the seeder;"
-      " Python start-up included) to the last one's completion (`is_seeding`); MB/s = 10^6 bytes / s."
+print("Launch = the leechers' start (`lib/lt_peer.py leech --no-pex`, python3-libtorrent, dialing the seeder;"
+      " Python start-up included; libtorrent dials on its once-a-second tick, so it connects ~1 s later);"
+      " completion = `is_seeding`; transfer s = from the first leecher's first connection (polled, 50 ms)"
+      " to the last completion; MB/s = leechers x 10^6 bytes / transfer s."
       " Seeder CPU = utime+stime of the seeder process from /proc/PID/stat, read just before the leechers"
       " start and just after they exit (\"during transfer\") and just before it is stopped (\"total\","
       " start-up and any data check included); peak RSS = VmHWM from /proc/PID/status then. Ratios > 1:"
