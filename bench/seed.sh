@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # bench/seed.sh: upload throughput of actorrent as a seeder against libtorrent,
 # aria2c and transmission-cli, each seeding the same torrent on loopback to the
-# same python3-libtorrent leecher(s). See bench/README.md ("seed.sh").
+# same python3-libtorrent leecher(s). Documented in this header (not yet in
+# bench/README.md).
 #
 #   bench/seed.sh [--size-mib N] [--runs N] [--leechers N]
 #                 [--seeders actorrent,libtorrent,aria2,transmission]
@@ -57,7 +58,7 @@ BENCH_NAME=seed.sh
 source "$HERE/lib/common.sh"
 
 usage() {
-  sed -n '6,12p' "$0" | sed 's/^# \{0,1\}//'
+  sed -n '7,13p' "$0" | sed 's/^# \{0,1\}//'
   exit "${1:-2}"
 }
 
