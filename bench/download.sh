@@ -12,6 +12,11 @@
 # /tmp/actorrent-bench-cache), BENCH_KEEP=1 (keep the work directory).
 set -euo pipefail
 
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+BENCH_NAME=download.sh
+# shellcheck source=lib/common.sh
+source "$HERE/lib/common.sh"
+
 usage() {
   sed -n '4,12p' "$0" | sed 's/^# \{0,1\}//'
   exit "${1:-2}"
@@ -38,9 +43,6 @@ while [ $# -gt 0 ]; do
   esac
 done
 
-die() { echo "download.sh: $*" >&2; exit 1; }
-log() { echo "[$(date +%H:%M:%S)] $*" >&2; }
-
 [[ "$SIZE_MIB" =~ ^[1-9][0-9]*$ ]] || die "--size-mib must be a positive integer"
 [[ "$RUNS" =~ ^[1-9][0-9]*$ ]] || die "--runs must be a positive integer"
 [[ "$LIMIT" =~ ^[1-9][0-9]*$ ]] || die "--limit must be a positive integer"
@@ -50,12 +52,10 @@ for c in "${CLIENT_LIST[@]}"; do
   case "$c" in actorrent|aria2|libtorrent|transmission) ;; *) die "unknown client: $c" ;; esac
 done
 
-HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/.." && pwd)"
 ACTORRENT="${ACTORRENT:-$ROOT/build/app/actorrent}"
 PY=/usr/bin/python3
 LT_PEER="$HERE/lib/lt_peer.py"
-CACHE="${BENCH_CACHE:-/tmp/actorrent-bench-cache}"
 
 [ -x "$ACTORRENT" ] || die "no actorrent binary at $ACTORRENT (build it: ninja -C build actorrent)"
 for t in /usr/bin/time opentracker ss cmp timeout; do
@@ -69,83 +69,14 @@ for c in "${CLIENT_LIST[@]}"; do
   esac
 done
 
-# ---- cleanup: every process we start is recorded here and stopped by PID ----------
-PIDS=()
-WORK=""
-cleanup() {
-  local pid
-  for pid in "${PIDS[@]}"; do
-    kill -TERM "$pid" 2>/dev/null || true
-  done
-  for pid in "${PIDS[@]}"; do
-    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$pid" 2>/dev/null || true
-  done
-  if [ -n "$WORK" ] && [ -d "$WORK" ] && [ "${BENCH_KEEP:-0}" != 1 ]; then
-    rm -rf "$WORK"
-  fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-# Waits (bounded) until COMMAND succeeds; returns 1 after SECONDS.
-wait_for() {
-  local seconds="$1"; shift
-  local end=$((SECONDS + seconds))
-  until "$@"; do
-    [ "$SECONDS" -lt "$end" ] || return 1
-    sleep 0.1
-  done
-}
-port_listening() { ss -ltnH "sport = :$1" 2>/dev/null | grep -q .; }
-port_in_use() { ss -tanH "( sport = :$1 or dport = :$1 )" 2>/dev/null | grep -q .; }
-alive() { kill -0 "$1" 2>/dev/null; }
-# Drops finished PIDs from the cleanup list (so a reused PID is never signalled).
-forget_pids() {
-  local keep=() p q drop
-  for p in "${PIDS[@]}"; do
-    drop=0
-    for q in "$@"; do [ "$p" = "$q" ] && drop=1; done
-    [ "$drop" = 1 ] || keep+=("$p")
-  done
-  PIDS=("${keep[@]}")
-}
-
 # ---- content (cached between invocations) -------------------------------------------
-SIZE_BYTES=$((SIZE_MIB * 1024 * 1024))
-DATA_DIR="$CACHE/${SIZE_MIB}MiB"
-NAME="bench-${SIZE_MIB}MiB.bin"
-CONTENT="$DATA_DIR/$NAME"
-mkdir -p "$DATA_DIR"
-if [ ! -f "$CONTENT" ] || [ "$(stat -c %s "$CONTENT")" != "$SIZE_BYTES" ]; then
-  log "making $SIZE_MIB MiB of random data in $CONTENT"
-  rm -f "$DATA_DIR"/*.resume
-  head -c "$SIZE_BYTES" /dev/urandom >"$CONTENT.tmp"
-  mv "$CONTENT.tmp" "$CONTENT"
-fi
-# The source stays in the page cache for the whole bench (nothing is dropped);
-# read it once so the first run does not pay for reading it from disk.
-cat "$CONTENT" >/dev/null
-
-WORK="$(mktemp -d /tmp/actorrent-bench.XXXXXX)"
-chmod 755 "$WORK"
+bench_content "$SIZE_MIB"
+bench_workdir
 
 # ---- ports ---------------------------------------------------------------------------
 # Ten consecutive free ports: tracker, 4 seeders, libtorrent/aria2/transmission
 # leechers, actorrent's (only announced; it does not listen).
-pick_ports() {
-  local base i ok
-  for _ in $(seq 50); do
-    base=$((20000 + RANDOM % 40000))
-    ok=1
-    for i in $(seq 0 9); do
-      if port_in_use $((base + i)); then ok=0; break; fi
-    done
-    if [ "$ok" = 1 ]; then echo "$base"; return 0; fi
-  done
-  return 1
-}
-BASE="$(pick_ports)" || die "no free port range found"
+BASE="$(pick_ports 10)" || die "no free port range found"
 TRACKER_PORT=$BASE
 SEED_PORTS=()
 for i in $(seq 1 "$SEEDERS"); do SEED_PORTS+=($((BASE + i))); done

@@ -15,12 +15,18 @@ Two modes:
       dial that peer (used for leechers that only accept incoming peers).
 
   lt_peer.py leech --torrent T --dir D --port P --peer HOST:PORT [--peer ...]
-                   [--done FILE] [--timeout S] [--use-trackers]
+                   [--done FILE] [--connected FILE] [--timeout S] [--use-trackers] [--no-pex]
       Downloads into D, connecting to the given peers, and exits 0 once the
       torrent is seeding (all pieces downloaded and hash-checked). Writes the
-      completion time (seconds since the epoch) to --done. Trackers in the
+      completion time (seconds since the epoch) to --done, and to --connected
+      the time it first saw a connected peer (polled every 50 ms at most;
+      libtorrent dials peers on its once-a-second tick, so this comes ~1 s
+      after the start). Trackers in the
       torrent are dropped unless --use-trackers is given. Exit 1 on timeout or
-      error.
+      error. --no-pex: the session has none of libtorrent's default plugins, so
+      no peer exchange (nor ut_metadata, smart_ban): several leechers of one
+      seeder then never learn of each other and all data comes from the seeder
+      (a libtorrent seeder sends PEX otherwise, and they trade pieces).
 
 Settings (both modes) for a loopback swarm: DHT, LSD, UPnP, NAT-PMP and uTP
 off; plaintext outgoing connections; several connections per IP allowed;
@@ -170,7 +176,7 @@ def seed(args):
 
 
 def leech(args):
-    ses = lt.session(make_settings(args.port))
+    ses = lt.session(make_settings(args.port), 0 if args.no_pex else lt.session_flags_t.add_default_plugins)
     ti = lt.torrent_info(args.torrent)
     atp = lt.add_torrent_params()
     atp.ti = ti
@@ -186,6 +192,7 @@ def leech(args):
         h.connect_peer(p)
     deadline = time.time() + args.timeout
     connected_again = False
+    connected_seen = False
     code = 1
     while not STOP and time.time() < deadline:
         for a in ses.pop_alerts():
@@ -196,6 +203,9 @@ def leech(args):
             elif isinstance(a, (lt.torrent_error_alert, lt.file_error_alert)):
                 print("lt_peer: %s" % a.message(), file=sys.stderr)
         st = h.status()
+        if args.connected and not connected_seen and st.num_peers > 0:
+            write_file(args.connected, "%.6f\n" % time.time())
+            connected_seen = True
         if st.is_seeding:
             if args.done:
                 write_file(args.done, "%.6f\n" % time.time())
@@ -223,8 +233,10 @@ def main():
     ap.add_argument("--control")
     ap.add_argument("--peer", action="append", default=[])
     ap.add_argument("--done")
+    ap.add_argument("--connected")
     ap.add_argument("--timeout", type=float, default=240)
     ap.add_argument("--use-trackers", action="store_true")
+    ap.add_argument("--no-pex", action="store_true")
     args = ap.parse_args()
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)

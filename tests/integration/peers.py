@@ -1,14 +1,18 @@
 #!/usr/bin/env python3
-"""Seeders for the download integration tests (download_*.sh).
+"""Seeders and leechers for the integration tests and benchmarks.
 
-  peers.py lt-seed  TORRENT DATADIR PORT [--tracker] [--upload-limit B/S] [--lifetime S]
-  peers.py bad-seed TORRENT DATADIR PORT --corrupt 0,3,5|all|none [--upload-limit B/S] [--lifetime S]
+  peers.py lt-seed    TORRENT DATADIR PORT [--tracker] [--upload-limit B/S] [--lifetime S]
+  peers.py bad-seed   TORRENT DATADIR PORT --corrupt 0,3,5|all|none [--upload-limit B/S] [--lifetime S]
+  peers.py lt-leech   TORRENT OUTDIR --peer HOST:PORT [--peer ...] [--tracker] [--port P] [--lifetime S]
+  peers.py bad-leech  TORRENT HOST:PORT --mode garbage|flood|stall|invalid [--requests N] [--lifetime S]
+  peers.py good-leech TORRENT HOST:PORT [--pipeline N] [--lifetime S]
 
-Both listen on 127.0.0.1:PORT only, print "ready" on stdout once a leecher can
-connect (lt-seed --tracker: once the tracker has also accepted its announce),
-log what happens on stderr, and exit by themselves after --lifetime seconds
-(default 120) or on SIGTERM/SIGINT, printing a one-line summary on stderr
-("lt-seed: uploaded N bytes ..." / "bad-seed: served N blocks, M corrupt ...").
+Seeders. Both listen on 127.0.0.1:PORT only, print "ready" on stdout once a
+leecher can connect (lt-seed --tracker: once the tracker has also accepted its
+announce), log what happens on stderr, and exit by themselves after --lifetime
+seconds (default 120) or on SIGTERM/SIGINT, printing a one-line summary on
+stderr ("lt-seed: uploaded N bytes ..." / "bad-seed: served N blocks, M corrupt
+...").
 
 lt-seed is python3-libtorrent in seed mode (plain v1, no DHT/LSD/UPnP/NAT-PMP/
 uTP, plaintext, several connections per IP allowed). Without --tracker it
@@ -23,15 +27,61 @@ start, so a test cannot pass because the data was wrong to begin with. With
 --corrupt none it is an honest seeder that counts the blocks it sends more
 than once (a leecher's duplicate requests); --upload-limit caps its rate.
 
+Leechers (for testing a seeder). Each bounds every wait and exits by itself
+after --lifetime seconds (default 120, bad-leech 30; SIGTERM/SIGINT end them
+earlier), logs on stderr and prints its result on stdout.
+
+lt-leech is python3-libtorrent as a leecher, with lt-seed's settings (listening
+on 127.0.0.1:--port, default 0 = any free port) and no peer exchange. It dials every --peer (again
+once its files are checked); with --tracker it also announces to the torrent's
+trackers, without it it announces nowhere. Once it has every piece it prints
+"done SECONDS BYTES" (seconds since it started, payload bytes downloaded),
+reads the files under OUTDIR back and checks every piece against the torrent's
+SHA-1 hashes itself, and exits 0; 1 on timeout or when a piece fails that
+check ("verify: ..." on stdout).
+
+bad-leech is a client of our own (standard library only) that dials HOST:PORT,
+handshakes (the torrent's info-hash, the fast-extension bit set), sends
+interested and then misbehaves, by --mode:
+  garbage  sends random bytes (64 KiB, then 4 KiB a second) and reads whatever
+           comes back;
+  flood    waits (up to 5 s) for the remote's bitfield/have-all and unchoke,
+           sends --requests (default 20000) valid requests for blocks of pieces
+           the remote has, in batches, without reading, then reads only 16 KiB
+           every 0.1 s;
+  stall    same wait, sends --requests (default 2000) valid requests and never
+           reads again, so its TCP receive window fills; it watches the socket
+           for a reset (poll), and at the end of its lifetime reads for up to
+           3 s to find out whether a close (FIN) was queued behind the unread
+           data (a FIN cannot arrive through a full window);
+  invalid  same wait, then one at a time, each answered (reject, piece, close)
+           or not within 2 s: index = number of pieces, index = 2^32-1, offset
+           at the end of piece 0, offset + length past the end of piece 0,
+           length 16 KiB + 1, length 1 MiB, length 0; one line per request.
+It prints what it did and, as its last line, "closed by remote after N s
+(eof|reset)" (seconds since the misbehaviour began) as soon as the remote drops
+it, or "still open after N s" at the end of its lifetime (or on a signal).
+Exit 0 in both cases; 1 if it could not connect or the handshake failed.
+
+good-leech is a minimal honest leecher of our own (standard library only): it
+downloads every piece from HOST:PORT with --pipeline (default 64) 16 KiB
+requests in flight, keeps the data in memory only, checks the SHA-1 of each
+piece (a failed piece is requested again; a third failure ends the run), and
+prints "done SECONDS BYTES" then "rate BYTES_PER_S" (verified bytes over the
+seconds since it connected). Exit 0 when complete; on timeout it prints
+"incomplete SECONDS BYTES" and the rate so far and exits 1.
+
 Run with /usr/bin/python3 (the Debian python that has the libtorrent module);
-bad-seed needs nothing but the standard library.
+bad-seed, bad-leech and good-leech need nothing but the standard library.
 """
 
 import argparse
 import asyncio
 import hashlib
 import os
+import select
 import signal
+import socket
 import struct
 import sys
 import time
@@ -388,6 +438,602 @@ def run_lt_seed(args):
     return 0
 
 
+# ------------------------------------------------ leechers: the wire side
+
+BLOCK = 16 * 1024
+FAST_RESERVED = bytes(7) + b"\x04"  # BEP 6 fast extension bit
+CHOKE, UNCHOKE, INTERESTED, HAVE, BITFIELD, REQUEST, PIECE = 0, 1, 2, 4, 5, 6, 7
+HAVE_ALL, HAVE_NONE, REJECT = 0x0E, 0x0F, 0x10
+
+
+class RemoteClosed(Exception):
+    pass
+
+
+def message(mid, payload=b""):
+    return struct.pack(">IB", 1 + len(payload), mid) + payload
+
+
+def request(index, begin, length):
+    return message(REQUEST, struct.pack(">III", index, begin, length))
+
+
+class Wire:
+    """One outgoing connection on a non-blocking socket; every wait is bounded.
+
+    closed is None while the connection is up, else "eof" (the remote closed)
+    or "reset" (a reset, or an error on send) and closed_at its monotonic time."""
+
+    def __init__(self, sock):
+        self.loop = asyncio.get_running_loop()
+        self.sock = sock
+        self.buf = bytearray()
+        self.pos = 0
+        self.closed = None
+        self.closed_at = None
+        self.bytes_in = 0
+
+    @classmethod
+    async def dial(cls, host, port, timeout=10.0):
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setblocking(False)
+        try:
+            await asyncio.wait_for(asyncio.get_running_loop().sock_connect(sock, (host, port)), timeout)
+        except BaseException:
+            sock.close()
+            raise
+        return cls(sock)
+
+    def mark_closed(self, how):
+        if self.closed is None:
+            self.closed = how
+            self.closed_at = time.monotonic()
+
+    async def send(self, data, timeout=10.0):
+        """Sends data; False if the remote has closed, asyncio.TimeoutError if it
+        would not take the data within timeout seconds."""
+        if self.closed:
+            return False
+        try:
+            await asyncio.wait_for(self.loop.sock_sendall(self.sock, data), timeout)
+            return True
+        except (BrokenPipeError, ConnectionResetError, ConnectionAbortedError):
+            self.mark_closed("reset")
+            return False
+
+    async def fill(self, timeout, size=1 << 20):
+        """Reads what arrives within timeout seconds (up to size bytes) into the
+        buffer; returns how many bytes (0 on timeout or close)."""
+        if self.closed:
+            return 0
+        try:
+            data = await asyncio.wait_for(self.loop.sock_recv(self.sock, size), max(timeout, 0))
+        except asyncio.TimeoutError:
+            return 0
+        except (ConnectionResetError, ConnectionAbortedError, BrokenPipeError):
+            self.mark_closed("reset")
+            return 0
+        if not data:
+            self.mark_closed("eof")
+            return 0
+        self.bytes_in += len(data)
+        if self.pos and self.pos * 2 > len(self.buf):
+            del self.buf[:self.pos]
+            self.pos = 0
+        self.buf += data
+        return len(data)
+
+    async def exactly(self, n, deadline):
+        while len(self.buf) - self.pos < n:
+            if self.closed:
+                raise RemoteClosed(self.closed)
+            if time.monotonic() >= deadline:
+                raise asyncio.TimeoutError()
+            await self.fill(deadline - time.monotonic())
+        out = bytes(self.buf[self.pos:self.pos + n])
+        self.pos += n
+        return out
+
+    def parse(self):
+        """The next whole message in the buffer as (id, payload bytes), None if
+        there is none yet; keep-alives are skipped."""
+        while True:
+            if len(self.buf) - self.pos < 4:
+                return None
+            (n,) = struct.unpack_from(">I", self.buf, self.pos)
+            if n > MAX_MESSAGE:
+                raise ValueError("the remote sent a message of %d bytes" % n)
+            if len(self.buf) - self.pos < 4 + n:
+                return None
+            start = self.pos + 4
+            self.pos = start + n
+            if n:
+                return self.buf[start], bytes(self.buf[start + 1:start + n])
+
+    async def next(self, deadline):
+        """The next message, or None if none came before deadline or the remote
+        closed (then self.closed says how)."""
+        while True:
+            m = self.parse()
+            if m is not None:
+                return m
+            left = deadline - time.monotonic()
+            if self.closed or left <= 0:
+                return None
+            await self.fill(left)
+
+    def close(self):
+        self.sock.close()
+
+
+class RemoteView:
+    """What the remote peer has told us: its pieces, whether it unchokes us."""
+
+    def __init__(self, num_pieces):
+        self.n = num_pieces
+        self.has = [False] * num_pieces
+        self.known = False  # a bitfield, have-all or have-none arrived
+        self.unchoked = False
+        self.fast = False
+
+    def take(self, mid, payload):
+        """Updates from one message; True if the remote's pieces changed."""
+        if mid == CHOKE:
+            self.unchoked = False
+        elif mid == UNCHOKE:
+            self.unchoked = True
+        elif mid == HAVE and len(payload) == 4:
+            (i,) = struct.unpack(">I", payload)
+            if i < self.n:
+                self.has[i] = True
+                return True
+        elif mid == BITFIELD:
+            self.known = True
+            self.has = [bool(payload[i // 8] & (0x80 >> (i % 8))) if i // 8 < len(payload) else False
+                        for i in range(self.n)]
+            return True
+        elif mid == HAVE_ALL:
+            self.known = True
+            self.has = [True] * self.n
+            return True
+        elif mid == HAVE_NONE:
+            self.known = True
+            self.has = [False] * self.n
+        return False
+
+
+async def handshake(wire, torrent, deadline):
+    """Sends our handshake and reads the remote's; returns its reserved bytes."""
+    peer_id = b"-ZZ0001-" + os.urandom(12)
+    if not await wire.send(bytes([19]) + PSTR + FAST_RESERVED + torrent.info_hash + peer_id):
+        raise RemoteClosed(wire.closed)
+    hs = await wire.exactly(68, deadline)
+    if hs[0] != 19 or hs[1:20] != PSTR:
+        raise ValueError("not a BitTorrent handshake: %r" % hs[:20])
+    if hs[28:48] != torrent.info_hash:
+        raise ValueError("the remote answered for info-hash %s" % hs[28:48].hex())
+    return hs[20:28]
+
+
+def parse_hostport(text):
+    host, _, port = text.rpartition(":")
+    return host.strip("[]"), int(port)
+
+
+async def open_leech(prog, args, torrent):
+    """Dials, handshakes, sends interested; returns (wire, view) or None (logged)."""
+    host, port = parse_hostport(args.peer)
+    try:
+        wire = await Wire.dial(host, port)
+    except (OSError, asyncio.TimeoutError) as e:
+        log(prog, "cannot connect to %s:%d: %s" % (host, port, e or "timeout"))
+        print("could not connect to %s:%d" % (host, port), flush=True)
+        return None
+    try:
+        reserved = await handshake(wire, torrent, time.monotonic() + 10)
+    except (RemoteClosed, asyncio.TimeoutError, ValueError) as e:
+        why = "closed (%s)" % e if isinstance(e, RemoteClosed) else (str(e) or "timeout")
+        log(prog, "handshake failed: %s" % why)
+        print("handshake failed: %s" % why, flush=True)
+        wire.close()
+        return None
+    view = RemoteView(torrent.num_pieces)
+    view.fast = bool(reserved[7] & 0x04)
+    log(prog, "connected to %s:%d, remote %s the fast extension"
+        % (host, port, "has" if view.fast else "lacks"))
+    await wire.send(message(INTERESTED))
+    return wire, view
+
+
+async def wait_unchoked(wire, view, seconds):
+    """Reads until the remote has said what it has and unchoked us (bounded)."""
+    deadline = time.monotonic() + seconds
+    while not (view.known and view.unchoked) and not wire.closed:
+        m = await wire.next(deadline)
+        if m is None:
+            break
+        view.take(*m)
+
+
+def block_list(torrent, pieces):
+    out = []
+    for i in pieces:
+        size = torrent.piece_size(i)
+        for begin in range(0, size, BLOCK):
+            out.append((i, begin, min(BLOCK, size - begin)))
+    return out
+
+
+# ---------------------------------------------------------------- bad-leech
+
+
+class Misbehaviour:
+    """bad-leech's record of one connection."""
+
+    def __init__(self, mode):
+        self.mode = mode
+        self.lines = []  # what it did, printed at the end
+        self.began = time.monotonic()
+        self.blocks = 0
+        self.rejects = 0
+
+    def count(self, mid):
+        if mid == PIECE:
+            self.blocks += 1
+        elif mid == REJECT:
+            self.rejects += 1
+
+
+async def drain(wire, view, rec, seconds, step=1 << 20, pause=0.0):
+    """Reads (step bytes, then pause seconds) for up to seconds or until the
+    remote closes, counting what arrives."""
+    deadline = time.monotonic() + seconds
+    while not wire.closed and time.monotonic() < deadline:
+        await wire.fill(deadline - time.monotonic(), step)
+        try:
+            while True:
+                m = wire.parse()
+                if m is None:
+                    break
+                view.take(*m)
+                rec.count(m[0])
+        except ValueError as e:
+            rec.lines.append("%s; stopped reading" % e)
+            return
+        if pause:
+            await asyncio.sleep(min(pause, max(deadline - time.monotonic(), 0)))
+
+
+async def bad_garbage(wire, view, rec, end):
+    sent = 0
+    chunk = os.urandom(64 * 1024)
+    while not wire.closed and time.monotonic() < end:
+        try:
+            if await wire.send(chunk, timeout=max(min(5.0, end - time.monotonic()), 0.1)):
+                sent += len(chunk)
+        except asyncio.TimeoutError:
+            rec.lines.append("the remote stopped taking our bytes")
+            break
+        chunk = os.urandom(4096)
+        await drain(wire, view, rec, min(1.0, max(end - time.monotonic(), 0)))
+    rec.lines.insert(0, "garbage: sent %d random bytes; got %d bytes back" % (sent, wire.bytes_in))
+
+
+async def send_requests(wire, torrent, view, rec, count, end):
+    """Sends count requests for blocks of pieces the remote has (cycling)."""
+    pieces = [i for i in range(torrent.num_pieces) if view.has[i]] if view.known else []
+    if not pieces:
+        rec.lines.append("the remote named no pieces (bitfield/have-all): asking for all of them")
+        pieces = list(range(torrent.num_pieces))
+    blocks = block_list(torrent, pieces)
+    sent = 0
+    t0 = time.monotonic()
+    while sent < count and not wire.closed and time.monotonic() < end:
+        batch = b"".join(request(*blocks[(sent + k) % len(blocks)]) for k in range(min(1000, count - sent)))
+        try:
+            if not await wire.send(batch, timeout=max(min(5.0, end - time.monotonic()), 0.1)):
+                break
+        except asyncio.TimeoutError:
+            rec.lines.append("the remote stopped reading our requests after %d" % sent)
+            break
+        sent += len(batch) // 17
+    rec.lines.append("%s: sent %d requests (%d distinct blocks) in %.2f s, unchoked %s"
+                     % (rec.mode, sent, min(sent, len(blocks)), time.monotonic() - t0, view.unchoked))
+    return sent
+
+
+async def bad_flood(wire, view, rec, torrent, args, end):
+    await wait_unchoked(wire, view, 5)
+    rec.began = time.monotonic()
+    await send_requests(wire, torrent, view, rec, args.requests or 20000, end)
+    await drain(wire, view, rec, end - time.monotonic(), step=16 * 1024, pause=0.1)
+    rec.lines.append("read %d bytes: %d blocks, %d rejects" % (wire.bytes_in, rec.blocks, rec.rejects))
+
+
+async def bad_stall(wire, view, rec, torrent, args, end):
+    await wait_unchoked(wire, view, 5)
+    rec.began = time.monotonic()
+    before = wire.bytes_in
+    await send_requests(wire, torrent, view, rec, args.requests or 2000, end)
+    poller = select.poll()
+    poller.register(wire.sock.fileno(), select.POLLERR | select.POLLHUP | select.POLLRDHUP)
+    while not wire.closed and time.monotonic() < end - 3:
+        for _, ev in poller.poll(0):
+            if ev & (select.POLLERR | select.POLLHUP):
+                wire.mark_closed("reset")
+            elif ev & select.POLLRDHUP:
+                wire.mark_closed("eof")
+        await asyncio.sleep(0.2)
+    import fcntl
+    import termios
+    unread = struct.unpack("i", fcntl.ioctl(wire.sock.fileno(), termios.FIONREAD, b"\0\0\0\0"))[0]
+    rec.lines.append("stalled for %.1f s with %d bytes unread in our socket (%d read before)"
+                     % (time.monotonic() - rec.began, unread, before))
+    if not wire.closed:
+        stalled_until = time.monotonic()
+        await drain(wire, view, rec, max(min(3.0, end - time.monotonic()), 0.5))
+        if wire.closed:
+            rec.lines.append("reading again: %d bytes, then the close (%s): it came at some point "
+                             "before %.1f s" % (wire.bytes_in - before, wire.closed,
+                                               stalled_until - rec.began))
+            wire.closed_at = stalled_until
+        else:
+            rec.lines.append("reading again: %d bytes in up to 3 s, no close" % (wire.bytes_in - before))
+
+
+async def bad_invalid(wire, view, rec, torrent, end):
+    await wait_unchoked(wire, view, 5)
+    rec.began = time.monotonic()
+    size0 = torrent.piece_size(0)
+    cases = [("index = number of pieces", (torrent.num_pieces, 0, BLOCK)),
+             ("index = 2^32-1", (0xFFFFFFFF, 0, BLOCK)),
+             ("offset at the end of piece 0", (0, size0, min(BLOCK, size0))),
+             ("offset + length past the end of piece 0", (0, max(size0 - BLOCK // 2, 0), BLOCK)),
+             ("length 16 KiB + 1", (0, 0, BLOCK + 1)),
+             ("length 1 MiB", (0, 0, 1 << 20)),
+             ("length 0", (0, 0, 0))]
+    rec.lines.append("invalid: unchoked %s before the requests" % view.unchoked)
+    for what, (index, begin, length) in cases:
+        if wire.closed or time.monotonic() >= end:
+            break
+        await wire.send(request(index, begin, length))
+        deadline = min(time.monotonic() + 2, end)
+        answer = "no answer in 2 s"
+        while True:
+            m = await wire.next(deadline)
+            if m is None:
+                if wire.closed:
+                    answer = "connection closed (%s)" % wire.closed
+                break
+            mid, payload = m
+            view.take(mid, payload)
+            rec.count(mid)
+            if mid == REJECT and payload[:12] == struct.pack(">III", index, begin, length):
+                answer = "rejected"
+                break
+            if mid == PIECE and payload[:8] == struct.pack(">II", index, begin):
+                answer = "served %d bytes" % (len(payload) - 8)
+                break
+            if mid == CHOKE:
+                answer = "choked"
+                break
+        rec.lines.append("  request %d/%d/%d (%s): %s" % (index, begin, length, what, answer))
+    await drain(wire, view, rec, end - time.monotonic())
+
+
+async def run_bad_leech(args):
+    t = Torrent(args.torrent)
+    opened = await open_leech("bad-leech", args, t)
+    if opened is None:
+        return 1
+    wire, view = opened
+    rec = Misbehaviour(args.mode)
+    end = rec.began + args.lifetime
+    loop = asyncio.get_running_loop()
+    stop = loop.create_future()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, lambda s=sig: stop.done() or stop.set_result(signal.Signals(s).name))
+    if args.mode == "garbage":
+        work = bad_garbage(wire, view, rec, end)
+    elif args.mode == "flood":
+        work = bad_flood(wire, view, rec, t, args, end)
+    elif args.mode == "stall":
+        work = bad_stall(wire, view, rec, t, args, end)
+    else:
+        work = bad_invalid(wire, view, rec, t, end)
+    task = asyncio.ensure_future(work)
+    # The work bounds itself by `end`; this bounds it once more, and a signal ends it.
+    await asyncio.wait([task, stop], timeout=args.lifetime + 10, return_when=asyncio.FIRST_COMPLETED)
+    why = stop.result() if stop.done() else None
+    if not task.done():
+        task.cancel()
+        await asyncio.wait([task], timeout=5)
+    elif task.exception():
+        rec.lines.append("error: %r" % task.exception())
+    for line in rec.lines:
+        print(line)
+    if wire.closed:
+        print("closed by remote after %.1f s (%s)" % (wire.closed_at - rec.began, wire.closed))
+    else:
+        print("still open after %.1f s%s" % (time.monotonic() - rec.began, " (%s)" % why if why else ""))
+    sys.stdout.flush()
+    wire.close()
+    return 0
+
+
+# --------------------------------------------------------------- good-leech
+
+
+async def run_good_leech(args):
+    t = Torrent(args.torrent)
+    start = time.monotonic()
+    opened = await open_leech("good-leech", args, t)
+    if opened is None:
+        return 1
+    wire, view = opened
+    loop = asyncio.get_running_loop()
+    stop = []
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, lambda s=sig: stop.append(signal.Signals(s).name))
+    end = start + args.lifetime
+    todo = __import__("collections").deque(block_list(t, range(t.num_pieces)))
+    later = []  # blocks of pieces the remote does not have (yet)
+    inflight = {}  # (index, begin) -> length
+    parts = {}  # index -> [bytearray, bytes still missing]
+    failures = {}
+    verified = 0
+    done_pieces = 0
+    why = None
+    while done_pieces < t.num_pieces:
+        if stop:
+            why = stop[0]
+            break
+        if wire.closed:
+            why = "closed by remote (%s)" % wire.closed
+            break
+        if time.monotonic() >= end:
+            why = "timeout"
+            break
+        if view.unchoked and todo and len(inflight) < args.pipeline:
+            out = []
+            while todo and len(inflight) < args.pipeline:
+                b = todo.popleft()
+                if not view.has[b[0]]:
+                    later.append(b)
+                    continue
+                inflight[(b[0], b[1])] = b[2]
+                out.append(request(*b))
+            if out:
+                try:
+                    await wire.send(b"".join(out), timeout=max(min(10.0, end - time.monotonic()), 0.1))
+                except asyncio.TimeoutError:
+                    why = "the remote stopped reading"
+                    break
+        m = await wire.next(min(end, time.monotonic() + 1))
+        if m is None:
+            continue
+        mid, payload = m
+        if view.take(mid, payload) and later:
+            todo.extend(later)
+            later = []
+        if mid == CHOKE:
+            todo.extendleft((i, b, n) for (i, b), n in inflight.items())
+            inflight.clear()
+        elif mid == REJECT and len(payload) == 12:
+            index, begin, length = struct.unpack(">III", payload)
+            if inflight.pop((index, begin), None) is not None:
+                todo.appendleft((index, begin, length))
+        elif mid == PIECE and len(payload) >= 8:
+            index, begin = struct.unpack(">II", payload[:8])
+            length = inflight.pop((index, begin), None)
+            if length is None or length != len(payload) - 8:
+                continue  # not asked for (any more), or the wrong size
+            size = t.piece_size(index)
+            part = parts.setdefault(index, [bytearray(size), size])
+            part[0][begin:begin + length] = payload[8:]
+            part[1] -= length
+            if part[1] == 0:
+                del parts[index]
+                if hashlib.sha1(part[0]).digest() == t.hashes[index]:
+                    verified += size
+                    done_pieces += 1
+                else:
+                    failures[index] = failures.get(index, 0) + 1
+                    log("good-leech", "piece %d fails its hash (%d time(s))" % (index, failures[index]))
+                    if failures[index] >= 3:
+                        why = "piece %d failed its hash 3 times" % index
+                        break
+                    todo.extendleft(block_list(t, [index]))
+    elapsed = time.monotonic() - start
+    wire.close()
+    complete = done_pieces == t.num_pieces
+    print("%s %.3f %d" % ("done" if complete else "incomplete", elapsed, verified))
+    print("rate %d" % (verified / elapsed if elapsed > 0 else 0))
+    sys.stdout.flush()
+    log("good-leech", "%s: %d of %d pieces, %d hash failures%s"
+        % ("complete" if complete else "incomplete", done_pieces, t.num_pieces,
+           sum(failures.values()), "; " + why if why else ""))
+    return 0 if complete else 1
+
+
+# ----------------------------------------------------------------- lt-leech
+
+
+def run_lt_leech(args):
+    import libtorrent as lt
+
+    t = Torrent(args.torrent)
+    # Flags 0: none of the default plugins, so no peer exchange: it talks to
+    # the peers it is given (and those of the trackers) only.
+    ses = lt.session({
+        "listen_interfaces": "127.0.0.1:%d" % args.port,
+        "enable_dht": False, "enable_lsd": False,
+        "enable_upnp": False, "enable_natpmp": False,
+        "enable_incoming_utp": False, "enable_outgoing_utp": False,
+        "allow_multiple_connections_per_ip": True,
+        "out_enc_policy": int(lt.enc_policy.disabled),
+        "in_enc_policy": int(lt.enc_policy.enabled),
+        "alert_mask": lt.alert.category_t.error_notification
+                      | lt.alert.category_t.status_notification
+                      | lt.alert.category_t.tracker_notification
+                      | lt.alert.category_t.connect_notification
+                      | lt.alert.category_t.peer_notification,
+    }, 0)
+    atp = lt.add_torrent_params()
+    atp.ti = lt.torrent_info(args.torrent)
+    atp.save_path = args.outdir
+    atp.flags &= ~(lt.torrent_flags.auto_managed | lt.torrent_flags.paused)
+    if not args.tracker:
+        atp.trackers = []
+        atp.flags |= lt.torrent_flags.override_trackers
+    h = ses.add_torrent(atp)
+    peers = [parse_hostport(p) for p in args.peer]
+    for p in peers:
+        h.connect_peer(p)
+
+    stop = []
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda s, _f: stop.append(signal.Signals(s).name))
+    start = time.monotonic()
+    deadline = start + args.lifetime
+    why = "lifetime of %gs over" % args.lifetime
+    complete = False
+    while time.monotonic() < deadline:
+        if stop:
+            why = stop[0]
+            break
+        ses.wait_for_alert(100)
+        for a in ses.pop_alerts():
+            if isinstance(a, lt.torrent_checked_alert):
+                for p in peers:
+                    h.connect_peer(p)
+            if isinstance(a, (lt.tracker_reply_alert, lt.tracker_error_alert, lt.torrent_error_alert,
+                              lt.file_error_alert, lt.peer_connect_alert, lt.peer_disconnected_alert,
+                              lt.peer_error_alert, lt.peer_ban_alert, lt.hash_failed_alert,
+                              lt.torrent_finished_alert, lt.listen_failed_alert)):
+                log("lt-leech", a.message())
+        st = h.status()
+        if st.is_seeding:
+            complete = True
+            print("done %.3f %d" % (time.monotonic() - start, st.total_payload_download), flush=True)
+            break
+    st = h.status()
+    log("lt-leech", "%s: %d of %d bytes, payload downloaded %d%s"
+        % ("complete" if complete else "incomplete", st.total_wanted_done, st.total_wanted,
+           st.total_payload_download, "" if complete else "; " + why))
+    ses.pause()
+    del h
+    del ses  # flushes the (mmapped) files
+    if not complete:
+        return 1
+    wrong = Storage(t, args.outdir).verify()
+    if wrong:
+        print("verify: %d pieces fail their hash: %s" % (len(wrong), wrong[:20]), flush=True)
+        return 1
+    log("lt-leech", "verified %d pieces under %s" % (t.num_pieces, args.outdir))
+    return 0
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -405,9 +1051,36 @@ def main():
         else:
             p.add_argument("--corrupt", required=True, help="0,3,5 | all | none")
             p.add_argument("--upload-limit", type=int, default=0, help="bytes/s, 0 = none")
+    p = sub.add_parser("lt-leech")
+    p.add_argument("torrent")
+    p.add_argument("outdir")
+    p.add_argument("--peer", action="append", default=[], help="HOST:PORT to dial (repeatable)")
+    p.add_argument("--tracker", action="store_true", help="also announce to the torrent's trackers")
+    p.add_argument("--port", type=int, default=0, help="listen port on 127.0.0.1 (0: any)")
+    p.add_argument("--lifetime", type=float, default=120.0)
+    p = sub.add_parser("bad-leech")
+    p.add_argument("torrent")
+    p.add_argument("peer", metavar="HOST:PORT")
+    p.add_argument("--mode", required=True, choices=["garbage", "flood", "stall", "invalid"])
+    p.add_argument("--requests", type=int, default=0,
+                   help="requests to send (flood: 20000, stall: 2000)")
+    p.add_argument("--lifetime", type=float, default=30.0)
+    p = sub.add_parser("good-leech")
+    p.add_argument("torrent")
+    p.add_argument("peer", metavar="HOST:PORT")
+    p.add_argument("--pipeline", type=int, default=64, help="16 KiB requests in flight")
+    p.add_argument("--lifetime", type=float, default=120.0)
     args = ap.parse_args()
     if args.cmd == "lt-seed":
         return run_lt_seed(args)
+    if args.cmd == "lt-leech":
+        if not args.peer and not args.tracker:
+            ap.error("lt-leech needs --peer or --tracker")
+        return run_lt_leech(args)
+    if args.cmd == "bad-leech":
+        return asyncio.run(run_bad_leech(args))
+    if args.cmd == "good-leech":
+        return asyncio.run(run_good_leech(args))
     return asyncio.run(run_bad_seed(args))
 
 
