@@ -1,6 +1,10 @@
 #include "actors/disk_store.hpp"
 
+#include "storage/resume_data.hpp"
+
 #include <caf/all.hpp>
+
+#include <cstdio>
 
 namespace actorrent {
 
@@ -10,12 +14,52 @@ constexpr std::uint32_t block_size = 16 * 1024;
 
 caf::error disk_error(std::string msg) { return caf::make_error(caf::sec::runtime_error, std::move(msg)); }
 
+using self_ptr = disk_actor::stateful_pointer<disk_state>;
+
+// The piece from the read cache, read from disk on a miss (nullptr: unreadable).
+const std::vector<char>* cached_piece(self_ptr self, std::uint32_t piece) {
+  auto& st = self->state;
+  if (auto it = st.cache_index.find(piece); it != st.cache_index.end()) {
+    ++st.cache_hits;
+    st.cache.splice(st.cache.begin(), st.cache, it->second); // most recently used first
+    return &it->second->second;
+  }
+  ++st.cache_misses;
+  std::vector<char> data(static_cast<std::size_t>(st.torrent->piece_size(piece)));
+  auto out = std::span<std::uint8_t>{reinterpret_cast<std::uint8_t*>(data.data()), data.size()};
+  if (!st.storage->read(piece, 0, out))
+    return nullptr;
+  st.cache_bytes += data.size();
+  st.cache.emplace_front(piece, std::move(data));
+  st.cache_index[piece] = st.cache.begin();
+  // evict, but always keep the piece just read
+  while (st.cache_bytes > st.cache_limit && st.cache.size() > 1) {
+    auto& last = st.cache.back();
+    st.cache_bytes -= last.second.size();
+    st.cache_index.erase(last.first);
+    st.cache.pop_back();
+  }
+  return &st.cache.front().second;
+}
+
+void drop_cached(self_ptr self, std::uint32_t piece) {
+  auto& st = self->state;
+  if (auto it = st.cache_index.find(piece); it != st.cache_index.end()) {
+    st.cache_bytes -= it->second->second.size();
+    st.cache.erase(it->second);
+    st.cache_index.erase(it);
+  }
+}
+
 } // namespace
 
 disk_actor::behavior_type disk_store(disk_actor::stateful_pointer<disk_state> self, disk_config cfg) {
   auto& st = self->state;
   st.torrent = cfg.torrent;
   st.check_threads = cfg.check_threads;
+  st.cache_limit = cfg.read_cache_bytes;
+  st.resume_file = cfg.resume_file;
+  st.started = std::chrono::steady_clock::now();
   auto opened = storage::torrent_storage::open(*cfg.torrent, cfg.root);
   if (!opened) {
     self->quit(disk_error("cannot open storage in " + cfg.root + ": " + opened.error().message));
@@ -31,6 +75,7 @@ disk_actor::behavior_type disk_store(disk_actor::stateful_pointer<disk_state> se
         // the sender's fault: the hash check will fail the piece and blame it
         return;
       }
+      drop_cached(self, bd.piece); // never serve a stale copy
       if (auto w = st.storage->write(bd.piece, bd.offset, data); !w) {
         self->quit(disk_error("write failed: " + w.error().message));
         return;
@@ -55,9 +100,32 @@ disk_actor::behavior_type disk_store(disk_actor::stateful_pointer<disk_state> se
     },
     [self](check_atom) -> caf::result<std::vector<bool>> {
       auto& st = self->state;
-      auto res = st.storage->check_existing(st.check_threads);
+      const auto& layout = st.storage->layout();
+      std::optional<storage::resume_plan> plan;
+      if (!st.resume_file.empty()) {
+        auto saved = storage::read_resume_file(st.resume_file, layout, st.torrent->info_hash);
+        if (!saved) {
+          // never trusted: a full check follows
+          std::fprintf(stderr, "actorrent: ignoring resume data: %s\n", saved.error().message.c_str());
+        } else if (*saved) {
+          auto stamps = st.storage->file_stamps();
+          if (stamps) {
+            plan = storage::plan_resume(layout, **saved, *stamps);
+            st.saved_uploaded = (*saved)->uploaded;
+            st.saved_downloaded = (*saved)->downloaded;
+            st.saved_seconds = (*saved)->seconds_active;
+          }
+        }
+      }
+      auto res = st.storage->check_existing(st.check_threads, {}, plan ? &plan->to_check : nullptr);
       if (!res)
         return disk_error("checking existing data failed: " + res.error().message);
+      if (plan)
+        for (std::size_t p = 0; p < res->size() && p < plan->trusted.size(); ++p)
+          if (plan->trusted[p]) {
+            (*res)[p] = true;
+            ++st.trusted_pieces;
+          }
       return std::move(*res);
     },
     [self](flush_atom) -> caf::result<bool> {
@@ -67,6 +135,41 @@ disk_actor::behavior_type disk_store(disk_actor::stateful_pointer<disk_state> se
       if (auto f = st.storage->flush(); !f)
         return disk_error("flush failed: " + f.error().message);
       return true;
+    },
+    [self](resume_atom, const std::vector<bool>& have, const transfer_totals& t,
+           bool sync) -> caf::result<bool> {
+      auto& st = self->state;
+      if (st.resume_file.empty())
+        return false;
+      if (sync)
+        if (auto f = st.storage->flush(); !f)
+          return disk_error("flush failed: " + f.error().message);
+      auto stamps = st.storage->file_stamps();
+      if (!stamps)
+        return disk_error("cannot stat the files for the resume data: " + stamps.error().message);
+      storage::resume_data rd;
+      rd.info_hash = st.torrent->info_hash;
+      rd.pieces = have;
+      rd.pieces.resize(st.torrent->num_pieces(), false);
+      rd.files = std::move(*stamps);
+      rd.uploaded = st.saved_uploaded + t.uploaded;
+      rd.downloaded = st.saved_downloaded + t.downloaded;
+      auto secs = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - st.started);
+      rd.seconds_active = st.saved_seconds + static_cast<std::uint64_t>(secs.count());
+      if (auto w = storage::write_resume_file(st.resume_file, rd); !w)
+        return disk_error(w.error().message);
+      return true;
+    },
+    [self](read_atom, const block_ref& b) -> caf::result<std::vector<char>> {
+      auto& st = self->state;
+      if (b.piece >= st.torrent->num_pieces())
+        return disk_error("read of piece " + std::to_string(b.piece) + " out of range");
+      auto piece = cached_piece(self, b.piece);
+      if (piece == nullptr)
+        return disk_error("cannot read piece " + std::to_string(b.piece));
+      if (std::uint64_t{b.offset} + b.length > piece->size())
+        return disk_error("read past the end of piece " + std::to_string(b.piece));
+      return std::vector<char>(piece->begin() + b.offset, piece->begin() + b.offset + b.length);
     },
   };
 }

@@ -1,5 +1,10 @@
 // The disk store actor of one torrent: writes blocks with pwrite, hashes whole
-// pieces, checks existing data at start, flushes at the end. It runs on a CAF
+// pieces, checks existing data at start, flushes at the end, reads blocks for
+// uploads through a bounded cache of whole pieces, and keeps the resume data
+// (storage/resume_data.hpp): at the start-up check, pieces it lists as verified
+// are trusted when their files still have the size and mtime it recorded, and
+// everything else is hashed; the torrent asks for it to be rewritten every few
+// seconds while pieces are added, and at exit. It runs on a CAF
 // scheduler thread, never on the middleman (network) thread, so hashing and
 // disk I/O never stall the peer connections; with the network on the
 // middleman thread this puts the two cores to work.
@@ -9,7 +14,10 @@
 #include "protocol/metainfo.hpp"
 #include "storage/torrent_storage.hpp"
 
+#include <chrono>
+#include <list>
 #include <memory>
+#include <unordered_map>
 #include <optional>
 #include <string>
 
@@ -19,6 +27,8 @@ struct disk_config {
   std::shared_ptr<const metainfo> torrent;
   std::string root;              ///< download directory
   unsigned check_threads = 0;    ///< for the start-up check; 0: one per core
+  std::size_t read_cache_bytes = 16 * 1024 * 1024; ///< whole pieces kept for uploads
+  std::string resume_file;       ///< resume data (read at the check, written on request); empty: none
 };
 
 struct disk_state {
@@ -27,6 +37,20 @@ struct disk_state {
   std::vector<std::uint8_t> piece_buffer; ///< reused for hashing
   std::uint64_t bytes_written = 0;
   unsigned check_threads = 0;
+  std::string resume_file;
+  std::uint64_t saved_uploaded = 0;   ///< totals of earlier sessions, from the resume data
+  std::uint64_t saved_downloaded = 0;
+  std::uint64_t saved_seconds = 0;
+  std::chrono::steady_clock::time_point started;
+  std::uint32_t trusted_pieces = 0;   ///< taken from resume data without hashing
+  /// Read cache for uploads: whole pieces, least recently used evicted first,
+  /// so a piece several peers want is read from disk once.
+  std::list<std::pair<std::uint32_t, std::vector<char>>> cache;
+  std::unordered_map<std::uint32_t, decltype(cache)::iterator> cache_index;
+  std::size_t cache_bytes = 0;
+  std::size_t cache_limit = 0;
+  std::uint64_t cache_hits = 0;
+  std::uint64_t cache_misses = 0;
 
   static inline const char* name = "disk-store";
 };

@@ -19,6 +19,7 @@ constexpr std::size_t read_chunk = 64 * 1024;
 caf::actor me(peer_broker* self) { return caf::actor_cast<caf::actor>(self); }
 
 void deliver(peer_broker* self, caf::message msg);
+void deliver_upload(peer_broker* self, caf::message msg);
 
 // Appends one encoded wire message to the broker's write buffer.
 template <class F>
@@ -37,6 +38,11 @@ std::string describe(const block_ref& b) {
          + std::to_string(b.length);
 }
 
+peer_report report(const peer_state& st) {
+  return peer_report{st.cfg.index, st.downloaded, st.uploaded, st.down_rate, st.up_rate,
+                     st.remote_seed, st.snubbed, st.peer_interested};
+}
+
 // Closes the connection once, telling the torrent why and the picker that our
 // blocks are free again.
 void close_connection(peer_broker* self, const std::string& reason) {
@@ -45,8 +51,7 @@ void close_connection(peer_broker* self, const std::string& reason) {
     return;
   st.closing = true;
   if (st.handshake_done) // final numbers, so the torrent's totals stay exact
-    self->send(st.cfg.torrent, stats_atom_v,
-               peer_report{st.cfg.index, st.downloaded, st.uploaded, st.down_rate, st.remote_seed, st.snubbed});
+    self->send(st.cfg.torrent, stats_atom_v, report(st));
   if (st.joined_picker)
     self->send(st.cfg.picker, left_atom_v, st.cfg.index);
   self->send(st.cfg.torrent, drop_atom_v, st.cfg.index, reason);
@@ -135,6 +140,108 @@ void give_back_outstanding(peer_broker* self, bool send_cancels) {
     self->flush(st.hdl);
 }
 
+// Both sides have every piece: neither can give the other anything.
+bool seed_to_seed(peer_broker* self) {
+  auto& st = self->state;
+  if (st.remote_seed && st.we_have.all()) {
+    close_connection(self, "both are seeds");
+    return true;
+  }
+  return false;
+}
+
+// ---- upload ----------------------------------------------------------------
+
+void append_block(peer_broker* self, const block_ref& b, const std::vector<char>& data) {
+  auto& st = self->state;
+  auto& out = self->wr_buf(st.hdl);
+  auto before = out.size();
+  std::vector<std::uint8_t> header;
+  wire::append_piece_header(header, b.piece, b.offset, b.length);
+  out.insert(out.end(), header.begin(), header.end());
+  out.insert(out.end(), data.begin(), data.end());
+  if (st.out_queued == 0)
+    st.last_write_progress = clock_type::now(); // the send timeout runs from here
+  st.out_queued += out.size() - before;
+  st.uploaded += b.length;
+  st.up_bytes_this_tick += b.length;
+  st.last_sent = clock_type::now();
+}
+
+void on_read(peer_broker* self, std::uint64_t seq, std::vector<char>& data);
+
+// Issues disk reads for queued requests while the socket backlog plus the
+// reads in flight stay under the limit.
+void pump_uploads(peer_broker* self) {
+  auto& st = self->state;
+  while (!st.closing && !st.am_choking && !st.upload_queue.empty()
+         && st.out_queued + st.read_bytes < st.cfg.send_buffer_limit) {
+    auto b = st.upload_queue.front();
+    st.upload_queue.pop_front();
+    auto seq = st.next_read_seq++;
+    st.upload_reads.push_back({seq, b, std::nullopt, false});
+    st.read_bytes += b.length;
+    self->request(st.cfg.disk, caf::infinite, read_atom_v, b)
+      .then([self, seq](std::vector<char>& data) { on_read(self, seq, data); },
+            [self](caf::error& err) {
+              close_connection(self, "cannot read a block to upload: " + self->system().render(err));
+            });
+  }
+}
+
+// A disk read finished: write every block that is ready, in request order.
+void on_read(peer_broker* self, std::uint64_t seq, std::vector<char>& data) {
+  auto& st = self->state;
+  if (st.closing)
+    return;
+  auto it = std::find_if(st.upload_reads.begin(), st.upload_reads.end(),
+                         [seq](const auto& r) { return r.seq == seq; });
+  if (it == st.upload_reads.end())
+    return;
+  if (data.size() != it->block.length)
+    return close_connection(self, "short read of " + describe(it->block));
+  it->data = std::move(data);
+  bool wrote = false;
+  while (!st.upload_reads.empty() && st.upload_reads.front().data) {
+    auto& r = st.upload_reads.front();
+    st.read_bytes -= r.block.length;
+    if (!r.cancelled) {
+      append_block(self, r.block, *r.data);
+      wrote = true;
+    }
+    st.upload_reads.pop_front();
+  }
+  if (wrote)
+    self->flush(st.hdl);
+  pump_uploads(self);
+}
+
+void send_reject(peer_broker* self, const block_ref& b) {
+  send_wire(self, [&](auto& buf) { wire::append_reject(buf, b.piece, b.offset, b.length); });
+}
+
+// Drops every request not written yet (our choke, or closing): with the fast
+// extension each one gets a reject, as BEP 6 asks.
+void drop_upload_requests(peer_broker* self) {
+  auto& st = self->state;
+  for (auto& b : st.upload_queue)
+    if (st.fast)
+      send_reject(self, b);
+  st.upload_queue.clear();
+  for (auto& r : st.upload_reads)
+    if (!r.cancelled) {
+      r.cancelled = true;
+      if (st.fast)
+        send_reject(self, r.block);
+    }
+}
+
+std::size_t pending_requests(const peer_state& st) {
+  return st.upload_queue.size() + st.upload_reads.size();
+}
+
+bool valid_block(const peer_state& st, const block_ref& b);
+
 void on_piece(peer_broker* self, block_data& bd) {
   auto& st = self->state;
   block_ref ref{bd.piece, bd.offset, static_cast<std::uint32_t>(bd.bytes.size())};
@@ -178,6 +285,8 @@ void on_tick(peer_broker* self) {
   auto last_second = static_cast<double>(st.bytes_this_tick);
   st.down_rate = 0.6 * st.down_rate + 0.4 * last_second;
   st.bytes_this_tick = 0;
+  st.up_rate = 0.6 * st.up_rate + 0.4 * static_cast<double>(st.up_bytes_this_tick);
+  st.up_bytes_this_tick = 0;
   // queue depth: about two seconds of data at the rate of the last second (not
   // the smoothed one, so a fast peer gets a deep queue at once); it never drops
   // below the initial depth
@@ -194,14 +303,16 @@ void on_tick(peer_broker* self) {
         give_back_outstanding(self, true);
       }
     }
+    if (st.out_queued > 0 && now - st.last_write_progress > st.cfg.send_timeout)
+      return close_connection(self, "peer does not read: " + std::to_string(st.out_queued) + " bytes unsent for "
+                                      + std::to_string(st.cfg.send_timeout.count()) + " s");
     if (now - st.last_received > st.cfg.idle_timeout)
       return close_connection(self, "no data for " + std::to_string(st.cfg.idle_timeout.count()) + " s");
     if (now - st.last_sent > st.cfg.keep_alive_interval) {
       send_wire(self, [](auto& buf) { wire::append_keep_alive(buf); });
       self->flush(st.hdl);
     }
-    self->send(st.cfg.torrent, stats_atom_v,
-               peer_report{st.cfg.index, st.downloaded, st.uploaded, st.down_rate, st.remote_seed, st.snubbed});
+    self->send(st.cfg.torrent, stats_atom_v, report(st));
     if (st.starved)
       refill(self);
   }
@@ -221,6 +332,28 @@ void deliver(peer_broker* self, caf::message msg) {
     st.wire_state = std::move(*st.next_state);
     st.next_state.reset();
   }
+}
+
+// The same for the upload state machine: the remote's interest, requests and
+// cancels, and the choker's decisions.
+void deliver_upload(peer_broker* self, caf::message msg) {
+  auto& st = self->state;
+  if (st.closing)
+    return;
+  if (!st.handshake_done)
+    return close_connection(self, "unexpected " + to_string(msg) + " before the handshake");
+  auto res = st.upload_state(msg);
+  if (!res && !st.closing)
+    close_connection(self, "unexpected " + to_string(msg) + " while " + st.upload_state_name);
+  if (st.next_upload_state) {
+    st.upload_state = std::move(*st.next_upload_state);
+    st.next_upload_state.reset();
+  }
+}
+
+void enter_upload(peer_broker* self, caf::behavior next, const char* name) {
+  self->state.next_upload_state = std::move(next);
+  self->state.upload_state_name = name;
 }
 
 void enter(peer_broker* self, caf::behavior next, const char* name) {
@@ -244,9 +377,9 @@ void dispatch_wire(peer_broker* self, const wire::message& m) {
     case msg_type::unchoke:
       return deliver(self, caf::make_message(w_unchoke_atom_v));
     case msg_type::interested:
-      return deliver(self, caf::make_message(w_interested_atom_v));
+      return deliver_upload(self, caf::make_message(w_interested_atom_v));
     case msg_type::not_interested:
-      return deliver(self, caf::make_message(w_uninterested_atom_v));
+      return deliver_upload(self, caf::make_message(w_uninterested_atom_v));
     case msg_type::have:
       return deliver(self, caf::make_message(w_have_atom_v, m.index));
     case msg_type::bitfield:
@@ -257,9 +390,9 @@ void dispatch_wire(peer_broker* self, const wire::message& m) {
     case msg_type::have_none:
       return deliver(self, caf::make_message(w_have_none_atom_v));
     case msg_type::request:
-      return deliver(self, caf::make_message(w_request_atom_v, block_ref{m.index, m.begin, m.length}));
+      return deliver_upload(self, caf::make_message(w_request_atom_v, block_ref{m.index, m.begin, m.length}));
     case msg_type::cancel:
-      return deliver(self, caf::make_message(w_cancel_atom_v, block_ref{m.index, m.begin, m.length}));
+      return deliver_upload(self, caf::make_message(w_cancel_atom_v, block_ref{m.index, m.begin, m.length}));
     case msg_type::reject:
       return deliver(self, caf::make_message(w_reject_atom_v, block_ref{m.index, m.begin, m.length}));
     case msg_type::allowed_fast:
@@ -285,27 +418,72 @@ caf::behavior downloading(peer_broker* self);
 
 // The broker's mailbox: bytes from the socket, timers, and what the torrent
 // and the picker tell this connection. It stays the same in every state.
+// Parses bytes from the socket: many wire messages per chunk.
+void on_bytes(peer_broker* self, std::span<const std::uint8_t> bytes) {
+  auto& st = self->state;
+  auto on_handshake = [self](const wire::handshake& hs, wire::handshake_stage stage) {
+    if (stage == wire::handshake_stage::complete)
+      deliver(self, caf::make_message(w_handshake_atom_v, hs.info_hash, hs.peer_id, hs.supports_fast()));
+    return !self->state.closing;
+  };
+  auto on_message = [self](const wire::message& m) {
+    dispatch_wire(self, m);
+    return !self->state.closing;
+  };
+  auto res = st.decoder.parse(bytes, on_handshake, on_message);
+  if (!res)
+    close_connection(self, "protocol error: " + res.error().to_string());
+  else if (!st.closing)
+    self->flush(st.hdl); // requests and haves written while handling the chunk
+}
+
+// Sends our handshake and parses what the listener already read. Runs once,
+// when the socket is ours: at once for outgoing connections, and for incoming
+// ones on the first message after the listener moved the socket over.
+void start_wire(peer_broker* self) {
+  auto& st = self->state;
+  if (st.wire_started || st.closing)
+    return;
+  st.wire_started = true;
+  self->configure_read(st.hdl, caf::io::receive_policy::at_most(read_chunk));
+  self->ack_writes(st.hdl, true);
+  wire::handshake hs;
+  hs.info_hash = st.cfg.info_hash;
+  hs.peer_id = st.cfg.our_peer_id;
+  hs.set_fast(true);
+  send_wire(self, [&](auto& buf) { wire::append_handshake(hs, buf); });
+  self->flush(st.hdl);
+  if (!st.cfg.preread.empty()) {
+    auto pre = std::move(st.cfg.preread);
+    st.cfg.preread.clear();
+    on_bytes(self, pre);
+  }
+}
+
+// The broker's mailbox: bytes from the socket, timers, and what the torrent
+// and the picker tell this connection. It stays the same in every state.
 caf::behavior mailbox(peer_broker* self) {
   return {
     [self](caf::io::new_data_msg& msg) {
+      start_wire(self);
+      self->state.last_received = clock_type::now();
+      on_bytes(self, {reinterpret_cast<const std::uint8_t*>(msg.buf.data()), msg.buf.size()});
+    },
+    [self](const caf::io::data_transferred_msg& msg) {
       auto& st = self->state;
-      st.last_received = clock_type::now();
-      auto bytes = std::span<const std::uint8_t>{reinterpret_cast<const std::uint8_t*>(msg.buf.data()),
-                                                 msg.buf.size()};
-      auto on_handshake = [self](const wire::handshake& hs, wire::handshake_stage stage) {
-        if (stage == wire::handshake_stage::complete)
-          deliver(self, caf::make_message(w_handshake_atom_v, hs.info_hash, hs.peer_id, hs.supports_fast()));
-        return !self->state.closing;
-      };
-      auto on_message = [self](const wire::message& m) {
-        dispatch_wire(self, m);
-        return !self->state.closing;
-      };
-      auto res = st.decoder.parse(bytes, on_handshake, on_message);
-      if (!res)
-        close_connection(self, "protocol error: " + res.error().to_string());
-      else if (!st.closing)
-        self->flush(st.hdl); // requests and haves written while handling the chunk
+      st.out_queued = msg.remaining;
+      if (msg.written > 0)
+        st.last_write_progress = clock_type::now();
+      pump_uploads(self);
+    },
+    [self](start_atom) { start_wire(self); },
+    [self](choke_atom) {
+      if (self->state.handshake_done)
+        deliver_upload(self, caf::make_message(choke_atom_v));
+    },
+    [self](unchoke_atom) {
+      if (self->state.handshake_done)
+        deliver_upload(self, caf::make_message(unchoke_atom_v));
     },
     [self](const caf::io::connection_closed_msg&) {
       close_connection(self, "connection closed by the peer");
@@ -319,7 +497,7 @@ caf::behavior mailbox(peer_broker* self) {
         send_wire(self, [&](auto& buf) { wire::append_have(buf, piece); });
         self->flush(st.hdl);
       }
-      if (st.handshake_done)
+      if (st.handshake_done && !seed_to_seed(self))
         update_interest(self);
     },
     [self](cancel_atom, const block_ref& b) {
@@ -351,6 +529,8 @@ caf::message_handler wire_common(peer_broker* self) {
         return;
       st.remote_has.set(piece);
       st.remote_seed = st.remote_has.all();
+      if (seed_to_seed(self))
+        return;
       self->send(st.cfg.picker, have_atom_v, st.cfg.index, piece);
       update_interest(self);
     },
@@ -362,6 +542,8 @@ caf::message_handler wire_common(peer_broker* self) {
         return close_connection(self, "bad bitfield: " + bf.error().message);
       st.remote_has = std::move(*bf);
       st.remote_seed = st.remote_has.all();
+      if (seed_to_seed(self))
+        return;
       self->send(st.cfg.picker, bitfield_atom_v, st.cfg.index, to_bools(st.remote_has));
       update_interest(self);
     },
@@ -371,27 +553,14 @@ caf::message_handler wire_common(peer_broker* self) {
         return close_connection(self, "have all without the fast extension");
       st.remote_has.set_all();
       st.remote_seed = true;
+      if (seed_to_seed(self))
+        return;
       self->send(st.cfg.picker, bitfield_atom_v, st.cfg.index, std::vector<bool>(st.cfg.num_pieces, true));
       update_interest(self);
     },
     [self](w_have_none_atom) {
       if (!self->state.fast)
         return close_connection(self, "have none without the fast extension");
-    },
-    [self](w_interested_atom) { self->state.peer_interested = true; },
-    [self](w_uninterested_atom) { self->state.peer_interested = false; },
-    [self](w_request_atom, const block_ref& b) {
-      auto& st = self->state;
-      if (!valid_block(st, b))
-        return close_connection(self, "invalid request (" + describe(b) + ")");
-      // serving arrives with the seeding issue; we keep the peer choked
-      if (st.fast) {
-        send_wire(self, [&](auto& buf) { wire::append_reject(buf, b.piece, b.offset, b.length); });
-        self->flush(st.hdl);
-      }
-    },
-    [self](w_cancel_atom, const block_ref&) {
-      // nothing queued for upload yet
     },
     [self](w_allowed_fast_atom, std::uint32_t piece) {
       auto& st = self->state;
@@ -454,6 +623,109 @@ caf::behavior downloading(peer_broker* self) {
   return here.or_else(wire_common(self));
 }
 
+caf::behavior choking(peer_broker* self);
+caf::behavior serving(peer_broker* self);
+
+// What the remote may send in both upload states: its interest.
+caf::message_handler upload_common(peer_broker* self) {
+  auto set_interest = [self](bool on) {
+    auto& st = self->state;
+    if (st.peer_interested == on)
+      return;
+    st.peer_interested = on;
+    self->send(st.cfg.torrent, interest_atom_v, st.cfg.index, on);
+  };
+  return {
+    [set_interest](w_interested_atom) { set_interest(true); },
+    [set_interest](w_uninterested_atom) { set_interest(false); },
+  };
+}
+
+// Upload state: we choke the remote. Requests are not served: with the fast
+// extension each gets a reject, without it they are ignored (BEP 3); a peer
+// that keeps requesting far beyond what it could have had in flight when we
+// choked it is dropped.
+caf::behavior choking(peer_broker* self) {
+  caf::message_handler here{
+    [self](unchoke_atom) {
+      auto& st = self->state;
+      st.am_choking = false;
+      st.ignored_requests = 0;
+      send_wire(self, [](auto& buf) { wire::append_unchoke(buf); });
+      self->flush(st.hdl);
+      enter_upload(self, serving(self), "serving");
+    },
+    [](choke_atom) {
+      // already choked
+    },
+    [self](w_request_atom, const block_ref& b) {
+      auto& st = self->state;
+      if (!valid_block(st, b) || b.length > st.cfg.max_request_length)
+        return close_connection(self, "invalid request (" + describe(b) + ")");
+      if (++st.ignored_requests > st.cfg.max_queued_requests)
+        return close_connection(self, "more than " + std::to_string(st.cfg.max_queued_requests)
+                                        + " requests while choked");
+      if (st.fast)
+        send_reject(self, b);
+    },
+    [](w_cancel_atom, const block_ref&) {
+      // nothing is queued while choked
+    },
+  };
+  return here.or_else(upload_common(self));
+}
+
+// Upload state: the remote is unchoked; its requests are checked, queued and
+// served in order.
+caf::behavior serving(peer_broker* self) {
+  caf::message_handler here{
+    [self](choke_atom) {
+      auto& st = self->state;
+      st.am_choking = true;
+      drop_upload_requests(self);
+      send_wire(self, [](auto& buf) { wire::append_choke(buf); });
+      self->flush(st.hdl);
+      enter_upload(self, choking(self), "choking");
+    },
+    [](unchoke_atom) {
+      // already unchoked
+    },
+    [self](w_request_atom, const block_ref& b) {
+      auto& st = self->state;
+      if (!valid_block(st, b) || b.length > st.cfg.max_request_length)
+        return close_connection(self, "invalid request (" + describe(b) + ")");
+      if (!st.we_have.test(b.piece))
+        return close_connection(self, "request for piece " + std::to_string(b.piece) + " we do not have");
+      if (pending_requests(st) >= st.cfg.max_queued_requests)
+        return close_connection(self, "more than " + std::to_string(st.cfg.max_queued_requests)
+                                        + " queued requests");
+      if (std::find(st.upload_queue.begin(), st.upload_queue.end(), b) != st.upload_queue.end())
+        return; // a duplicate request: served once
+      st.upload_queue.push_back(b);
+      pump_uploads(self);
+    },
+    [self](w_cancel_atom, const block_ref& b) {
+      auto& st = self->state;
+      bool found = false;
+      if (auto it = std::find(st.upload_queue.begin(), st.upload_queue.end(), b); it != st.upload_queue.end()) {
+        st.upload_queue.erase(it);
+        found = true;
+      } else {
+        for (auto& r : st.upload_reads)
+          if (r.block == b && !r.cancelled) {
+            r.cancelled = true;
+            found = true;
+            break;
+          }
+      }
+      // BEP 6: a cancelled request is answered with the block or a reject
+      if (found && st.fast)
+        send_reject(self, b);
+    },
+  };
+  return here.or_else(upload_common(self));
+}
+
 // State: waiting for the remote handshake (ours is already sent).
 caf::behavior handshaking(peer_broker* self) {
   caf::message_handler here{
@@ -500,17 +772,16 @@ caf::behavior peer_connection(peer_broker* self, caf::io::connection_handle hdl,
   lim.max_block_length = st.cfg.max_block_length;
   lim.max_message_length = std::max<std::size_t>(lim.max_message_length, bitfield::bytes_for(st.cfg.num_pieces) + 1);
   st.decoder = wire::decoder{wire::decoder::mode::handshake, lim};
-  st.started = st.last_received = st.last_sent = st.last_block = clock_type::now();
-  self->configure_read(hdl, caf::io::receive_policy::at_most(read_chunk));
-  wire::handshake hs;
-  hs.info_hash = st.cfg.info_hash;
-  hs.peer_id = st.cfg.our_peer_id;
-  hs.set_fast(true);
-  send_wire(self, [&](auto& buf) { wire::append_handshake(hs, buf); });
-  self->flush(hdl);
-  self->delayed_send(self, 1s, tick_atom_v);
+  st.started = st.last_received = st.last_sent = st.last_block = st.last_write_progress = clock_type::now();
   st.wire_state = handshaking(self);
   st.state_name = "handshaking";
+  st.upload_state = choking(self);
+  st.upload_state_name = "choking";
+  self->delayed_send(self, 1s, tick_atom_v);
+  if (st.cfg.incoming)
+    self->send(self, start_atom_v); // the listener moves the socket in after this function
+  else
+    start_wire(self);
   return mailbox(self);
 }
 
@@ -521,6 +792,15 @@ caf::actor spawn_peer_connection(caf::actor_system& sys, int fd, peer_config cfg
       return peer_connection(self, hdl, std::move(c));
     },
     fd, std::move(cfg));
+}
+
+caf::actor fork_peer_connection(caf::io::broker* owner, caf::io::connection_handle hdl, peer_config cfg) {
+  cfg.incoming = true;
+  return owner->fork(
+    [](peer_broker* self, caf::io::connection_handle h, peer_config c) -> caf::behavior {
+      return peer_connection(self, h, std::move(c));
+    },
+    hdl, std::move(cfg));
 }
 
 } // namespace actorrent

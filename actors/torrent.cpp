@@ -32,6 +32,7 @@ transfer_totals totals(self_ptr self) {
   auto& st = self->state;
   transfer_totals t;
   t.downloaded = st.downloaded_closed;
+  t.uploaded = st.uploaded_closed;
   for (auto& [idx, p] : st.peers) {
     t.downloaded += p.report.downloaded;
     t.uploaded += p.report.uploaded;
@@ -59,7 +60,7 @@ void connect_to(self_ptr self, const peer_endpoint& ep) {
 // Dials candidates while below the connection limits.
 void maybe_connect(self_ptr self) {
   auto& st = self->state;
-  if (st.stopping || st.complete || !st.checked)
+  if (st.stopping || (st.complete && !st.cfg.seed) || !st.checked)
     return;
   auto now = clock_type::now();
   for (auto& [ep, c] : st.known) {
@@ -115,26 +116,112 @@ void apply(self_ptr self, std::uint32_t piece, const logic::blame_tracker::decis
     self->send(self->state.picker, pin_atom_v, piece, *d.pin);
 }
 
-void finish(self_ptr self) {
+// Rewrites the resume data if pieces were added since the last write (or
+// always, with `force`); `sync` flushes the files first.
+void save_resume(self_ptr self, bool force, bool sync) {
+  auto& st = self->state;
+  if (st.cfg.resume_file.empty() || !st.checked || st.resume_pending)
+    return;
+  if (!force && st.pieces_have == st.pieces_saved)
+    return;
+  st.resume_pending = true;
+  auto pieces = st.pieces_have;
+  self->request(st.disk, std::chrono::seconds{30}, resume_atom_v, st.have, totals(self), sync)
+    .then(
+      [self, pieces](bool) {
+        self->state.resume_pending = false;
+        self->state.pieces_saved = pieces;
+      },
+      [self](caf::error& err) {
+        self->state.resume_pending = false;
+        note(self, "cannot write resume data: " + self->system().render(err));
+      });
+}
+
+// Every piece is verified: flush, then announce `completed` if we downloaded
+// something in this session (a seeder that starts complete announces
+// `started` with nothing left instead).
+void finish(self_ptr self, bool downloaded_now = true) {
   auto& st = self->state;
   // files that still need creating (empty ones), then everything synced
   self->request(st.disk, caf::infinite, flush_atom_v)
     .then(
-      [self](bool) {
+      [self, downloaded_now](bool) {
         auto& st = self->state;
         st.complete = true;
-        note(self, "download complete");
-        if (st.cfg.use_trackers)
+        save_resume(self, true, false); // the files were just synced
+        note(self, downloaded_now ? "download complete" : "all pieces present");
+        if (st.cfg.use_trackers && downloaded_now)
           self->send(st.announcer, announce_atom_v, announce_event::completed, totals(self));
-        // a finished leecher has no use for its peers (seeding is its own issue)
-        for (auto& [idx, p] : st.peers)
-          if (p.handle)
-            caf::anon_send(p.handle, drop_atom_v, "download complete");
+        // a finished leecher that does not seed has no use for its peers; a
+        // seeder keeps them (the connections close seed-to-seed links)
+        if (!st.cfg.seed)
+          for (auto& [idx, p] : st.peers)
+            if (p.handle)
+              caf::anon_send(p.handle, drop_atom_v, "download complete");
       },
       [self](caf::error& err) {
         note(self, "flush failed: " + self->system().render(err));
         self->quit(err);
       });
+}
+
+// What every peer connection of this torrent shares; the index and our pieces
+// are filled in per connection.
+peer_config peer_template(self_ptr self) {
+  auto& st = self->state;
+  auto& mi = *st.cfg.torrent;
+  peer_config pc;
+  pc.info_hash = mi.info_hash;
+  pc.our_peer_id = st.cfg.peer_id;
+  pc.num_pieces = static_cast<std::uint32_t>(mi.num_pieces());
+  pc.piece_length = mi.piece_length;
+  pc.total_size = mi.total_size;
+  pc.torrent = torrent_actor{self};
+  pc.picker = st.picker;
+  pc.disk = st.disk;
+  return pc;
+}
+
+logic::choker_peer to_choker_peer(peer_index idx, const torrent_state::peer_entry& p) {
+  logic::choker_peer c;
+  c.id = idx;
+  c.interested = p.report.interested;
+  c.is_seed = p.report.is_seed;
+  c.snubbed = p.report.snubbed;
+  c.down_rate = p.report.down_rate;
+  c.up_rate = p.report.up_rate;
+  c.uploaded = p.report.uploaded;
+  c.connected_at = p.since;
+  return c;
+}
+
+std::vector<logic::choker_peer> choker_view(self_ptr self) {
+  std::vector<logic::choker_peer> out;
+  for (auto& [idx, p] : self->state.peers)
+    if (p.handle && p.handshaken)
+      out.push_back(to_choker_peer(idx, p));
+  return out;
+}
+
+void send_choke(self_ptr self, peer_index idx, bool unchoke) {
+  auto& st = self->state;
+  if (auto it = st.peers.find(idx); it != st.peers.end() && it->second.handle) {
+    if (unchoke)
+      caf::anon_send(it->second.handle, unchoke_atom_v);
+    else
+      caf::anon_send(it->second.handle, choke_atom_v);
+  }
+}
+
+void choke_round(self_ptr self) {
+  auto& st = self->state;
+  auto view = choker_view(self);
+  auto d = st.choker.round(view, st.complete, clock_type::now());
+  for (auto idx : d.choke)
+    send_choke(self, idx, false);
+  for (auto idx : d.unchoke)
+    send_choke(self, idx, true);
 }
 
 void on_verdict(self_ptr self, piece_verdict& v, std::vector<peer_index>& senders) {
@@ -170,10 +257,16 @@ torrent_actor::behavior_type torrent(self_ptr self, torrent_config cfg) {
     cfg.peer_id = generate_peer_id();
   st.cfg = std::move(cfg);
   st.blame = logic::blame_tracker{st.cfg.max_strikes};
+  st.choker = logic::choker{st.cfg.choker};
   auto& mi = *st.cfg.torrent;
   st.have.assign(mi.num_pieces(), false);
   // children: disk store, piece picker, announcer (all monitored)
-  st.disk = self->spawn(disk_store, disk_config{st.cfg.torrent, st.cfg.download_dir, st.cfg.check_threads});
+  disk_config dc;
+  dc.torrent = st.cfg.torrent;
+  dc.root = st.cfg.download_dir;
+  dc.check_threads = st.cfg.check_threads;
+  dc.resume_file = st.cfg.resume_file;
+  st.disk = self->spawn(disk_store, std::move(dc));
   picker_config pc;
   pc.algo.total_size = mi.total_size;
   pc.algo.piece_length = static_cast<std::uint32_t>(mi.piece_length);
@@ -196,6 +289,8 @@ torrent_actor::behavior_type torrent(self_ptr self, torrent_config cfg) {
   } else {
     st.cfg.use_trackers = false;
   }
+  if (st.cfg.listener)
+    caf::anon_send(st.cfg.listener, attach_atom_v, mi.info_hash, peer_template(self), torrent_actor{self});
   self->set_down_handler([self](caf::down_msg& dm) {
     auto& st = self->state;
     if (dm.source == st.disk || dm.source == st.picker) {
@@ -210,10 +305,14 @@ torrent_actor::behavior_type torrent(self_ptr self, torrent_config cfg) {
     for (auto it = st.peers.begin(); it != st.peers.end(); ++it) {
       if (it->second.handle && it->second.handle.address() == dm.source) {
         st.downloaded_closed += it->second.report.downloaded;
+        st.uploaded_closed += it->second.report.uploaded;
         auto ep = it->second.endpoint;
+        bool incoming = it->second.incoming;
+        st.choker.forget(it->first);
         self->send(st.picker, left_atom_v, it->first);
         st.peers.erase(it); // releases the strong handle: the broker is down now
-        back_off(self, ep);
+        if (!incoming)
+          back_off(self, ep);
         maybe_connect(self);
         return;
       }
@@ -233,9 +332,11 @@ torrent_actor::behavior_type torrent(self_ptr self, torrent_config cfg) {
           }
         self->send(st.picker, check_atom_v, have);
         st.checked = true;
+        st.resumed_pieces = st.pieces_have;
         if (st.pieces_have == mi.num_pieces()) {
-          finish(self);
-          return;
+          finish(self, false);
+          if (!st.cfg.seed)
+            return;
         }
         if (st.cfg.use_trackers) {
           st.last_announce_request = clock_type::now();
@@ -265,7 +366,11 @@ torrent_actor::behavior_type torrent(self_ptr self, torrent_config cfg) {
         ++s.peers;
         s.seeds += p.report.is_seed ? 1 : 0;
         s.down_rate += p.report.down_rate;
+        s.up_rate += p.report.up_rate;
+        s.leechers += p.report.interested ? 1 : 0;
       }
+      s.seeding = st.complete && st.cfg.seed;
+      s.resumed_pieces = st.resumed_pieces;
       s.complete = st.complete;
       s.checking = !st.checked;
       s.tracker_status = st.cfg.use_trackers ? st.tracker_status : "trackers off";
@@ -291,53 +396,114 @@ torrent_actor::behavior_type torrent(self_ptr self, torrent_config cfg) {
       auto it = st.peers.find(idx);
       if (it == st.peers.end())
         return;
-      // the same peer twice (under two addresses): keep the first connection
-      for (auto& [other, p] : st.peers)
-        if (other != idx && p.handshaken && p.id == id) {
-          caf::anon_send(it->second.handle, drop_atom_v, "duplicate connection to the same peer");
+      // The same peer twice (under two addresses, or both sides dialled each
+      // other at once): both ends must keep the same connection, so keep the
+      // one whose initiator has the lower peer id.
+      auto initiator = [&st](const torrent_state::peer_entry& e, const sha1_hash& remote) {
+        return e.incoming ? remote : st.cfg.peer_id;
+      };
+      for (auto& [other, p] : st.peers) {
+        if (other == idx || !p.handshaken || p.id != id)
+          continue;
+        bool keep_new = initiator(it->second, id) < initiator(p, p.id);
+        auto& loser = keep_new ? p : it->second;
+        if (loser.handle)
+          caf::anon_send(loser.handle, drop_atom_v, "duplicate connection to the same peer");
+        else
+          loser.pending_drop = "duplicate connection to the same peer";
+        if (!keep_new)
           return;
-        }
+        p.handshaken = false;
+        break;
+      }
       it->second.handshaken = true;
       it->second.id = id;
-      st.known[it->second.endpoint].failures = 0;
+      if (!it->second.incoming)
+        st.known[it->second.endpoint].failures = 0;
     },
     [self](connected_atom, peer_index idx, int fd) {
       auto& st = self->state;
       --st.half_open;
       auto it = st.peers.find(idx);
-      if (it == st.peers.end() || st.stopping || st.complete) {
+      if (it == st.peers.end() || st.stopping || (st.complete && !st.cfg.seed)) {
         ::close(fd);
+        if (it != st.peers.end()) {
+          st.known[it->second.endpoint].connected = false;
+          st.peers.erase(it);
+        }
         return;
       }
-      auto& mi = *st.cfg.torrent;
-      peer_config pc;
+      auto pc = peer_template(self);
       pc.index = idx;
-      pc.info_hash = mi.info_hash;
-      pc.our_peer_id = st.cfg.peer_id;
-      pc.num_pieces = static_cast<std::uint32_t>(mi.num_pieces());
-      pc.piece_length = mi.piece_length;
-      pc.total_size = mi.total_size;
       pc.we_have = st.have;
-      pc.torrent = torrent_actor{self};
-      pc.picker = st.picker;
-      pc.disk = st.disk;
       auto hdl = spawn_peer_connection(self->system(), fd, std::move(pc));
       self->monitor(hdl);
       it->second.handle = std::move(hdl);
       it->second.connecting = false;
+      it->second.since = clock_type::now();
       maybe_connect(self);
     },
     [self](failed_atom, peer_index idx, const std::string& reason) {
       auto& st = self->state;
-      --st.half_open;
       auto it = st.peers.find(idx);
       if (it == st.peers.end())
         return;
+      if (it->second.incoming) { // the listener could not hand the connection over
+        if (!it->second.handle)
+          st.peers.erase(it);
+        return;
+      }
+      --st.half_open;
       note(self, "connect to " + it->second.endpoint.to_string() + " failed: " + reason);
       auto ep = it->second.endpoint;
       st.peers.erase(it);
       back_off(self, ep);
       maybe_connect(self);
+    },
+    [self](incoming_atom, const peer_endpoint& ep) -> caf::result<peer_index, std::vector<bool>> {
+      auto& st = self->state;
+      if (st.stopping || !st.checked)
+        return caf::make_error(caf::sec::request_receiver_down, "not accepting peers now");
+      if (connected_count(st) >= st.cfg.max_peers)
+        return caf::make_error(caf::sec::request_receiver_down, "peer limit reached");
+      // bans are by address for incoming peers: their port is not the one they listen on
+      for (auto& b : st.banned)
+        if (b.addr == ep.addr && b.v6 == ep.v6)
+          return caf::make_error(caf::sec::request_receiver_down, "banned");
+      auto idx = st.next_index++;
+      st.endpoints.emplace(idx, ep);
+      torrent_state::peer_entry entry;
+      entry.endpoint = ep;
+      entry.incoming = true;
+      entry.since = clock_type::now();
+      st.peers.emplace(idx, std::move(entry));
+      return caf::make_result(idx, st.have);
+    },
+    [self](adopt_atom, peer_index idx, caf::actor& hdl) {
+      auto& st = self->state;
+      self->monitor(hdl);
+      auto it = st.peers.find(idx);
+      if (it == st.peers.end()) { // hold it until it is down all the same
+        torrent_state::peer_entry entry;
+        entry.incoming = true;
+        it = st.peers.emplace(idx, std::move(entry)).first;
+        caf::anon_send(hdl, drop_atom_v, "not accepting peers now");
+      } else if (st.stopping) {
+        caf::anon_send(hdl, drop_atom_v, "shutting down");
+      } else if (!it->second.pending_drop.empty()) {
+        caf::anon_send(hdl, drop_atom_v, it->second.pending_drop);
+      }
+      it->second.handle = std::move(hdl);
+      it->second.connecting = false;
+    },
+    [self](interest_atom, peer_index idx, bool on) {
+      auto& st = self->state;
+      auto it = st.peers.find(idx);
+      if (it == st.peers.end())
+        return;
+      it->second.report.interested = on;
+      if (on && it->second.handle && st.choker.on_interested(to_choker_peer(idx, it->second), clock_type::now()))
+        send_choke(self, idx, true);
     },
     [self](drop_atom, peer_index idx, const std::string& reason) {
       auto& st = self->state;
@@ -345,19 +511,39 @@ torrent_actor::behavior_type torrent(self_ptr self, torrent_config cfg) {
         note(self, "closed " + it->second.endpoint.to_string() + ": " + reason);
     },
     [self](tick_atom) {
+      auto& st = self->state;
+      auto now = clock_type::now();
+      if (now >= st.next_choke_round && !st.stopping) {
+        st.next_choke_round = now + st.cfg.choke_interval;
+        choke_round(self);
+      }
+      if (now >= st.next_resume_save && !st.stopping) {
+        st.next_resume_save = now + st.cfg.resume_interval;
+        save_resume(self, false, false);
+      }
       maybe_connect(self);
       self->delayed_send(self, 1s, tick_atom_v);
     },
     [self](stop_atom) -> caf::result<bool> {
       auto& st = self->state;
       st.stopping = true;
+      if (st.cfg.listener)
+        caf::anon_send(st.cfg.listener, detach_atom_v, st.cfg.torrent->info_hash);
       for (auto& [idx, p] : st.peers)
         if (p.handle)
           caf::anon_send(p.handle, drop_atom_v, "shutting down");
       auto rp = self->make_response_promise<bool>();
       auto finish_stop = [self, rp]() mutable {
-        self->request(self->state.disk, std::chrono::seconds{10}, flush_atom_v)
-          .then([rp](bool) mutable { rp.deliver(true); }, [rp](caf::error&) mutable { rp.deliver(false); });
+        auto& st = self->state;
+        auto done = [rp](bool ok) mutable { rp.deliver(ok); };
+        if (!st.cfg.resume_file.empty() && st.checked) {
+          // resume data last: it syncs the files, then records them
+          self->request(st.disk, std::chrono::seconds{10}, resume_atom_v, st.have, totals(self), true)
+            .then([done](bool) mutable { done(true); }, [done](caf::error&) mutable { done(false); });
+          return;
+        }
+        self->request(st.disk, std::chrono::seconds{10}, flush_atom_v)
+          .then([done](bool) mutable { done(true); }, [done](caf::error&) mutable { done(false); });
       };
       if (st.cfg.use_trackers && !st.use_trackers_failed) {
         self->request(st.announcer, std::chrono::seconds{2}, stop_atom_v, totals(self))

@@ -10,9 +10,18 @@
 // with a single sender is a strike against it; with several senders, the piece
 // is fetched again from one of them and its blocks compared with the failed
 // copy, so exactly the peers whose blocks differed are banned.
+//
+// Uploads: the torrent attaches itself to the listener (incoming peers with
+// its info-hash are handed to it), runs the choker every 10 s over the peers'
+// reports (tit-for-tat while leeching, round robin while seeding, one
+// optimistic unchoke rotating every 30 s) and unchokes a newly interested
+// peer at once while a slot is free. With `seed` set it keeps serving after
+// the download completes (announcing `completed`); peer connections close
+// seed-to-seed links themselves.
 #pragma once
 
 #include "logic/blame.hpp"
+#include "logic/choker.hpp"
 #include "messages/interfaces.hpp"
 #include "protocol/metainfo.hpp"
 
@@ -41,6 +50,12 @@ struct torrent_config {
   unsigned check_threads = 0;            ///< hashing threads of the start-up check
   bool use_trackers = true;
   bool verbose = false;                  ///< print closed connections (with the reason), bans, hash failures
+  bool seed = false;                     ///< keep serving peers once complete
+  std::string resume_file;               ///< resume data path; empty: none
+  std::chrono::seconds resume_interval{5}; ///< rewrite it this often while pieces are added
+  caf::actor listener;                   ///< routes incoming connections to us (may be null)
+  logic::choker_config choker;
+  std::chrono::seconds choke_interval{10};
   sha1_hash peer_id;                     ///< ours; generated if zero
 };
 
@@ -50,6 +65,9 @@ struct torrent_state {
     caf::actor handle;                   ///< strong: kept until the broker is down
     bool connecting = true;
     bool handshaken = false;
+    bool incoming = false;               ///< accepted by the listener
+    std::string pending_drop;            ///< close it as soon as its handle arrives
+    std::chrono::steady_clock::time_point since; ///< connection start
     sha1_hash id;
     peer_report report;
   };
@@ -68,6 +86,8 @@ struct torrent_state {
   std::set<peer_endpoint> banned;
   std::unordered_map<peer_index, peer_endpoint> endpoints; ///< every peer ever dialled
   logic::blame_tracker blame;
+  logic::choker choker;
+  std::chrono::steady_clock::time_point next_choke_round{};
   peer_index next_index = 1;
   std::uint32_t half_open = 0;
   std::vector<bool> have;
@@ -76,6 +96,11 @@ struct torrent_state {
   std::uint64_t wasted = 0;
   std::uint32_t hash_failures = 0;
   std::uint64_t downloaded_closed = 0;   ///< payload of peers that are gone
+  std::uint64_t uploaded_closed = 0;
+  std::uint32_t resumed_pieces = 0;      ///< verified at start
+  std::uint32_t pieces_saved = 0;        ///< pieces_have at the last resume write
+  bool resume_pending = false;           ///< a resume write is in flight
+  std::chrono::steady_clock::time_point next_resume_save{};
   bool checked = false;                  ///< start-up check done
   bool complete = false;                 ///< every piece verified and flushed
   bool stopping = false;

@@ -1,5 +1,8 @@
-// `actorrent download FILE.torrent [-o DIR] [--peer HOST:PORT ...] ...`: fetch a
-// torrent, showing progress like aria2c / transmission-cli, and exit when done.
+// `actorrent download FILE.torrent [-o DIR] [--peer HOST:PORT ...] [--seed ...]`:
+// fetch a torrent, showing progress like aria2c / transmission-cli, and exit
+// when done (or keep seeding with --seed). `actorrent seed FILE.torrent DIR`:
+// check the data, then seed it. Both listen for incoming peers on --port
+// (0: any free port) the whole time.
 //
 // The torrent actor does the work; this command polls it for a status snapshot
 // every 250 ms from a scoped actor and renders it: a one-line bar on a terminal,
@@ -8,8 +11,15 @@
 // death) it asks the torrent to stop (which announces `stopped` and closes the
 // files), then shuts the actor system down.
 //
-// Exit codes: 0 complete; 1 failure (bad torrent, interrupted, timed out, the
-// torrent failed); 2 usage (bad option or configuration file).
+// Seeding ends at --seed-ratio (uploaded / size) or --seed-time (seconds since
+// the data was complete), or on SIGINT/SIGTERM, which for a seeder is the
+// normal way to stop.
+//
+// Exit codes: 0 complete (and seeding, if asked, ended); 1 failure (bad
+// torrent, interrupted before completion, timed out, the torrent failed, the
+// port cannot be opened; for `seed`: data missing or wrong); 2 usage (bad
+// option or configuration file).
+#include "actors/listener.hpp"
 #include "actors/torrent.hpp"
 #include "app/commands.hpp"
 #include "app/download_config.hpp"
@@ -73,6 +83,14 @@ struct download_cli {
   bool json_progress = false;
   bool verbose = false;
   unsigned timeout = 0;
+  bool seed_mode = false; ///< the `seed` command: the data must be complete
+  bool seed = false;
+  double seed_ratio = 0;
+  unsigned seed_time = 0;
+  unsigned upload_slots = 0;
+  CLI::Option* seed_ratio_opt = nullptr;
+  CLI::Option* seed_time_opt = nullptr;
+  CLI::Option* upload_slots_opt = nullptr;
   CLI::Option* dir_opt = nullptr;
   CLI::Option* port_opt = nullptr;
   CLI::Option* max_peers_opt = nullptr;
@@ -205,6 +223,15 @@ public:
     }
   }
 
+  /// The start-up check is done: what it found (a JSON "checked" event).
+  void checked(const torrent_status& st) {
+    if (opts_.json_progress)
+      emit_json(progress_json(name_, hash_, st, "checked"));
+    else
+      note("checked: " + std::to_string(st.resumed_pieces) + " of " + std::to_string(st.pieces_total)
+           + " pieces present");
+  }
+
   /// Ends the progress output: the final bar stays on screen, a plain run gets
   /// a final line, JSON gets a final object with `event` (and `extra` fields).
   void finish(const std::optional<torrent_status>& st, const std::string& event,
@@ -328,7 +355,7 @@ private:
 
 // ---- the download -------------------------------------------------------------------
 
-enum class outcome { complete, interrupted, timed_out, failed };
+enum class outcome { complete, seeded, interrupted, timed_out, failed, incomplete_seed };
 
 int run_download(download_cli& cli) {
   // Settings: defaults < config file < command line.
@@ -359,6 +386,14 @@ int run_download(download_cli& cli) {
     cli.given.json_progress = true;
   if (cli.verbose)
     cli.given.verbose = true;
+  if (cli.seed || cli.seed_mode)
+    cli.given.seed = true;
+  if (cli.seed_ratio_opt->count() > 0)
+    cli.given.seed_ratio = cli.seed_ratio;
+  if (cli.seed_time_opt->count() > 0)
+    cli.given.seed_time = cli.seed_time;
+  if (cli.upload_slots_opt->count() > 0)
+    cli.given.upload_slots = cli.upload_slots;
   apply_to(cli.given, opts);
   if (opts.download_dir.empty()) {
     print_error("the download directory is empty");
@@ -403,12 +438,13 @@ int run_download(download_cli& cli) {
 
   reporter out{opts, info};
   bool trackers = opts.trackers && !info.trackers.empty();
-  if (!trackers && initial.empty())
+  if (!trackers && initial.empty() && !opts.seed)
     out.warning(std::string{"no peers to connect to: "}
                 + (opts.trackers ? "the torrent has no trackers" : "trackers are off")
                 + " and no --peer was given");
-  out.note("downloading " + info.name + " (" + format_bytes(info.total_size) + ", "
-           + std::to_string(info.num_pieces()) + " pieces) to " + opts.download_dir);
+  out.note(std::string{cli.seed_mode ? "seeding " : "downloading "} + info.name + " ("
+           + format_bytes(info.total_size) + ", " + std::to_string(info.num_pieces()) + " pieces) "
+           + (cli.seed_mode ? "from " : "to ") + opts.download_dir);
   out.detail("info-hash " + info.info_hash.hex() + ", port " + std::to_string(opts.port) + ", max peers "
              + std::to_string(opts.max_peers) + ", trackers " + (trackers ? "on" : "off") + ", "
              + std::to_string(initial.size()) + " peer address(es) given"
@@ -425,15 +461,33 @@ int run_download(download_cli& cli) {
     caf::actor_system sys{cfg};
     caf::scoped_actor self{sys};
 
+    listener_config lc;
+    lc.port = opts.port;
+    auto listener = spawn_listener(sys, lc);
+    if (!listener) {
+      print_error("cannot listen on port " + std::to_string(opts.port) + ": " + describe(sys, listener.error()));
+      return exit_failure;
+    }
+    std::uint16_t port = opts.port;
+    self->request(*listener, progress_request_timeout, caf::get_atom_v)
+      .receive([&](std::uint16_t p) { port = p; }, [](caf::error&) {});
+    out.note("listening on port " + std::to_string(port));
+
     torrent_config tc;
     tc.torrent = torrent_info;
     tc.download_dir = opts.download_dir;
-    tc.listen_port = opts.port;
+    tc.listen_port = port;
     tc.max_peers = opts.max_peers;
     tc.initial_peers = initial;
     tc.use_trackers = opts.trackers;
     tc.verbose = opts.verbose && !opts.quiet;
     tc.peer_id = generate_peer_id();
+    tc.seed = opts.seed;
+    tc.listener = *listener;
+    // resume data beside the data, like aria2's control files, so a copied or
+    // moved download directory keeps it; a hidden directory keeps it out of the way
+    tc.resume_file = opts.download_dir + "/.actorrent/" + info.info_hash.hex() + ".resume";
+    tc.choker.regular_slots = opts.upload_slots;
     auto start = clock_type::now();
     auto torrent = spawn_torrent(sys, std::move(tc));
     self->monitor(torrent);
@@ -441,13 +495,15 @@ int run_download(download_cli& cli) {
     std::optional<torrent_status> last;
     std::string failure;
     auto result = outcome::failed;
-    auto deadline = opts.timeout > 0 ? std::optional{start + std::chrono::seconds{opts.timeout}} : std::nullopt;
+    auto deadline = opts.timeout > 0 ? start + std::chrono::seconds{opts.timeout} : clock_type::time_point::max();
+    std::optional<clock_type::time_point> complete_at;
+    bool reported_check = false;
     for (;;) {
       if (g_signal != 0) {
-        result = outcome::interrupted;
+        result = complete_at ? outcome::seeded : outcome::interrupted;
         break;
       }
-      if (deadline && clock_type::now() >= *deadline) {
+      if (!complete_at && clock_type::now() >= deadline) {
         result = outcome::timed_out;
         break;
       }
@@ -475,10 +531,37 @@ int run_download(download_cli& cli) {
         break;
       }
       if (last) {
+        if (!last->checking && !reported_check) {
+          reported_check = true;
+          out.checked(*last);
+          if (cli.seed_mode && !last->complete && last->pieces_have < last->pieces_total) {
+            result = outcome::incomplete_seed;
+            break;
+          }
+        }
         out.update(*last);
         if (last->complete) {
-          result = outcome::complete;
-          break;
+          if (!opts.seed) {
+            result = outcome::complete;
+            break;
+          }
+          auto now = clock_type::now();
+          if (!complete_at) {
+            complete_at = now;
+            if (!cli.seed_mode)
+              out.finish(last, "complete"); // the download part is done; seeding goes on
+          }
+          auto ratio = last->total_size > 0 ? static_cast<double>(last->uploaded) / static_cast<double>(last->total_size) : 0.0;
+          if (opts.seed_ratio > 0 && ratio >= opts.seed_ratio) {
+            out.note("seed ratio " + format_ratio(last->uploaded, last->total_size) + " reached");
+            result = outcome::seeded;
+            break;
+          }
+          if (opts.seed_time > 0 && now - *complete_at >= std::chrono::seconds{opts.seed_time}) {
+            out.note("seeded for " + std::to_string(opts.seed_time) + " s");
+            result = outcome::seeded;
+            break;
+          }
         }
       }
       std::this_thread::sleep_for(poll_interval);
@@ -492,8 +575,21 @@ int run_download(download_cli& cli) {
                  [&](caf::error& err) { out.warning("the torrent did not stop cleanly: " + describe(sys, err)); });
     }
     self->send_exit(torrent, caf::exit_reason::user_shutdown);
+    self->send_exit(*listener, caf::exit_reason::user_shutdown);
 
     switch (result) {
+      case outcome::seeded:
+        out.finish(last, "stopped", {{"reason", g_signal != 0 ? "interrupted" : "seeding done"}});
+        if (out.human())
+          std::printf("seeding stopped: %s uploaded, ratio %s\n", format_bytes(last ? last->uploaded : 0).c_str(),
+                      format_ratio(last ? last->uploaded : 0, info.total_size).c_str());
+        code = exit_ok;
+        break;
+      case outcome::incomplete_seed:
+        out.finish(last, "error", {{"error", "data incomplete"}});
+        print_error("cannot seed: only " + std::to_string(last->pieces_have) + " of "
+                    + std::to_string(last->pieces_total) + " pieces verify in " + opts.download_dir);
+        break;
       case outcome::complete:
         out.finish(last, "complete");
         if (out.human())
@@ -526,31 +622,60 @@ int run_download(download_cli& cli) {
 
 } // namespace
 
+namespace {
+
+// Options both commands share.
+void add_common_options(CLI::App* cmd, download_cli& cli) {
+  cli.port_opt = cmd->add_option("--port", cli.port, "Port to listen on and announce (default 6881; 0: any free port)")
+                   ->check(CLI::Range(0, 65535));
+  cli.max_peers_opt = cmd->add_option("--max-peers", cli.max_peers, "Most peers connected at once (default 50)")
+                        ->check(CLI::Range(1u, max_peers_limit));
+  cli.peers_opt = cmd->add_option("--peer", cli.peers, "Peer to connect to, HOST:PORT or [IPv6]:PORT (repeatable)")
+                    ->check([](const std::string& v) {
+                      auto ok = check_peer_address(v);
+                      return ok ? std::string{} : ok.error().message;
+                    })
+                    ->allow_extra_args(false); // one address per --peer: never swallow the file
+  cmd->add_flag("--no-trackers", cli.no_trackers, "Do not contact the torrent's trackers");
+  cmd->add_flag("-q,--quiet", cli.quiet, "Print nothing but errors");
+  cmd->add_flag("--json-progress", cli.json_progress,
+                "Print one JSON object a second on stdout, and a final one with \"event\"");
+  cmd->add_flag("-v,--verbose", cli.verbose, "Print settings, tracker, peer and hash-failure events");
+  cli.seed_ratio_opt = cmd->add_option("--seed-ratio", cli.seed_ratio, "Stop seeding at this upload/size ratio (0: never)")
+                         ->check(CLI::Range(0.0, seed_ratio_limit));
+  cli.seed_time_opt = cmd->add_option("--seed-time", cli.seed_time, "Stop seeding after this many seconds (0: never)")
+                        ->check(CLI::Range(0u, timeout_limit));
+  cli.upload_slots_opt = cmd->add_option("--upload-slots", cli.upload_slots,
+                                         "Peers unchoked at once, besides one optimistic unchoke (default 4)")
+                           ->check(CLI::Range(0u, upload_slots_limit));
+  cmd->add_option("--config", cli.config_file,
+                  "YAML file with settings (download_dir, port, max_peers, peers, trackers, quiet, json_progress, "
+                  "verbose, timeout, seed, seed_ratio, seed_time, upload_slots); options given here override it");
+}
+
+} // namespace
+
 command_runner add_download_command(CLI::App& parent) {
   auto cli = std::make_shared<download_cli>();
-  auto* cmd = parent.add_subcommand("download", "Download a torrent and exit when it is complete");
+  auto* cmd = parent.add_subcommand("download", "Download a torrent and exit when it is complete (or seed on)");
   cmd->add_option("file", cli->torrent_file, "The .torrent file")->required();
   cli->dir_opt = cmd->add_option("-o,--dir", cli->dir, "Directory to save into (created if missing; default .)");
-  cli->port_opt = cmd->add_option("--port", cli->port, "Port announced to trackers (default 6881)")
-                    ->check(CLI::Range(1, 65535));
-  cli->max_peers_opt = cmd->add_option("--max-peers", cli->max_peers, "Most peers connected at once (default 50)")
-                         ->check(CLI::Range(1u, max_peers_limit));
-  cli->peers_opt = cmd->add_option("--peer", cli->peers, "Peer to connect to, HOST:PORT or [IPv6]:PORT (repeatable)")
-                     ->check([](const std::string& v) {
-                       auto ok = check_peer_address(v);
-                       return ok ? std::string{} : ok.error().message;
-                     })
-                     ->allow_extra_args(false); // one address per --peer: never swallow the file
-  cmd->add_flag("--no-trackers", cli->no_trackers, "Do not contact the torrent's trackers");
-  cmd->add_flag("-q,--quiet", cli->quiet, "Print nothing but errors");
-  cmd->add_flag("--json-progress", cli->json_progress,
-                "Print one JSON object a second on stdout, and a final one with \"event\"");
-  cmd->add_flag("-v,--verbose", cli->verbose, "Print settings, tracker, peer and hash-failure events");
-  cli->timeout_opt = cmd->add_option("--timeout", cli->timeout, "Stop and fail after this many seconds (0: never)")
+  add_common_options(cmd, *cli);
+  cmd->add_flag("--seed", cli->seed, "Keep seeding after the download (until --seed-ratio/--seed-time or Ctrl-C)");
+  cli->timeout_opt = cmd->add_option("--timeout", cli->timeout, "Stop and fail if not complete after this many seconds (0: never)")
                        ->check(CLI::Range(0u, timeout_limit));
-  cmd->add_option("--config", cli->config_file,
-                  "YAML file with settings (download_dir, port, max_peers, peers, trackers, quiet, "
-                  "json_progress, verbose, timeout); options given here override it");
+  return [cli] { return run_download(*cli); };
+}
+
+command_runner add_seed_command(CLI::App& parent) {
+  auto cli = std::make_shared<download_cli>();
+  cli->seed_mode = true;
+  auto* cmd = parent.add_subcommand("seed", "Check a torrent's data, then seed it (until Ctrl-C, --seed-ratio or --seed-time)");
+  cmd->add_option("file", cli->torrent_file, "The .torrent file")->required();
+  cli->dir_opt = cmd->add_option("dir", cli->dir, "Directory holding the data (as given to download -o)")->required();
+  add_common_options(cmd, *cli);
+  cli->timeout_opt = cmd->add_option("--timeout", cli->timeout, "Fail if the data is not complete after this many seconds")
+                       ->check(CLI::Range(0u, timeout_limit));
   return [cli] { return run_download(*cli); };
 }
 

@@ -18,5 +18,6 @@ using command_runner = std::function<int()>;
 command_runner add_info_command(CLI::App& parent);
 command_runner add_create_command(CLI::App& parent);
 command_runner add_download_command(CLI::App& parent);
+command_runner add_seed_command(CLI::App& parent);
 
 } // namespace actorrent::app

@@ -19,8 +19,9 @@ namespace actorrent::app {
 
 namespace {
 
-constexpr std::array<std::string_view, 9> known_keys{
-  "download_dir", "port", "max_peers", "peers", "trackers", "quiet", "json_progress", "verbose", "timeout"};
+constexpr std::array<std::string_view, 13> known_keys{
+  "download_dir", "port", "max_peers", "peers", "trackers", "quiet", "json_progress", "verbose", "timeout",
+  "seed", "seed_ratio", "seed_time", "upload_slots"};
 
 using text::quote; // user text in error messages
 
@@ -88,6 +89,21 @@ std::optional<std::uint64_t> to_integer(const YAML::Node& n, std::uint64_t lo, s
   return v;
 }
 
+/// A plain decimal number in [lo, hi] ("1", "0.5", "2.25"; no exponent, sign or
+/// hex, so "1e999" and "nan" are refused).
+std::optional<double> to_number(const YAML::Node& n, double lo, double hi) {
+  if (!n.IsScalar())
+    return std::nullopt;
+  const auto& s = n.Scalar();
+  if (s.empty() || s.size() > 32 || s.find_first_not_of("0123456789.") != std::string::npos
+      || std::count(s.begin(), s.end(), '.') > 1 || s.front() == '.' || s.back() == '.')
+    return std::nullopt;
+  double v = std::strtod(s.c_str(), nullptr);
+  if (!(v >= lo && v <= hi))
+    return std::nullopt;
+  return v;
+}
+
 /// YAML 1.1 booleans: true/false, yes/no, on/off (any case).
 std::optional<bool> to_bool(const YAML::Node& n) {
   if (!n.IsScalar())
@@ -148,6 +164,21 @@ struct parser {
       if (!i)
         return i.error();
       out.timeout = static_cast<std::uint32_t>(*i);
+    } else if (key == "seed_time") {
+      auto i = integer(key, v, 0, timeout_limit, "a number of seconds");
+      if (!i)
+        return i.error();
+      out.seed_time = static_cast<std::uint32_t>(*i);
+    } else if (key == "upload_slots") {
+      auto i = integer(key, v, 0, upload_slots_limit, "an integer");
+      if (!i)
+        return i.error();
+      out.upload_slots = static_cast<std::uint32_t>(*i);
+    } else if (key == "seed_ratio") {
+      auto d = to_number(v, 0, seed_ratio_limit);
+      if (!d)
+        return fail(key, "expected a number from 0 to 1000000, " + got(v));
+      out.seed_ratio = *d;
     } else if (key == "peers") {
       if (!v.IsSequence())
         return fail(key, "expected a list of \"host:port\" addresses, " + got(v));
@@ -173,6 +204,8 @@ struct parser {
         out.quiet = *b;
       else if (key == "json_progress")
         out.json_progress = *b;
+      else if (key == "seed")
+        out.seed = *b;
       else
         out.verbose = *b;
     }
@@ -282,6 +315,14 @@ void apply_to(const download_settings& s, download_options& opts) {
     opts.verbose = *s.verbose;
   if (s.timeout)
     opts.timeout = *s.timeout;
+  if (s.seed)
+    opts.seed = *s.seed;
+  if (s.seed_ratio)
+    opts.seed_ratio = *s.seed_ratio;
+  if (s.seed_time)
+    opts.seed_time = *s.seed_time;
+  if (s.upload_slots)
+    opts.upload_slots = *s.upload_slots;
 }
 
 } // namespace actorrent::app

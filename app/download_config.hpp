@@ -11,6 +11,10 @@
 //   json_progress: false
 //   verbose: false
 //   timeout: 0                    # seconds, 0 = none, at most 31536000
+//   seed: false                   # keep seeding after the download
+//   seed_ratio: 0                 # stop seeding at uploaded/size >= this (0: no limit)
+//   seed_time: 0                  # stop seeding after this many seconds (0: no limit)
+//   upload_slots: 4               # regular unchoke slots, 0..1000
 #pragma once
 
 #include "protocol/result.hpp"
@@ -34,6 +38,10 @@ struct download_settings {
   std::optional<bool> json_progress;
   std::optional<bool> verbose;
   std::optional<std::uint32_t> timeout; ///< seconds, 0 = none
+  std::optional<bool> seed;
+  std::optional<double> seed_ratio;
+  std::optional<std::uint32_t> seed_time;
+  std::optional<std::uint32_t> upload_slots;
 };
 
 /// The effective settings of a download.
@@ -47,10 +55,16 @@ struct download_options {
   bool json_progress = false;
   bool verbose = false;
   std::uint32_t timeout = 0;
+  bool seed = false;
+  double seed_ratio = 0;       ///< 0: no limit
+  std::uint32_t seed_time = 0; ///< seconds, 0: no limit
+  std::uint32_t upload_slots = 4;
 };
 
 inline constexpr std::uint32_t max_peers_limit = 10000;
 inline constexpr std::uint32_t timeout_limit = 31536000; // a year, in seconds
+inline constexpr double seed_ratio_limit = 1e6;
+inline constexpr std::uint32_t upload_slots_limit = 1000;
 inline constexpr std::size_t config_file_limit = 1 << 20;
 
 /// Parses YAML text. `name` starts every error message ("NAME: key 'port':

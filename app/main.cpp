@@ -22,6 +22,7 @@ int main(int argc, char** argv) {
   reg(&add_info_command);
   reg(&add_create_command);
   reg(&add_download_command);
+  reg(&add_seed_command);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -111,23 +111,33 @@ std::string render_bar(std::uint64_t have, std::uint64_t total, std::size_t widt
 namespace {
 
 // The parts of a status line, in display order.
-enum part : std::size_t { p_percent, p_size, p_rate, p_eta, p_peers, p_count };
+enum part : std::size_t { p_percent, p_size, p_rate, p_eta, p_peers, p_up, p_count };
 
 std::array<std::string, p_count> status_parts(const torrent_status& st) {
   std::array<std::string, p_count> parts;
+  if (st.seeding) {
+    parts[p_percent] = "seeding";
+    parts[p_size] = "ratio " + format_ratio(st.uploaded, st.total_size);
+    parts[p_rate] = "up " + format_rate(st.up_rate);
+    parts[p_eta] = "uploaded " + format_bytes(st.uploaded);
+    parts[p_peers] = "peers " + std::to_string(st.peers) + " (leechers " + std::to_string(st.leechers) + ")";
+    return parts; // p_up stays empty: the rate is already there
+  }
   parts[p_percent] = format_percent(st.have_bytes, st.total_size);
   parts[p_size] = format_bytes(st.have_bytes) + "/" + format_bytes(st.total_size);
   parts[p_rate] = format_rate(st.down_rate);
   parts[p_eta] = st.checking ? "checking files"
                              : "ETA " + format_eta(eta_seconds(st.total_size, st.have_bytes, st.down_rate));
   parts[p_peers] = "peers " + std::to_string(st.peers) + " (seeds " + std::to_string(st.seeds) + ")";
+  if (st.uploaded > 0) // serving while downloading: the up rate and ratio too
+    parts[p_up] = "up " + format_rate(st.up_rate) + " ratio " + format_ratio(st.uploaded, st.total_size);
   return parts;
 }
 
 std::string join(const std::array<std::string, p_count>& parts, const std::array<bool, p_count>& keep) {
   std::string out;
   for (std::size_t i = 0; i < p_count; ++i) {
-    if (!keep[i])
+    if (!keep[i] || parts[i].empty())
       continue;
     if (!out.empty())
       out += "  ";
@@ -154,18 +164,21 @@ std::string render_progress_line(const torrent_status& st, std::size_t columns) 
   parts[p_size] = pad_left(format_bytes(st.have_bytes), format_bytes(st.total_size).size()) + "/"
                   + format_bytes(st.total_size);
   parts[p_rate] = pad_left(parts[p_rate], 10);
-  // Levels of detail: all parts, then without peers, size, ETA, rate.
-  std::array<std::array<bool, p_count>, 5> levels;
-  levels.fill({true, true, true, true, true});
-  levels[1][p_peers] = false;
+  // Levels of detail: all parts, then without the upload part, peers, size, ETA, rate.
+  std::array<std::array<bool, p_count>, 6> levels;
+  levels.fill({true, true, true, true, true, true});
+  levels[1][p_up] = false;
   levels[2] = levels[1];
-  levels[2][p_size] = false;
+  levels[2][p_peers] = false;
   levels[3] = levels[2];
-  levels[3][p_eta] = false;
+  levels[3][p_size] = false;
   levels[4] = levels[3];
-  levels[4][p_rate] = false;
-  // A bar if it fits beside all parts or all but the peers; else the most text.
-  for (std::size_t level = 0; level < 2; ++level) {
+  levels[4][p_eta] = false;
+  levels[5] = levels[4];
+  levels[5][p_rate] = false;
+  // A bar if it fits beside all parts, all but the upload part, or all but
+  // that and the peers; else the most text.
+  for (std::size_t level = 0; level < 3; ++level) {
     auto text = join(parts, levels[level]);
     if (text.size() + 1 + min_bar <= usable)
       return render_bar(st.have_bytes, st.total_size, usable - text.size() - 1) + " " + text;
@@ -216,8 +229,19 @@ nlohmann::ordered_json progress_json(const std::string& name, const std::string&
   j["hash_failures"] = st.hash_failures;
   j["banned"] = st.banned;
   j["complete"] = st.complete;
+  j["seeding"] = st.seeding;
+  j["leechers"] = st.leechers;
+  j["ratio"] = std::round(st.total_size > 0 ? 1e4 * static_cast<double>(st.uploaded) / static_cast<double>(st.total_size) : 0.0) / 1e4;
+  j["resumed_pieces"] = st.resumed_pieces;
   j["tracker"] = st.tracker_status;
   return j;
+}
+
+std::string format_ratio(std::uint64_t uploaded, std::uint64_t total_size) {
+  char buf[32];
+  double r = total_size > 0 ? static_cast<double>(uploaded) / static_cast<double>(total_size) : 0.0;
+  std::snprintf(buf, sizeof(buf), "%.2f", r < 1e6 ? r : 1e6);
+  return buf;
 }
 
 std::string format_summary(const std::string& name, std::uint64_t total_size, double seconds,

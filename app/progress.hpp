@@ -51,6 +51,9 @@ std::string render_bar(std::uint64_t have, std::uint64_t total, std::size_t widt
 /// "45.2%  120.5 MiB/1.0 GiB  23.4 MiB/s  ETA 0:42  peers 3 (seeds 2)".
 std::string status_text(const torrent_status& st);
 
+/// Share ratio uploaded / size with two decimals ("1.25").
+std::string format_ratio(std::uint64_t uploaded, std::uint64_t total_size);
+
 /// The terminal line: a bar plus status_text, fitted into `columns - 1`
 /// characters (the last column stays free so the terminal never wraps). The
 /// percent, the bytes we have and the rate are padded to fixed widths so the bar

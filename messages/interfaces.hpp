@@ -26,9 +26,16 @@ using disk_actor = caf::typed_actor<
   // (used after a hash failure to tell which sender lied).
   caf::replies_to<hash_atom, std::uint32_t, bool>::with<piece_verdict>,
   // Checks data already on disk; replies with one flag per piece (true: verified).
+  // With resume data whose file stamps still match, its verified pieces are
+  // trusted and only the others are hashed.
   caf::replies_to<check_atom>::with<std::vector<bool>>,
   // Creates files still missing (empty files), syncs everything; replies when done.
-  caf::replies_to<flush_atom>::with<bool>>;
+  caf::replies_to<flush_atom>::with<bool>,
+  // Reads one block for upload (through a bounded cache of whole pieces).
+  caf::replies_to<read_atom, block_ref>::with<std::vector<char>>,
+  // Writes the resume data (these verified pieces, this session's totals) atomically;
+  // with `true`, syncs the files first (at exit). Replies when it is on disk.
+  caf::replies_to<resume_atom, std::vector<bool>, transfer_totals, bool>::with<bool>>;
 
 /// The piece picker of one torrent: which block to request from which peer.
 using picker_actor = caf::typed_actor<
@@ -84,17 +91,35 @@ using torrent_actor = caf::typed_actor<
   caf::reacts_to<failed_atom, peer_index, std::string>,
   // Timer: dial more peers while below the limits.
   caf::reacts_to<tick_atom>,
+  // From the listener: a peer connected to us; replies with the index it gets
+  // and our pieces, or an error when it is refused (limits, banned, stopping).
+  caf::replies_to<incoming_atom, peer_endpoint>::with<peer_index, std::vector<bool>>,
+  // From the listener: the broker now serving that incoming peer (the torrent
+  // holds it strongly until it is down).
+  caf::reacts_to<adopt_atom, peer_index, caf::actor>,
+  // From a peer connection: the remote became interested (true) or not (false).
+  caf::reacts_to<interest_atom, peer_index, bool>,
   // Stop: close peers, flush the disk, announce `stopped`; replies when done.
   caf::replies_to<stop_atom>::with<bool>>;
 
 // Messages a peer connection (broker) understands, sent as untyped messages:
 //   (cancel_atom, block_ref)   endgame: the block arrived elsewhere, cancel ours
 //   (local_have_atom, uint32_t) we verified a piece: tell the remote peer
+//   (choke_atom) / (unchoke_atom)  the choker's decision for this peer
 //   (drop_atom, std::string)   close the connection, logging the reason
 // and what it sends:
 //   to the torrent: connected_atom (handshake done), stats_atom (every second),
+//                   interest_atom (the remote's interest changed),
 //                   drop_atom (closing, with the reason)
+//   to the disk:    read_atom (blocks to upload)
 //   to the picker:  join/bitfield/have/pick/block/cancel/left (see picker_actor);
 //                   received blocks go to the picker, which forwards them to the disk
+
+// Messages the listener (a broker that owns the listening socket) understands:
+//   (attach_atom, sha1_hash info_hash, peer_config template, torrent_actor)
+//        route incoming connections for that info-hash to this torrent
+//   (detach_atom, sha1_hash info_hash)   stop routing them
+// It asks the torrent with incoming_atom and hands the connection over with
+// adopt_atom (see torrent_actor); peer_config is in actors/peer_connection.hpp.
 
 } // namespace actorrent

@@ -33,6 +33,16 @@ CAF_BEGIN_TYPE_ID_BLOCK(actorrent, caf::first_custom_type_id)
   CAF_ADD_ATOM(actorrent, actorrent, drop_atom, "drop")
   CAF_ADD_ATOM(actorrent, actorrent, stats_atom, "stats")
   CAF_ADD_ATOM(actorrent, actorrent, pin_atom, "pin")
+  // Seeding: block reads, our choke decisions, interest, incoming connections.
+  CAF_ADD_ATOM(actorrent, actorrent, read_atom, "read")
+  CAF_ADD_ATOM(actorrent, actorrent, choke_atom, "choke")
+  CAF_ADD_ATOM(actorrent, actorrent, unchoke_atom, "unchoke")
+  CAF_ADD_ATOM(actorrent, actorrent, interest_atom, "interest")
+  CAF_ADD_ATOM(actorrent, actorrent, incoming_atom, "incoming")
+  CAF_ADD_ATOM(actorrent, actorrent, adopt_atom, "adopt")
+  CAF_ADD_ATOM(actorrent, actorrent, attach_atom, "attach")
+  CAF_ADD_ATOM(actorrent, actorrent, detach_atom, "detach")
+  CAF_ADD_ATOM(actorrent, actorrent, resume_atom, "resume")
 
   // The torrent tells a peer connection that we verified a piece.
   CAF_ADD_ATOM(actorrent, actorrent, local_have_atom, "localhave")

@@ -81,6 +81,9 @@ struct torrent_status {
   double up_rate = 0;
   bool complete = false;
   bool checking = false;            ///< still checking data already on disk
+  bool seeding = false;             ///< complete and serving peers
+  std::uint32_t resumed_pieces = 0; ///< pieces found verified at start (resume data or check)
+  std::uint32_t leechers = 0;       ///< connected peers that are interested in our pieces
   std::string tracker_status;       ///< last announce outcome, for the status line
 };
 
@@ -90,8 +93,10 @@ struct peer_report {
   std::uint64_t downloaded = 0;
   std::uint64_t uploaded = 0;
   double down_rate = 0;
+  double up_rate = 0;
   bool is_seed = false;
   bool snubbed = false;
+  bool interested = false;   ///< the remote wants pieces from us
 };
 
 // ---- inspect overloads ------------------------------------------------------
@@ -139,13 +144,13 @@ typename Inspector::result_type inspect(Inspector& f, torrent_status& x) {
   return f(caf::meta::type_name("torrent_status"), x.total_size, x.have_bytes, x.downloaded,
            x.wasted, x.uploaded, x.pieces_have, x.pieces_total, x.peers, x.seeds,
            x.hash_failures, x.banned, x.down_rate, x.up_rate, x.complete, x.checking,
-           x.tracker_status);
+           x.seeding, x.resumed_pieces, x.leechers, x.tracker_status);
 }
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, peer_report& x) {
   return f(caf::meta::type_name("peer_report"), x.id, x.downloaded, x.uploaded, x.down_rate,
-           x.is_seed, x.snubbed);
+           x.up_rate, x.is_seed, x.snubbed, x.interested);
 }
 
 } // namespace actorrent

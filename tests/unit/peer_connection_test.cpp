@@ -27,6 +27,8 @@ struct recorder {
   std::deque<std::vector<block_ref>> picks; // answers to pick requests, in order
   int pick_requests = 0;
   bool left = false;
+  std::vector<bool> interest;           // interest_atom reports, in order
+  std::vector<block_ref> reads;         // blocks the connection read from the disk
 };
 
 torrent_actor::behavior_type torrent_stub(torrent_actor::pointer, recorder* rec) {
@@ -41,6 +43,9 @@ torrent_actor::behavior_type torrent_stub(torrent_actor::pointer, recorder* rec)
     [](failed_atom, peer_index, const std::string&) {},
     [rec](drop_atom, peer_index, const std::string& reason) { rec->drops.push_back(reason); },
     [](tick_atom) {},
+    [](incoming_atom, const peer_endpoint&) { return caf::make_result(peer_index{0}, std::vector<bool>{}); },
+    [](adopt_atom, peer_index, const caf::actor&) {},
+    [rec](interest_atom, peer_index, bool on) { rec->interest.push_back(on); },
     [](stop_atom) { return true; },
   };
 }
@@ -72,12 +77,18 @@ picker_actor::behavior_type picker_stub(picker_actor::pointer, recorder* rec) {
 
 // (takes an argument: CAF 0.17 dereferences a null tuple pointer when a
 // function-based actor is spawned without any, which UBSan reports)
-disk_actor::behavior_type disk_stub(disk_actor::pointer, recorder*) {
+// Blocks it serves are filled with the low byte of piece + offset / 16 KiB.
+disk_actor::behavior_type disk_stub(disk_actor::pointer, recorder* rec) {
   return {
     [](block_atom, const block_data&) {},
     [](hash_atom, std::uint32_t piece, bool) { return piece_verdict{piece, true, {}}; },
     [](check_atom) { return std::vector<bool>{}; },
     [](flush_atom) { return true; },
+    [rec](read_atom, const block_ref& b) {
+      rec->reads.push_back(b);
+      return std::vector<char>(b.length, static_cast<char>(b.piece + b.offset / 16384));
+    },
+    [](resume_atom, const std::vector<bool>&, const transfer_totals&, bool) { return true; },
   };
 }
 

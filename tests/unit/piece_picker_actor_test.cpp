@@ -34,6 +34,8 @@ disk_actor::behavior_type disk_stub(disk_actor::pointer, recorder* rec) {
     },
     [](check_atom) { return std::vector<bool>{}; },
     [](flush_atom) { return true; },
+    [](read_atom, const block_ref& b) { return std::vector<char>(b.length); },
+    [](resume_atom, const std::vector<bool>&, const transfer_totals&, bool) { return true; },
   };
 }
 
@@ -51,6 +53,9 @@ torrent_actor::behavior_type torrent_stub(torrent_actor::pointer, recorder* rec)
     [](failed_atom, peer_index, const std::string&) {},
     [](drop_atom, peer_index, const std::string&) {},
     [](tick_atom) {},
+    [](incoming_atom, const peer_endpoint&) { return caf::make_result(peer_index{0}, std::vector<bool>{}); },
+    [](adopt_atom, peer_index, const caf::actor&) {},
+    [](interest_atom, peer_index, bool) {},
     [](stop_atom) { return true; },
   };
 }
@@ -183,6 +188,8 @@ behavior slow_disk(stateful_actor<slow_disk_state>* self, std::size_t* requests)
     },
     [](check_atom) { return std::vector<bool>{}; },
     [](flush_atom) { return true; },
+    [](read_atom, const block_ref& b) { return std::vector<char>(b.length); },
+    [](resume_atom, const std::vector<bool>&, const transfer_totals&, bool) { return true; },
   };
 }
 

@@ -135,7 +135,8 @@ CAF_TEST(bars) {
 }
 
 CAF_TEST(status text) {
-  CAF_CHECK_EQUAL(status_text(sample()), "11.7%  120.5 MiB/1.0 GiB  23.4 MiB/s  ETA 0:39  peers 3 (seeds 2)");
+  CAF_CHECK_EQUAL(status_text(sample()),
+                  "11.7%  120.5 MiB/1.0 GiB  23.4 MiB/s  ETA 0:39  peers 3 (seeds 2)  up 100 B/s ratio 0.00");
   torrent_status idle;
   idle.total_size = 50000000;
   CAF_CHECK_EQUAL(status_text(idle), "0.0%  0 B/47.7 MiB  0 B/s  ETA --:--  peers 0 (seeds 0)");
@@ -148,7 +149,13 @@ CAF_TEST(progress line fits the terminal) {
                   "[=>        ]  11.7%  120.5 MiB/1.0 GiB  23.4 MiB/s  ETA 0:39  peers 3 (seeds 2)");
   CAF_CHECK_EQUAL(render_progress_line(st, 80).size(), 79u);
   CAF_CHECK_EQUAL(render_progress_line(st, 100).size(), 99u);
-  CAF_CHECK_EQUAL(render_progress_line(st, 100).substr(0, 32), "[===>                          ]");
+  // 100 columns: the upload part fits beside a short bar...
+  CAF_CHECK_EQUAL(render_progress_line(st, 100).substr(0, 9), "[>      ]");
+  CAF_CHECK(render_progress_line(st, 100).find("up 100 B/s ratio 0.00") != std::string::npos);
+  // ...and without uploads the bar takes its room.
+  auto no_up = st;
+  no_up.uploaded = 0;
+  CAF_CHECK_EQUAL(render_progress_line(no_up, 100).substr(0, 32), "[===>                          ]");
   // 60: the peers go so that a bar still fits.
   CAF_CHECK_EQUAL(render_progress_line(st, 60), "[=>       ]  11.7%  120.5 MiB/1.0 GiB  23.4 MiB/s  ETA 0:39");
   // Narrower: no bar, then fewer parts.
@@ -190,7 +197,7 @@ CAF_TEST(json progress object) {
                   R"j("percent":11.7,"have_bytes":126353408,"total_size":1073741824,"downloaded":130000000,)j"
                   R"j("uploaded":4096,"wasted":16384,"down_rate":24536678,"up_rate":100,"peers":3,"checking":false,"seeds":2,)j"
                   R"j("pieces_have":482,"pieces_total":4096,"eta_seconds":39,"hash_failures":1,"banned":0,)j"
-                  R"j("complete":false,"tracker":"ok (3 peers)"})j");
+                  R"j("complete":false,"seeding":false,"leechers":0,"ratio":0.0,"resumed_pieces":0,"tracker":"ok (3 peers)"})j");
   torrent_status idle;
   idle.total_size = 10;
   idle.down_rate = std::nan("");
@@ -212,4 +219,20 @@ CAF_TEST(summary line) {
                   "download complete: data.bin, 47.7 MiB in 4.7 s (avg 10.2 MiB/s)");
   CAF_CHECK_EQUAL(format_summary("big.bin", GiB, 0, GiB), "download complete: big.bin, 1.0 GiB in 0.0 s (avg 0 B/s)");
   CAF_CHECK_EQUAL(format_summary("x", 1, -3, 1), "download complete: x, 1 B in 0.0 s (avg 0 B/s)");
+}
+
+CAF_TEST(seeding status shows the up rate and ratio and leechers) {
+  torrent_status st;
+  st.total_size = 1000;
+  st.have_bytes = 1000;
+  st.uploaded = 1250;
+  st.up_rate = 2048;
+  st.peers = 3;
+  st.leechers = 2;
+  st.complete = true;
+  st.seeding = true;
+  CAF_CHECK_EQUAL(status_text(st), "seeding  ratio 1.25  up 2.0 KiB/s  uploaded 1.2 KiB  peers 3 (leechers 2)");
+  auto j = progress_json("x", "00", st, "progress");
+  CAF_CHECK_EQUAL(j["ratio"].get<double>(), 1.25);
+  CAF_CHECK_EQUAL(j["seeding"].get<bool>(), true);
 }

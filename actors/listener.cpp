@@ -1,0 +1,163 @@
+#include "actors/listener.hpp"
+
+#include "protocol/wire.hpp"
+
+#include <caf/all.hpp>
+#include <caf/io/all.hpp>
+
+#include <cstring>
+
+namespace actorrent {
+
+namespace {
+
+using clock_type = std::chrono::steady_clock;
+using namespace std::chrono_literals;
+
+// 1 length byte, "BitTorrent protocol", 8 reserved bytes, then the info-hash.
+constexpr std::size_t info_hash_end = 1 + 19 + 8 + 20;
+constexpr std::size_t max_preread = 64 * 1024;
+constexpr char protocol_name[] = "BitTorrent protocol";
+
+void refuse(listener_broker* self, caf::io::connection_handle hdl) {
+  ++self->state.refused;
+  self->state.pending.erase(hdl);
+  self->close(hdl);
+}
+
+// The remote address as a peer endpoint; IPv4 peers reaching a dual-stack
+// socket show up as "::ffff:a.b.c.d" and are mapped back to IPv4.
+std::optional<peer_endpoint> remote_endpoint(listener_broker* self, caf::io::connection_handle hdl) {
+  auto addr = self->remote_addr(hdl);
+  auto port = self->remote_port(hdl);
+  constexpr std::string_view mapped = "::ffff:";
+  if (addr.size() > mapped.size() && addr.compare(0, mapped.size(), mapped) == 0)
+    if (auto v4 = peer_endpoint::from_ip(std::string_view{addr}.substr(mapped.size()), port))
+      return v4;
+  return peer_endpoint::from_ip(addr, port);
+}
+
+// Enough of the handshake is in: find the torrent and ask it.
+void route_connection(listener_broker* self, caf::io::connection_handle hdl) {
+  auto& st = self->state;
+  auto& p = st.pending[hdl];
+  const auto& b = p.bytes;
+  if (b[0] != 19 || std::memcmp(b.data() + 1, protocol_name, 19) != 0)
+    return refuse(self, hdl); // not BitTorrent, or an encrypted handshake
+  sha1_hash ih;
+  std::memcpy(ih.bytes.data(), b.data() + 28, 20);
+  auto route = st.routes.find(ih);
+  auto ep = remote_endpoint(self, hdl);
+  if (route == st.routes.end() || !ep)
+    return refuse(self, hdl);
+  p.asked = true;
+  auto torrent = route->second.torrent;
+  self->request(torrent, 10s, incoming_atom_v, *ep)
+    .then(
+      [self, hdl, ih, torrent](peer_index idx, std::vector<bool>& have) {
+        auto& st = self->state;
+        auto it = st.pending.find(hdl);
+        auto route = st.routes.find(ih);
+        if (it == st.pending.end() || route == st.routes.end()) {
+          // the connection closed (or the torrent detached) meanwhile
+          self->send(torrent, failed_atom_v, idx, std::string{"incoming connection closed during the handshake"});
+          if (it != st.pending.end())
+            refuse(self, hdl);
+          return;
+        }
+        auto cfg = route->second.tmpl;
+        cfg.index = idx;
+        cfg.we_have = std::move(have);
+        cfg.preread = std::move(it->second.bytes);
+        st.pending.erase(it);
+        ++st.accepted;
+        auto peer = fork_peer_connection(self, hdl, std::move(cfg));
+        self->send(torrent, adopt_atom_v, idx, std::move(peer));
+      },
+      [self, hdl](caf::error&) {
+        if (self->state.pending.count(hdl) != 0)
+          refuse(self, hdl); // refused by the torrent (limits, banned, stopping) or no answer
+      });
+}
+
+} // namespace
+
+caf::behavior listener(listener_broker* self, listener_config cfg) {
+  auto& st = self->state;
+  st.cfg = std::move(cfg);
+  auto bind = st.cfg.bind_address.empty() ? nullptr : st.cfg.bind_address.c_str();
+  auto doorman = self->add_tcp_doorman(st.cfg.port, bind, true);
+  if (!doorman) {
+    self->quit(doorman.error());
+    return {};
+  }
+  st.acceptor = doorman->first;
+  st.port = doorman->second;
+  self->delayed_send(self, 1s, tick_atom_v);
+  self->set_down_handler([self](const caf::down_msg& dm) { // an attached torrent is gone
+    auto& routes = self->state.routes;
+    for (auto it = routes.begin(); it != routes.end();)
+      it = it->second.torrent.address() == dm.source ? routes.erase(it) : std::next(it);
+  });
+  return {
+    [self](const caf::io::new_connection_msg& msg) {
+      auto& st = self->state;
+      if (st.pending.size() >= st.cfg.max_pending) {
+        ++st.refused;
+        self->close(msg.handle);
+        return;
+      }
+      st.pending[msg.handle].since = clock_type::now();
+      self->configure_read(msg.handle, caf::io::receive_policy::at_most(max_preread));
+    },
+    [self](caf::io::new_data_msg& msg) {
+      auto& st = self->state;
+      auto it = st.pending.find(msg.handle);
+      if (it == st.pending.end())
+        return;
+      auto& p = it->second;
+      if (p.bytes.size() + msg.buf.size() > max_preread)
+        return refuse(self, msg.handle); // far more than a handshake before we answered
+      p.bytes.insert(p.bytes.end(), msg.buf.begin(), msg.buf.end());
+      if (!p.asked && p.bytes.size() >= info_hash_end)
+        route_connection(self, msg.handle);
+      else if (!p.asked && !p.bytes.empty() && p.bytes[0] != 19)
+        refuse(self, msg.handle);
+    },
+    [self](const caf::io::connection_closed_msg& msg) {
+      self->state.pending.erase(msg.handle); // a pending answer sees it gone
+    },
+    [self](const caf::io::acceptor_closed_msg&) {
+      self->quit(caf::make_error(caf::sec::runtime_error, "listening socket closed"));
+    },
+    [self](tick_atom) {
+      auto& st = self->state;
+      auto now = clock_type::now();
+      std::vector<caf::io::connection_handle> expired;
+      for (auto& [hdl, p] : st.pending)
+        if (!p.asked && now - p.since > st.cfg.handshake_timeout)
+          expired.push_back(hdl);
+      for (auto hdl : expired)
+        refuse(self, hdl);
+      self->delayed_send(self, 1s, tick_atom_v);
+    },
+    [self](attach_atom, const sha1_hash& info_hash, peer_config& tmpl, torrent_actor& torrent) {
+      self->monitor(torrent);
+      self->state.routes[info_hash] = listener_state::route{std::move(tmpl), std::move(torrent)};
+    },
+    [self](detach_atom, const sha1_hash& info_hash) { self->state.routes.erase(info_hash); },
+    [self](caf::get_atom) { return self->state.port; },
+  };
+}
+
+caf::expected<caf::actor> spawn_listener(caf::actor_system& sys, listener_config cfg) {
+  auto hdl = sys.middleman().spawn_broker(listener, std::move(cfg));
+  caf::scoped_actor self{sys};
+  caf::expected<caf::actor> result{caf::sec::runtime_error};
+  self->request(hdl, 5s, caf::get_atom_v)
+    .receive([&](std::uint16_t) { result = hdl; },
+             [&](caf::error& err) { result = std::move(err); });
+  return result;
+}
+
+} // namespace actorrent
