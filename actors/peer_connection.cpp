@@ -174,9 +174,28 @@ void on_read(peer_broker* self, std::uint64_t seq, std::vector<char>& data);
 // reads in flight stay under the limit.
 void pump_uploads(peer_broker* self) {
   auto& st = self->state;
+  auto limited = st.upload_rate_limit > 0;
+  if (limited) { // token bucket: refill by the time passed, at most half a second of burst
+    auto now = clock_type::now();
+    auto dt = std::chrono::duration<double>(now - st.tokens_refilled).count();
+    st.tokens_refilled = now;
+    auto cap = std::max(0.5 * st.upload_rate_limit, double{block_size});
+    st.upload_tokens = std::min(cap, st.upload_tokens + dt * st.upload_rate_limit);
+  }
   while (!st.closing && !st.am_choking && !st.upload_queue.empty()
          && st.out_queued + st.read_bytes < st.cfg.send_buffer_limit) {
     auto b = st.upload_queue.front();
+    if (limited) {
+      if (st.upload_tokens < b.length) {
+        if (!st.pump_scheduled) { // come back when the bucket holds this block
+          st.pump_scheduled = true;
+          auto wait = (b.length - st.upload_tokens) / st.upload_rate_limit;
+          self->delayed_send(self, std::chrono::microseconds{static_cast<std::int64_t>(wait * 1e6) + 1000}, pump_atom_v);
+        }
+        return;
+      }
+      st.upload_tokens -= b.length;
+    }
     st.upload_queue.pop_front();
     auto seq = st.next_read_seq++;
     st.upload_reads.push_back({seq, b, std::nullopt, false});
@@ -477,6 +496,20 @@ caf::behavior mailbox(peer_broker* self) {
       pump_uploads(self);
     },
     [self](start_atom) { start_wire(self); },
+    [self](pump_atom) {
+      self->state.pump_scheduled = false;
+      pump_uploads(self);
+    },
+    [self](rate_atom, double bytes_per_second) {
+      // the torrent's upload limit, split among the peers it unchokes (0: none)
+      auto& st = self->state;
+      if (st.upload_rate_limit <= 0 && bytes_per_second > 0) {
+        st.upload_tokens = 0;
+        st.tokens_refilled = clock_type::now();
+      }
+      st.upload_rate_limit = bytes_per_second;
+      pump_uploads(self);
+    },
     [self](choke_atom) {
       if (self->state.handshake_done)
         deliver_upload(self, caf::make_message(choke_atom_v));

@@ -142,6 +142,10 @@ struct peer_state {
   std::size_t read_bytes = 0;                ///< bytes of reads in flight
   std::size_t out_queued = 0;                ///< bytes handed to the socket, not yet written
   std::uint32_t ignored_requests = 0;        ///< requests while choked, since the last unchoke
+  double upload_rate_limit = 0;              ///< bytes/s, 0: unlimited (set by the torrent)
+  double upload_tokens = 0;                  ///< token bucket of the limit
+  std::chrono::steady_clock::time_point tokens_refilled;
+  bool pump_scheduled = false;               ///< a delayed pump_atom is on its way
   std::uint64_t up_bytes_this_tick = 0;
   double up_rate = 0;
   std::chrono::steady_clock::time_point last_write_progress;

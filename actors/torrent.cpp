@@ -204,13 +204,39 @@ std::vector<logic::choker_peer> choker_view(self_ptr self) {
   return out;
 }
 
+// The upload limit is split evenly among the peers the choker unchokes; each
+// peer connection enforces its share with a token bucket.
+double upload_share(self_ptr self) {
+  auto& st = self->state;
+  std::size_t n = 0;
+  for (auto& [idx, p] : st.peers)
+    n += p.handle && p.handshaken && st.choker.is_unchoked(idx) ? 1 : 0;
+  return st.cfg.max_upload_rate / static_cast<double>(std::max<std::size_t>(n, 1));
+}
+
+void send_rate(self_ptr self, torrent_state::peer_entry& p, double share) {
+  if (self->state.cfg.max_upload_rate <= 0 || !p.handle || p.rate_sent == share)
+    return;
+  p.rate_sent = share;
+  caf::anon_send(p.handle, rate_atom_v, share);
+}
+
+void update_rates(self_ptr self) {
+  auto share = upload_share(self);
+  for (auto& [idx, p] : self->state.peers)
+    if (p.handshaken)
+      send_rate(self, p, share);
+}
+
 void send_choke(self_ptr self, peer_index idx, bool unchoke) {
   auto& st = self->state;
   if (auto it = st.peers.find(idx); it != st.peers.end() && it->second.handle) {
-    if (unchoke)
+    if (unchoke) {
+      send_rate(self, it->second, upload_share(self)); // its share of the limit first
       caf::anon_send(it->second.handle, unchoke_atom_v);
-    else
+    } else {
       caf::anon_send(it->second.handle, choke_atom_v);
+    }
   }
 }
 
@@ -517,6 +543,7 @@ torrent_actor::behavior_type torrent(self_ptr self, torrent_config cfg) {
         st.next_choke_round = now + st.cfg.choke_interval;
         choke_round(self);
       }
+      update_rates(self);
       if (now >= st.next_resume_save && !st.stopping) {
         st.next_resume_save = now + st.cfg.resume_interval;
         save_resume(self, false, false);

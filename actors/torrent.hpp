@@ -52,6 +52,7 @@ struct torrent_config {
   bool verbose = false;                  ///< print closed connections (with the reason), bans, hash failures
   bool seed = false;                     ///< keep serving peers once complete
   std::string resume_file;               ///< resume data path; empty: none
+  double max_upload_rate = 0;            ///< bytes/s for the whole torrent, 0: unlimited
   std::chrono::seconds resume_interval{5}; ///< rewrite it this often while pieces are added
   caf::actor listener;                   ///< routes incoming connections to us (may be null)
   logic::choker_config choker;
@@ -67,6 +68,7 @@ struct torrent_state {
     bool handshaken = false;
     bool incoming = false;               ///< accepted by the listener
     std::string pending_drop;            ///< close it as soon as its handle arrives
+    double rate_sent = -1;               ///< the upload share last sent to it
     std::chrono::steady_clock::time_point since; ///< connection start
     sha1_hash id;
     peer_report report;

@@ -88,6 +88,8 @@ struct download_cli {
   double seed_ratio = 0;
   unsigned seed_time = 0;
   unsigned upload_slots = 0;
+  std::string max_upload_rate;
+  CLI::Option* max_upload_rate_opt = nullptr;
   CLI::Option* seed_ratio_opt = nullptr;
   CLI::Option* seed_time_opt = nullptr;
   CLI::Option* upload_slots_opt = nullptr;
@@ -394,6 +396,14 @@ int run_download(download_cli& cli) {
     cli.given.seed_time = cli.seed_time;
   if (cli.upload_slots_opt->count() > 0)
     cli.given.upload_slots = cli.upload_slots;
+  if (cli.max_upload_rate_opt->count() > 0) {
+    auto r = parse_rate(cli.max_upload_rate);
+    if (!r) {
+      print_error("--max-upload-rate: " + r.error().message);
+      return exit_usage;
+    }
+    cli.given.max_upload_rate = *r;
+  }
   apply_to(cli.given, opts);
   if (opts.download_dir.empty()) {
     print_error("the download directory is empty");
@@ -488,6 +498,7 @@ int run_download(download_cli& cli) {
     // moved download directory keeps it; a hidden directory keeps it out of the way
     tc.resume_file = opts.download_dir + "/.actorrent/" + info.info_hash.hex() + ".resume";
     tc.choker.regular_slots = opts.upload_slots;
+    tc.max_upload_rate = static_cast<double>(opts.max_upload_rate);
     auto start = clock_type::now();
     auto torrent = spawn_torrent(sys, std::move(tc));
     self->monitor(torrent);
@@ -648,9 +659,11 @@ void add_common_options(CLI::App* cmd, download_cli& cli) {
   cli.upload_slots_opt = cmd->add_option("--upload-slots", cli.upload_slots,
                                          "Peers unchoked at once, besides one optimistic unchoke (default 4)")
                            ->check(CLI::Range(0u, upload_slots_limit));
+  cli.max_upload_rate_opt = cmd->add_option("--max-upload-rate", cli.max_upload_rate,
+                                            "Upload limit for the torrent in bytes/s, K/M/G suffixes (e.g. 5M; 0: none)");
   cmd->add_option("--config", cli.config_file,
                   "YAML file with settings (download_dir, port, max_peers, peers, trackers, quiet, json_progress, "
-                  "verbose, timeout, seed, seed_ratio, seed_time, upload_slots); options given here override it");
+                  "verbose, timeout, seed, seed_ratio, seed_time, upload_slots, max_upload_rate); options given here override it");
 }
 
 } // namespace

@@ -19,9 +19,9 @@ namespace actorrent::app {
 
 namespace {
 
-constexpr std::array<std::string_view, 13> known_keys{
+constexpr std::array<std::string_view, 14> known_keys{
   "download_dir", "port", "max_peers", "peers", "trackers", "quiet", "json_progress", "verbose", "timeout",
-  "seed", "seed_ratio", "seed_time", "upload_slots"};
+  "seed", "seed_ratio", "seed_time", "upload_slots", "max_upload_rate"};
 
 using text::quote; // user text in error messages
 
@@ -174,6 +174,11 @@ struct parser {
       if (!i)
         return i.error();
       out.upload_slots = static_cast<std::uint32_t>(*i);
+    } else if (key == "max_upload_rate") {
+      auto r = v.IsScalar() ? parse_rate(v.Scalar()) : result<std::uint64_t>{make_error("expected a rate")};
+      if (!r)
+        return fail(key, r.error().message + ", " + got(v));
+      out.max_upload_rate = *r;
     } else if (key == "seed_ratio") {
       auto d = to_number(v, 0, seed_ratio_limit);
       if (!d)
@@ -323,6 +328,30 @@ void apply_to(const download_settings& s, download_options& opts) {
     opts.seed_time = *s.seed_time;
   if (s.upload_slots)
     opts.upload_slots = *s.upload_slots;
+  if (s.max_upload_rate)
+    opts.max_upload_rate = *s.max_upload_rate;
+}
+
+result<std::uint64_t> parse_rate(std::string_view text) {
+  auto bad = [&] { return make_error("expected bytes/s like 500K, 5M or 1G, got " + quote(text)); };
+  if (text.empty() || text.size() > 20)
+    return bad();
+  std::uint64_t mult = 1;
+  switch (text.back()) {
+    case 'k': case 'K': mult = 1ull << 10; break;
+    case 'm': case 'M': mult = 1ull << 20; break;
+    case 'g': case 'G': mult = 1ull << 30; break;
+    default: break;
+  }
+  auto digits = mult == 1 ? text : text.substr(0, text.size() - 1);
+  if (digits.empty() || digits.size() > 13 || digits.find_first_not_of("0123456789") != std::string_view::npos)
+    return bad();
+  std::uint64_t v = 0;
+  for (char c : digits)
+    v = v * 10 + static_cast<std::uint64_t>(c - '0');
+  if (v > (1ull << 40) / mult)
+    return bad();
+  return v * mult;
 }
 
 } // namespace actorrent::app

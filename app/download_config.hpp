@@ -15,6 +15,7 @@
 //   seed_ratio: 0                 # stop seeding at uploaded/size >= this (0: no limit)
 //   seed_time: 0                  # stop seeding after this many seconds (0: no limit)
 //   upload_slots: 4               # regular unchoke slots, 0..1000
+//   max_upload_rate: 5M           # bytes/s, K/M/G = 1024-based suffixes, 0 = unlimited
 #pragma once
 
 #include "protocol/result.hpp"
@@ -42,6 +43,7 @@ struct download_settings {
   std::optional<double> seed_ratio;
   std::optional<std::uint32_t> seed_time;
   std::optional<std::uint32_t> upload_slots;
+  std::optional<std::uint64_t> max_upload_rate;
 };
 
 /// The effective settings of a download.
@@ -59,6 +61,7 @@ struct download_options {
   double seed_ratio = 0;       ///< 0: no limit
   std::uint32_t seed_time = 0; ///< seconds, 0: no limit
   std::uint32_t upload_slots = 4;
+  std::uint64_t max_upload_rate = 0; ///< bytes/s, 0: unlimited
 };
 
 inline constexpr std::uint32_t max_peers_limit = 10000;
@@ -79,6 +82,10 @@ result<download_settings> load_download_config(const std::string& path);
 
 /// Overrides the fields of `opts` that `s` sets.
 void apply_to(const download_settings& s, download_options& opts);
+
+/// A rate in bytes/s: digits with an optional K, M or G suffix (1024-based,
+/// case-insensitive, optional trailing "B" or "/s" not accepted); at most 1 TiB/s.
+result<std::uint64_t> parse_rate(std::string_view text);
 
 /// Checks one "host:port" peer address (IP literal or host name); the error
 /// names the problem ("invalid port '99999' ...").

@@ -106,6 +106,7 @@ using torrent_actor = caf::typed_actor<
 //   (cancel_atom, block_ref)   endgame: the block arrived elsewhere, cancel ours
 //   (local_have_atom, uint32_t) we verified a piece: tell the remote peer
 //   (choke_atom) / (unchoke_atom)  the choker's decision for this peer
+//   (rate_atom, double)        its share of the torrent's upload limit, bytes/s (0: none)
 //   (drop_atom, std::string)   close the connection, logging the reason
 // and what it sends:
 //   to the torrent: connected_atom (handshake done), stats_atom (every second),

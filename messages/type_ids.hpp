@@ -43,6 +43,9 @@ CAF_BEGIN_TYPE_ID_BLOCK(actorrent, caf::first_custom_type_id)
   CAF_ADD_ATOM(actorrent, actorrent, attach_atom, "attach")
   CAF_ADD_ATOM(actorrent, actorrent, detach_atom, "detach")
   CAF_ADD_ATOM(actorrent, actorrent, resume_atom, "resume")
+  // Upload rate limit: the torrent's per-peer share, and the peer's own wake-up.
+  CAF_ADD_ATOM(actorrent, actorrent, rate_atom, "rate")
+  CAF_ADD_ATOM(actorrent, actorrent, pump_atom, "pump")
 
   // The torrent tells a peer connection that we verified a piece.
   CAF_ADD_ATOM(actorrent, actorrent, local_have_atom, "localhave")

@@ -221,3 +221,31 @@ CAF_TEST(files that cannot be read) {
   CAF_REQUIRE(!r.ok());
   CAF_CHECK_EQUAL(r.error().message, bad.path + ": key 'port': " + port_range + "got 'abc'");
 }
+
+CAF_TEST(upload rates with suffixes) {
+  auto rate = [](const char* text) -> std::uint64_t {
+    auto r = parse_rate(text);
+    return r ? *r : ~std::uint64_t{0};
+  };
+  CAF_CHECK_EQUAL(rate("0"), 0u);
+  CAF_CHECK_EQUAL(rate("1500"), 1500u);
+  CAF_CHECK_EQUAL(rate("500K"), 500u * 1024);
+  CAF_CHECK_EQUAL(rate("5m"), 5u * 1024 * 1024);
+  CAF_CHECK_EQUAL(rate("1G"), 1ull << 30);
+  for (auto bad : {"", "K", "-5", "5MB", "1.5M", "2000G", "99999999999999"})
+    CAF_CHECK(!parse_rate(bad));
+  auto s = parse_download_config("max_upload_rate: 2M\nseed: yes\nseed_ratio: 1.5\nseed_time: 60\n"
+                                 "upload_slots: 2\n", "f.yaml");
+  CAF_REQUIRE(s);
+  CAF_CHECK_EQUAL(*s->max_upload_rate, 2u << 20);
+  CAF_CHECK_EQUAL(*s->seed, true);
+  CAF_CHECK_EQUAL(*s->seed_ratio, 1.5);
+  CAF_CHECK_EQUAL(*s->seed_time, 60u);
+  CAF_CHECK_EQUAL(*s->upload_slots, 2u);
+  auto e = parse_download_config("seed_ratio: 1e9\n", "f.yaml");
+  CAF_REQUIRE(!e);
+  CAF_CHECK(e.error().message.find("key 'seed_ratio'") != std::string::npos);
+  auto r = parse_download_config("max_upload_rate: fast\n", "f.yaml");
+  CAF_REQUIRE(!r);
+  CAF_CHECK(r.error().message.find("key 'max_upload_rate'") != std::string::npos);
+}
