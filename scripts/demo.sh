@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The main job's demo: a local swarm on loopback, made and torn down here.
-#   opentracker (HTTP, 127.0.0.1) + two python3-libtorrent seeders (rate-capped so
-#   the progress is visible) + one bad seeder of our own that corrupts some pieces
-#   + actorrent downloading from all of them via the tracker, with its progress
-#   bar; then the download is compared byte for byte with the source.
+#   opentracker (HTTP, 127.0.0.1) + an actorrent seeder and a python3-libtorrent
+#   seeder (rate-capped so the progress is visible) + one bad seeder of our own
+#   that corrupts some pieces + actorrent downloading from all of them via the
+#   tracker, with its progress bar; then the download is compared byte for byte
+#   with the source.
 # Usage: scripts/demo.sh BUILD_DIR
 set -euo pipefail
 
@@ -50,14 +51,19 @@ opentracker -i 127.0.0.1 -p "$TRACKER_PORT" -P "$TRACKER_PORT" -d "$WORK/tracker
 pids+=($!)
 sleep 0.5
 
-for n in 1 2; do
-  port=$(free_port)
-  echo "==> seeder $n: libtorrent on 127.0.0.1:$port, ${RATE} B/s"
-  "$PY" "$PEERS" lt-seed "$WORK/album.torrent" "$WORK/content" "$port" --tracker \
-    --upload-limit "$RATE" --lifetime 300 > "$WORK/seed$n.out" 2> "$WORK/seed$n.log" &
-  pids+=($!)
-  wait_ready "$WORK/seed$n.out"
-done
+port=$(free_port)
+echo "==> seeder 1: libtorrent on 127.0.0.1:$port, ${RATE} B/s"
+"$PY" "$PEERS" lt-seed "$WORK/album.torrent" "$WORK/content" "$port" --tracker \
+  --upload-limit "$RATE" --lifetime 300 > "$WORK/seed1.out" 2> "$WORK/seed1.log" &
+pids+=($!)
+wait_ready "$WORK/seed1.out"
+port=$(free_port)
+echo "==> seeder 2: actorrent seed on 127.0.0.1:$port, ${RATE} B/s"
+"$BIN" seed "$WORK/album.torrent" "$WORK/content" --port "$port" --max-upload-rate "$RATE" --json-progress \
+  > "$WORK/seed2.out" 2> "$WORK/seed2.log" &
+pids+=($!)
+for _ in $(seq 1 300); do grep -q '"seeding":true' "$WORK/seed2.out" 2>/dev/null && break; sleep 0.1; done
+grep -q '"seeding":true' "$WORK/seed2.out" || { echo "demo: the actorrent seeder did not start; see $WORK/seed2.log" >&2; exit 1; }
 BAD_PORT=$(free_port)
 echo "==> seeder 3: our corrupting test peer on 127.0.0.1:$BAD_PORT (pieces 1,5,9 corrupt)"
 "$PY" "$PEERS" bad-seed "$WORK/album.torrent" "$WORK/content" "$BAD_PORT" --corrupt 1,5,9 \
@@ -69,3 +75,5 @@ echo "==> actorrent download (trackers + the bad peer dialled directly)"
 "$BIN" download "$WORK/album.torrent" -o "$WORK/download" --peer "127.0.0.1:$BAD_PORT" --verbose --timeout 240
 echo "==> comparing with the source"
 diff -r "$WORK/content/album" "$WORK/download/album" && echo "demo: download is byte-identical to the source"
+up=$(tail -n 1 "$WORK/seed2.out" | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["uploaded"])')
+echo "demo: the actorrent seeder uploaded $up bytes of it"
