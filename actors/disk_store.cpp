@@ -17,35 +17,44 @@ caf::error disk_error(std::string msg) { return caf::make_error(caf::sec::runtim
 using self_ptr = disk_actor::stateful_pointer<disk_state>;
 
 // The piece from the read cache, read from disk on a miss (nullptr: unreadable).
-const std::vector<char>* cached_piece(self_ptr self, std::uint32_t piece) {
+std::shared_ptr<std::vector<char>> cached_piece(self_ptr self, std::uint32_t piece) {
   auto& st = self->state;
   if (auto it = st.cache_index.find(piece); it != st.cache_index.end()) {
     ++st.cache_hits;
     st.cache.splice(st.cache.begin(), st.cache, it->second); // most recently used first
-    return &it->second->second;
+    return it->second->second;
   }
   ++st.cache_misses;
-  std::vector<char> data(static_cast<std::size_t>(st.torrent->piece_size(piece)));
-  auto out = std::span<std::uint8_t>{reinterpret_cast<std::uint8_t*>(data.data()), data.size()};
-  if (!st.storage->read(piece, 0, out))
-    return nullptr;
-  st.cache_bytes += data.size();
-  st.cache.emplace_front(piece, std::move(data));
-  st.cache_index[piece] = st.cache.begin();
-  // evict, but always keep the piece just read
-  while (st.cache_bytes > st.cache_limit && st.cache.size() > 1) {
+  auto size = static_cast<std::size_t>(st.torrent->piece_size(piece));
+  std::shared_ptr<std::vector<char>> data;
+  // make room first, reusing an evicted piece's buffer if no block of it is
+  // still on its way to a peer: no allocation, zero-filling or page faults on
+  // a warm cache (only this actor hands out references, so a use count of 1
+  // cannot grow behind our back)
+  while (!st.cache.empty() && st.cache_bytes + size > st.cache_limit) {
     auto& last = st.cache.back();
-    st.cache_bytes -= last.second.size();
+    st.cache_bytes -= last.second->size();
     st.cache_index.erase(last.first);
+    if (!data && last.second.use_count() == 1 && last.second->capacity() >= size)
+      data = std::move(last.second);
     st.cache.pop_back();
   }
-  return &st.cache.front().second;
+  if (!data)
+    data = std::make_shared<std::vector<char>>();
+  data->resize(size);
+  auto out = std::span<std::uint8_t>{reinterpret_cast<std::uint8_t*>(data->data()), data->size()};
+  if (!st.storage->read(piece, 0, out))
+    return nullptr;
+  st.cache_bytes += data->size();
+  st.cache.emplace_front(piece, data);
+  st.cache_index[piece] = st.cache.begin();
+  return data;
 }
 
 void drop_cached(self_ptr self, std::uint32_t piece) {
   auto& st = self->state;
   if (auto it = st.cache_index.find(piece); it != st.cache_index.end()) {
-    st.cache_bytes -= it->second->second.size();
+    st.cache_bytes -= it->second->second->size();
     st.cache.erase(it->second);
     st.cache_index.erase(it);
   }
@@ -160,7 +169,7 @@ disk_actor::behavior_type disk_store(disk_actor::stateful_pointer<disk_state> se
         return disk_error(w.error().message);
       return true;
     },
-    [self](read_atom, const block_ref& b) -> caf::result<std::vector<char>> {
+    [self](read_atom, const block_ref& b) -> caf::result<block_view> {
       auto& st = self->state;
       if (b.piece >= st.torrent->num_pieces())
         return disk_error("read of piece " + std::to_string(b.piece) + " out of range");
@@ -169,7 +178,7 @@ disk_actor::behavior_type disk_store(disk_actor::stateful_pointer<disk_state> se
         return disk_error("cannot read piece " + std::to_string(b.piece));
       if (std::uint64_t{b.offset} + b.length > piece->size())
         return disk_error("read past the end of piece " + std::to_string(b.piece));
-      return std::vector<char>(piece->begin() + b.offset, piece->begin() + b.offset + b.length);
+      return block_view{std::move(piece), b.offset, b.length};
     },
   };
 }

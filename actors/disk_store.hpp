@@ -45,7 +45,7 @@ struct disk_state {
   std::uint32_t trusted_pieces = 0;   ///< taken from resume data without hashing
   /// Read cache for uploads: whole pieces, least recently used evicted first,
   /// so a piece several peers want is read from disk once.
-  std::list<std::pair<std::uint32_t, std::vector<char>>> cache;
+  std::list<std::pair<std::uint32_t, std::shared_ptr<std::vector<char>>>> cache;
   std::unordered_map<std::uint32_t, decltype(cache)::iterator> cache_index;
   std::size_t cache_bytes = 0;
   std::size_t cache_limit = 0;

@@ -152,14 +152,14 @@ bool seed_to_seed(peer_broker* self) {
 
 // ---- upload ----------------------------------------------------------------
 
-void append_block(peer_broker* self, const block_ref& b, const std::vector<char>& data) {
+void append_block(peer_broker* self, const block_ref& b, const block_view& data) {
   auto& st = self->state;
   auto& out = self->wr_buf(st.hdl);
   auto before = out.size();
   std::vector<std::uint8_t> header;
   wire::append_piece_header(header, b.piece, b.offset, b.length);
   out.insert(out.end(), header.begin(), header.end());
-  out.insert(out.end(), data.begin(), data.end());
+  out.insert(out.end(), data.data(), data.data() + data.length);
   if (st.out_queued == 0)
     st.last_write_progress = clock_type::now(); // the send timeout runs from here
   st.out_queued += out.size() - before;
@@ -168,7 +168,7 @@ void append_block(peer_broker* self, const block_ref& b, const std::vector<char>
   st.last_sent = clock_type::now();
 }
 
-void on_read(peer_broker* self, std::uint64_t seq, std::vector<char>& data);
+void on_read(peer_broker* self, std::uint64_t seq, block_view& data);
 
 // Issues disk reads for queued requests while the socket backlog plus the
 // reads in flight stay under the limit.
@@ -201,7 +201,7 @@ void pump_uploads(peer_broker* self) {
     st.upload_reads.push_back({seq, b, std::nullopt, false});
     st.read_bytes += b.length;
     self->request(st.cfg.disk, caf::infinite, read_atom_v, b)
-      .then([self, seq](std::vector<char>& data) { on_read(self, seq, data); },
+      .then([self, seq](block_view& data) { on_read(self, seq, data); },
             [self](caf::error& err) {
               close_connection(self, "cannot read a block to upload: " + self->system().render(err));
             });
@@ -209,7 +209,7 @@ void pump_uploads(peer_broker* self) {
 }
 
 // A disk read finished: write every block that is ready, in request order.
-void on_read(peer_broker* self, std::uint64_t seq, std::vector<char>& data) {
+void on_read(peer_broker* self, std::uint64_t seq, block_view& data) {
   auto& st = self->state;
   if (st.closing)
     return;
@@ -217,7 +217,7 @@ void on_read(peer_broker* self, std::uint64_t seq, std::vector<char>& data) {
                          [seq](const auto& r) { return r.seq == seq; });
   if (it == st.upload_reads.end())
     return;
-  if (data.size() != it->block.length)
+  if (!data.piece || data.length != it->block.length)
     return close_connection(self, "short read of " + describe(it->block));
   it->data = std::move(data);
   bool wrote = false;
@@ -732,8 +732,6 @@ caf::behavior serving(peer_broker* self) {
       if (pending_requests(st) >= st.cfg.max_queued_requests)
         return close_connection(self, "more than " + std::to_string(st.cfg.max_queued_requests)
                                         + " queued requests");
-      if (std::find(st.upload_queue.begin(), st.upload_queue.end(), b) != st.upload_queue.end())
-        return; // a duplicate request: served once
       st.upload_queue.push_back(b);
       pump_uploads(self);
     },

@@ -129,7 +129,7 @@ struct peer_state {
   struct upload_read {
     std::uint64_t seq = 0;
     block_ref block;
-    std::optional<std::vector<char>> data;   ///< set when the disk answered
+    std::optional<block_view> data;          ///< set when the disk answered
     bool cancelled = false;
   };
   caf::behavior upload_state;                ///< choking or serving

@@ -468,6 +468,8 @@ int run_download(download_cli& cli) {
   {
     caf::actor_system_config cfg;
     cfg.load<caf::io::middleman>();
+    if (auto* pol = std::getenv("ACTORRENT_SCHED"))
+      cfg.set("scheduler.policy", caf::atom_from_string(pol));
     caf::actor_system sys{cfg};
     caf::scoped_actor self{sys};
 

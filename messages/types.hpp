@@ -7,7 +7,10 @@
 
 #include <caf/meta/type_name.hpp>
 
+#include <caf/allowed_unsafe_message_type.hpp>
+
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -33,6 +36,16 @@ struct block_data {
   std::uint32_t piece = 0;
   std::uint32_t offset = 0;
   std::vector<char> bytes;
+};
+
+/// A block read for upload: a slice of a cached piece, shared rather than
+/// copied (the disk store never changes a buffer someone else still holds).
+/// Only ever passed between actors of one process.
+struct block_view {
+  std::shared_ptr<const std::vector<char>> piece;
+  std::uint32_t offset = 0;
+  std::uint32_t length = 0;
+  const char* data() const { return piece->data() + offset; }
 };
 
 /// The disk's answer after hashing a complete piece. On failure it carries the
@@ -154,3 +167,5 @@ typename Inspector::result_type inspect(Inspector& f, peer_report& x) {
 }
 
 } // namespace actorrent
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(actorrent::block_view)

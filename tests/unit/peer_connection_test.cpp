@@ -86,7 +86,8 @@ disk_actor::behavior_type disk_stub(disk_actor::pointer, recorder* rec) {
     [](flush_atom) { return true; },
     [rec](read_atom, const block_ref& b) {
       rec->reads.push_back(b);
-      return std::vector<char>(b.length, static_cast<char>(b.piece + b.offset / 16384));
+      auto bytes = std::make_shared<const std::vector<char>>(b.length, static_cast<char>(b.piece + b.offset / 16384));
+      return block_view{std::move(bytes), 0, b.length};
     },
     [](resume_atom, const std::vector<bool>&, const transfer_totals&, bool) { return true; },
   };
