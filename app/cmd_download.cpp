@@ -586,6 +586,11 @@ int run_download(download_cli& cli) {
       self->request(torrent, stop_request_timeout, stop_atom_v)
         .receive([&](bool) {},
                  [&](caf::error& err) { out.warning("the torrent did not stop cleanly: " + describe(sys, err)); });
+      // The last poll can be a second behind the peers' counters (they report
+      // once a second, and finally as they close): the final line gets the
+      // totals as they are now that the peers are closed.
+      self->request(torrent, progress_request_timeout, progress_atom_v)
+        .receive([&](torrent_status& st) { last = std::move(st); }, [&](caf::error&) {});
     }
     self->send_exit(torrent, caf::exit_reason::user_shutdown);
     self->send_exit(*listener, caf::exit_reason::user_shutdown);

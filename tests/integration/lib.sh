@@ -296,6 +296,7 @@ elapsed() {
 PEERS_PY=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/peers.py
 BG_PIDS=()
 BG_LAST=
+declare -A BG_STATUS=()
 
 # bg_start SECS LOG CMD...: run CMD in the background (stdin /dev/null, stdout
 # and stderr to LOG), bounded by SECS; its PID (that of `timeout`, which passes
@@ -319,9 +320,18 @@ bg_forget() {
 # bg_stop PID...: SIGTERM each PID, wait up to 10 s for it (then SIGKILL), reap
 # it and drop it from BG_PIDS. PIDs not started by bg_start are ignored.
 bg_stop() {
-  local pid t
+  bg_signal_stop TERM "$@"
+}
+
+# bg_signal_stop SIG PID...: bg_stop, sending SIG (INT, TERM, ...) first.
+# `timeout` passes SIGINT and SIGTERM on to the program it runs (and SIGKILLs
+# it if it has not exited --kill-after seconds later). Each exit status is left
+# in BG_STATUS[PID].
+bg_signal_stop() {
+  local sig=$1 pid t
+  shift
   for pid in "$@"; do
-    if [[ " ${BG_PIDS[*]} " == *" $pid "* ]]; then kill -TERM "$pid" 2>/dev/null || true; fi
+    if [[ " ${BG_PIDS[*]} " == *" $pid "* ]]; then kill -"$sig" "$pid" 2>/dev/null || true; fi
   done
   for pid in "$@"; do
     [[ " ${BG_PIDS[*]} " == *" $pid "* ]] || continue
@@ -330,7 +340,8 @@ bg_stop() {
       sleep 0.1
     done
     kill -KILL "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
+    BG_STATUS[$pid]=0
+    wait "$pid" 2>/dev/null || BG_STATUS[$pid]=$?
     bg_forget "$pid"
   done
 }
@@ -537,12 +548,83 @@ aria2_seed_start() {
 ar_download_start() {
   local ar=$1 name=$2 secs=$3 torrent=$4 dir=$5
   shift 5
+  ar_json_start "$name" $((secs + 15)) "$ar" download "$torrent" -o "$dir" --json-progress --verbose \
+    --timeout "$secs" "$@"
+}
+
+# ar_seed_start AR NAME SECS TORRENT DIR [ARGS...]: start `actorrent seed
+# TORRENT DIR --json-progress --verbose ARGS...` in the background, bounded by
+# SECS, JSON lines to NAME.json, stderr to NAME.err; PID in BG_LAST.
+ar_seed_start() {
+  local ar=$1 name=$2 secs=$3 torrent=$4 dir=$5
+  shift 5
+  ar_json_start "$name" "$secs" "$ar" seed "$torrent" "$dir" --json-progress --verbose "$@"
+}
+
+# ar_json_start NAME SECS CMD...: run CMD in the background bounded by SECS,
+# stdout to NAME.json, stderr to NAME.err; PID (of `timeout`) in BG_LAST.
+# A signal to PID reaches CMD; SIGKILL follows 10 s later if it is still up.
+ar_json_start() {
+  local name=$1 secs=$2
+  shift 2
   : >"$name.json"
   : >"$name.err"
-  timeout --kill-after=5 $((secs + 15)) "$ar" download "$torrent" -o "$dir" --json-progress --verbose \
-    --timeout "$secs" "$@" </dev/null >"$name.json" 2>"$name.err" &
+  # --kill-after 10: past actorrent's own 5 s shutdown watchdog
+  timeout --kill-after=10 "$secs" "$@" </dev/null >"$name.json" 2>"$name.err" &
   BG_LAST=$!
   BG_PIDS+=("$BG_LAST")
+}
+
+# bg_child PID: the PID of the program that `timeout` (PID, from bg_start or
+# ar_*_start) runs; waits up to 5 s for it to exist.
+bg_child() {
+  local t c
+  for ((t = 0; t < 50; t++)); do
+    c=$(cat "/proc/$1/task/$1/children" 2>/dev/null || true)
+    c=${c%% *}
+    if [[ -n "$c" ]]; then
+      echo "$c"
+      return 0
+    fi
+    sleep 0.1
+  done
+  fail "no child process under pid $1"
+}
+
+# json_event FILE EVENT KEY: KEY of the first JSON line of FILE whose event is
+# EVENT (fails if there is none).
+json_event() {
+  timeout 30 "$PY" -c '
+import json, sys
+for l in open(sys.argv[1]):
+    if l.strip():
+        j = json.loads(l)
+        if j.get("event") == sys.argv[2]:
+            print(j[sys.argv[3]])
+            sys.exit(0)
+sys.exit("json_event: no %r event in %s" % (sys.argv[2], sys.argv[1]))
+' "$1" "$2" "$3"
+}
+
+# valid_pieces TORRENT DATADIR: the indices of the pieces whose bytes on disk
+# under DATADIR match the torrent's SHA-1 hashes, comma-separated, computed here
+# with hashlib (missing or short files make the pieces they cover invalid).
+valid_pieces() {
+  timeout 60 "$PY" - "$1" "$2" "$PEERS_PY" <<'PYEOF'
+import hashlib, os, sys
+sys.path.insert(0, os.path.dirname(sys.argv[3]))
+from peers import Torrent
+t = Torrent(sys.argv[1])
+data = bytearray()
+for parts, length, _ in t.files:
+    path = os.path.join(sys.argv[2], *parts)
+    chunk = open(path, "rb").read(length) if os.path.exists(path) else b""
+    data += chunk + bytes(length - len(chunk))  # short: zeros, which fail the hash
+    # (a file shorter than the torrent says cannot complete a piece of random data)
+ok = [i for i in range(t.num_pieces)
+      if hashlib.sha1(data[i * t.piece_length:i * t.piece_length + t.piece_size(i)]).digest() == t.hashes[i]]
+print(",".join(map(str, ok)))
+PYEOF
 }
 
 # ar_download_finish PID NAME: wait for the download started as PID (bounded by
