@@ -15,7 +15,8 @@
 
 namespace actorrent {
 
-result<int> connect_with_timeout(const peer_endpoint& ep, std::chrono::milliseconds timeout) {
+result<int> connect_with_timeout(const peer_endpoint& ep, std::chrono::milliseconds timeout,
+                                 const cancel_flag& cancel) {
   sockaddr_storage addr{};
   socklen_t len = 0;
   if (ep.v6) {
@@ -44,10 +45,20 @@ result<int> connect_with_timeout(const peer_endpoint& ep, std::chrono::milliseco
     if (errno != EINPROGRESS)
       return fail(std::string{"connect: "} + std::strerror(errno));
     pollfd p{fd, POLLOUT, 0};
-    int r;
-    do {
-      r = ::poll(&p, 1, static_cast<int>(timeout.count()));
-    } while (r < 0 && errno == EINTR);
+    int r = 0;
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    for (;;) { // in slices of at most 100 ms, to notice a cancel
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+      if (left.count() <= 0) {
+        r = 0;
+        break;
+      }
+      r = ::poll(&p, 1, static_cast<int>(std::min<std::int64_t>(left.count(), 100)));
+      if (r > 0 || (r < 0 && errno != EINTR))
+        break;
+      if (cancel && cancel->load())
+        return fail("connect: cancelled");
+    }
     if (r == 0)
       return fail("connect: timed out after " + std::to_string(timeout.count()) + " ms");
     if (r < 0)
@@ -62,20 +73,20 @@ result<int> connect_with_timeout(const peer_endpoint& ep, std::chrono::milliseco
 }
 
 void spawn_connector(caf::actor_system& sys, peer_endpoint ep, std::chrono::milliseconds timeout,
-                     torrent_actor torrent, peer_index index) {
+                     torrent_actor torrent, peer_index index, cancel_flag cancel) {
   // the arguments go through spawn (not a capture): CAF 0.17 dereferences a null
   // tuple pointer when a function-based actor is spawned without arguments
   sys.spawn<caf::detached>(
     [](caf::event_based_actor* self, peer_endpoint to, std::chrono::milliseconds limit, torrent_actor t,
-       peer_index idx) {
-      auto fd = connect_with_timeout(to, limit);
+       peer_index idx, const cancel_flag& stop) {
+      auto fd = connect_with_timeout(to, limit, stop);
       if (fd)
         self->send(t, connected_atom_v, idx, *fd);
       else
         self->send(t, failed_atom_v, idx, fd.error().message);
       self->quit();
     },
-    ep, timeout, std::move(torrent), index);
+    ep, timeout, std::move(torrent), index, std::move(cancel));
 }
 
 } // namespace actorrent

@@ -9,18 +9,25 @@
 
 #include <caf/fwd.hpp>
 
+#include <atomic>
 #include <chrono>
+#include <memory>
 #include <string>
 
 namespace actorrent {
 
+/// Set by the torrent when it ends: connects in flight give up within 100 ms
+/// (a detached actor still waiting would hold up the actor system's shutdown).
+using cancel_flag = std::shared_ptr<std::atomic<bool>>;
+
 /// Connects to `ep` within `timeout`; returns the connected non-blocking socket
-/// (TCP_NODELAY set) or an error message.
-result<int> connect_with_timeout(const peer_endpoint& ep, std::chrono::milliseconds timeout);
+/// (TCP_NODELAY set) or an error message. Gives up early once `cancel` is set.
+result<int> connect_with_timeout(const peer_endpoint& ep, std::chrono::milliseconds timeout,
+                                 const cancel_flag& cancel = nullptr);
 
 /// Spawns a detached actor that connects and reports to `torrent`:
 /// (connected_atom, index, fd) or (failed_atom, index, reason).
 void spawn_connector(caf::actor_system& sys, peer_endpoint ep, std::chrono::milliseconds timeout,
-                     torrent_actor torrent, peer_index index);
+                     torrent_actor torrent, peer_index index, cancel_flag cancel = nullptr);
 
 } // namespace actorrent

@@ -54,7 +54,7 @@ void connect_to(self_ptr self, const peer_endpoint& ep) {
   entry.endpoint = ep;
   st.peers.emplace(idx, std::move(entry));
   ++st.half_open;
-  spawn_connector(self->system(), ep, st.cfg.connect_timeout, torrent_actor{self}, idx);
+  spawn_connector(self->system(), ep, st.cfg.connect_timeout, torrent_actor{self}, idx, st.cancel_connects);
 }
 
 // Dials candidates while below the connection limits.
@@ -95,6 +95,23 @@ void back_off(self_ptr self, const peer_endpoint& ep) {
   ++c.failures;
   auto delay = std::min<std::chrono::seconds>(std::chrono::seconds{5} * (1u << std::min(c.failures, 6u)), 300s);
   c.next_attempt = clock_type::now() + delay;
+}
+
+// Ends the torrent and everything it supervises: its peer brokers (which
+// their sockets would otherwise keep alive), disk store, picker and announcer.
+// Nothing of it may outlive the torrent, or the actor system never shuts down.
+void terminate(self_ptr self, caf::error reason) {
+  auto& st = self->state;
+  auto why = reason ? reason : caf::error{caf::exit_reason::user_shutdown};
+  st.cancel_connects->store(true);
+  for (auto& [idx, p] : st.peers)
+    if (p.handle)
+      self->send_exit(p.handle, why);
+  if (st.announcer)
+    self->send_exit(st.announcer, why);
+  self->send_exit(st.picker, why);
+  self->send_exit(st.disk, why);
+  self->quit(std::move(reason));
 }
 
 void ban(self_ptr self, peer_index idx, const std::string& why) {
@@ -162,7 +179,7 @@ void finish(self_ptr self, bool downloaded_now = true) {
       },
       [self](caf::error& err) {
         note(self, "flush failed: " + self->system().render(err));
-        self->quit(err);
+        terminate(self, err);
       });
 }
 
@@ -317,11 +334,12 @@ torrent_actor::behavior_type torrent(self_ptr self, torrent_config cfg) {
   }
   if (st.cfg.listener)
     caf::anon_send(st.cfg.listener, attach_atom_v, mi.info_hash, peer_template(self), torrent_actor{self});
+  self->set_exit_handler([self](caf::exit_msg& em) { terminate(self, std::move(em.reason)); });
   self->set_down_handler([self](caf::down_msg& dm) {
     auto& st = self->state;
     if (dm.source == st.disk || dm.source == st.picker) {
       note(self, "internal actor failed: " + self->system().render(dm.reason));
-      self->quit(dm.reason ? dm.reason : caf::make_error(caf::sec::runtime_error, "disk or picker stopped"));
+      terminate(self, dm.reason ? dm.reason : caf::make_error(caf::sec::runtime_error, "disk or picker stopped"));
       return;
     }
     if (dm.source == st.announcer) {
@@ -370,7 +388,7 @@ torrent_actor::behavior_type torrent(self_ptr self, torrent_config cfg) {
         }
         add_candidates(self, st.cfg.initial_peers);
       },
-      [self](caf::error& err) { self->quit(err); });
+      [self](caf::error& err) { terminate(self, err); });
   self->delayed_send(self, 1s, tick_atom_v);
   return {
     [self](progress_atom) {

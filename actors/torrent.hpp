@@ -27,6 +27,7 @@
 
 #include <caf/fwd.hpp>
 
+#include <atomic>
 #include <chrono>
 #include <map>
 #include <memory>
@@ -89,6 +90,7 @@ struct torrent_state {
   std::unordered_map<peer_index, peer_endpoint> endpoints; ///< every peer ever dialled
   logic::blame_tracker blame;
   logic::choker choker;
+  std::shared_ptr<std::atomic<bool>> cancel_connects = std::make_shared<std::atomic<bool>>(false);
   std::chrono::steady_clock::time_point next_choke_round{};
   peer_index next_index = 1;
   std::uint32_t half_open = 0;
