@@ -632,11 +632,13 @@ check_empty_files() {
   echo "$n"
 }
 
-# check_same_content SRC DST: DST holds the same regular files as SRC (a file
-# or a directory: same relative paths, none missing, none extra), each
-# byte-identical (cmp). Prints the number of files compared.
+# check_same_content SRC DST [nonempty]: DST holds the same regular files as
+# SRC (a file or a directory: same relative paths, none missing, none extra),
+# each byte-identical (cmp). With "nonempty", empty files are left out on both
+# sides (for clients that do not create them). Prints the number compared.
 check_same_content() {
-  local src=$1 dst=$2 a b f n=0
+  local src=$1 dst=$2 a b f n=0 only=()
+  [[ "${3:-}" == nonempty ]] && only=(! -empty)
   [[ -e "$dst" ]] || fail "$dst was not created"
   if [[ -f "$src" ]]; then
     [[ -f "$dst" ]] || fail "$dst is not a regular file"
@@ -645,8 +647,8 @@ check_same_content() {
     return
   fi
   [[ -d "$dst" ]] || fail "$dst is not a directory"
-  a=$(cd -- "$src" && find . -type f | LC_ALL=C sort)
-  b=$(cd -- "$dst" && find . -type f | LC_ALL=C sort)
+  a=$(cd -- "$src" && find . -type f "${only[@]}" | LC_ALL=C sort)
+  b=$(cd -- "$dst" && find . -type f "${only[@]}" | LC_ALL=C sort)
   check_eq "the files under $dst" "$a" "$b"
   while IFS= read -r f; do
     [[ -f "$dst/$f" ]] || fail "$dst/$f is missing"
