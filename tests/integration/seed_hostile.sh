@@ -58,7 +58,7 @@ echo "   seeder listens on port $SEED_PORT (pid $SEED_PID)"
 # lt_leech NAME: python3-libtorrent downloads into $WORKDIR/NAME from the
 # seeder and verifies the pieces; the file must equal the source. Leaves its
 # rate in MB/s in RATE: the payload bytes over the transfer, from its first
-# "outgoing connection" to "torrent finished downloading" (the timestamps of
+# "outgoing connection" to its "complete:" line (the timestamps of
 # its log), not counting the start of its session.
 lt_leech() {
   local name=$1 rc=0 line secs bytes
@@ -70,9 +70,12 @@ lt_leech() {
   fi
   line=$(grep -m1 '^done ' "$WORKDIR/$name.out") || fail "$name: lt-leech printed no 'done' line"
   read -r _ _ bytes <<<"$line"
-  secs=$(awk '/outgoing connection/ && !t0 { t0 = $2 } /torrent finished downloading/ { t1 = $2 }
+  secs=$(awk '/outgoing connection/ && !t0 { t0 = $2 } / complete: / { t1 = $2 }
               END { if (t0 && t1) printf "%.3f\n", t1 - t0 }' "$WORKDIR/$name.err")
-  [[ -n "$secs" ]] || fail "$name: no connection and completion times in $WORKDIR/$name.err"
+  if [[ -z "$secs" ]]; then
+    head -n 20 "$WORKDIR/$name.err" >&2
+    fail "$name: no 'outgoing connection' and 'complete:' lines in $WORKDIR/$name.err (above)"
+  fi
   check_same_content "$C/big.bin" "$WORKDIR/$name/big.bin" >/dev/null
   RATE=$(mb_per_s "$bytes" "$secs")
   echo "   ok: $name: $bytes bytes in ${secs}s = $RATE MB/s, byte-identical"
