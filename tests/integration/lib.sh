@@ -347,19 +347,27 @@ bg_alive() {
   fail "$2 (pid $1) has exited; the end of $3 is above"
 }
 
-# wait_for_log LOG ERE SECS PID WHAT: wait until LOG has a line matching ERE;
-# fail if PID exits first or SECS pass.
-wait_for_log() {
-  local log=$1 ere=$2 secs=$3 pid=$4 what=$5
+# wait_until SECS PID WHAT LOG MISSING CMD...: wait until CMD succeeds; fail
+# (showing the end of LOG) if PID exits first or SECS pass ("WHAT: MISSING
+# within SECSs").
+wait_until() {
+  local secs=$1 pid=$2 what=$3 log=$4 missing=$5
+  shift 5
   local end=$((SECONDS + secs))
-  until grep -qE -- "$ere" "$log" 2>/dev/null; do
+  until "$@"; do
     bg_alive "$pid" "$what" "$log"
     if ((SECONDS >= end)); then
       tail -n 20 "$log" >&2 || true
-      fail "$what: no line matching '$ere' in $log within ${secs}s"
+      fail "$what: $missing within ${secs}s"
     fi
     sleep 0.1
   done
+}
+
+# wait_for_log LOG ERE SECS PID WHAT: wait until LOG has a line matching ERE;
+# fail if PID exits first or SECS pass.
+wait_for_log() {
+  wait_until "$3" "$4" "$5" "$1" "no line matching '$2' in $1" grep -qE -- "$2" "$1"
 }
 
 # wait_for_port PORT SECS PID WHAT LOG: wait until 127.0.0.1:PORT accepts TCP.
@@ -731,16 +739,7 @@ completion_hook() {
 # wait_for_file FILE SECS PID WHAT LOG: wait until FILE exists; fail if PID
 # exits first or SECS pass.
 wait_for_file() {
-  local file=$1 secs=$2 pid=$3 what=$4 log=$5
-  local end=$((SECONDS + secs))
-  until [[ -e "$file" ]]; do
-    bg_alive "$pid" "$what" "$log"
-    if ((SECONDS >= end)); then
-      tail -n 20 "$log" >&2 || true
-      fail "$what: did not finish within ${secs}s (no $file; the end of $log is above)"
-    fi
-    sleep 0.1
-  done
+  wait_until "$2" "$3" "$4" "$5" "no $1 (the end of $5 is above)" test -e "$1"
 }
 
 # seconds_between T0 T1: T1 - T0 (seconds since the epoch, with decimals, as
