@@ -88,8 +88,16 @@ caf::behavior listener(listener_broker* self, listener_config cfg) {
   auto bind = st.cfg.bind_address.empty() ? nullptr : st.cfg.bind_address.c_str();
   auto doorman = self->add_tcp_doorman(st.cfg.port, bind, true);
   if (!doorman) {
-    self->quit(doorman.error());
-    return {};
+    // Quitting here, in the initialization, leaves spawn_listener's request
+    // unanswered until its 5 s timeout (seen with CAF 0.17: "cannot listen on
+    // port N: system_error(request_timeout)"). Answer it with the bind error.
+    auto err = std::move(doorman.error());
+    return {
+      [self, err](caf::get_atom) -> caf::result<std::uint16_t> {
+        self->quit(err);
+        return err;
+      },
+    };
   }
   st.acceptor = doorman->first;
   st.port = doorman->second;

@@ -358,19 +358,27 @@ bg_alive() {
   fail "$2 (pid $1) has exited; the end of $3 is above"
 }
 
-# wait_for_log LOG ERE SECS PID WHAT: wait until LOG has a line matching ERE;
-# fail if PID exits first or SECS pass.
-wait_for_log() {
-  local log=$1 ere=$2 secs=$3 pid=$4 what=$5
+# wait_until SECS PID WHAT LOG MISSING CMD...: wait until CMD succeeds; fail
+# (showing the end of LOG) if PID exits first or SECS pass ("WHAT: MISSING
+# within SECSs").
+wait_until() {
+  local secs=$1 pid=$2 what=$3 log=$4 missing=$5
+  shift 5
   local end=$((SECONDS + secs))
-  until grep -qE -- "$ere" "$log" 2>/dev/null; do
+  until "$@"; do
     bg_alive "$pid" "$what" "$log"
     if ((SECONDS >= end)); then
       tail -n 20 "$log" >&2 || true
-      fail "$what: no line matching '$ere' in $log within ${secs}s"
+      fail "$what: $missing within ${secs}s"
     fi
     sleep 0.1
   done
+}
+
+# wait_for_log LOG ERE SECS PID WHAT: wait until LOG has a line matching ERE;
+# fail if PID exits first or SECS pass.
+wait_for_log() {
+  wait_until "$3" "$4" "$5" "$1" "no line matching '$2' in $1" grep -qE -- "$2" "$1"
 }
 
 # wait_for_port PORT SECS PID WHAT LOG: wait until 127.0.0.1:PORT accepts TCP.
@@ -449,10 +457,11 @@ opentracker_start() {
   wait_for_port "$port" 15 "$TRACKER_PID" opentracker "$dir.log"
 }
 
-# tracker_seeds PORT HASH: the "complete" count that opentracker's HTTP scrape
-# on 127.0.0.1:PORT reports for the info-hash (40 hex), or 0.
-tracker_seeds() {
-  timeout 15 "$PY" - "$1" "$2" "$PEERS_PY" <<'PYEOF'
+# tracker_count PORT HASH FIELD: the FIELD ("complete": seeds, "incomplete":
+# leechers) that opentracker's HTTP scrape on 127.0.0.1:PORT reports for the
+# info-hash (40 hex), or 0.
+tracker_count() {
+  timeout 15 "$PY" - "$1" "$2" "$PEERS_PY" "$3" <<'PYEOF'
 import os, sys, urllib.parse, urllib.request
 sys.path.insert(0, os.path.dirname(sys.argv[3]))
 from peers import bdecode
@@ -460,21 +469,32 @@ ih = bytes.fromhex(sys.argv[2])
 url = "http://127.0.0.1:%s/scrape?info_hash=%s" % (sys.argv[1], urllib.parse.quote_from_bytes(ih))
 try:
     body = urllib.request.urlopen(url, timeout=5).read()
-    print(bdecode(body)[0].get(b"files", {}).get(ih, {}).get(b"complete", 0))
+    print(bdecode(body)[0].get(b"files", {}).get(ih, {}).get(sys.argv[4].encode(), 0))
 except Exception as e:
     print("scrape %s: %s" % (url, e), file=sys.stderr)
     print(0)
 PYEOF
 }
 
-# wait_for_tracker_seeds PORT HASH N SECS: wait until the tracker knows N seeds.
-wait_for_tracker_seeds() {
-  local port=$1 hash=$2 n=$3 secs=$4 got=0
+# tracker_seeds PORT HASH: the seeds opentracker knows for the info-hash.
+tracker_seeds() {
+  tracker_count "$1" "$2" complete
+}
+
+# wait_for_tracker_count PORT HASH FIELD N SECS: wait until the tracker's
+# scrape FIELD (complete, incomplete) for HASH reaches N.
+wait_for_tracker_count() {
+  local port=$1 hash=$2 field=$3 n=$4 secs=$5 got=0
   local end=$((SECONDS + secs))
-  while got=$(tracker_seeds "$port" "$hash") && ((got < n)); do
-    ((SECONDS < end)) || fail "the tracker on port $port knows $got seed(s) of $hash, not $n, after ${secs}s"
+  while got=$(tracker_count "$port" "$hash" "$field") && ((got < n)); do
+    ((SECONDS < end)) || fail "the tracker on port $port counts $got $field peer(s) of $hash, not $n, after ${secs}s"
     sleep 0.2
   done
+}
+
+# wait_for_tracker_seeds PORT HASH N SECS: wait until the tracker knows N seeds.
+wait_for_tracker_seeds() {
+  wait_for_tracker_count "$1" "$2" complete "$3" "$4"
 }
 
 # lt_seed_start LOG TORRENT DATADIR PORT [peers.py lt-seed options]: a
@@ -487,14 +507,11 @@ lt_seed_start() {
   wait_for_log "$log" '^ready$' 40 "$BG_LAST" "libtorrent seeder on port $port"
 }
 
-# tr_seed_start NAME TORRENT DATADIR PORT [transmission-cli options]:
-# transmission-cli seeding TORRENT from DATADIR on 127.0.0.1:PORT, its config
-# dir $WORKDIR/NAME.conf (settings.json: DHT, LPD, PEX, uTP, port forwarding
-# and encryption off, bound to 127.0.0.1 and ::1), its log $WORKDIR/NAME.log.
-# Waits until it has verified the data and says "Seeding"; PID in TR_PID.
-tr_seed_start() {
-  local name=$1 torrent=$2 data=$3 port=$4 conf=$WORKDIR/$1.conf
-  shift 4
+# tr_config NAME PORT: the config dir $WORKDIR/NAME.conf of a transmission-cli
+# on 127.0.0.1:PORT (settings.json: DHT, LPD, PEX, uTP, port forwarding and
+# encryption off, bound to 127.0.0.1 and ::1, no speed or ratio limits).
+tr_config() {
+  local conf=$WORKDIR/$1.conf
   need_tool transmission-cli stdbuf
   mkdir -p "$conf"
   cat >"$conf/settings.json" <<EOF
@@ -507,7 +524,7 @@ tr_seed_start() {
   "encryption": 0,
   "bind-address-ipv4": "127.0.0.1",
   "bind-address-ipv6": "::1",
-  "peer-port": $port,
+  "peer-port": $2,
   "rpc-enabled": false,
   "speed-limit-up-enabled": false,
   "ratio-limit-enabled": false,
@@ -515,31 +532,54 @@ tr_seed_start() {
   "message-level": 3
 }
 EOF
+}
+
+# tr_start NAME TORRENT DATADIR PORT [transmission-cli options]:
+# transmission-cli for TORRENT with its data (or download) directory DATADIR on
+# 127.0.0.1:PORT, its config dir from tr_config, its log $WORKDIR/NAME.log.
+# Waits until it listens; PID in TR_PID.
+tr_start() {
+  local name=$1 torrent=$2 data=$3 port=$4
+  shift 4
+  tr_config "$name" "$port"
   # stdbuf: unbuffered, or its status lines reach the log in 4 KiB chunks.
-  bg_start 150 "$WORKDIR/$name.log" stdbuf -o0 transmission-cli -g "$conf" -w "$data" -p "$port" -D -M -B -et \
-    "$@" "$torrent"
+  bg_start 150 "$WORKDIR/$name.log" stdbuf -o0 transmission-cli -g "$WORKDIR/$name.conf" -w "$data" -p "$port" \
+    -D -M -B -et "$@" "$torrent"
   TR_PID=$BG_LAST
   wait_for_port "$port" 20 "$TR_PID" "transmission-cli ($name)" "$WORKDIR/$name.log"
+}
+
+# tr_seed_start NAME TORRENT DATADIR PORT [transmission-cli options]:
+# tr_start, then wait until it has verified the data and says "Seeding".
+tr_seed_start() {
+  tr_start "$@"
   # Its status line is rewritten with \r; grep sees it all as one line.
-  wait_for_log "$WORKDIR/$name.log" 'Seeding' 30 "$TR_PID" "transmission-cli ($name)"
+  wait_for_log "$WORKDIR/$1.log" 'Seeding' 30 "$TR_PID" "transmission-cli ($1)"
+}
+
+# aria2_start LOG DATADIR PORT [aria2c options and torrents]: aria2c on
+# 127.0.0.1:PORT with DATADIR as its directory, DHT, LPD, PEX and IPv6 off; it
+# announces to the torrents' HTTP trackers. Waits until it listens; PID in
+# BG_LAST.
+aria2_start() {
+  local log=$1 data=$2 port=$3
+  shift 3
+  need_tool aria2c
+  bg_start 150 "$log" aria2c --no-conf --enable-dht=false --enable-dht6=false --bt-enable-lpd=false \
+    --enable-peer-exchange=false --disable-ipv6=true --file-allocation=none --interface=127.0.0.1 \
+    --listen-port="$port" --dir="$data" --summary-interval=0 --console-log-level=notice "$@"
+  wait_for_port "$port" 20 "$BG_LAST" aria2c "$log"
 }
 
 # aria2_seed_start LOG DATADIR PORT TORRENT... [-- aria2c options]: one aria2c
 # seeding the torrents from DATADIR (told the data is complete:
-# --bt-seed-unverified; --seed-ratio=0.0: seed forever) on 127.0.0.1:PORT,
-# DHT, LPD, PEX and IPv6 off; it announces to the torrents' HTTP trackers.
-# Waits until it listens; PID in BG_LAST.
+# --bt-seed-unverified; --seed-ratio=0.0: seed forever). PID in BG_LAST.
 aria2_seed_start() {
   local log=$1 data=$2 port=$3 torrents=()
   shift 3
   while (($# > 0)) && [[ "$1" != -- ]]; do torrents+=("$1"); shift; done
   (($# == 0)) || shift
-  need_tool aria2c
-  bg_start 150 "$log" aria2c --no-conf --seed-ratio=0.0 --bt-seed-unverified=true \
-    --enable-dht=false --enable-dht6=false --bt-enable-lpd=false --enable-peer-exchange=false \
-    --disable-ipv6=true --file-allocation=none --interface=127.0.0.1 --listen-port="$port" \
-    --dir="$data" --summary-interval=0 --console-log-level=notice "$@" "${torrents[@]}"
-  wait_for_port "$port" 20 "$BG_LAST" aria2c "$log"
+  aria2_start "$log" "$data" "$port" --seed-ratio=0.0 --bt-seed-unverified=true "$@" "${torrents[@]}"
 }
 
 # ar_download_start AR NAME SECS TORRENT DIR [ARGS...]: start `actorrent
@@ -682,11 +722,13 @@ check_empty_files() {
   echo "$n"
 }
 
-# check_same_content SRC DST: DST holds the same regular files as SRC (a file
-# or a directory: same relative paths, none missing, none extra), each
-# byte-identical (cmp). Prints the number of files compared.
+# check_same_content SRC DST [nonempty]: DST holds the same regular files as
+# SRC (a file or a directory: same relative paths, none missing, none extra),
+# each byte-identical (cmp). With "nonempty", empty files are left out on both
+# sides (for clients that do not create them). Prints the number compared.
 check_same_content() {
-  local src=$1 dst=$2 a b f n=0
+  local src=$1 dst=$2 a b f n=0 only=()
+  [[ "${3:-}" == nonempty ]] && only=(! -empty)
   [[ -e "$dst" ]] || fail "$dst was not created"
   if [[ -f "$src" ]]; then
     [[ -f "$dst" ]] || fail "$dst is not a regular file"
@@ -695,8 +737,8 @@ check_same_content() {
     return
   fi
   [[ -d "$dst" ]] || fail "$dst is not a directory"
-  a=$(cd -- "$src" && find . -type f | LC_ALL=C sort)
-  b=$(cd -- "$dst" && find . -type f | LC_ALL=C sort)
+  a=$(cd -- "$src" && find . -type f "${only[@]}" | LC_ALL=C sort)
+  b=$(cd -- "$dst" && find . -type f "${only[@]}" | LC_ALL=C sort)
   check_eq "the files under $dst" "$a" "$b"
   while IFS= read -r f; do
     [[ -f "$dst/$f" ]] || fail "$dst/$f is missing"
@@ -704,6 +746,93 @@ check_same_content() {
     n=$((n + 1))
   done <<<"$a"
   echo "$n"
+}
+
+# --- helpers of the seeding tests (seed_*.sh) -------------------------------
+
+# ar_seed_start AR NAME TORRENT DIR [ARGS...]: `actorrent seed TORRENT DIR
+# --port 0 --verbose ARGS...` in the background (bounded by 250 s), stdout
+# (status lines) to NAME.out, stderr to NAME.err. Not --json-progress: in JSON
+# mode the "listening on port N" line is not printed. Waits until it listens
+# and has checked that every piece is present. Leaves the port in SEED_PORT,
+# the PID of its `timeout` in BG_LAST and that of actorrent itself in SEED_PID.
+ar_seed_start() {
+  local ar=$1 name=$2 torrent=$3 dir=$4
+  shift 4
+  : >"$name.out"
+  : >"$name.err"
+  # --kill-after 15: ar_seed_stop, not timeout, should see a slow shutdown.
+  timeout --kill-after=15 250 "$ar" seed "$torrent" "$dir" --port 0 --verbose "$@" \
+    </dev/null >"$name.out" 2>"$name.err" &
+  BG_LAST=$!
+  BG_PIDS+=("$BG_LAST")
+  wait_for_log "$name.err" '^actorrent: listening on port [0-9]+$' 15 "$BG_LAST" "actorrent seed"
+  wait_for_log "$name.err" '^actorrent: checked: ([0-9]+) of \1 pieces present' 60 "$BG_LAST" "actorrent seed"
+  SEED_PORT=$(sed -n 's/^actorrent: listening on port \([0-9]*\)$/\1/p' "$name.err" | head -n 1)
+  SEED_PID=$(child_pid "$BG_LAST")
+  [[ -n "$SEED_PID" ]] || fail "no actorrent process under timeout (pid $BG_LAST)"
+}
+
+# ar_seed_stop PID NAME: SIGTERM the seeder started as PID (ar_seed_start's
+# BG_LAST) and fail unless it exits 0 within 12 s, its last status line
+# saying "seeding stopped", without its shutdown watchdog's warning (an actor
+# that did not terminate). Prints how long it took.
+ar_seed_stop() {
+  local pid=$1 name=$2 rc=0 t t0=$EPOCHREALTIME
+  kill -TERM "$pid" 2>/dev/null || true
+  for ((t = 0; t < 120; t++)); do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  kill -0 "$pid" 2>/dev/null && fail "actorrent seed (pid $pid) still runs 12 s after SIGTERM"
+  wait "$pid" || rc=$?
+  bg_forget "$pid"
+  t=$(seconds_between "$t0" "$EPOCHREALTIME")
+  check_eq "actorrent seed: exit status after SIGTERM" 0 "$rc"
+  check_contains "actorrent seed: last status line" "seeding stopped" "$(tail -n 1 "$name.out")"
+  if grep -q 'did not shut down' "$name.err"; then
+    fail "actorrent seed exited ${t}s after SIGTERM, by its watchdog: '$(grep -m1 'did not shut down' "$name.err")'"
+  fi
+  echo "   ok: actorrent seed exited 0 ${t}s after SIGTERM"
+}
+
+# child_pid PID: the PID of PID's (first) child process.
+child_pid() {
+  local c=
+  # The file has no final newline: read fails at its end but still sets c.
+  read -r c _ <"/proc/$1/task/$1/children" 2>/dev/null || true
+  echo "$c"
+}
+
+# vm_hwm_kib PID: the peak resident set size (VmHWM) of PID, in KiB.
+vm_hwm_kib() {
+  awk '$1 == "VmHWM:" { print $2 }' "/proc/$1/status"
+}
+
+# completion_hook FILE: write FILE.sh, an executable script that records the
+# time (seconds since the epoch, with decimals) in FILE when it runs (a
+# client's on-completion hook); print the script's path.
+completion_hook() {
+  printf '#!/bin/sh\ndate +%%s.%%N >"%s.tmp" && mv "%s.tmp" "%s"\n' "$1" "$1" "$1" >"$1.sh"
+  chmod 755 "$1.sh"
+  echo "$1.sh"
+}
+
+# wait_for_file FILE SECS PID WHAT LOG: wait until FILE exists; fail if PID
+# exits first or SECS pass.
+wait_for_file() {
+  wait_until "$2" "$3" "$4" "$5" "no $1 (the end of $5 is above)" test -e "$1"
+}
+
+# seconds_between T0 T1: T1 - T0 (seconds since the epoch, with decimals, as
+# in $EPOCHREALTIME), printed with one decimal.
+seconds_between() {
+  awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f\n", b - a }'
+}
+
+# mb_per_s BYTES SECONDS: BYTES / SECONDS in MB/s (10^6), one decimal.
+mb_per_s() {
+  awk -v n="$1" -v s="$2" 'BEGIN { printf "%.1f\n", (s > 0 ? n / s / 1e6 : 0) }'
 }
 
 # --- self test, when run as a script rather than sourced -------------------

@@ -6,6 +6,7 @@
   peers.py lt-leech   TORRENT OUTDIR --peer HOST:PORT [--peer ...] [--tracker] [--port P] [--lifetime S]
   peers.py bad-leech  TORRENT HOST:PORT --mode garbage|flood|stall|invalid [--requests N] [--lifetime S]
   peers.py good-leech TORRENT HOST:PORT [--pipeline N] [--lifetime S]
+  peers.py probe      HOST:PORT --send handshake|junk|nothing [--info-hash HEX] [--wait S]
 
 Seeders. Both listen on 127.0.0.1:PORT only, print "ready" on stdout once a
 leecher can connect (lt-seed --tracker: once the tracker has also accepted its
@@ -70,6 +71,15 @@ piece (a failed piece is requested again; a third failure ends the run), and
 prints "done SECONDS BYTES" then "rate BYTES_PER_S" (verified bytes over the
 seconds since it connected). Exit 0 when complete; on timeout it prints
 "incomplete SECONDS BYTES" and the rate so far and exits 1.
+
+probe (for testing a listener) dials HOST:PORT (IPv4, or IPv6 as [ADDR]:PORT)
+and sends, by --send: a BitTorrent handshake for --info-hash (40 hex); 64
+bytes of an HTTP request (not BitTorrent); or nothing. It then reads whatever
+comes for up to --wait seconds (default 15). If the first 68 bytes it read
+form a handshake it prints "handshake INFO_HASH_HEX". Its last line is
+"closed by remote after N s (eof|reset), M bytes read" (seconds since it
+connected) or "still open after N s, M bytes read". Exit 0 in both cases; 1 if
+it could not connect.
 
 Run with /usr/bin/python3 (the Debian python that has the libtorrent module);
 bad-seed, bad-leech and good-leech need nothing but the standard library.
@@ -956,6 +966,53 @@ async def run_good_leech(args):
     return 0 if complete else 1
 
 
+# -------------------------------------------------------------------- probe
+
+
+def run_probe(args):
+    host, port = parse_hostport(args.peer)
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.settimeout(10)
+    try:
+        sock.connect((host, port))
+    except OSError as e:
+        print("could not connect to %s: %s" % (args.peer, e), flush=True)
+        return 1
+    start = time.monotonic()
+    if args.send == "handshake":
+        sock.sendall(bytes([19]) + PSTR + bytes(8) + bytes.fromhex(args.info_hash)
+                     + b"-ZZ0001-" + os.urandom(12))
+    elif args.send == "junk":
+        sock.sendall(b"GET /announce HTTP/1.1\r\nHost: 127.0.0.1\r\n".ljust(64, b"x"))
+    got = bytearray()
+    closed = None
+    deadline = start + args.wait
+    while closed is None and time.monotonic() < deadline:
+        sock.settimeout(max(deadline - time.monotonic(), 0.01))
+        try:
+            data = sock.recv(65536)
+        except socket.timeout:
+            break
+        except (ConnectionResetError, ConnectionAbortedError):
+            closed = "reset"
+            break
+        if not data:
+            closed = "eof"
+            break
+        got += data
+    took = time.monotonic() - start
+    if len(got) >= 68 and got[0] == 19 and got[1:20] == PSTR:
+        print("handshake %s" % bytes(got[28:48]).hex())
+    if closed:
+        print("closed by remote after %.1f s (%s), %d bytes read" % (took, closed, len(got)))
+    else:
+        print("still open after %.1f s, %d bytes read" % (took, len(got)))
+    sys.stdout.flush()
+    sock.close()
+    return 0
+
+
 # ----------------------------------------------------------------- lt-leech
 
 
@@ -1070,7 +1127,14 @@ def main():
     p.add_argument("peer", metavar="HOST:PORT")
     p.add_argument("--pipeline", type=int, default=64, help="16 KiB requests in flight")
     p.add_argument("--lifetime", type=float, default=120.0)
+    p = sub.add_parser("probe")
+    p.add_argument("peer", metavar="HOST:PORT")
+    p.add_argument("--send", required=True, choices=["handshake", "junk", "nothing"])
+    p.add_argument("--info-hash", default="00" * 20, help="40 hex (--send handshake)")
+    p.add_argument("--wait", type=float, default=15.0)
     args = ap.parse_args()
+    if args.cmd == "probe":
+        return run_probe(args)
     if args.cmd == "lt-seed":
         return run_lt_seed(args)
     if args.cmd == "lt-leech":
