@@ -5,6 +5,8 @@
 
 #include <algorithm>
 
+#include <sys/socket.h>
+
 namespace actorrent {
 
 namespace {
@@ -43,6 +45,23 @@ peer_report report(const peer_state& st) {
                      st.remote_seed, st.snubbed, st.peer_interested};
 }
 
+// CAF closes a connection gracefully: the socket stays open until everything
+// queued for it is written. A peer that stopped reading would keep it, and the
+// broker, alive for good (and the actor system from shutting down). We close
+// only peers we are done with, so pending data is dropped: shutdown() makes the
+// pending writes fail at once, and a zero linger turns the close into a reset.
+// CAF 0.17's default multiplexer uses the socket descriptor as the handle id.
+void abort_socket(caf::io::connection_handle hdl) {
+  int fd = static_cast<int>(hdl.id());
+  int type = 0;
+  socklen_t len = sizeof(type);
+  if (fd < 0 || ::getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) != 0 || type != SOCK_STREAM)
+    return; // not a socket of ours (e.g. the test multiplexer's handles)
+  linger lg{1, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+  ::shutdown(fd, SHUT_RDWR);
+}
+
 // Closes the connection once, telling the torrent why and the picker that our
 // blocks are free again.
 void close_connection(peer_broker* self, const std::string& reason) {
@@ -55,6 +74,8 @@ void close_connection(peer_broker* self, const std::string& reason) {
   if (st.joined_picker)
     self->send(st.cfg.picker, left_atom_v, st.cfg.index);
   self->send(st.cfg.torrent, drop_atom_v, st.cfg.index, reason);
+  if (st.cfg.abortive_close)
+    abort_socket(st.hdl);
   self->close(st.hdl);
   self->quit();
 }

@@ -74,6 +74,9 @@ struct peer_config {
   // the remote handshake) before handing the socket over
   bool incoming = false;
   std::vector<std::uint8_t> preread;
+  /// Reset the socket on close instead of draining what is queued (see
+  /// abort_socket); off for handles that are not real sockets (tests).
+  bool abortive_close = false;
 };
 
 } // namespace actorrent

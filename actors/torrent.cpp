@@ -197,6 +197,7 @@ peer_config peer_template(self_ptr self) {
   pc.torrent = torrent_actor{self};
   pc.picker = st.picker;
   pc.disk = st.disk;
+  pc.abortive_close = true;
   return pc;
 }
 
@@ -394,6 +395,7 @@ torrent_actor::behavior_type torrent(self_ptr self, torrent_config cfg) {
     [self](progress_atom) {
       auto& st = self->state;
       torrent_status s;
+      s.listen_port = st.cfg.listen_port;
       s.total_size = st.cfg.torrent->total_size;
       s.have_bytes = st.have_bytes;
       s.pieces_have = st.pieces_have;

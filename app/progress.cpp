@@ -233,6 +233,7 @@ nlohmann::ordered_json progress_json(const std::string& name, const std::string&
   j["leechers"] = st.leechers;
   j["ratio"] = std::round(st.total_size > 0 ? 1e4 * static_cast<double>(st.uploaded) / static_cast<double>(st.total_size) : 0.0) / 1e4;
   j["resumed_pieces"] = st.resumed_pieces;
+  j["listen_port"] = st.listen_port;
   j["tracker"] = st.tracker_status;
   return j;
 }

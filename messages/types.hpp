@@ -97,6 +97,7 @@ struct torrent_status {
   bool seeding = false;             ///< complete and serving peers
   std::uint32_t resumed_pieces = 0; ///< pieces found verified at start (resume data or check)
   std::uint32_t leechers = 0;       ///< connected peers that are interested in our pieces
+  std::uint16_t listen_port = 0;    ///< where incoming peers reach us
   std::string tracker_status;       ///< last announce outcome, for the status line
 };
 
@@ -157,7 +158,7 @@ typename Inspector::result_type inspect(Inspector& f, torrent_status& x) {
   return f(caf::meta::type_name("torrent_status"), x.total_size, x.have_bytes, x.downloaded,
            x.wasted, x.uploaded, x.pieces_have, x.pieces_total, x.peers, x.seeds,
            x.hash_failures, x.banned, x.down_rate, x.up_rate, x.complete, x.checking,
-           x.seeding, x.resumed_pieces, x.leechers, x.tracker_status);
+           x.seeding, x.resumed_pieces, x.leechers, x.listen_port, x.tracker_status);
 }
 
 template <class Inspector>

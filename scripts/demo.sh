@@ -72,7 +72,7 @@ pids+=($!)
 wait_ready "$WORK/bad.out"
 
 echo "==> actorrent download (trackers + the bad peer dialled directly)"
-"$BIN" download "$WORK/album.torrent" -o "$WORK/download" --peer "127.0.0.1:$BAD_PORT" --verbose --timeout 240
+"$BIN" download "$WORK/album.torrent" -o "$WORK/download" --port 0 --peer "127.0.0.1:$BAD_PORT" --verbose --timeout 240
 echo "==> comparing with the source"
 diff -r "$WORK/content/album" "$WORK/download/album" && echo "demo: download is byte-identical to the source"
 up=$(tail -n 1 "$WORK/seed2.out" | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["uploaded"])')

@@ -585,11 +585,15 @@ aria2_seed_start() {
 # ar_download_start AR NAME SECS TORRENT DIR [ARGS...]: start `actorrent
 # download TORRENT -o DIR --json-progress --verbose --timeout SECS ARGS...` in
 # the background, JSON lines to NAME.json, stderr to NAME.err; PID in BG_LAST.
+# Without a --port in ARGS it listens on a free port (--port 0): tests run in
+# parallel, and two on the default port would collide.
 ar_download_start() {
   local ar=$1 name=$2 secs=$3 torrent=$4 dir=$5
   shift 5
+  local port=(--port 0)
+  [[ " $* " == *" --port "* ]] && port=()
   ar_json_start "$name" $((secs + 15)) "$ar" download "$torrent" -o "$dir" --json-progress --verbose \
-    --timeout "$secs" "$@"
+    --timeout "$secs" "${port[@]}" "$@"
 }
 
 # ar_seed_start AR NAME SECS TORRENT DIR [ARGS...]: start `actorrent seed
@@ -750,18 +754,18 @@ check_same_content() {
 
 # --- helpers of the seeding tests (seed_*.sh) -------------------------------
 
-# ar_seed_start AR NAME TORRENT DIR [ARGS...]: `actorrent seed TORRENT DIR
+# ar_seeder_start AR NAME TORRENT DIR [ARGS...]: `actorrent seed TORRENT DIR
 # --port 0 --verbose ARGS...` in the background (bounded by 250 s), stdout
 # (status lines) to NAME.out, stderr to NAME.err. Not --json-progress: in JSON
 # mode the "listening on port N" line is not printed. Waits until it listens
 # and has checked that every piece is present. Leaves the port in SEED_PORT,
 # the PID of its `timeout` in BG_LAST and that of actorrent itself in SEED_PID.
-ar_seed_start() {
+ar_seeder_start() {
   local ar=$1 name=$2 torrent=$3 dir=$4
   shift 4
   : >"$name.out"
   : >"$name.err"
-  # --kill-after 15: ar_seed_stop, not timeout, should see a slow shutdown.
+  # --kill-after 15: ar_seeder_stop, not timeout, should see a slow shutdown.
   timeout --kill-after=15 250 "$ar" seed "$torrent" "$dir" --port 0 --verbose "$@" \
     </dev/null >"$name.out" 2>"$name.err" &
   BG_LAST=$!
@@ -773,11 +777,11 @@ ar_seed_start() {
   [[ -n "$SEED_PID" ]] || fail "no actorrent process under timeout (pid $BG_LAST)"
 }
 
-# ar_seed_stop PID NAME: SIGTERM the seeder started as PID (ar_seed_start's
+# ar_seeder_stop PID NAME: SIGTERM the seeder started as PID (ar_seeder_start's
 # BG_LAST) and fail unless it exits 0 within 12 s, its last status line
 # saying "seeding stopped", without its shutdown watchdog's warning (an actor
 # that did not terminate). Prints how long it took.
-ar_seed_stop() {
+ar_seeder_stop() {
   local pid=$1 name=$2 rc=0 t t0=$EPOCHREALTIME
   kill -TERM "$pid" 2>/dev/null || true
   for ((t = 0; t < 120; t++)); do

@@ -67,7 +67,7 @@ TR=$TR_PID
 wait_for_tracker_count "$TPORT" "$HASH" incomplete 1 20
 
 note "actorrent seed --port 0, announcing to the tracker"
-ar_seed_start "$AR" "$WORKDIR/seed" "$T" "$C"
+ar_seeder_start "$AR" "$WORKDIR/seed" "$T" "$C"
 SEED=$BG_LAST
 echo "   seeder listens on port $SEED_PORT"
 wait_for_tracker_seeds "$TPORT" "$HASH" 1 20
@@ -105,7 +105,7 @@ bg_forget "$ARIA"
 leecher_done aria2c "$t0" "$WORKDIR/aria2.done" "$WORKDIR/aria2"
 
 bg_alive "$SEED" "actorrent seed" "$WORKDIR/seed.err"
-ar_seed_stop "$SEED" "$WORKDIR/seed"
+ar_seeder_stop "$SEED" "$WORKDIR/seed"
 read -r ratio < <(sed -n 's/.*ratio \([0-9.]*\).*/\1/p' "$WORKDIR/seed.out" | tail -n 1)
 awk -v r="$ratio" 'BEGIN { exit !(r >= 3) }' ||
   fail "the seeder's final ratio is $ratio, below 3 for three complete downloads of $SIZE bytes"

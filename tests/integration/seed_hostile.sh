@@ -51,7 +51,7 @@ with_timeout 60 "$AR" create "$C/big.bin" -t http://127.0.0.1:1/announce -l 256K
   fail "actorrent create exited $?"
 
 note "actorrent seed --port 0 --no-trackers --verbose"
-ar_seed_start "$AR" "$WORKDIR/seed" "$WORKDIR/big.torrent" "$C" --no-trackers
+ar_seeder_start "$AR" "$WORKDIR/seed" "$WORKDIR/big.torrent" "$C" --no-trackers
 SEED=$BG_LAST
 echo "   seeder listens on port $SEED_PORT (pid $SEED_PID)"
 
@@ -134,5 +134,5 @@ bg_alive "$SEED" "actorrent seed" "$ERR"
 hwm=$(vm_hwm_kib "$SEED_PID")
 ((hwm < RSS_LIMIT_KIB)) || fail "the seeder's peak RSS is $((hwm / 1024)) MiB, over $((RSS_LIMIT_KIB / 1024)) MiB"
 echo "   ok: the seeder's peak RSS (VmHWM) is $((hwm / 1024)) MiB (< $((RSS_LIMIT_KIB / 1024)) MiB)"
-ar_seed_stop "$SEED" "$WORKDIR/seed"
+ar_seeder_stop "$SEED" "$WORKDIR/seed"
 echo "PASS: seed_hostile (alone $RATE_ALONE MB/s, with hostile peers $RATE_HOSTILE MB/s, peak RSS $((hwm / 1024)) MiB, ${SECONDS}s)"

@@ -36,7 +36,7 @@ with_timeout 60 "$AR" create "$C/one.bin" -t http://127.0.0.1:1/announce -l 32K 
 HASH=$(ar_info_hash "$AR" "$WORKDIR/one.torrent")
 
 note "actorrent seed --port 0 --no-trackers"
-ar_seed_start "$AR" "$WORKDIR/seed" "$WORKDIR/one.torrent" "$C" --no-trackers
+ar_seeder_start "$AR" "$WORKDIR/seed" "$WORKDIR/one.torrent" "$C" --no-trackers
 SEED=$BG_LAST
 echo "   seeder listens on port $SEED_PORT"
 
@@ -107,5 +107,5 @@ echo "   ok: exit 1 after ${took}s: $msg"
 bg_alive "$SEED" "actorrent seed (the first one)" "$WORKDIR/seed.err"
 
 note "the seeder exits 0 on SIGTERM"
-ar_seed_stop "$SEED" "$WORKDIR/seed"
+ar_seeder_stop "$SEED" "$WORKDIR/seed"
 echo "PASS: seed_listener (unknown info-hash, junk, silent, IPv6, port in use; ${SECONDS}s)"
