@@ -155,6 +155,40 @@ void save_resume(self_ptr self, bool force, bool sync) {
       });
 }
 
+// Takes an incoming peer (the listener then hands its connection over), or
+// says why not.
+caf::expected<peer_index> accept_incoming(self_ptr self, const peer_endpoint& ep) {
+  auto& st = self->state;
+  if (st.stopping)
+    return caf::make_error(caf::sec::request_receiver_down, "not accepting peers now");
+  if (connected_count(st) >= st.cfg.max_peers)
+    return caf::make_error(caf::sec::request_receiver_down, "peer limit reached");
+  // bans are by address for incoming peers: their port is not the one they listen on
+  for (auto& b : st.banned)
+    if (b.addr == ep.addr && b.v6 == ep.v6)
+      return caf::make_error(caf::sec::request_receiver_down, "banned");
+  auto idx = st.next_index++;
+  st.endpoints.emplace(idx, ep);
+  torrent_state::peer_entry entry;
+  entry.endpoint = ep;
+  entry.incoming = true;
+  entry.since = clock_type::now();
+  st.peers.emplace(idx, std::move(entry));
+  return idx;
+}
+
+// Peers that connected while the data was being checked.
+void answer_deferred_incoming(self_ptr self) {
+  auto deferred = std::move(self->state.deferred_incoming);
+  self->state.deferred_incoming.clear();
+  for (auto& [ep, rp] : deferred) {
+    if (auto idx = accept_incoming(self, ep))
+      rp.deliver(*idx, self->state.have);
+    else
+      rp.deliver(std::move(idx.error()));
+  }
+}
+
 // Every piece is verified: flush, then announce `completed` if we downloaded
 // something in this session (a seeder that starts complete announces
 // `started` with nothing left instead).
@@ -378,6 +412,7 @@ torrent_actor::behavior_type torrent(self_ptr self, torrent_config cfg) {
         self->send(st.picker, check_atom_v, have);
         st.checked = true;
         st.resumed_pieces = st.pieces_have;
+        answer_deferred_incoming(self);
         if (st.pieces_have == mi.num_pieces()) {
           finish(self, false);
           if (!st.cfg.seed)
@@ -508,22 +543,15 @@ torrent_actor::behavior_type torrent(self_ptr self, torrent_config cfg) {
     },
     [self](incoming_atom, const peer_endpoint& ep) -> caf::result<peer_index, std::vector<bool>> {
       auto& st = self->state;
-      if (st.stopping || !st.checked)
-        return caf::make_error(caf::sec::request_receiver_down, "not accepting peers now");
-      if (connected_count(st) >= st.cfg.max_peers)
-        return caf::make_error(caf::sec::request_receiver_down, "peer limit reached");
-      // bans are by address for incoming peers: their port is not the one they listen on
-      for (auto& b : st.banned)
-        if (b.addr == ep.addr && b.v6 == ep.v6)
-          return caf::make_error(caf::sec::request_receiver_down, "banned");
-      auto idx = st.next_index++;
-      st.endpoints.emplace(idx, ep);
-      torrent_state::peer_entry entry;
-      entry.endpoint = ep;
-      entry.incoming = true;
-      entry.since = clock_type::now();
-      st.peers.emplace(idx, std::move(entry));
-      return caf::make_result(idx, st.have);
+      if (!st.checked && !st.stopping) { // answered when the start-up check is done
+        auto rp = self->make_response_promise<peer_index, std::vector<bool>>();
+        st.deferred_incoming.emplace_back(ep, rp);
+        return rp;
+      }
+      auto idx = accept_incoming(self, ep);
+      if (!idx)
+        return std::move(idx.error());
+      return caf::make_result(*idx, st.have);
     },
     [self](adopt_atom, peer_index idx, caf::actor& hdl) {
       auto& st = self->state;

@@ -26,6 +26,7 @@
 #include "protocol/metainfo.hpp"
 
 #include <caf/fwd.hpp>
+#include <caf/typed_response_promise.hpp>
 
 #include <atomic>
 #include <chrono>
@@ -103,6 +104,8 @@ struct torrent_state {
   std::uint64_t uploaded_closed = 0;
   std::uint32_t resumed_pieces = 0;      ///< verified at start
   std::uint32_t pieces_saved = 0;        ///< pieces_have at the last resume write
+  /// Incoming peers that arrived during the start-up check, answered after it.
+  std::vector<std::pair<peer_endpoint, caf::typed_response_promise<peer_index, std::vector<bool>>>> deferred_incoming;
   bool resume_pending = false;           ///< a resume write is in flight
   std::chrono::steady_clock::time_point next_resume_save{};
   bool checked = false;                  ///< start-up check done
