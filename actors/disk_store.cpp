@@ -68,6 +68,7 @@ disk_actor::behavior_type disk_store(disk_actor::stateful_pointer<disk_state> se
   st.check_threads = cfg.check_threads;
   st.cache_limit = cfg.read_cache_bytes;
   st.resume_file = cfg.resume_file;
+  st.progress = cfg.progress;
   st.started = std::chrono::steady_clock::now();
   auto opened = storage::torrent_storage::open(*cfg.torrent, cfg.root);
   if (!opened) {
@@ -126,7 +127,13 @@ disk_actor::behavior_type disk_store(disk_actor::stateful_pointer<disk_state> se
           }
         }
       }
-      auto res = st.storage->check_existing(st.check_threads, {}, plan ? &plan->to_check : nullptr);
+      storage::torrent_storage::progress_fn report;
+      if (st.progress)
+        report = [p = st.progress](std::size_t done, std::size_t total) {
+          p->total.store(total);
+          p->done.store(done);
+        };
+      auto res = st.storage->check_existing(st.check_threads, report, plan ? &plan->to_check : nullptr);
       if (!res)
         return disk_error("checking existing data failed: " + res.error().message);
       if (plan)

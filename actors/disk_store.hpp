@@ -14,6 +14,7 @@
 #include "protocol/metainfo.hpp"
 #include "storage/torrent_storage.hpp"
 
+#include <atomic>
 #include <chrono>
 #include <list>
 #include <memory>
@@ -23,12 +24,20 @@
 
 namespace actorrent {
 
+struct check_progress {
+  std::atomic<std::uint64_t> done{0};
+  std::atomic<std::uint64_t> total{0};
+};
+
 struct disk_config {
   std::shared_ptr<const metainfo> torrent;
   std::string root;              ///< download directory
   unsigned check_threads = 0;    ///< for the start-up check; 0: one per core
   std::size_t read_cache_bytes = 16 * 1024 * 1024; ///< whole pieces kept for uploads
   std::string resume_file;       ///< resume data (read at the check, written on request); empty: none
+  /// Progress of the start-up check, for the torrent's status: pieces hashed and
+  /// pieces to hash (written by the hashing threads, read by the torrent).
+  std::shared_ptr<check_progress> progress;
 };
 
 struct disk_state {
@@ -38,6 +47,7 @@ struct disk_state {
   std::uint64_t bytes_written = 0;
   unsigned check_threads = 0;
   std::string resume_file;
+  std::shared_ptr<check_progress> progress;
   std::uint64_t saved_uploaded = 0;   ///< totals of earlier sessions, from the resume data
   std::uint64_t saved_downloaded = 0;
   std::uint64_t saved_seconds = 0;

@@ -344,6 +344,7 @@ torrent_actor::behavior_type torrent(self_ptr self, torrent_config cfg) {
   dc.root = st.cfg.download_dir;
   dc.check_threads = st.cfg.check_threads;
   dc.resume_file = st.cfg.resume_file;
+  dc.progress = st.check;
   st.disk = self->spawn(disk_store, std::move(dc));
   picker_config pc;
   pc.algo.total_size = mi.total_size;
@@ -454,6 +455,8 @@ torrent_actor::behavior_type torrent(self_ptr self, torrent_config cfg) {
       s.resumed_pieces = st.resumed_pieces;
       s.complete = st.complete;
       s.checking = !st.checked;
+      s.check_done = st.check->done.load();
+      s.check_total = st.check->total.load();
       s.tracker_status = st.cfg.use_trackers ? st.tracker_status : "trackers off";
       return s;
     },

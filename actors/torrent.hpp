@@ -20,6 +20,7 @@
 // seed-to-seed links themselves.
 #pragma once
 
+#include "actors/disk_store.hpp"
 #include "logic/blame.hpp"
 #include "logic/choker.hpp"
 #include "messages/interfaces.hpp"
@@ -103,6 +104,7 @@ struct torrent_state {
   std::uint64_t downloaded_closed = 0;   ///< payload of peers that are gone
   std::uint64_t uploaded_closed = 0;
   std::uint32_t resumed_pieces = 0;      ///< verified at start
+  std::shared_ptr<check_progress> check = std::make_shared<check_progress>();
   std::uint32_t pieces_saved = 0;        ///< pieces_have at the last resume write
   /// Incoming peers that arrived during the start-up check, answered after it.
   std::vector<std::pair<peer_endpoint, caf::typed_response_promise<peer_index, std::vector<bool>>>> deferred_incoming;

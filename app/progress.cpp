@@ -126,7 +126,8 @@ std::array<std::string, p_count> status_parts(const torrent_status& st) {
   parts[p_percent] = format_percent(st.have_bytes, st.total_size);
   parts[p_size] = format_bytes(st.have_bytes) + "/" + format_bytes(st.total_size);
   parts[p_rate] = format_rate(st.down_rate);
-  parts[p_eta] = st.checking ? "checking files"
+  parts[p_eta] = st.checking ? (st.check_total > 0 ? "checking files " + format_percent(st.check_done, st.check_total)
+                                                    : std::string{"checking files"})
                              : "ETA " + format_eta(eta_seconds(st.total_size, st.have_bytes, st.down_rate));
   parts[p_peers] = "peers " + std::to_string(st.peers) + " (seeds " + std::to_string(st.seeds) + ")";
   if (st.uploaded > 0) // serving while downloading: the up rate and ratio too

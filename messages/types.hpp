@@ -98,6 +98,8 @@ struct torrent_status {
   std::uint32_t resumed_pieces = 0; ///< pieces found verified at start (resume data or check)
   std::uint32_t leechers = 0;       ///< connected peers that are interested in our pieces
   std::uint16_t listen_port = 0;    ///< where incoming peers reach us
+  std::uint64_t check_done = 0;     ///< start-up check: pieces hashed so far
+  std::uint64_t check_total = 0;    ///< start-up check: pieces to hash
   std::string tracker_status;       ///< last announce outcome, for the status line
 };
 
@@ -158,7 +160,8 @@ typename Inspector::result_type inspect(Inspector& f, torrent_status& x) {
   return f(caf::meta::type_name("torrent_status"), x.total_size, x.have_bytes, x.downloaded,
            x.wasted, x.uploaded, x.pieces_have, x.pieces_total, x.peers, x.seeds,
            x.hash_failures, x.banned, x.down_rate, x.up_rate, x.complete, x.checking,
-           x.seeding, x.resumed_pieces, x.leechers, x.listen_port, x.tracker_status);
+           x.seeding, x.resumed_pieces, x.leechers, x.listen_port, x.check_done, x.check_total,
+           x.tracker_status);
 }
 
 template <class Inspector>

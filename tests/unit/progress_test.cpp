@@ -236,3 +236,13 @@ CAF_TEST(seeding status shows the up rate and ratio and leechers) {
   CAF_CHECK_EQUAL(j["ratio"].get<double>(), 1.25);
   CAF_CHECK_EQUAL(j["seeding"].get<bool>(), true);
 }
+
+CAF_TEST(the start-up check shows its progress) {
+  torrent_status st;
+  st.total_size = 1000;
+  st.checking = true;
+  CAF_CHECK(status_text(st).find("checking files  ") != std::string::npos);
+  st.check_done = 45;
+  st.check_total = 100;
+  CAF_CHECK(status_text(st).find("checking files 45.0%") != std::string::npos);
+}
