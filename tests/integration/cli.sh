@@ -6,10 +6,7 @@
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
-[[ $# -eq 2 ]] || { echo "usage: $0 ACTORRENT WORKDIR" >&2; exit 2; }
-AR=$1
-WORKDIR=$2
-[[ -x "$AR" ]] || fail "actorrent binary '$AR' is not executable"
+it_args "$@"
 setup_workdir "$WORKDIR"
 WORKDIR=$(cd "$WORKDIR" && pwd)
 AR=$(cd "$(dirname "$AR")" && pwd)/$(basename "$AR")

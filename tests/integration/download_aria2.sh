@@ -16,15 +16,9 @@
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
-[[ $# -eq 2 ]] || { echo "usage: $0 ACTORRENT WORKDIR" >&2; exit 2; }
-AR=$1
-WORKDIR=$2
-[[ -x "$AR" ]] || fail "actorrent binary '$AR' is not executable"
+it_args "$@"
 need_tool opentracker aria2c cmp find head
-setup_workdir "$WORKDIR"
-WORKDIR=$(cd "$WORKDIR" && pwd)
-trap bg_stop_all EXIT
-trap 'exit 130' INT TERM
+it_setup
 
 read -r TPORT APORT MYPORT <<<"$(free_ports 3)"
 ANNOUNCE=http://127.0.0.1:$TPORT/announce

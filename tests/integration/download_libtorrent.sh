@@ -29,10 +29,7 @@ SCHEME=${TRACKER_SCHEME:-http}
 [[ -x "$AR" ]] || fail "actorrent binary '$AR' is not executable"
 need_tool opentracker cmp find head
 need_libtorrent
-setup_workdir "$WORKDIR"
-WORKDIR=$(cd "$WORKDIR" && pwd)
-trap bg_stop_all EXIT
-trap 'exit 130' INT TERM
+it_setup
 
 read -r TPORT SPORT1 SPORT2 MYPORT <<<"$(free_ports 4)"
 if [[ "$SCHEME" == udp ]]; then

@@ -17,10 +17,7 @@
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
-[[ $# -eq 2 ]] || { echo "usage: $0 ACTORRENT WORKDIR" >&2; exit 2; }
-AR=$1
-WORKDIR=$2
-[[ -x "$AR" ]] || fail "actorrent binary '$AR' is not executable"
+it_args "$@"
 need_tool mktorrent transmission-show head
 need_libtorrent
 setup_workdir "$WORKDIR"

@@ -13,6 +13,24 @@ PY=${PY:-/usr/bin/python3}
 # Default bound, in seconds, for one external command.
 CMD_TIMEOUT=${CMD_TIMEOUT:-60}
 
+# it_args "$@": every test script's arguments, ACTORRENT WORKDIR; sets AR and
+# WORKDIR (exit 2 on a wrong count, fail if ACTORRENT is not executable).
+it_args() {
+  [[ $# -eq 2 ]] || { echo "usage: $0 ACTORRENT WORKDIR" >&2; exit 2; }
+  AR=$1
+  WORKDIR=$2
+  [[ -x "$AR" ]] || fail "actorrent binary '$AR' is not executable"
+}
+
+# it_setup: a fresh WORKDIR (made absolute), and every background process of
+# the script stopped by PID when it exits or is interrupted.
+it_setup() {
+  setup_workdir "$WORKDIR"
+  WORKDIR=$(cd "$WORKDIR" && pwd)
+  trap bg_stop_all EXIT
+  trap 'exit 130' INT TERM
+}
+
 # fail MESSAGE...: report a failed check and stop the script.
 fail() {
   echo "FAIL: $*" >&2

@@ -43,16 +43,10 @@
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
-[[ $# -eq 2 ]] || { echo "usage: $0 ACTORRENT WORKDIR" >&2; exit 2; }
-AR=$1
-WORKDIR=$2
-[[ -x "$AR" ]] || fail "actorrent binary '$AR' is not executable"
+it_args "$@"
 need_tool cmp head
 need_libtorrent
-setup_workdir "$WORKDIR"
-WORKDIR=$(cd "$WORKDIR" && pwd)
-trap bg_stop_all EXIT
-trap 'exit 130' INT TERM
+it_setup
 
 SEED=${RESUME_KILL_SEED:-$(( $(date +%s%N) % 1000000 ))}
 RANDOM=$SEED

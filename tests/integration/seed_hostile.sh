@@ -31,16 +31,10 @@
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
-[[ $# -eq 2 ]] || { echo "usage: $0 ACTORRENT WORKDIR" >&2; exit 2; }
-AR=$1
-WORKDIR=$2
-[[ -x "$AR" ]] || fail "actorrent binary '$AR' is not executable"
+it_args "$@"
 need_tool awk cmp
 need_libtorrent
-setup_workdir "$WORKDIR"
-WORKDIR=$(cd "$WORKDIR" && pwd)
-trap bg_stop_all EXIT
-trap 'exit 130' INT TERM
+it_setup
 
 RSS_LIMIT_KIB=$((150 * 1024))
 C=$WORKDIR/content
