@@ -1,130 +1,41 @@
 // The peer connection broker against a scripted remote peer, with CAF's test
 // multiplexer: deterministic, no sockets. Hostile peers included.
 #define CAF_SUITE peer_connection
-#include <caf/test/io_dsl.hpp>
-
-#include "actors/peer_connection.hpp"
-
-#include <caf/all.hpp>
-#include <caf/io/all.hpp>
+#include "actor_stubs.hpp"
 
 using namespace actorrent;
 using namespace caf;
 
 namespace {
 
+using broker_test::bytes;
+using broker_test::filled;
+
 constexpr std::uint32_t num_pieces = 4;
 constexpr std::uint32_t piece_len = 32 * 1024;
+constexpr std::uint32_t blk = 16 * 1024;
+// a piece message of one 16 KiB block as it sits in the socket's send buffer
+constexpr std::uint64_t piece_msg_size = 4 + 1 + 8 + blk;
 
-// What the stub torrent and picker saw.
-struct recorder {
-  std::vector<std::string> drops;
-  std::vector<sha1_hash> connected;
-  std::vector<block_data> blocks;
-  std::vector<block_ref> handed_back;
-  std::vector<std::vector<bool>> bitfields;
-  std::vector<std::uint32_t> haves;
-  std::deque<std::vector<block_ref>> picks; // answers to pick requests, in order
-  int pick_requests = 0;
-  bool left = false;
-  std::vector<bool> interest;           // interest_atom reports, in order
-  std::vector<block_ref> reads;         // blocks the connection read from the disk
-};
-
-torrent_actor::behavior_type torrent_stub(torrent_actor::pointer, recorder* rec) {
-  return {
-    [](progress_atom) { return torrent_status{}; },
-    [](peers_atom, const announce_reply&) {},
-    [](failed_atom, const std::string&, const std::string&) {},
-    [](verdict_atom, const piece_verdict&, const std::vector<peer_index>&) {},
-    [](stats_atom, const peer_report&) {},
-    [rec](connected_atom, peer_index, const sha1_hash& id) { rec->connected.push_back(id); },
-    [](connected_atom, peer_index, int) {},
-    [](failed_atom, peer_index, const std::string&) {},
-    [rec](drop_atom, peer_index, const std::string& reason) { rec->drops.push_back(reason); },
-    [](tick_atom) {},
-    [](incoming_atom, const peer_endpoint&) { return caf::make_result(peer_index{0}, std::vector<bool>{}); },
-    [](adopt_atom, peer_index, const caf::actor&) {},
-    [rec](interest_atom, peer_index, bool on) { rec->interest.push_back(on); },
-    [](stop_atom) { return true; },
-  };
-}
-
-picker_actor::behavior_type picker_stub(picker_actor::pointer, recorder* rec) {
-  return {
-    [](join_atom, peer_index, const actor&) {},
-    [rec](bitfield_atom, peer_index, const std::vector<bool>& bits) { rec->bitfields.push_back(bits); },
-    [rec](have_atom, peer_index, std::uint32_t piece) { rec->haves.push_back(piece); },
-    [rec](pick_atom, peer_index, std::uint32_t) {
-      ++rec->pick_requests;
-      std::vector<block_ref> out;
-      if (!rec->picks.empty()) {
-        out = std::move(rec->picks.front());
-        rec->picks.pop_front();
-      }
-      return out;
-    },
-    [rec](block_atom, block_data& bd) { rec->blocks.push_back(std::move(bd)); },
-    [rec](cancel_atom, peer_index, const std::vector<block_ref>& blocks) {
-      rec->handed_back.insert(rec->handed_back.end(), blocks.begin(), blocks.end());
-    },
-    [rec](left_atom, peer_index) { rec->left = true; },
-    [](check_atom, const std::vector<bool>&) {},
-    [](pin_atom, std::uint32_t, peer_index) {},
-    [](progress_atom) { return std::make_tuple(std::uint64_t{0}, std::uint32_t{0}); },
-  };
-}
-
-// (takes an argument: CAF 0.17 dereferences a null tuple pointer when a
-// function-based actor is spawned without any, which UBSan reports)
-// Blocks it serves are filled with the low byte of piece + offset / 16 KiB.
-disk_actor::behavior_type disk_stub(disk_actor::pointer, recorder* rec) {
-  return {
-    [](block_atom, const block_data&) {},
-    [](hash_atom, std::uint32_t piece, bool) { return piece_verdict{piece, true, {}}; },
-    [](check_atom) { return std::vector<bool>{}; },
-    [](flush_atom) { return true; },
-    [rec](read_atom, const block_ref& b) {
-      rec->reads.push_back(b);
-      auto bytes = std::make_shared<const std::vector<char>>(b.length, static_cast<char>(b.piece + b.offset / 16384));
-      return block_view{std::move(bytes), 0, b.length};
-    },
-    [](resume_atom, const std::vector<bool>&, const transfer_totals&, bool) { return true; },
-  };
-}
-
-sha1_hash filled(std::uint8_t v) {
-  sha1_hash h;
-  h.bytes.fill(v);
-  return h;
-}
-
-using bytes = std::vector<std::uint8_t>;
-
-struct fixture : test_node_fixture<> {
-  recorder rec;
+// One outgoing connection to a scripted remote peer. `cfg` may be changed
+// before start().
+struct connection_fixture : broker_test::broker_fixture {
   io::connection_handle hdl = io::connection_handle::from_int(1);
-  sha1_hash info_hash = filled(0xAB);
-  sha1_hash our_id = filled(0x01);
-  sha1_hash their_id = filled(0x02);
+  peer_config cfg;
   actor peer;
-  wire::decoder out_decoder{wire::decoder::mode::handshake};
-  std::vector<wire::message> written; // what the broker sent, decoded
-  std::vector<bytes> written_payloads;
-  bool got_handshake = false;
 
-  fixture() {
-    peer_config cfg;
+  connection_fixture() {
     cfg.index = 7;
     cfg.info_hash = info_hash;
     cfg.our_peer_id = our_id;
     cfg.num_pieces = num_pieces;
     cfg.piece_length = piece_len;
     cfg.total_size = std::uint64_t{num_pieces} * piece_len - 1000; // short last piece
-    cfg.torrent = sys.spawn(torrent_stub, &rec);
-    cfg.picker = sys.spawn(picker_stub, &rec);
-    cfg.disk = sys.spawn(disk_stub, &rec);
+    broker_test::spawn_stubs(sys, rec, cfg);
     cfg.initial_queue_depth = 4;
+  }
+
+  void start() {
     mpx.provide_scribe("remote", 6881, hdl);
     auto res = mm.spawn_client(peer_connection, "remote", std::uint16_t{6881}, cfg);
     CAF_REQUIRE(res);
@@ -132,26 +43,21 @@ struct fixture : test_node_fixture<> {
     drain();
   }
 
-  ~fixture() {
-    anon_send_exit(peer, exit_reason::user_shutdown);
+  ~connection_fixture() {
+    if (peer)
+      anon_send_exit(peer, exit_reason::user_shutdown);
     drain();
     // the test multiplexer keeps the scribe, and the scribe its broker
     mpx.impl_ptr(hdl).reset();
     peer = nullptr;
+    // A broker that closed itself with disk reads in flight is never released
+    // here, nor the stubs its state holds: without these exits the actor
+    // system would wait for them forever.
+    broker_test::exit_stubs(cfg);
     drain();
   }
 
-  void drain() {
-    for (int i = 0; i < 10000; ++i)
-      if (!sched.try_run_once() && !mpx.try_exec_runnable() && !mpx.try_read_data())
-        return;
-  }
-
-  // Sends raw bytes as the remote peer and lets everything run.
-  void remote_sends(const bytes& b) {
-    mpx.virtual_send(hdl, std::vector<char>(b.begin(), b.end()));
-    drain();
-  }
+  void remote_sends(const bytes& b) { broker_fixture::remote_sends(hdl, b); }
 
   template <class F>
   void remote_sends_msg(F&& f) {
@@ -161,49 +67,32 @@ struct fixture : test_node_fixture<> {
   }
 
   void remote_handshake(sha1_hash ih, sha1_hash id, bool fast = true) {
-    wire::handshake hs;
-    hs.info_hash = ih;
-    hs.peer_id = id;
-    hs.set_fast(fast);
-    remote_sends_msg([&](bytes& b) { wire::append_handshake(hs, b); });
+    remote_sends(handshake_bytes(ih, id, fast));
   }
 
-  // Decodes what the broker wrote since the last call.
-  void read_output() {
-    auto& buf = mpx.output_buffer(hdl);
-    auto span = std::span<const std::uint8_t>{reinterpret_cast<const std::uint8_t*>(buf.data()), buf.size()};
-    auto st = out_decoder.parse(
-      span,
-      [&](const wire::handshake& hs, wire::handshake_stage stage) {
-        if (stage == wire::handshake_stage::complete) {
-          got_handshake = true;
-          CAF_CHECK_EQUAL(hs.info_hash, info_hash);
-          CAF_CHECK_EQUAL(hs.peer_id, our_id);
-          CAF_CHECK(hs.supports_fast());
-        }
-      },
-      [&](const wire::message& m) {
-        written.push_back(m);
-        written_payloads.emplace_back(m.payload.begin(), m.payload.end());
-      });
-    CAF_REQUIRE(st.ok());
-    buf.clear();
+  // What the broker wrote so far (decoded, cumulative).
+  const std::vector<wire::message>& written() { return read_output(hdl).written; }
+
+  bool got_handshake() {
+    auto& hs = read_output(hdl).handshake;
+    if (!hs)
+      return false;
+    CAF_CHECK_EQUAL(hs->info_hash, info_hash);
+    CAF_CHECK_EQUAL(hs->peer_id, our_id);
+    CAF_CHECK(hs->supports_fast());
+    return true;
   }
 
   std::size_t count(wire::msg_type t) {
-    read_output();
     std::size_t n = 0;
-    for (auto& m : written)
+    for (auto& m : written())
       n += m.type == t ? 1 : 0;
     return n;
   }
+};
 
-  bool closed_with(const std::string& needle) {
-    for (auto& d : rec.drops)
-      if (d.find(needle) != std::string::npos)
-        return true;
-    return false;
-  }
+struct fixture : connection_fixture {
+  fixture() { start(); }
 };
 
 } // namespace
@@ -211,9 +100,8 @@ struct fixture : test_node_fixture<> {
 CAF_TEST_FIXTURE_SCOPE(peer_connection_tests, fixture)
 
 CAF_TEST(sends its handshake first) {
-  read_output();
-  CAF_CHECK(got_handshake);
-  CAF_CHECK(written.empty());
+  CAF_CHECK(got_handshake());
+  CAF_CHECK(written().empty());
 }
 
 CAF_TEST(downloads a block through handshake choked and downloading states) {
@@ -336,6 +224,278 @@ CAF_TEST(fast extension messages without negotiating it) {
   remote_handshake(info_hash, their_id, false);
   remote_sends_msg([](bytes& b) { wire::append_have_all(b); });
   CAF_CHECK(closed_with("without the fast extension"));
+}
+
+CAF_TEST_FIXTURE_SCOPE_END()
+
+// ---- uploads ----------------------------------------------------------------
+
+namespace {
+
+using wire::msg_type;
+
+// We have pieces 0 to 2, not the last one; start() is up to each test, so it
+// can change `cfg` first.
+struct upload_fixture : connection_fixture {
+  upload_fixture() { cfg.we_have = {true, true, true, false}; }
+
+  void start_and_handshake(bool fast = true) {
+    start();
+    remote_handshake(info_hash, their_id, fast);
+  }
+
+  template <class Atom>
+  void torrent_says(Atom what) {
+    anon_send(peer, what);
+    drain();
+  }
+
+  // One chunk of requests and cancels from the remote.
+  void remote_sends_all(std::initializer_list<std::pair<msg_type, block_ref>> msgs) {
+    bytes b;
+    for (auto& [t, r] : msgs)
+      if (t == msg_type::request)
+        wire::append_request(b, r.piece, r.offset, r.length);
+      else
+        wire::append_cancel(b, r.piece, r.offset, r.length);
+    remote_sends(b);
+  }
+
+  void remote_requests(std::initializer_list<block_ref> blocks) {
+    bytes b;
+    for (auto& r : blocks)
+      wire::append_request(b, r.piece, r.offset, r.length);
+    remote_sends(b);
+  }
+
+  // CAF's test multiplexer never reports writes: play the socket that wrote
+  // `written` bytes and still holds `remaining`.
+  void socket_reports(std::uint64_t written, std::uint64_t remaining) {
+    anon_send(peer, io::data_transferred_msg{hdl, written, remaining});
+    drain();
+  }
+
+  // The blocks of every message of type `t` the remote received, in order;
+  // piece messages are checked to carry the disk stub's bytes.
+  std::vector<block_ref> received(msg_type t) {
+    auto& v = read_output(hdl);
+    std::vector<block_ref> out;
+    for (std::size_t i = 0; i < v.written.size(); ++i) {
+      auto& m = v.written[i];
+      if (m.type != t)
+        continue;
+      if (t != msg_type::piece) {
+        out.push_back(block_ref{m.index, m.begin, m.length});
+        continue;
+      }
+      block_ref r{m.index, m.begin, static_cast<std::uint32_t>(v.payloads[i].size())};
+      auto fill = static_cast<std::uint8_t>(broker_test::block_fill(r));
+      CAF_CHECK(std::all_of(v.payloads[i].begin(), v.payloads[i].end(), [fill](auto c) { return c == fill; }));
+      out.push_back(r);
+    }
+    return out;
+  }
+
+  // A request that must close the connection with `reason` (we serve).
+  void request_closes(block_ref r, const std::string& reason) {
+    start_and_handshake();
+    torrent_says(unchoke_atom_v);
+    remote_requests({r});
+    CAF_CHECK(closed_with(reason));
+    CAF_CHECK(rec.reads.empty());
+  }
+};
+
+using blocks = std::vector<block_ref>;
+
+const block_ref a{0, 0, blk};
+const block_ref b{0, blk, blk};
+const block_ref c{1, 0, blk};
+const block_ref d{2, blk, blk};
+
+} // namespace
+
+CAF_TEST_FIXTURE_SCOPE(upload_tests, upload_fixture)
+
+CAF_TEST(the interest of the remote reaches the torrent once per change) {
+  start_and_handshake();
+  CAF_CHECK_EQUAL(count(msg_type::bitfield), 1u);
+  remote_sends_msg([](bytes& m) { wire::append_interested(m); });
+  remote_sends_msg([](bytes& m) { wire::append_interested(m); });
+  CAF_CHECK_EQUAL(rec.interest, (std::vector<bool>{true}));
+  remote_sends_msg([](bytes& m) { wire::append_not_interested(m); });
+  CAF_CHECK_EQUAL(rec.interest, (std::vector<bool>{true, false}));
+  CAF_CHECK(rec.drops.empty());
+}
+
+CAF_TEST(while choking a request gets a reject and nothing is read) {
+  start_and_handshake();
+  remote_sends_msg([](bytes& m) { wire::append_interested(m); });
+  remote_requests({a});
+  CAF_CHECK_EQUAL(received(msg_type::reject), blocks{a});
+  CAF_CHECK(received(msg_type::piece).empty());
+  CAF_CHECK(rec.reads.empty());
+  CAF_CHECK(rec.drops.empty());
+}
+
+CAF_TEST(without the fast extension a request while choking is ignored) {
+  start_and_handshake(false);
+  remote_requests({a});
+  CAF_CHECK(received(msg_type::reject).empty());
+  CAF_CHECK(rec.reads.empty());
+  CAF_CHECK(rec.drops.empty());
+}
+
+CAF_TEST(after unchoke requests are read and served in request order) {
+  start_and_handshake();
+  remote_sends_msg([](bytes& m) { wire::append_interested(m); });
+  torrent_says(unchoke_atom_v);
+  CAF_CHECK_EQUAL(count(msg_type::unchoke), 1u);
+  remote_requests({d, a, c, b});
+  remote_requests({block_ref{0, 100, 5000}}); // an odd but valid block
+  CAF_CHECK_EQUAL(rec.reads, (blocks{d, a, c, b, block_ref{0, 100, 5000}}));
+  CAF_CHECK_EQUAL(received(msg_type::piece), (blocks{d, a, c, b, block_ref{0, 100, 5000}}));
+  // a second unchoke from the torrent changes nothing
+  torrent_says(unchoke_atom_v);
+  CAF_CHECK_EQUAL(count(msg_type::unchoke), 1u);
+  CAF_CHECK(rec.drops.empty());
+}
+
+CAF_TEST(a cancel removes a queued request and a read in flight with rejects) {
+  cfg.send_buffer_limit = 20000; // two reads in flight at most
+  start_and_handshake();
+  torrent_says(unchoke_atom_v);
+  // a and b are read at once, c waits in the queue
+  remote_sends_all({{msg_type::request, a}, {msg_type::request, b}, {msg_type::request, c},
+                    {msg_type::cancel, c}, {msg_type::cancel, b}});
+  CAF_CHECK_EQUAL(rec.reads, (blocks{a, b}));
+  CAF_CHECK_EQUAL(received(msg_type::piece), blocks{a});
+  CAF_CHECK_EQUAL(received(msg_type::reject), (blocks{c, b}));
+  // nothing of c is left: an empty socket reads nothing more
+  socket_reports(piece_msg_size, 0);
+  CAF_CHECK_EQUAL(rec.reads.size(), 2u);
+  // a cancel for something never requested is ignored
+  remote_sends_all({{msg_type::cancel, d}});
+  CAF_CHECK_EQUAL(received(msg_type::reject).size(), 2u);
+  CAF_CHECK(rec.drops.empty());
+}
+
+CAF_TEST(a choke rejects the queued requests and stops reading) {
+  cfg.send_buffer_limit = 20000;
+  start_and_handshake();
+  torrent_says(unchoke_atom_v);
+  remote_requests({a, b, c, d});
+  CAF_CHECK_EQUAL(received(msg_type::piece), (blocks{a, b}));
+  torrent_says(choke_atom_v);
+  CAF_CHECK_EQUAL(count(msg_type::choke), 1u);
+  CAF_CHECK_EQUAL(received(msg_type::reject), (blocks{c, d}));
+  // the socket drains: still nothing is read while choked
+  socket_reports(2 * piece_msg_size, 0);
+  CAF_CHECK_EQUAL(rec.reads, (blocks{a, b}));
+  // a new request while choked: a reject, and the next unchoke serves afresh
+  remote_requests({c});
+  CAF_CHECK_EQUAL(received(msg_type::reject), (blocks{c, d, c}));
+  torrent_says(unchoke_atom_v);
+  CAF_CHECK_EQUAL(count(msg_type::unchoke), 2u);
+  remote_requests({c});
+  CAF_CHECK_EQUAL(received(msg_type::piece), (blocks{a, b, c}));
+  CAF_CHECK(rec.drops.empty());
+}
+
+CAF_TEST(hostile: a request for a piece beyond the torrent) {
+  request_closes({num_pieces, 0, blk}, "invalid request (piece 4 offset 0 length 16384)");
+}
+
+CAF_TEST(hostile: a request past the end of its piece) {
+  request_closes({1, piece_len - blk + 1, blk}, "invalid request (piece 1 offset 16385 length 16384)");
+}
+
+CAF_TEST(hostile: a request longer than 16 KiB) {
+  request_closes({0, 0, blk + 1}, "invalid request (piece 0 offset 0 length 16385)");
+}
+
+CAF_TEST(hostile: a request of length zero) {
+  request_closes({0, 0, 0}, "invalid request (piece 0 offset 0 length 0)");
+}
+
+CAF_TEST(hostile: a request for a piece we do not have) {
+  request_closes({3, 0, blk}, "request for piece 3 we do not have");
+}
+
+CAF_TEST(hostile: more requests than max_queued_requests) {
+  cfg.max_queued_requests = 3;
+  start_and_handshake();
+  torrent_says(unchoke_atom_v);
+  remote_requests({a, b, c, d}); // one chunk: all four before any read returns
+  CAF_CHECK(closed_with("more than 3 queued requests"));
+  CAF_CHECK(received(msg_type::piece).empty());
+}
+
+CAF_TEST(back-pressure: reads stop at send_buffer_limit and resume as the socket drains) {
+  cfg.send_buffer_limit = 2 * blk; // two blocks in flight or in the socket
+  start_and_handshake();
+  torrent_says(unchoke_atom_v);
+  std::vector<block_ref> all;
+  for (std::uint32_t p = 0; p < 3; ++p)
+    for (std::uint32_t off = 0; off < piece_len; off += blk)
+      all.push_back({p, off, blk});
+  bytes chunk;
+  for (auto& r : all)
+    wire::append_request(chunk, r.piece, r.offset, r.length);
+  remote_sends(chunk);
+  // the test multiplexer never reports writes: the two blocks stay "unsent"
+  CAF_CHECK_EQUAL(rec.reads, (blocks{all[0], all[1]}));
+  CAF_CHECK_EQUAL(received(msg_type::piece).size(), 2u);
+  // the socket wrote one block and holds the other: room for one more read
+  socket_reports(piece_msg_size, piece_msg_size);
+  CAF_CHECK_EQUAL(rec.reads.size(), 3u);
+  // a report of no progress changes nothing
+  socket_reports(0, 2 * piece_msg_size);
+  CAF_CHECK_EQUAL(rec.reads.size(), 3u);
+  // everything written: two more
+  socket_reports(2 * piece_msg_size, 0);
+  CAF_CHECK_EQUAL(rec.reads.size(), 5u);
+  socket_reports(2 * piece_msg_size, 0);
+  CAF_CHECK_EQUAL(rec.reads, all);
+  CAF_CHECK_EQUAL(received(msg_type::piece), all);
+  CAF_CHECK(rec.drops.empty());
+}
+
+CAF_TEST(a seed meeting a seed with have all closes the connection) {
+  cfg.we_have.assign(num_pieces, true);
+  start_and_handshake();
+  CAF_CHECK_EQUAL(count(msg_type::have_all), 1u);
+  remote_sends_msg([](bytes& m) { wire::append_have_all(m); });
+  CAF_CHECK(closed_with("both are seeds"));
+  CAF_CHECK(rec.bitfields.empty());
+}
+
+CAF_TEST(a seed meeting a seed with a full bitfield closes the connection) {
+  cfg.we_have.assign(num_pieces, true);
+  start_and_handshake(false);
+  CAF_CHECK_EQUAL(count(msg_type::bitfield), 1u);
+  remote_sends_msg([](bytes& m) { wire::append_bitfield(m, bytes{0xf0}); });
+  CAF_CHECK(closed_with("both are seeds"));
+}
+
+CAF_TEST(our last piece closes the connection to a remote seed) {
+  start_and_handshake();
+  remote_sends_msg([](bytes& m) { wire::append_have_all(m); });
+  CAF_CHECK_EQUAL(count(msg_type::interested), 1u);
+  CAF_CHECK(rec.drops.empty());
+  anon_send(peer, local_have_atom_v, num_pieces - 1);
+  drain();
+  CAF_CHECK(closed_with("both are seeds"));
+  CAF_CHECK_EQUAL(count(msg_type::have), 0u); // a seed needs no haves
+}
+
+CAF_TEST(our new piece is announced to a remote that is no seed) {
+  start_and_handshake();
+  remote_sends_msg([](bytes& m) { wire::append_have(m, 1); });
+  anon_send(peer, local_have_atom_v, num_pieces - 1);
+  drain();
+  CAF_CHECK_EQUAL(received(msg_type::have), (blocks{block_ref{num_pieces - 1, 0, 0}}));
+  CAF_CHECK(rec.drops.empty());
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()

@@ -1,6 +1,6 @@
 // The torrent actor with CAF's deterministic test coordinator and a real disk
-// store in a temporary directory (no peers, no trackers): the start-up check,
-// verdicts, completion and stop.
+// store in a temporary directory (no trackers): the start-up check, verdicts,
+// completion and stop, and the choker's decisions sent to stub peers.
 #define CAF_SUITE torrent_actor
 #include <caf/test/dsl.hpp>
 
@@ -56,6 +56,9 @@ struct fixture : test_coordinator_fixture<> {
       anon_send_exit(started, exit_reason::user_shutdown);
       step();
     }
+    for (auto& p : peers)
+      anon_send_exit(p, exit_reason::user_shutdown);
+    step();
     std::error_code ec;
     fs::remove_all(dir, ec);
   }
@@ -65,16 +68,66 @@ struct fixture : test_coordinator_fixture<> {
     out << data;
   }
 
-  torrent_actor start() {
+  torrent_config config() {
     torrent_config cfg;
     cfg.torrent = mi;
     cfg.download_dir = dir.string();
     cfg.use_trackers = false;
     cfg.check_threads = 1;
+    return cfg;
+  }
+
+  torrent_actor start() { return start(config()); }
+
+  torrent_actor start(torrent_config cfg) {
     auto t = sys.spawn(torrent, cfg);
     started = t;
     step();
     return t;
+  }
+
+  // ---- stub peers: what the torrent tells them, as "<index> <what>" in order
+
+  std::vector<std::string> told;
+  std::vector<actor> peers;
+
+  static behavior peer_stub(event_based_actor*, std::vector<std::string>* told, peer_index idx) {
+    auto say = [told, idx](const std::string& what) { told->push_back(std::to_string(idx) + " " + what); };
+    return {
+      [say](unchoke_atom) { say("unchoke"); },
+      [say](choke_atom) { say("choke"); },
+      [say](drop_atom, const std::string& reason) { say("drop: " + reason); },
+      [](local_have_atom, std::uint32_t) {},
+    };
+  }
+
+  // A peer connects to us (as the listener and a peer connection would tell
+  // the torrent), completes its handshake and reports its interest.
+  peer_index add_peer(const torrent_actor& t, std::uint8_t n, bool interested = true) {
+    self->send(t, incoming_atom_v, peer_endpoint::v4(10, 0, 0, n, 6881));
+    step();
+    peer_index idx = 0;
+    self->receive([&](peer_index i, std::vector<bool>&) { idx = i; },
+                  after(std::chrono::seconds(0)) >> [] { CAF_FAIL("incoming peer refused"); });
+    auto stub = sys.spawn(peer_stub, &told, idx);
+    peers.push_back(stub);
+    sha1_hash id;
+    id.bytes.fill(n);
+    self->send(t, adopt_atom_v, idx, stub);
+    self->send(t, connected_atom_v, idx, id);
+    if (interested)
+      self->send(t, interest_atom_v, idx, true);
+    step();
+    return idx;
+  }
+
+  // What the torrent told the peers since the last call.
+  std::vector<std::string> take_told() { return std::exchange(told, {}); }
+
+  // The torrent's next one-second tick (a choker round, with choke_interval 0).
+  void tick() {
+    sched.trigger_timeouts();
+    step();
   }
 
   torrent_status status(const torrent_actor& t) {
@@ -149,6 +202,103 @@ CAF_TEST(stop replies once the disk is flushed) {
   bool stopped = false;
   self->receive([&](bool ok) { stopped = ok; }, after(std::chrono::seconds(0)) >> [] { CAF_FAIL("no stop reply"); });
   CAF_CHECK(stopped);
+}
+
+CAF_TEST(an interested peer is unchoked at once while a regular slot is free) {
+  auto cfg = config();
+  cfg.choker.regular_slots = 2;
+  auto t = start(cfg);
+  auto p1 = add_peer(t, 1, false);
+  CAF_CHECK(take_told().empty()); // not interested: no slot
+  self->send(t, interest_atom_v, p1, true);
+  step();
+  CAF_CHECK_EQUAL(take_told(), std::vector<std::string>{std::to_string(p1) + " unchoke"});
+  // the same report again does not unchoke twice
+  self->send(t, interest_atom_v, p1, true);
+  step();
+  CAF_CHECK(take_told().empty());
+  CAF_CHECK_EQUAL(status(t).leechers, 1u);
+}
+
+CAF_TEST(only regular_slots interested peers are unchoked between rounds) {
+  auto cfg = config();
+  cfg.choker.regular_slots = 2;
+  auto t = start(cfg);
+  for (std::uint8_t n = 1; n <= 4; ++n)
+    add_peer(t, n);
+  CAF_CHECK_EQUAL(take_told(), (std::vector<std::string>{"1 unchoke", "2 unchoke"}));
+  CAF_CHECK_EQUAL(status(t).leechers, 4u);
+}
+
+CAF_TEST(choker rounds while leeching: optimistic slot then tit-for-tat) {
+  auto cfg = config();
+  cfg.choker.regular_slots = 2;
+  cfg.choker.optimistic_slots = 1;
+  cfg.choke_interval = std::chrono::seconds(0); // a round on every tick
+  auto t = start(cfg);
+  for (std::uint8_t n = 1; n <= 4; ++n)
+    add_peer(t, n);
+  CAF_CHECK_EQUAL(take_told(), (std::vector<std::string>{"1 unchoke", "2 unchoke"}));
+  // the first round keeps the holders (nobody gives us anything yet) and
+  // gives the optimistic slot to the peer that connected first
+  tick();
+  CAF_CHECK_EQUAL(take_told(), std::vector<std::string>{"3 unchoke"});
+  // peer 4 starts giving us data: it takes a regular slot from peer 2 (the
+  // holder with the higher id among equals), the optimistic peer 3 keeps its
+  peer_report r;
+  r.id = 4;
+  r.down_rate = 100000;
+  r.interested = true;
+  self->send(t, stats_atom_v, r);
+  step();
+  tick();
+  CAF_CHECK_EQUAL(take_told(), (std::vector<std::string>{"2 choke", "4 unchoke"}));
+  // nothing changed: nothing is sent
+  tick();
+  CAF_CHECK(take_told().empty());
+  // a peer that loses interest loses its slot at the next round
+  self->send(t, interest_atom_v, peer_index{1}, false);
+  step();
+  CAF_CHECK(take_told().empty());
+  tick();
+  CAF_CHECK_EQUAL(take_told(), (std::vector<std::string>{"1 choke", "2 unchoke"}));
+}
+
+CAF_TEST(choker rounds while seeding rotate the regular slot round robin) {
+  write_content(content);
+  auto cfg = config();
+  cfg.seed = true;
+  cfg.choker.regular_slots = 1;
+  cfg.choker.optimistic_slots = 0;
+  cfg.choker.seed_slot_time = std::chrono::seconds(0); // a slot lasts one round
+  cfg.choke_interval = std::chrono::seconds(0);
+  auto t = start(cfg);
+  CAF_REQUIRE(status(t).seeding);
+  for (std::uint8_t n = 1; n <= 3; ++n)
+    add_peer(t, n);
+  CAF_CHECK_EQUAL(take_told(), std::vector<std::string>{"1 unchoke"});
+  // each round the longest waiting peer takes the slot
+  tick();
+  CAF_CHECK_EQUAL(take_told(), (std::vector<std::string>{"1 choke", "2 unchoke"}));
+  tick();
+  CAF_CHECK_EQUAL(take_told(), (std::vector<std::string>{"2 choke", "3 unchoke"}));
+  tick();
+  CAF_CHECK_EQUAL(take_told(), (std::vector<std::string>{"3 choke", "1 unchoke"}));
+}
+
+CAF_TEST(a peer that is gone leaves the choker) {
+  auto cfg = config();
+  cfg.choker.regular_slots = 1;
+  auto t = start(cfg);
+  add_peer(t, 1);
+  add_peer(t, 2);
+  CAF_CHECK_EQUAL(take_told(), std::vector<std::string>{"1 unchoke"});
+  anon_send_exit(peers[0], exit_reason::user_shutdown);
+  step();
+  // its slot is free for the next interested peer (peer 2 says so again)
+  self->send(t, interest_atom_v, peer_index{2}, true);
+  step();
+  CAF_CHECK_EQUAL(take_told(), std::vector<std::string>{"2 unchoke"});
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()
