@@ -70,6 +70,7 @@ max_len_for() {
   case $1 in
     metainfo) echo $((1024 * 1024)) ;;  # real torrents run to hundreds of KiB
     bencode) echo $((256 * 1024)) ;;    # room for the conformance torrents as seeds
+    resume) echo 4096 ;;                # the fuzzer's torrents refuse files over ~1 KiB
     *) echo $((64 * 1024)) ;;           # messages, tracker responses, URIs
   esac
 }

@@ -142,8 +142,14 @@ std::string encode_resume(const resume_data& data) {
   const auto raw = bits.bytes();
   bencode::list files;
   files.reserve(data.files.size());
-  for (const auto& f : data.files)
-    files.emplace_back(bencode::list{std::int64_t{f.exists ? 1 : 0}, clamp_signed(f.size), f.mtime_ns});
+  for (const auto& f : data.files) {
+    // a missing file is [0 0 0] whatever else its stamp holds: decode_resume
+    // refuses a missing file with a size or mtime
+    if (f.exists)
+      files.emplace_back(bencode::list{std::int64_t{1}, clamp_signed(f.size), f.mtime_ns});
+    else
+      files.emplace_back(bencode::list{std::int64_t{0}, std::int64_t{0}, std::int64_t{0}});
+  }
   bencode::dict root;
   root[std::string{key_downloaded}] = clamp_signed(data.downloaded);
   root[std::string{key_files}] = std::move(files);

@@ -85,8 +85,9 @@ std::size_t max_resume_size(const file_layout& layout);
 ///       7:version i1e
 ///     e
 ///
-/// A missing file is [0 0 0]. Counters above INT64_MAX are written as
-/// INT64_MAX (bencode integers are signed 64-bit).
+/// A missing file is [0 0 0] (its size and mtime_ns are not written). Sizes
+/// and counters above INT64_MAX are written as INT64_MAX (bencode integers are
+/// signed 64-bit).
 std::string encode_resume(const resume_data& data);
 
 /// Decodes a resume file for the torrent with `layout` and `expected_info_hash`.

@@ -21,6 +21,7 @@
 using namespace actorrent;
 using namespace actorrent::storage;
 using namespace actorrent::test;
+using namespace std::string_literals;
 namespace fs = std::filesystem;
 
 namespace {
@@ -136,6 +137,24 @@ CAF_TEST(the on-disk format) {
                          "9:info-hash20:AAAAAAAAAAAAAAAAAAAA6:pieces1:\xa0"
                          "14:seconds-activei9e8:uploadedi7e7:versioni1ee");
   CAF_CHECK(bytes.size() <= max_resume_size(layout_of(t)));
+}
+
+// Found by fuzz/resume_fuzzer.cpp (fuzz/regressions/resume/empty-missing-file-with-mtime-not-decodable):
+// a missing file whose stamp still held an mtime was written as [0 0 mtime],
+// which decode_resume refuses, so the whole resume file was lost.
+CAF_TEST(a missing file is written as zeroes whatever its stamp holds) {
+  auto t = make_torrent({{"f", 40000}, {"g", 1}}, 16384);
+  resume_data d;
+  d.info_hash = hash_of('A');
+  d.pieces = bits("000");
+  d.files = {{false, 0, std::numeric_limits<std::int64_t>::min()}, {false, 7, 5}};
+  const auto bytes = encode_resume(d);
+  CAF_CHECK_EQUAL(bytes, "d10:downloadedi0e5:filesll" "i0ei0ei0ee" "li0ei0ei0eee"
+                         "9:info-hash20:AAAAAAAAAAAAAAAAAAAA6:pieces1:\x00"
+                         "14:seconds-activei0e8:uploadedi0e7:versioni1ee"s);
+  auto back = decode_resume(bytes, layout_of(t), d.info_hash);
+  CAF_REQUIRE_EQUAL(error_of(back), "ok");
+  CAF_CHECK((back->files == std::vector<file_stamp>{{}, {}}));
 }
 
 CAF_TEST(counters past the int64 range are clamped) {
