@@ -292,6 +292,17 @@ void send_choke(self_ptr self, peer_index idx, bool unchoke) {
   }
 }
 
+// A slot came free between rounds (a peer left or lost interest): interested
+// peers waiting for one get it now rather than at the next round.
+void fill_free_slots(self_ptr self) {
+  auto& st = self->state;
+  auto now = clock_type::now();
+  for (auto& [idx, p] : st.peers)
+    if (p.handle && p.handshaken && p.report.interested && !st.choker.is_unchoked(idx)
+        && st.choker.on_interested(to_choker_peer(idx, p), now))
+      send_choke(self, idx, true);
+}
+
 void choke_round(self_ptr self) {
   auto& st = self->state;
   auto view = choker_view(self);
@@ -391,6 +402,8 @@ torrent_actor::behavior_type torrent(self_ptr self, torrent_config cfg) {
         st.choker.forget(it->first);
         self->send(st.picker, left_atom_v, it->first);
         st.peers.erase(it); // releases the strong handle: the broker is down now
+        if (!st.stopping)
+          fill_free_slots(self);
         if (!incoming)
           back_off(self, ep);
         maybe_connect(self);
@@ -581,6 +594,12 @@ torrent_actor::behavior_type torrent(self_ptr self, torrent_config cfg) {
       it->second.report.interested = on;
       if (on && it->second.handle && st.choker.on_interested(to_choker_peer(idx, it->second), clock_type::now()))
         send_choke(self, idx, true);
+      if (!on && st.choker.is_unchoked(idx)) {
+        // its slot is of no use to it: choke it now and give the slot to a waiting peer
+        st.choker.forget(idx);
+        send_choke(self, idx, false);
+        fill_free_slots(self);
+      }
     },
     [self](drop_atom, peer_index idx, const std::string& reason) {
       auto& st = self->state;
