@@ -157,7 +157,7 @@ run_one() {
   make_hook "$hook" "$done_file"
   case "$client" in
     actorrent)
-      cmd=("$ACTORRENT" download "$TORRENT" -o "$dir" --port 0 "${PEER_ARGS[@]}" --no-trackers --quiet
+      cmd=("$ACTORRENT" download "$TORRENT" -o "$dir" "${PEER_ARGS[@]}" --no-trackers --quiet
            --port "$AT_PORT" --timeout "$LIMIT") ;;
     aria2)
       cmd=(aria2c --seed-time=0 --enable-dht=false --enable-dht6=false --bt-enable-lpd=false
