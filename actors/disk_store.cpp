@@ -1,9 +1,11 @@
 #include "actors/disk_store.hpp"
 
+#include "protocol/sha1_multi.hpp"
 #include "storage/resume_data.hpp"
 
 #include <caf/all.hpp>
 
+#include <algorithm>
 #include <cstdio>
 
 namespace actorrent {
@@ -20,11 +22,9 @@ using self_ptr = disk_actor::stateful_pointer<disk_state>;
 std::shared_ptr<std::vector<char>> cached_piece(self_ptr self, std::uint32_t piece) {
   auto& st = self->state;
   if (auto it = st.cache_index.find(piece); it != st.cache_index.end()) {
-    ++st.cache_hits;
     st.cache.splice(st.cache.begin(), st.cache, it->second); // most recently used first
     return it->second->second;
   }
-  ++st.cache_misses;
   auto size = static_cast<std::size_t>(st.torrent->piece_size(piece));
   std::shared_ptr<std::vector<char>> data;
   // make room first, reusing an evicted piece's buffer if no block of it is
@@ -51,6 +51,66 @@ std::shared_ptr<std::vector<char>> cached_piece(self_ptr self, std::uint32_t pie
   return data;
 }
 
+// SHA-1 of every 16 KiB block of a piece (the last one may be shorter).
+std::vector<sha1_hash> block_hashes(const std::uint8_t* data, std::size_t size) {
+  std::vector<sha1_hash> out((size + block_size - 1) / block_size);
+  std::vector<const std::uint8_t*> full;
+  for (std::size_t off = 0; off + block_size <= size; off += block_size)
+    full.push_back(data + off);
+  sha1_many(full.data(), full.size(), block_size, out.data());
+  if (full.size() < out.size())
+    out.back() = sha1(data + full.size() * block_size, size - full.size() * block_size);
+  return out;
+}
+
+// Hashes every waiting piece: read back from the files (the page cache, as a
+// rule), the full-length ones side by side, then one verdict each.
+void run_hash_batch(self_ptr self) {
+  auto& st = self->state;
+  ++st.hash_generation;
+  st.hash_timer = false;
+  auto jobs = std::move(st.hash_jobs);
+  st.hash_jobs.clear();
+  if (jobs.empty())
+    return;
+  const auto stride = static_cast<std::size_t>(st.torrent->piece_length);
+  st.hash_buffer.resize(jobs.size() * stride);
+  std::vector<piece_verdict> verdicts(jobs.size());
+  std::vector<const std::uint8_t*> full; // readable pieces of the full length...
+  std::vector<std::size_t> full_job;     // ...and their jobs
+  for (std::size_t i = 0; i < jobs.size(); ++i) {
+    auto& v = verdicts[i];
+    v.piece = jobs[i].piece;
+    auto size = static_cast<std::size_t>(st.torrent->piece_size(v.piece));
+    auto* data = st.hash_buffer.data() + i * stride;
+    if (!st.storage->read(v.piece, 0, std::span<std::uint8_t>{data, size})) {
+      v.ok = false; // unreadable: treat as failed, the piece is fetched again
+      continue;
+    }
+    if (size == stride) {
+      full.push_back(data);
+      full_job.push_back(i);
+    } else {
+      v.ok = sha1(data, size) == st.torrent->piece_hash(v.piece);
+    }
+  }
+  std::vector<sha1_hash> digests(full.size());
+  sha1_many(full.data(), full.size(), stride, digests.data());
+  for (std::size_t k = 0; k < full.size(); ++k)
+    verdicts[full_job[k]].ok = digests[k] == st.torrent->piece_hash(verdicts[full_job[k]].piece);
+  ++st.hash_batches;
+  st.pieces_hashed += jobs.size();
+  for (std::size_t i = 0; i < jobs.size(); ++i) {
+    auto& v = verdicts[i];
+    if (!v.ok || jobs[i].with_blocks)
+      v.block_hashes = block_hashes(st.hash_buffer.data() + i * stride,
+                                    static_cast<std::size_t>(st.torrent->piece_size(v.piece)));
+    if (v.ok)
+      st.storage->start_writeback(v.piece); // little left for the flush at the end
+    jobs[i].promise.deliver(std::move(v));
+  }
+}
+
 void drop_cached(self_ptr self, std::uint32_t piece) {
   auto& st = self->state;
   if (auto it = st.cache_index.find(piece); it != st.cache_index.end()) {
@@ -70,6 +130,11 @@ disk_actor::behavior_type disk_store(disk_actor::stateful_pointer<disk_state> se
   st.resume_file = cfg.resume_file;
   st.progress = cfg.progress;
   st.started = std::chrono::steady_clock::now();
+  st.hash_delay = cfg.hash_delay;
+  st.hash_batch = cfg.hash_batch > 0 ? cfg.hash_batch : sha1_lanes(sha1_default_kernel());
+  if (cfg.torrent->piece_length > 0)
+    st.hash_batch = std::clamp<std::size_t>(
+      std::min<std::uint64_t>(st.hash_batch, cfg.hash_batch_bytes / cfg.torrent->piece_length), 1, st.hash_batch);
   auto opened = storage::torrent_storage::open(*cfg.torrent, cfg.root);
   if (!opened) {
     self->quit(disk_error("cannot open storage in " + cfg.root + ": " + opened.error().message));
@@ -94,19 +159,19 @@ disk_actor::behavior_type disk_store(disk_actor::stateful_pointer<disk_state> se
     },
     [self](hash_atom, std::uint32_t piece, bool with_blocks) -> caf::result<piece_verdict> {
       auto& st = self->state;
-      piece_verdict v;
-      v.piece = piece;
-      auto size = static_cast<std::size_t>(st.torrent->piece_size(piece));
-      st.piece_buffer.resize(size);
-      if (auto r = st.storage->read(piece, 0, st.piece_buffer); !r) {
-        v.ok = false; // unreadable: treat as failed, the piece is fetched again
-        return v;
+      auto rp = self->make_response_promise<piece_verdict>();
+      st.hash_jobs.push_back({piece, with_blocks, rp});
+      if (st.hash_jobs.size() >= st.hash_batch) {
+        run_hash_batch(self);
+      } else if (!st.hash_timer) {
+        st.hash_timer = true;
+        self->delayed_send(self, st.hash_delay, hash_atom_v, st.hash_generation);
       }
-      v.ok = sha1(st.piece_buffer.data(), size) == st.torrent->piece_hash(piece);
-      if (!v.ok || with_blocks)
-        for (std::size_t off = 0; off < size; off += block_size)
-          v.block_hashes.push_back(sha1(st.piece_buffer.data() + off, std::min<std::size_t>(block_size, size - off)));
-      return v;
+      return rp;
+    },
+    [self](hash_atom, std::uint64_t generation) {
+      if (generation == self->state.hash_generation)
+        run_hash_batch(self);
     },
     [self](check_atom) -> caf::result<std::vector<bool>> {
       auto& st = self->state;

@@ -35,6 +35,13 @@ struct disk_config {
   unsigned check_threads = 0;    ///< for the start-up check; 0: one per core
   std::size_t read_cache_bytes = 16 * 1024 * 1024; ///< whole pieces kept for uploads
   std::string resume_file;       ///< resume data (read at the check, written on request); empty: none
+  /// Pieces hashed side by side in one batch (0: as many as the SHA-1 kernel has
+  /// lanes, 16 with AVX-512, within hash_batch_bytes).
+  std::size_t hash_batch = 0;
+  std::size_t hash_batch_bytes = 8 * 1024 * 1024; ///< bound on the pieces of one batch in memory
+  /// How long the first piece of a batch waits for others: at 300 MB/s a batch
+  /// of 16 pieces of 256 KiB fills in ~14 ms.
+  std::chrono::milliseconds hash_delay{20};
   /// Progress of the start-up check, for the torrent's status: pieces hashed and
   /// pieces to hash (written by the hashing threads, read by the torrent).
   std::shared_ptr<check_progress> progress;
@@ -43,7 +50,20 @@ struct disk_config {
 struct disk_state {
   std::optional<storage::torrent_storage> storage;
   std::shared_ptr<const metainfo> torrent;
-  std::vector<std::uint8_t> piece_buffer; ///< reused for hashing
+  /// A piece waiting to be hashed with the next batch.
+  struct hash_job {
+    std::uint32_t piece = 0;
+    bool with_blocks = false;
+    caf::typed_response_promise<piece_verdict> promise;
+  };
+  std::vector<hash_job> hash_jobs;
+  std::size_t hash_batch = 1;
+  std::chrono::milliseconds hash_delay{0};
+  std::uint64_t hash_generation = 0; ///< bumped by every batch; a stale timer is ignored
+  bool hash_timer = false;           ///< a timer for the current generation is pending
+  std::vector<std::uint8_t> hash_buffer; ///< the pieces of one batch, reused
+  std::uint64_t hash_batches = 0;    ///< batches run, and pieces hashed in them
+  std::uint64_t pieces_hashed = 0;
   std::uint64_t bytes_written = 0;
   unsigned check_threads = 0;
   std::string resume_file;
@@ -59,8 +79,6 @@ struct disk_state {
   std::unordered_map<std::uint32_t, decltype(cache)::iterator> cache_index;
   std::size_t cache_bytes = 0;
   std::size_t cache_limit = 0;
-  std::uint64_t cache_hits = 0;
-  std::uint64_t cache_misses = 0;
 
   static inline const char* name = "disk-store";
 };

@@ -24,7 +24,10 @@ using disk_actor = caf::typed_actor<
   // Hashes a piece whose blocks are all written; replies with the verdict. With
   // `true`, the verdict carries every block's SHA-1 even when the piece is good
   // (used after a hash failure to tell which sender lied).
+  // Requests are gathered into batches hashed side by side (protocol/sha1_multi.hpp).
   caf::replies_to<hash_atom, std::uint32_t, bool>::with<piece_verdict>,
+  // Internal timer: hashes the batch of this generation if still waiting.
+  caf::reacts_to<hash_atom, std::uint64_t>,
   // Checks data already on disk; replies with one flag per piece (true: verified).
   // With resume data whose file stamps still match, its verified pieces are
   // trusted and only the others are hashed.

@@ -474,6 +474,25 @@ status torrent_storage::write(std::size_t piece, std::uint64_t offset, std::span
   return {};
 }
 
+void torrent_storage::start_writeback(std::size_t piece) {
+  auto& d = *impl_;
+  if (piece >= d.layout.num_pieces())
+    return;
+  auto slices = d.layout.map_range(static_cast<std::uint64_t>(piece) * d.layout.piece_length(),
+                                   d.layout.piece_size(piece));
+  for (const auto& s : slices) {
+    if (s.pad)
+      continue;
+    auto fd = d.acquire(s.file_index, access_mode::read); // never creates a file
+    if (!fd)
+      continue;
+#ifdef __linux__
+    ::sync_file_range((*fd)->fd, static_cast<off_t>(s.file_offset), static_cast<off_t>(s.length),
+                      SYNC_FILE_RANGE_WRITE);
+#endif
+  }
+}
+
 status torrent_storage::read(std::size_t piece, std::uint64_t offset, std::span<std::uint8_t> out) const {
   return impl_->read_into(piece, offset, out.data(), out.size());
 }

@@ -84,6 +84,12 @@ public:
   /// error, including a missing file).
   bool verify_piece(std::size_t piece) const;
 
+  /// Starts writing the piece's dirty pages out to the device without waiting
+  /// for it (sync_file_range SYNC_FILE_RANGE_WRITE), so that the flush at the end
+  /// has little left to wait for. Best effort: an error here changes nothing,
+  /// flush() still syncs everything.
+  void start_writeback(std::size_t piece);
+
   /// fdatasync()s every file written since the last successful flush. On an
   /// error (naming the file) the files not yet synced stay pending.
   status flush();

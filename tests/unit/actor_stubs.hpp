@@ -105,6 +105,7 @@ inline disk_actor::behavior_type disk_stub(disk_actor::pointer, recorder* rec) {
   return {
     [](block_atom, const block_data&) {},
     [](hash_atom, std::uint32_t piece, bool) { return piece_verdict{piece, true, {}}; },
+    [](hash_atom, std::uint64_t) {},
     [](check_atom) { return std::vector<bool>{}; },
     [](flush_atom) { return true; },
     [rec](read_atom, const block_ref& b) {

@@ -32,6 +32,7 @@ disk_actor::behavior_type disk_stub(disk_actor::pointer, recorder* rec) {
       rec->disk_log.emplace_back("hash", piece);
       return piece_verdict{piece, !rec->fail_hashes, {}};
     },
+    [](hash_atom, std::uint64_t) {},
     [](check_atom) { return std::vector<bool>{}; },
     [](flush_atom) { return true; },
     [](read_atom, const block_ref& b) {
