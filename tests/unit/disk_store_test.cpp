@@ -1,0 +1,179 @@
+#define CAF_SUITE disk_store
+#include <caf/test/dsl.hpp>
+
+#include "actors/disk_store.hpp"
+#include "storage_test_util.hpp"
+
+#include <chrono>
+#include <fstream>
+#include <iterator>
+#include <memory>
+#include <string>
+#include <vector>
+
+using namespace caf;
+using namespace actorrent;
+
+namespace {
+
+constexpr std::uint64_t piece_len = 32 * 1024; // two 16 KiB blocks
+constexpr std::uint32_t blk = 16 * 1024;
+
+// Forwards "hash this piece" to the disk store as a request and records the
+// verdicts in the order they arrive.
+behavior hash_client(event_based_actor* self, disk_actor disk, std::vector<piece_verdict>* out) {
+  return {
+    [=](hash_atom, std::uint32_t piece, bool with_blocks) {
+      self->request(disk, infinite, hash_atom_v, piece, with_blocks).then([=](piece_verdict& v) {
+        out->push_back(std::move(v));
+      });
+    },
+  };
+}
+
+// Messages are run with sched.run(), which fires no timer: the batch timer
+// fires only where a test says so (the fixture's run() would fire it).
+struct fixture : test_coordinator_fixture<> {
+  actorrent::test::temp_dir dir;
+  // 10 full pieces and a last one of 5000 bytes
+  actorrent::test::torrent t = actorrent::test::make_torrent({{"data.bin", 10 * piece_len + 5000}}, piece_len, 7);
+  disk_actor disk;
+  actor client;
+  std::vector<piece_verdict> verdicts;
+
+  fixture() {
+    disk_config cfg;
+    cfg.torrent = std::make_shared<const metainfo>(t.mi);
+    cfg.root = dir.path;
+    cfg.hash_batch = 4;
+    cfg.hash_delay = std::chrono::milliseconds{20};
+    disk = sys.spawn(disk_store, std::move(cfg));
+    client = sys.spawn(hash_client, disk, &verdicts);
+    run();
+  }
+
+  ~fixture() {
+    anon_send_exit(client, exit_reason::user_shutdown);
+    anon_send_exit(disk, exit_reason::user_shutdown);
+    run();
+  }
+
+  // Writes piece `p` as the torrent has it, or with its last block flipped.
+  void write_piece(std::uint32_t p, bool corrupt_last_block = false) {
+    auto begin = p * piece_len;
+    auto size = static_cast<std::uint32_t>(t.mi.piece_size(p));
+    for (std::uint32_t off = 0; off < size; off += blk) {
+      block_data bd;
+      bd.piece = p;
+      bd.offset = off;
+      auto n = std::min(blk, size - off);
+      bd.bytes.assign(t.content.begin() + static_cast<std::ptrdiff_t>(begin + off),
+                      t.content.begin() + static_cast<std::ptrdiff_t>(begin + off + n));
+      if (corrupt_last_block && off + blk >= size)
+        bd.bytes[0] = static_cast<char>(~bd.bytes[0]);
+      anon_send(disk, block_atom_v, std::move(bd));
+    }
+    sched.run();
+  }
+
+  void ask(std::uint32_t p, bool with_blocks = false) {
+    anon_send(client, hash_atom_v, p, with_blocks);
+    sched.run();
+  }
+
+  sha1_hash block_sha1(std::uint32_t p, std::uint32_t off) {
+    auto begin = p * piece_len + off;
+    auto n = std::min<std::uint64_t>(blk, t.mi.piece_size(p) - off);
+    return sha1(std::string_view{t.content}.substr(begin, n));
+  }
+};
+
+} // namespace
+
+CAF_TEST_FIXTURE_SCOPE(disk_store_tests, fixture)
+
+CAF_TEST(a full batch is hashed at once and every verdict is right) {
+  for (std::uint32_t p = 0; p < 4; ++p)
+    write_piece(p);
+  for (std::uint32_t p = 0; p < 3; ++p)
+    ask(p);
+  CAF_CHECK_EQUAL(verdicts.size(), 0u); // waiting for the batch to fill
+  ask(3);
+  CAF_REQUIRE_EQUAL(verdicts.size(), 4u);
+  for (std::uint32_t p = 0; p < 4; ++p) {
+    CAF_CHECK_EQUAL(verdicts[p].piece, p);
+    CAF_CHECK(verdicts[p].ok);
+    CAF_CHECK(verdicts[p].block_hashes.empty());
+  }
+}
+
+CAF_TEST(a partial batch waits for the timer and no longer) {
+  write_piece(5);
+  write_piece(10); // the short last piece goes through the one-buffer path
+  ask(5);
+  ask(10);
+  CAF_CHECK_EQUAL(verdicts.size(), 0u);
+  CAF_REQUIRE(sched.trigger_timeout());
+  sched.run();
+  CAF_REQUIRE_EQUAL(verdicts.size(), 2u);
+  CAF_CHECK(verdicts[0].ok && verdicts[0].piece == 5u);
+  CAF_CHECK(verdicts[1].ok && verdicts[1].piece == 10u);
+}
+
+CAF_TEST(a bad piece fails with per - block hashes that tell the bad block) {
+  write_piece(0);
+  write_piece(1, true);
+  write_piece(2);
+  write_piece(3);
+  ask(0);
+  ask(1);
+  ask(2, true); // good, but its block hashes are asked for
+  ask(3);
+  CAF_REQUIRE_EQUAL(verdicts.size(), 4u);
+  CAF_CHECK(verdicts[0].ok);
+  CAF_CHECK(!verdicts[1].ok);
+  CAF_REQUIRE_EQUAL(verdicts[1].block_hashes.size(), 2u);
+  CAF_CHECK(verdicts[1].block_hashes[0] == block_sha1(1, 0));
+  CAF_CHECK(verdicts[1].block_hashes[1] != block_sha1(1, blk));
+  CAF_CHECK(verdicts[2].ok);
+  CAF_REQUIRE_EQUAL(verdicts[2].block_hashes.size(), 2u);
+  CAF_CHECK(verdicts[2].block_hashes[1] == block_sha1(2, blk));
+  CAF_CHECK(verdicts[3].ok && verdicts[3].block_hashes.empty());
+}
+
+CAF_TEST(a piece never written fails instead of hanging) {
+  ask(6);
+  CAF_REQUIRE(sched.trigger_timeout());
+  sched.run();
+  CAF_REQUIRE_EQUAL(verdicts.size(), 1u);
+  CAF_CHECK(!verdicts[0].ok);
+}
+
+CAF_TEST(the timer of a batch that already ran is ignored) {
+  for (std::uint32_t p = 0; p < 5; ++p)
+    write_piece(p);
+  ask(0); // arms the timer of this batch
+  ask(1);
+  ask(2);
+  ask(3); // full: runs now
+  CAF_CHECK_EQUAL(verdicts.size(), 4u);
+  ask(4); // a new batch, with its own timer
+  CAF_REQUIRE_EQUAL(sched.clock().schedule().size(), 2u);
+  CAF_REQUIRE(sched.trigger_timeout()); // the old batch's timer: nothing happens
+  sched.run();
+  CAF_CHECK_EQUAL(verdicts.size(), 4u);
+  CAF_REQUIRE(sched.trigger_timeout());
+  sched.run();
+  CAF_REQUIRE_EQUAL(verdicts.size(), 5u);
+  CAF_CHECK(verdicts[4].ok && verdicts[4].piece == 4u);
+}
+
+CAF_TEST(the written file holds the torrent content) {
+  for (std::uint32_t p = 0; p <= 10; ++p)
+    write_piece(p);
+  std::ifstream in{dir.path + "/data.bin", std::ios::binary};
+  std::string got{std::istreambuf_iterator<char>{in}, std::istreambuf_iterator<char>{}};
+  CAF_CHECK(got == t.content);
+}
+
+CAF_TEST_FIXTURE_SCOPE_END()
