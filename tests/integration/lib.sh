@@ -37,6 +37,15 @@ fail() {
   exit 1
 }
 
+# skip MESSAGE...: the test cannot run on this machine (a missing facility of
+# the system, not of the code under test): print "SKIP: ..." and exit 77, which
+# tests/CMakeLists.txt declares as ctest's SKIP_RETURN_CODE. Never for a
+# missing tool the test drives (need_tool fails for that).
+skip() {
+  echo "SKIP: $*"
+  exit 77
+}
+
 # note MESSAGE...: print what is being checked.
 note() {
   echo "-- $*"
@@ -77,6 +86,25 @@ need_tool() {
   for t in "$@"; do
     command -v "$t" >/dev/null 2>&1 || fail "required tool '$t' is not installed"
   done
+}
+
+# ipv6_loopback_missing: print why this machine has no usable IPv6 loopback
+# and return 0; return 1 (printing nothing) if it has one: ::1 is on lo (when
+# `ip` is installed to say so) and a TCP socket can bind and listen on [::1].
+ipv6_loopback_missing() {
+  if command -v ip >/dev/null 2>&1 &&
+    ! timeout 10 ip -6 addr show dev lo 2>/dev/null | grep -qE '^[[:space:]]*inet6 ::1/128'; then
+    echo "'ip -6 addr show dev lo' lists no ::1"
+    return 0
+  fi
+  local why
+  why=$(timeout 10 "$PY" -c '
+import socket
+s = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+s.bind(("::1", 0))
+s.listen(1)
+' 2>&1) && return 1
+  echo "cannot listen on [::1]: ${why##*$'\n'}"
 }
 
 # need_libtorrent: fail clearly unless $PY can import libtorrent.
@@ -410,23 +438,27 @@ wait_for_port() {
   done
 }
 
-# free_ports N: N distinct ports that are free on 127.0.0.1 for both TCP and
-# UDP right now, drawn at random from 20000-32767 (below the ephemeral range).
+# free_ports N [ADDR...]: N distinct ports that are free on every ADDR (numeric
+# IPv4 or IPv6; default 127.0.0.1) for both TCP and UDP right now, drawn at
+# random from 20000-32767 (below the ephemeral range).
 free_ports() {
-  timeout 30 "$PY" - "$1" <<'PYEOF'
+  timeout 30 "$PY" - "$@" <<'PYEOF'
 import random, socket, sys
 want, got = int(sys.argv[1]), []
+addrs = sys.argv[2:] or ["127.0.0.1"]
 while len(got) < want:
     p = random.randint(20000, 32767)
     ok = p not in got
-    for kind in (socket.SOCK_STREAM, socket.SOCK_DGRAM):
-        s = socket.socket(socket.AF_INET, kind)
-        try:
-            s.bind(("127.0.0.1", p))
-        except OSError:
-            ok = False
-        finally:
-            s.close()
+    for addr in addrs:
+        family = socket.AF_INET6 if ":" in addr else socket.AF_INET
+        for kind in (socket.SOCK_STREAM, socket.SOCK_DGRAM):
+            s = socket.socket(family, kind)
+            try:
+                s.bind((addr, p))
+            except OSError:
+                ok = False
+            finally:
+                s.close()
     if ok:
         got.append(p)
 print(" ".join(map(str, got)))

@@ -1,19 +1,20 @@
 #!/usr/bin/env python3
 """Seeders and leechers for the integration tests and benchmarks.
 
-  peers.py lt-seed    TORRENT DATADIR PORT [--tracker] [--upload-limit B/S] [--lifetime S]
+  peers.py lt-seed    TORRENT DATADIR PORT [--listen ADDR] [--tracker] [--upload-limit B/S] [--lifetime S]
   peers.py bad-seed   TORRENT DATADIR PORT --corrupt 0,3,5|all|none [--upload-limit B/S] [--lifetime S]
   peers.py lt-leech   TORRENT OUTDIR --peer HOST:PORT [--peer ...] [--tracker] [--port P] [--lifetime S]
   peers.py bad-leech  TORRENT HOST:PORT --mode garbage|flood|stall|invalid [--requests N] [--lifetime S]
   peers.py good-leech TORRENT HOST:PORT [--pipeline N] [--lifetime S]
   peers.py probe      HOST:PORT --send handshake|junk|nothing [--info-hash HEX] [--wait S]
 
-Seeders. Both listen on 127.0.0.1:PORT only, print "ready" on stdout once a
-leecher can connect (lt-seed --tracker: once the tracker has also accepted its
-announce), log what happens on stderr, and exit by themselves after --lifetime
-seconds (default 120) or on SIGTERM/SIGINT, printing a one-line summary on
-stderr ("lt-seed: uploaded N bytes ..." / "bad-seed: served N blocks, M corrupt
-...").
+Seeders. Both listen on 127.0.0.1:PORT only (lt-seed on --listen ADDR:PORT
+only, ADDR a numeric IPv4 or IPv6 address, 127.0.0.1 by default: --listen ::1
+makes it an IPv6-only seeder), print "ready" on stdout once a leecher can
+connect (lt-seed --tracker: once the tracker has also accepted its announce),
+log what happens on stderr, and exit by themselves after --lifetime seconds
+(default 120) or on SIGTERM/SIGINT, printing a one-line summary on stderr
+("lt-seed: uploaded N bytes ..." / "bad-seed: served N blocks, M corrupt ...").
 
 lt-seed is python3-libtorrent in seed mode (plain v1, no DHT/LSD/UPnP/NAT-PMP/
 uTP, plaintext, several connections per IP allowed). Without --tracker it
@@ -374,11 +375,17 @@ async def run_bad_seed(args):
 # ----------------------------------------------------------------- lt-seed
 
 
+def listen_interface(addr, port):
+    """libtorrent's listen_interfaces entry for one address: "ADDR:PORT", an
+    IPv6 address in brackets ("[::1]:PORT")."""
+    return ("[%s]:%d" if ":" in addr else "%s:%d") % (addr.strip("[]"), port)
+
+
 def run_lt_seed(args):
     import libtorrent as lt
 
     ses = lt.session({
-        "listen_interfaces": "127.0.0.1:%d" % args.port,
+        "listen_interfaces": listen_interface(args.listen, args.port),
         "enable_dht": False, "enable_lsd": False,
         "enable_upnp": False, "enable_natpmp": False,
         "enable_incoming_utp": False, "enable_outgoing_utp": False,
@@ -1105,6 +1112,8 @@ def main():
                            help="announce to the torrent's trackers; ready once one replied")
             p.add_argument("--upload-limit", type=int, default=0, help="bytes/s, 0 = none")
             p.add_argument("--ready-timeout", type=float, default=30.0)
+            p.add_argument("--listen", default="127.0.0.1",
+                           help="numeric address to listen on, IPv4 or IPv6 (::1)")
         else:
             p.add_argument("--corrupt", required=True, help="0,3,5 | all | none")
             p.add_argument("--upload-limit", type=int, default=0, help="bytes/s, 0 = none")
