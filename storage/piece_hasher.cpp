@@ -1,5 +1,7 @@
 #include "storage/piece_hasher.hpp"
 
+#include "protocol/sha1_multi.hpp"
+
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
@@ -59,56 +61,84 @@ result<std::vector<sha1_hash>> hash_pieces(const std::vector<hash_source>& sourc
   std::atomic<std::size_t> done{0};
   std::mutex err_mtx;
   std::string first_error;
+  // Each worker claims a group of consecutive pieces, reads them and hashes
+  // the full-length ones side by side (protocol/sha1_multi.hpp); groups hold
+  // at most 8 MiB, so huge pieces go one at a time.
+  const std::size_t group = std::clamp<std::size_t>(
+    static_cast<std::size_t>(std::min<std::uint64_t>(sha1_lanes(sha1_default_kernel()),
+                                                     (8u << 20) / opts.piece_length)),
+    1, 16);
+  auto fail = [&](std::string msg) {
+    std::lock_guard<std::mutex> g{err_mtx};
+    if (first_error.empty())
+      first_error = std::move(msg);
+  };
+  // reads piece idx into dst; false (with the error recorded) on failure
+  auto read_piece = [&](std::size_t idx, char* dst) {
+    const std::uint64_t begin = idx * opts.piece_length;
+    const std::uint64_t end = std::min(total, begin + opts.piece_length);
+    // first file that overlaps [begin, end)
+    auto it = std::upper_bound(fds.files.begin(), fds.files.end(), begin,
+                               [](std::uint64_t off, const open_file& f) { return off < f.offset; });
+    if (it != fds.files.begin())
+      --it;
+    std::uint64_t pos = begin;
+    for (; it != fds.files.end() && pos < end; ++it) {
+      if (it->size == 0 || it->offset + it->size <= pos)
+        continue;
+      const auto in_file = pos - it->offset;
+      const auto n = std::min(end - pos, it->size - in_file);
+      char* out = dst + (pos - begin);
+      if (it->fd < 0) {
+        std::memset(out, 0, n);
+      } else {
+        std::uint64_t got = 0;
+        while (got < n) {
+          auto r = ::pread(it->fd, out + got, n - got, static_cast<off_t>(in_file + got));
+          if (r < 0 && errno == EINTR)
+            continue;
+          if (r <= 0) {
+            fail(r < 0 ? "cannot read " + *it->path + ": " + std::strerror(errno)
+                       : *it->path + " is shorter than expected");
+            return false;
+          }
+          got += static_cast<std::uint64_t>(r);
+        }
+      }
+      pos += n;
+    }
+    return true;
+  };
   auto worker = [&] {
-    std::vector<char> buf(opts.piece_length);
-    sha1_hasher h;
+    std::vector<char> buf(group * opts.piece_length);
+    std::vector<const std::uint8_t*> ptrs;
     for (;;) {
-      auto idx = next.fetch_add(1);
-      if (idx >= num_pieces)
+      const auto first = next.fetch_add(group);
+      if (first >= num_pieces)
         return;
       {
         std::lock_guard<std::mutex> g{err_mtx};
         if (!first_error.empty())
           return;
       }
-      const std::uint64_t begin = idx * opts.piece_length;
-      const std::uint64_t end = std::min(total, begin + opts.piece_length);
-      // first file that overlaps [begin, end)
-      auto it = std::upper_bound(fds.files.begin(), fds.files.end(), begin,
-                                 [](std::uint64_t off, const open_file& f) { return off < f.offset; });
-      if (it != fds.files.begin())
-        --it;
-      std::uint64_t pos = begin;
-      for (; it != fds.files.end() && pos < end; ++it) {
-        if (it->size == 0 || it->offset + it->size <= pos)
-          continue;
-        const auto in_file = pos - it->offset;
-        const auto n = std::min(end - pos, it->size - in_file);
-        char* dst = buf.data() + (pos - begin);
-        if (it->fd < 0) {
-          std::memset(dst, 0, n);
-        } else {
-          std::uint64_t got = 0;
-          while (got < n) {
-            auto r = ::pread(it->fd, dst + got, n - got, static_cast<off_t>(in_file + got));
-            if (r < 0 && errno == EINTR)
-              continue;
-            if (r <= 0) {
-              std::lock_guard<std::mutex> g{err_mtx};
-              if (first_error.empty())
-                first_error = r < 0 ? "cannot read " + *it->path + ": " + std::strerror(errno)
-                                    : *it->path + " is shorter than expected";
-              return;
-            }
-            got += static_cast<std::uint64_t>(r);
-          }
-        }
-        pos += n;
+      const auto last = std::min(num_pieces, first + group);
+      ptrs.clear();
+      for (auto idx = first; idx < last; ++idx) {
+        char* dst = buf.data() + (idx - first) * opts.piece_length;
+        if (!read_piece(idx, dst))
+          return;
+        const auto len = std::min<std::uint64_t>(opts.piece_length, total - idx * opts.piece_length);
+        if (len == opts.piece_length)
+          ptrs.push_back(reinterpret_cast<const std::uint8_t*>(dst));
+        else // the short last piece
+          hashes[idx] = sha1(dst, static_cast<std::size_t>(len));
       }
-      hashes[idx] = (h.update(buf.data(), end - begin), h.finish());
-      auto d = done.fetch_add(1) + 1;
-      if (opts.progress)
-        opts.progress(d, num_pieces);
+      sha1_many(ptrs.data(), ptrs.size(), static_cast<std::size_t>(opts.piece_length), hashes.data() + first);
+      for (auto idx = first; idx < last; ++idx) { // one call per piece
+        auto d = done.fetch_add(1) + 1;
+        if (opts.progress)
+          opts.progress(d, num_pieces);
+      }
     }
   };
   unsigned nthreads = opts.threads != 0 ? opts.threads : std::max(1u, std::thread::hardware_concurrency());

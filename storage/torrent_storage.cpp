@@ -2,6 +2,8 @@
 
 #include "storage/posix_util.hpp"
 
+#include "protocol/sha1_multi.hpp"
+
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
@@ -609,27 +611,65 @@ result<std::vector<bool>> torrent_storage::check_existing(unsigned threads, prog
   std::atomic<bool> failed{false};
   std::mutex err_mtx;
   std::optional<error_info> first_error;
+  // Pieces of up to 1 MiB are read whole, a group at a time, and the
+  // full-length ones hashed side by side (protocol/sha1_multi.hpp); bigger
+  // pieces are hashed one by one in 1 MiB chunks, so memory stays bounded.
+  const auto plen = layout.piece_length();
+  const std::size_t group =
+    plen <= (1u << 20) ? std::clamp<std::size_t>(sha1_lanes(sha1_default_kernel()), 1, 16) : 1;
+  auto record = [&](const error_info& e) {
+    std::lock_guard<std::mutex> guard{err_mtx};
+    if (!first_error)
+      first_error = e;
+    failed = true;
+  };
   auto worker = [&] {
-    std::vector<std::uint8_t> buf(d.hash_chunk());
+    std::vector<std::uint8_t> buf(group > 1 ? group * static_cast<std::size_t>(plen) : d.hash_chunk());
     sha1_hasher h;
+    std::vector<const std::uint8_t*> ptrs;
+    std::vector<std::size_t> which;
     while (!failed.load()) {
-      const auto k = next.fetch_add(1);
+      const auto k = next.fetch_add(group);
       if (k >= todo.size())
         return;
-      const auto p = todo[k];
-      bool missing = false;
-      auto got = d.hash_with(p, buf, h, &missing);
-      if (!got && !missing) {
-        std::lock_guard<std::mutex> guard{err_mtx};
-        if (!first_error)
-          first_error = got.error();
-        failed = true;
-        return;
+      const auto end = std::min(todo.size(), k + group);
+      if (group == 1) {
+        const auto p = todo[k];
+        bool missing = false;
+        auto got = d.hash_with(p, buf, h, &missing);
+        if (!got && !missing)
+          return record(got.error());
+        good[p] = got && *got == d.expected_hash(p);
+      } else {
+        ptrs.clear();
+        which.clear();
+        for (auto i = k; i < end; ++i) {
+          const auto p = todo[i];
+          const auto size = layout.piece_size(p);
+          auto* dst = buf.data() + (i - k) * static_cast<std::size_t>(plen);
+          bool missing = false;
+          if (auto st = d.read_into(p, 0, dst, size, &missing); !st) {
+            if (!missing)
+              return record(st.error());
+            continue; // a file shrank since: the piece is not there
+          }
+          if (size == plen) {
+            ptrs.push_back(dst);
+            which.push_back(p);
+          } else {
+            good[p] = sha1(dst, static_cast<std::size_t>(size)) == d.expected_hash(p);
+          }
+        }
+        std::vector<sha1_hash> digests(ptrs.size());
+        sha1_many(ptrs.data(), ptrs.size(), static_cast<std::size_t>(plen), digests.data());
+        for (std::size_t j = 0; j < ptrs.size(); ++j)
+          good[which[j]] = digests[j] == d.expected_hash(which[j]);
       }
-      good[p] = got && *got == d.expected_hash(p);
-      const auto n = done.fetch_add(1) + 1;
-      if (progress)
-        progress(n, todo.size());
+      for (auto i = k; i < end; ++i) { // one call per piece, as promised
+        const auto n = done.fetch_add(1) + 1;
+        if (progress)
+          progress(n, todo.size());
+      }
     }
   };
   unsigned n = threads != 0 ? threads : std::max(1u, std::thread::hardware_concurrency());
