@@ -14,60 +14,27 @@ set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 BENCH_NAME=download.sh
+BENCH_USAGE=4,12
 # shellcheck source=lib/common.sh
 source "$HERE/lib/common.sh"
 
-usage() {
-  sed -n '4,12p' "$0" | sed 's/^# \{0,1\}//'
-  exit "${1:-2}"
-}
-
-SIZE_MIB=1024
-RUNS=3
+# Its own options and their defaults (lib/common.sh parses the shared ones:
+# --size-mib, --runs, --out, --limit).
 SEEDERS=1
 CLIENTS="actorrent,aria2,libtorrent,transmission"
-OUT=""
-LIMIT=240
-CMDLINE="$0 $*"
-
-while [ $# -gt 0 ]; do
+bench_option() {
   case "$1" in
-    --size-mib) SIZE_MIB="${2:?}"; shift 2 ;;
-    --runs) RUNS="${2:?}"; shift 2 ;;
-    --seeders) SEEDERS="${2:?}"; shift 2 ;;
-    --clients) CLIENTS="${2:?}"; shift 2 ;;
-    --out) OUT="${2:?}"; shift 2 ;;
-    --limit) LIMIT="${2:?}"; shift 2 ;;
-    -h|--help) usage 0 ;;
-    *) echo "download.sh: unknown argument: $1" >&2; usage ;;
+    --seeders) SEEDERS="${2:?}" ;;
+    --clients) CLIENTS="${2:?}" ;;
+    *) return 1 ;;
   esac
-done
-
-[[ "$SIZE_MIB" =~ ^[1-9][0-9]*$ ]] || die "--size-mib must be a positive integer"
-[[ "$RUNS" =~ ^[1-9][0-9]*$ ]] || die "--runs must be a positive integer"
-[[ "$LIMIT" =~ ^[1-9][0-9]*$ ]] || die "--limit must be a positive integer"
+}
+bench_options "$@"
 [ "$SEEDERS" = 1 ] || [ "$SEEDERS" = 4 ] || die "--seeders must be 1 or 4"
-IFS=',' read -r -a CLIENT_LIST <<<"$CLIENTS"
-for c in "${CLIENT_LIST[@]}"; do
-  case "$c" in actorrent|aria2|libtorrent|transmission) ;; *) die "unknown client: $c" ;; esac
-done
-
-ROOT="$(cd "$HERE/.." && pwd)"
-ACTORRENT="${ACTORRENT:-$ROOT/build/app/actorrent}"
-PY=/usr/bin/python3
-LT_PEER="$HERE/lib/lt_peer.py"
+bench_clients CLIENT_LIST client "$CLIENTS"
 
 [ -x "$ACTORRENT" ] || die "no actorrent binary at $ACTORRENT (build it: ninja -C build actorrent)"
-for t in /usr/bin/time opentracker ss cmp timeout; do
-  command -v "$t" >/dev/null || die "missing tool: $t"
-done
-"$PY" -c 'import libtorrent' 2>/dev/null || die "$PY cannot import libtorrent (python3-libtorrent)"
-for c in "${CLIENT_LIST[@]}"; do
-  case "$c" in
-    aria2) command -v aria2c >/dev/null || die "missing aria2c" ;;
-    transmission) command -v transmission-cli >/dev/null || die "missing transmission-cli" ;;
-  esac
-done
+bench_require "$CLIENTS" /usr/bin/time opentracker ss cmp timeout
 
 # ---- content (cached between invocations) -------------------------------------------
 bench_content "$SIZE_MIB"
@@ -86,11 +53,7 @@ TR_PORT=$((BASE + 7))
 AT_PORT=$((BASE + 8))
 
 # ---- torrent ----------------------------------------------------------------------------
-TORRENT="$WORK/bench.torrent"
-"$ACTORRENT" create "$CONTENT" -l 256K -t "http://127.0.0.1:$TRACKER_PORT/announce" \
-  -o "$TORRENT" -q || die "actorrent create failed"
-INFO_HASH="$("$PY" -c 'import sys, libtorrent as lt; print(lt.torrent_info(sys.argv[1]).info_hash())' "$TORRENT")"
-[[ "$INFO_HASH" =~ ^[0-9a-f]{40}$ ]] || die "could not read the info-hash ($INFO_HASH)"
+bench_torrent -t "http://127.0.0.1:$TRACKER_PORT/announce"
 
 # ---- tracker ----------------------------------------------------------------------------
 mkdir -p "$WORK/tracker"
@@ -269,7 +232,7 @@ done
 
 # ---- report -------------------------------------------------------------------------------
 REPORT="$WORK/report.md"
-AT_VERSION="actorrent (git $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$ROOT" diff --quiet HEAD 2>/dev/null || echo ', uncommitted changes'); binary of $(date -r "$ACTORRENT" '+%Y-%m-%d %H:%M'))"
+AT_VERSION="$(at_version)"
 "$PY" - "$RESULTS" "$SIZE_BYTES" "$SEEDERS" "$RUNS" "$LIMIT" "$CMDLINE" "$CLIENTS" "$AT_VERSION" >"$REPORT" <<'PYEOF'
 import statistics, subprocess, sys, datetime, platform, os
 
@@ -356,8 +319,4 @@ print("wall s, CPU s and peak RSS come from `/usr/bin/time -f '%e %U %S %M'` aro
       " dropped) and downloads are written to a fresh directory on the same disk. (mmap): libtorrent"
       " 2.0 maps the file it writes, so its RSS counts those file pages.")
 PYEOF
-cat "$REPORT"
-if [ -n "$OUT" ]; then
-  cp "$REPORT" "$OUT"
-  log "wrote $OUT"
-fi
+bench_report "$REPORT"

@@ -54,60 +54,27 @@ set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 BENCH_NAME=seed.sh
+BENCH_USAGE=7,13
 # shellcheck source=lib/common.sh
 source "$HERE/lib/common.sh"
 
-usage() {
-  sed -n '7,13p' "$0" | sed 's/^# \{0,1\}//'
-  exit "${1:-2}"
-}
-
-SIZE_MIB=1024
-RUNS=3
+# Its own options and their defaults (lib/common.sh parses the shared ones:
+# --size-mib, --runs, --out, --limit).
 LEECHERS=1
 SEEDERS="actorrent,libtorrent,aria2,transmission"
-OUT=""
-LIMIT=240
-CMDLINE="$0 $*"
-
-while [ $# -gt 0 ]; do
+bench_option() {
   case "$1" in
-    --size-mib) SIZE_MIB="${2:?}"; shift 2 ;;
-    --runs) RUNS="${2:?}"; shift 2 ;;
-    --leechers) LEECHERS="${2:?}"; shift 2 ;;
-    --seeders) SEEDERS="${2:?}"; shift 2 ;;
-    --out) OUT="${2:?}"; shift 2 ;;
-    --limit) LIMIT="${2:?}"; shift 2 ;;
-    -h|--help) usage 0 ;;
-    *) echo "seed.sh: unknown argument: $1" >&2; usage ;;
+    --leechers) LEECHERS="${2:?}" ;;
+    --seeders) SEEDERS="${2:?}" ;;
+    *) return 1 ;;
   esac
-done
-
-[[ "$SIZE_MIB" =~ ^[1-9][0-9]*$ ]] || die "--size-mib must be a positive integer"
-[[ "$RUNS" =~ ^[1-9][0-9]*$ ]] || die "--runs must be a positive integer"
-[[ "$LIMIT" =~ ^[1-9][0-9]*$ ]] || die "--limit must be a positive integer"
+}
+bench_options "$@"
 if ! [[ "$LEECHERS" =~ ^[1-9][0-9]*$ ]] || [ "$LEECHERS" -gt 32 ]; then die "--leechers must be 1..32"; fi
-IFS=',' read -r -a SEEDER_LIST <<<"$SEEDERS"
-for s in "${SEEDER_LIST[@]}"; do
-  case "$s" in actorrent|aria2|libtorrent|transmission) ;; *) die "unknown seeder: $s" ;; esac
-done
-
-ROOT="$(cd "$HERE/.." && pwd)"
-ACTORRENT="${ACTORRENT:-$ROOT/build/app/actorrent}"
-PY=/usr/bin/python3
-LT_PEER="$HERE/lib/lt_peer.py"
+bench_clients SEEDER_LIST seeder "$SEEDERS"
 
 [ -x "$ACTORRENT" ] || die "no actorrent binary at $ACTORRENT (it makes the torrent; build it: ninja -C build actorrent)"
-for t in ss cmp timeout stdbuf getconf; do
-  command -v "$t" >/dev/null || die "missing tool: $t"
-done
-"$PY" -c 'import libtorrent' 2>/dev/null || die "$PY cannot import libtorrent (python3-libtorrent)"
-for s in "${SEEDER_LIST[@]}"; do
-  case "$s" in
-    aria2) command -v aria2c >/dev/null || die "missing aria2c" ;;
-    transmission) command -v transmission-cli >/dev/null || die "missing transmission-cli" ;;
-  esac
-done
+bench_require "$SEEDERS" ss cmp timeout stdbuf getconf
 # The seed command is new: without it actorrent's row says so and is skipped.
 # (An unknown subcommand's --help prints the top-level help and exits 0, hence
 # the look at its usage line.)
@@ -124,10 +91,8 @@ BASE="$(pick_ports $((LEECHERS + 1)))" || die "no free port range found"
 SEED_PORT=$BASE
 
 # ---- torrent (no tracker: the leechers dial the seeder) ---------------------------------
-TORRENT="$WORK/bench.torrent"
-"$ACTORRENT" create "$CONTENT" -l 256K -o "$TORRENT" -q || die "actorrent create failed"
-INFO_HASH="$("$PY" -c 'import sys, libtorrent as lt; print(lt.torrent_info(sys.argv[1]).info_hash())' "$TORRENT")"
-[[ "$INFO_HASH" =~ ^[0-9a-f]{40}$ ]] || die "could not read the info-hash ($INFO_HASH)"
+# shellcheck disable=SC2119 # no create options
+bench_torrent
 RESUME="$DATA_DIR/$INFO_HASH.resume"
 
 # Seeders other than libtorrent get a directory of their own with a hard link
@@ -299,7 +264,7 @@ done
 
 # ---- report -------------------------------------------------------------------------------
 REPORT="$WORK/report.md"
-AT_VERSION="actorrent (git $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$ROOT" diff --quiet HEAD 2>/dev/null || echo ', uncommitted changes'); binary of $(date -r "$ACTORRENT" '+%Y-%m-%d %H:%M'))"
+AT_VERSION="$(at_version)"
 "$PY" - "$RESULTS" "$SIZE_BYTES" "$LEECHERS" "$RUNS" "$LIMIT" "$CMDLINE" "$SEEDERS" "$AT_VERSION" >"$REPORT" <<'PYEOF'
 import datetime, os, platform, statistics, subprocess, sys
 
@@ -393,8 +358,4 @@ print("Launch = the leechers' start (`lib/lt_peer.py leech --no-pex`, python3-li
       " (cmp). Seeder and leecher(s) share the machine's cores. (mmap): libtorrent 2.0 maps the file it"
       " seeds, so its RSS counts those file pages.")
 PYEOF
-cat "$REPORT"
-if [ -n "$OUT" ]; then
-  cp "$REPORT" "$OUT"
-  log "wrote $OUT"
-fi
+bench_report "$REPORT"

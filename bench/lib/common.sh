@@ -1,17 +1,104 @@
 # shellcheck shell=bash
 # bench/lib/common.sh: shell helpers shared by the benchmarks (download.sh,
 # seed.sh). Source it after setting BENCH_NAME (the script's name, for
-# messages):
+# messages) and BENCH_USAGE (the lines of the script's header comment that
+# `usage` prints, a sed range):
 #
 #   BENCH_NAME=seed.sh
+#   BENCH_USAGE=7,13
 #   source "$HERE/lib/common.sh"
 #
-# It installs the EXIT trap: every PID appended to PIDS is stopped (SIGTERM,
-# then SIGKILL after 5 s) and the work directory WORK is removed unless
-# BENCH_KEEP=1.
+# It sets ROOT, ACTORRENT, PY and LT_PEER, and installs the EXIT trap: every
+# PID appended to PIDS is stopped (SIGTERM, then SIGKILL after 5 s) and the
+# work directory WORK is removed unless BENCH_KEEP=1. The script then parses
+# its command line with bench_options (defining bench_option for its own
+# options) and checks its programs with bench_clients and bench_require.
 
 die() { echo "$BENCH_NAME: $*" >&2; exit 1; }
 log() { echo "[$(date +%H:%M:%S)] $*" >&2; }
+
+# The repository, the actorrent binary (ACTORRENT from the environment, else
+# build/app/actorrent), the Debian python with the libtorrent module and the
+# libtorrent peer script.
+BENCH_LIB="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ROOT="$(cd "$BENCH_LIB/../.." && pwd)"
+ACTORRENT="${ACTORRENT:-$ROOT/build/app/actorrent}"
+PY=/usr/bin/python3
+LT_PEER="$BENCH_LIB/lt_peer.py"
+
+# ---- options --------------------------------------------------------------------------
+# usage [STATUS]: prints the usage lines of the script's header comment and
+# exits with STATUS (default 2).
+usage() {
+  sed -n "${BENCH_USAGE}p" "$0" | sed 's/^# \{0,1\}//'
+  exit "${1:-2}"
+}
+
+# The options every benchmark takes, with their defaults.
+SIZE_MIB=1024
+RUNS=3
+OUT=""
+LIMIT=240
+
+# bench_options ARGS...: parses a benchmark's command line. The options every
+# benchmark takes set SIZE_MIB, RUNS, OUT and LIMIT; -h/--help calls `usage 0`. Any other option
+# goes to the script's bench_option "$@" (the remaining arguments), which sets
+# it from its value "${2:?}" and returns 0, or returns 1 if it does not know it
+# (then: "unknown argument", usage). Sets CMDLINE (for the report), then
+# checks that SIZE_MIB, RUNS and LIMIT are positive integers.
+bench_options() {
+  CMDLINE="$0 $*"
+  while [ $# -gt 0 ]; do
+    case "$1" in
+      --size-mib) SIZE_MIB="${2:?}"; shift 2 ;;
+      --runs) RUNS="${2:?}"; shift 2 ;;
+      --out) OUT="${2:?}"; shift 2 ;;
+      --limit) LIMIT="${2:?}"; shift 2 ;;
+      -h|--help) usage 0 ;;
+      *)
+        if bench_option "$@"; then
+          shift 2
+        else
+          echo "$BENCH_NAME: unknown argument: $1" >&2
+          usage
+        fi ;;
+    esac
+  done
+  [[ "$SIZE_MIB" =~ ^[1-9][0-9]*$ ]] || die "--size-mib must be a positive integer"
+  [[ "$RUNS" =~ ^[1-9][0-9]*$ ]] || die "--runs must be a positive integer"
+  [[ "$LIMIT" =~ ^[1-9][0-9]*$ ]] || die "--limit must be a positive integer"
+}
+
+# bench_clients ARRAY KIND LIST: splits LIST (comma-separated names of the
+# compared programs: actorrent, aria2, libtorrent, transmission) into the array
+# named ARRAY; dies on another name ("unknown KIND: NAME").
+bench_clients() {
+  local c names
+  IFS=',' read -r -a names <<<"$3"
+  for c in "${names[@]}"; do
+    case "$c" in actorrent|aria2|libtorrent|transmission) ;; *) die "unknown $2: $c" ;; esac
+  done
+  IFS=',' read -r -a "$1" <<<"$3"
+}
+
+# bench_require LIST TOOL...: dies unless every TOOL is on PATH, $PY imports
+# libtorrent, and aria2c and transmission-cli are there if LIST (as for
+# bench_clients) names aria2 and transmission.
+bench_require() {
+  local c t names
+  IFS=',' read -r -a names <<<"$1"
+  shift
+  for t in "$@"; do
+    command -v "$t" >/dev/null || die "missing tool: $t"
+  done
+  "$PY" -c 'import libtorrent' 2>/dev/null || die "$PY cannot import libtorrent (python3-libtorrent)"
+  for c in "${names[@]}"; do
+    case "$c" in
+      aria2) command -v aria2c >/dev/null || die "missing aria2c" ;;
+      transmission) command -v transmission-cli >/dev/null || die "missing transmission-cli" ;;
+    esac
+  done
+}
 
 # ---- cleanup: every process we start is recorded here and stopped by PID ----------
 PIDS=()
@@ -87,6 +174,16 @@ bench_content() {
   cat "$CONTENT" >/dev/null
 }
 
+# bench_torrent [CREATE OPTIONS...]: TORRENT ($WORK/bench.torrent), made by
+# `actorrent create` from CONTENT with 256 KiB pieces and the options, and
+# INFO_HASH, its info-hash as libtorrent reads it.
+bench_torrent() {
+  TORRENT="$WORK/bench.torrent"
+  "$ACTORRENT" create "$CONTENT" -l 256K "$@" -o "$TORRENT" -q || die "actorrent create failed"
+  INFO_HASH="$("$PY" -c 'import sys, libtorrent as lt; print(lt.torrent_info(sys.argv[1]).info_hash())' "$TORRENT")"
+  [[ "$INFO_HASH" =~ ^[0-9a-f]{40}$ ]] || die "could not read the info-hash ($INFO_HASH)"
+}
+
 # bench_workdir: a fresh work directory in WORK (removed on exit).
 bench_workdir() {
   WORK="$(mktemp -d /tmp/actorrent-bench.XXXXXX)"
@@ -106,4 +203,20 @@ pick_ports() {
     if [ "$ok" = 1 ]; then echo "$base"; return 0; fi
   done
   return 1
+}
+
+# ---- report ---------------------------------------------------------------------------
+# at_version: actorrent's name in a report: its git commit (and whether the tree
+# has uncommitted changes) and the binary's date.
+at_version() {
+  echo "actorrent (git $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$ROOT" diff --quiet HEAD 2>/dev/null || echo ', uncommitted changes'); binary of $(date -r "$ACTORRENT" '+%Y-%m-%d %H:%M'))"
+}
+
+# bench_report REPORT: prints the report, and copies it to OUT if --out was given.
+bench_report() {
+  cat "$1"
+  if [ -n "$OUT" ]; then
+    cp "$1" "$OUT"
+    log "wrote $OUT"
+  fi
 }

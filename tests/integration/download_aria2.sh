@@ -28,15 +28,10 @@ mkdir -p "$C" "$WORKDIR/dl"
 note "content and torrents (announce $ANNOUNCE)"
 make_random "$C/single.bin" $((16 * 1024 * 1024 + 777))
 make_tree "$C/tree"
-with_timeout 60 "$AR" create "$C/single.bin" -t "$ANNOUNCE" -l 64K -o "$WORKDIR/single.torrent" -q ||
-  fail "actorrent create single.bin exited $?"
-with_timeout 60 "$AR" create "$C/tree" -t "$ANNOUNCE" -l 16K -o "$WORKDIR/tree.torrent" -q ||
-  fail "actorrent create tree exited $?"
-H1=$(ar_info_hash "$AR" "$WORKDIR/single.torrent")
-H2=$(ar_info_hash "$AR" "$WORKDIR/tree.torrent")
-
-note "opentracker on 127.0.0.1:$TPORT, whitelisting $H1 $H2"
-opentracker_start "$WORKDIR/tracker" "$TPORT" "$H1" "$H2"
+tracked_torrents "$AR" "$TPORT" "$ANNOUNCE" \
+  "$WORKDIR/single.torrent|$C/single.bin|64K" "$WORKDIR/tree.torrent|$C/tree|16K"
+H1=${TRACKED_HASHES[0]}
+H2=${TRACKED_HASHES[1]}
 
 note "aria2c seeding both torrents on 127.0.0.1:$APORT"
 aria2_seed_start "$WORKDIR/aria2.log" "$C" "$APORT" "$WORKDIR/single.torrent" "$WORKDIR/tree.torrent"

@@ -43,15 +43,11 @@ mkdir -p "$C" "$WORKDIR/dl"
 note "content and torrents (announce $ANNOUNCE)"
 make_random "$C/single.bin" $((20 * 1024 * 1024 + 12345))
 make_tree "$C/tree"
-with_timeout 60 "$AR" create "$C/single.bin" -t "$ANNOUNCE" -l 256K -o "$WORKDIR/single.torrent" -q ||
-  fail "actorrent create single.bin exited $?"
-with_timeout 60 "$AR" create "$C/tree" -t "$ANNOUNCE" -l 32K -o "$WORKDIR/tree.torrent" -q ||
-  fail "actorrent create tree exited $?"
-H1=$(ar_info_hash "$AR" "$WORKDIR/single.torrent")
-H2=$(ar_info_hash "$AR" "$WORKDIR/tree.torrent")
-
-note "opentracker on 127.0.0.1:$TPORT (HTTP and UDP), whitelisting $H1 $H2"
-opentracker_start "$WORKDIR/tracker" "$TPORT" "$H1" "$H2"
+# opentracker serves HTTP and UDP on the one port.
+tracked_torrents "$AR" "$TPORT" "$ANNOUNCE" \
+  "$WORKDIR/single.torrent|$C/single.bin|256K" "$WORKDIR/tree.torrent|$C/tree|32K"
+H1=${TRACKED_HASHES[0]}
+H2=${TRACKED_HASHES[1]}
 
 note "libtorrent seeders on ports $SPORT1 and $SPORT2, announcing to the tracker"
 lt_seed_start "$WORKDIR/seed1.log" "$WORKDIR/single.torrent" "$C" "$SPORT1" --tracker

@@ -31,12 +31,8 @@ mkdir -p "$C"
 
 note "content and torrent (announce $ANNOUNCE)"
 make_random "$C/big.bin" $((40 * 1024 * 1024 + 6789))
-with_timeout 60 "$AR" create "$C/big.bin" -t "$ANNOUNCE" -l 256K -o "$WORKDIR/big.torrent" -q ||
-  fail "actorrent create exited $?"
-H=$(ar_info_hash "$AR" "$WORKDIR/big.torrent")
-
-note "opentracker on 127.0.0.1:$TPORT, whitelisting $H"
-opentracker_start "$WORKDIR/tracker" "$TPORT" "$H"
+tracked_torrents "$AR" "$TPORT" "$ANNOUNCE" "$WORKDIR/big.torrent|$C/big.bin|256K"
+H=${TRACKED_HASHES[0]}
 
 note "seeders: transmission-cli :$XPORT, libtorrent :$LPORT, aria2c :$APORT (each capped near 2 MB/s)"
 tr_seed_start transmission "$WORKDIR/big.torrent" "$C" "$XPORT" -u 2000

@@ -507,6 +507,28 @@ opentracker_start() {
   wait_for_port "$port" 15 "$TRACKER_PID" opentracker "$dir.log"
 }
 
+# tracked_torrents AR PORT ANNOUNCE SPEC...: the torrents of a test that finds
+# its peers through a tracker, and that tracker. Each SPEC is
+# TORRENT|SOURCE|PIECE_LENGTH: `AR create SOURCE -t ANNOUNCE -l PIECE_LENGTH -o
+# TORRENT` (bounded; failing fails). Then opentracker_start on 127.0.0.1:PORT
+# (run directory $WORKDIR/tracker) with their info-hashes whitelisted, which
+# are left in TRACKED_HASHES in the order of the SPECs.
+tracked_torrents() {
+  local ar=$1 port=$2 announce=$3 spec torrent src piece hash rc
+  shift 3
+  TRACKED_HASHES=()
+  for spec in "$@"; do
+    IFS='|' read -r torrent src piece <<<"$spec"
+    rc=0
+    with_timeout 60 "$ar" create "$src" -t "$announce" -l "$piece" -o "$torrent" -q || rc=$?
+    ((rc == 0)) || fail "actorrent create $(basename -- "$src") exited $rc"
+    hash=$(ar_info_hash "$ar" "$torrent")
+    TRACKED_HASHES+=("$hash")
+  done
+  note "opentracker on 127.0.0.1:$port, whitelisting ${TRACKED_HASHES[*]}"
+  opentracker_start "$WORKDIR/tracker" "$port" "${TRACKED_HASHES[@]}"
+}
+
 # tracker_count PORT HASH FIELD: the FIELD ("complete": seeds, "incomplete":
 # leechers) that opentracker's HTTP scrape on 127.0.0.1:PORT reports for the
 # info-hash (40 hex), or 0.

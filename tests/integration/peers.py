@@ -225,10 +225,32 @@ def ready():
     sys.stdout.flush()
 
 
-# ---------------------------------------------------------------- bad-seed
+# ------------------------------------------- the wire (seeder, leechers, probe)
 
 PSTR = b"BitTorrent protocol"
 MAX_MESSAGE = 16 * 1024 + 13 + 1024 * 1024  # a bitfield for 8M pieces, or a block
+
+
+def message(mid, payload=b""):
+    return struct.pack(">IB", 1 + len(payload), mid) + payload
+
+
+def handshake_bytes(info_hash, reserved=bytes(8), peer_id=None):
+    """Our handshake for info_hash (peer_id None: "-ZZ0001-" and 12 random bytes)."""
+    if peer_id is None:
+        peer_id = b"-ZZ0001-" + os.urandom(12)
+    return bytes([19]) + PSTR + reserved + info_hash + peer_id
+
+
+def handshake_info_hash(hs):
+    """The info-hash a received handshake (its first 68 bytes) names, None if
+    they are not a BitTorrent handshake."""
+    if len(hs) < 68 or hs[0] != 19 or hs[1:20] != PSTR:
+        return None
+    return bytes(hs[28:48])
+
+
+# ---------------------------------------------------------------- bad-seed
 
 
 class BadSeed:
@@ -252,10 +274,6 @@ class BadSeed:
             bits[i // 8] |= 0x80 >> (i % 8)
         self.bitfield = bytes(bits)
 
-    @staticmethod
-    def message(mid, payload=b""):
-        return struct.pack(">IB", 1 + len(payload), mid) + payload
-
     async def handle(self, reader, writer):
         self.connections += 1
         conn = self.connections
@@ -264,15 +282,15 @@ class BadSeed:
         why = "closed by the peer"
         log("bad-seed", "connection %d from %s" % (conn, peer))
         try:
-            hs = await reader.readexactly(68)
-            if hs[0] != 19 or hs[1:20] != PSTR:
+            remote = handshake_info_hash(await reader.readexactly(68))
+            if remote is None:
                 why = "bad handshake"
                 return
-            if hs[28:48] != self.t.info_hash:
-                why = "unknown info-hash %s" % hs[28:48].hex()
+            if remote != self.t.info_hash:
+                why = "unknown info-hash %s" % remote.hex()
                 return
-            writer.write(bytes([19]) + PSTR + bytes(8) + self.t.info_hash + self.peer_id)
-            writer.write(self.message(5, self.bitfield))
+            writer.write(handshake_bytes(self.t.info_hash, peer_id=self.peer_id))
+            writer.write(message(5, self.bitfield))
             await writer.drain()
             while True:
                 (n,) = struct.unpack(">I", await reader.readexactly(4))
@@ -284,7 +302,7 @@ class BadSeed:
                 body = await reader.readexactly(n)
                 mid = body[0]
                 if mid == 2:  # interested
-                    writer.write(self.message(1))  # unchoke
+                    writer.write(message(1))  # unchoke
                 elif mid == 6 and n == 13:  # request
                     index, begin, length = struct.unpack(">III", body[1:13])
                     if (index >= self.t.num_pieces or length == 0 or length > 128 * 1024
@@ -308,7 +326,7 @@ class BadSeed:
                         self.repeats += 1
                     self.served.add((index, begin))
                     await self.throttle(length)
-                    writer.write(self.message(7, struct.pack(">II", index, begin) + data))
+                    writer.write(message(7, struct.pack(">II", index, begin) + data))
                     await writer.drain()
                 # choke, unchoke, not interested, have, bitfield, cancel, port,
                 # extensions: nothing to do for a seeder that always unchokes.
@@ -381,25 +399,36 @@ def listen_interface(addr, port):
     return ("[%s]:%d" if ":" in addr else "%s:%d") % (addr.strip("[]"), port)
 
 
-def run_lt_seed(args):
+def lt_session(listen, plugins=True, **settings):
+    """The python3-libtorrent session of lt-seed and lt-leech, listening on
+    listen ("HOST:PORT"): no DHT, LSD, UPnP, NAT-PMP or uTP, plaintext,
+    several connections per IP, the alerts they log; settings adds to these.
+    plugins=False: none of libtorrent's default plugins (so no peer exchange)."""
     import libtorrent as lt
 
-    ses = lt.session({
-        "listen_interfaces": listen_interface(args.listen, args.port),
+    pack = {
+        "listen_interfaces": listen,
         "enable_dht": False, "enable_lsd": False,
         "enable_upnp": False, "enable_natpmp": False,
         "enable_incoming_utp": False, "enable_outgoing_utp": False,
         "allow_multiple_connections_per_ip": True,
         "out_enc_policy": int(lt.enc_policy.disabled),
         "in_enc_policy": int(lt.enc_policy.enabled),
-        "upload_rate_limit": args.upload_limit,
-        "ignore_limits_on_local_network": False,
         "alert_mask": lt.alert.category_t.error_notification
                       | lt.alert.category_t.status_notification
                       | lt.alert.category_t.tracker_notification
                       | lt.alert.category_t.connect_notification
                       | lt.alert.category_t.peer_notification,
-    })
+    }
+    pack.update(settings)
+    return lt.session(pack) if plugins else lt.session(pack, 0)
+
+
+def run_lt_seed(args):
+    import libtorrent as lt
+
+    ses = lt_session(listen_interface(args.listen, args.port), upload_rate_limit=args.upload_limit,
+                     ignore_limits_on_local_network=False)
     atp = lt.add_torrent_params()
     atp.ti = lt.torrent_info(args.torrent)
     atp.save_path = args.datadir
@@ -465,10 +494,6 @@ HAVE_ALL, HAVE_NONE, REJECT = 0x0E, 0x0F, 0x10
 
 class RemoteClosed(Exception):
     pass
-
-
-def message(mid, payload=b""):
-    return struct.pack(">IB", 1 + len(payload), mid) + payload
 
 
 def request(index, begin, length):
@@ -621,14 +646,14 @@ class RemoteView:
 
 async def handshake(wire, torrent, deadline):
     """Sends our handshake and reads the remote's; returns its reserved bytes."""
-    peer_id = b"-ZZ0001-" + os.urandom(12)
-    if not await wire.send(bytes([19]) + PSTR + FAST_RESERVED + torrent.info_hash + peer_id):
+    if not await wire.send(handshake_bytes(torrent.info_hash, FAST_RESERVED)):
         raise RemoteClosed(wire.closed)
     hs = await wire.exactly(68, deadline)
-    if hs[0] != 19 or hs[1:20] != PSTR:
+    remote = handshake_info_hash(hs)
+    if remote is None:
         raise ValueError("not a BitTorrent handshake: %r" % hs[:20])
-    if hs[28:48] != torrent.info_hash:
-        raise ValueError("the remote answered for info-hash %s" % hs[28:48].hex())
+    if remote != torrent.info_hash:
+        raise ValueError("the remote answered for info-hash %s" % remote.hex())
     return hs[20:28]
 
 
@@ -988,8 +1013,7 @@ def run_probe(args):
         return 1
     start = time.monotonic()
     if args.send == "handshake":
-        sock.sendall(bytes([19]) + PSTR + bytes(8) + bytes.fromhex(args.info_hash)
-                     + b"-ZZ0001-" + os.urandom(12))
+        sock.sendall(handshake_bytes(bytes.fromhex(args.info_hash)))
     elif args.send == "junk":
         sock.sendall(b"GET /announce HTTP/1.1\r\nHost: 127.0.0.1\r\n".ljust(64, b"x"))
     got = bytearray()
@@ -1009,8 +1033,9 @@ def run_probe(args):
             break
         got += data
     took = time.monotonic() - start
-    if len(got) >= 68 and got[0] == 19 and got[1:20] == PSTR:
-        print("handshake %s" % bytes(got[28:48]).hex())
+    remote = handshake_info_hash(got)
+    if remote is not None:
+        print("handshake %s" % remote.hex())
     if closed:
         print("closed by remote after %.1f s (%s), %d bytes read" % (took, closed, len(got)))
     else:
@@ -1027,22 +1052,9 @@ def run_lt_leech(args):
     import libtorrent as lt
 
     t = Torrent(args.torrent)
-    # Flags 0: none of the default plugins, so no peer exchange: it talks to
-    # the peers it is given (and those of the trackers) only.
-    ses = lt.session({
-        "listen_interfaces": "127.0.0.1:%d" % args.port,
-        "enable_dht": False, "enable_lsd": False,
-        "enable_upnp": False, "enable_natpmp": False,
-        "enable_incoming_utp": False, "enable_outgoing_utp": False,
-        "allow_multiple_connections_per_ip": True,
-        "out_enc_policy": int(lt.enc_policy.disabled),
-        "in_enc_policy": int(lt.enc_policy.enabled),
-        "alert_mask": lt.alert.category_t.error_notification
-                      | lt.alert.category_t.status_notification
-                      | lt.alert.category_t.tracker_notification
-                      | lt.alert.category_t.connect_notification
-                      | lt.alert.category_t.peer_notification,
-    }, 0)
+    # None of the default plugins, so no peer exchange: it talks to the peers
+    # it is given (and those of the trackers) only.
+    ses = lt_session("127.0.0.1:%d" % args.port, plugins=False)
     atp = lt.add_torrent_params()
     atp.ti = lt.torrent_info(args.torrent)
     atp.save_path = args.outdir

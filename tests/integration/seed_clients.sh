@@ -37,12 +37,9 @@ T=$WORKDIR/tree.torrent
 
 note "content and torrent (announce $ANNOUNCE)"
 make_tree "$C/tree"
-with_timeout 60 "$AR" create "$C/tree" -t "$ANNOUNCE" -l 32K -o "$T" -q || fail "actorrent create exited $?"
-HASH=$(ar_info_hash "$AR" "$T")
 SIZE=$(du -sb --apparent-size "$C/tree" | awk '{ print $1 }')
-
-note "opentracker on 127.0.0.1:$TPORT, whitelisting $HASH"
-opentracker_start "$WORKDIR/tracker" "$TPORT" "$HASH"
+tracked_torrents "$AR" "$TPORT" "$ANNOUNCE" "$T|$C/tree|32K"
+HASH=${TRACKED_HASHES[0]}
 
 # leecher_done NAME T0 HOOK_FILE DIR [nonempty]: print NAME's time (T0 to the
 # time its completion hook recorded) and check its files.

@@ -54,12 +54,8 @@ C=$WORKDIR/content
 
 note "content and torrent (announce $ANNOUNCE)"
 make_random "$C/swarm.bin" $((64 * 1024 * 1024 + 12345))
-with_timeout 60 "$AR" create "$C/swarm.bin" -t "$ANNOUNCE" -l 256K -o "$WORKDIR/swarm.torrent" -q ||
-  fail "actorrent create exited $?"
-H=$(ar_info_hash "$AR" "$WORKDIR/swarm.torrent")
-
-note "opentracker on 127.0.0.1:$TPORT, whitelisting $H"
-opentracker_start "$WORKDIR/tracker" "$TPORT" "$H"
+tracked_torrents "$AR" "$TPORT" "$ANNOUNCE" "$WORKDIR/swarm.torrent|$C/swarm.bin|256K"
+H=${TRACKED_HASHES[0]}
 
 note "actorrent seeder on :$SPORT ${SEED_ARGS[*]}"
 ar_seed_start "$AR" "$WORKDIR/seeder" 150 "$WORKDIR/swarm.torrent" "$C" --port "$SPORT" "${SEED_ARGS[@]}"

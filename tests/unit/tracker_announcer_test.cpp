@@ -2,6 +2,7 @@
 #include <caf/test/unit_test.hpp>
 
 #include "actors/tracker_announcer.hpp"
+#include "protocol/text.hpp"
 #include "protocol/tracker_http.hpp"
 #include "protocol/tracker_udp.hpp"
 
@@ -60,21 +61,12 @@ std::int64_t ms_since(steady::time_point t) {
 
 // ---- query strings ------------------------------------------------------------------
 
-int hex_value(char c) {
-  if (c >= '0' && c <= '9')
-    return c - '0';
-  if (c >= 'a' && c <= 'f')
-    return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F')
-    return c - 'A' + 10;
-  return -1;
-}
-
 std::string url_decode(std::string_view s) {
+  using text::hex_digit;
   std::string out;
   for (std::size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '%' && i + 2 < s.size() && hex_value(s[i + 1]) >= 0 && hex_value(s[i + 2]) >= 0) {
-      out.push_back(static_cast<char>(hex_value(s[i + 1]) * 16 + hex_value(s[i + 2])));
+    if (s[i] == '%' && i + 2 < s.size() && hex_digit(s[i + 1]) >= 0 && hex_digit(s[i + 2]) >= 0) {
+      out.push_back(static_cast<char>(hex_digit(s[i + 1]) * 16 + hex_digit(s[i + 2])));
       i += 2;
     } else {
       out.push_back(s[i]);
