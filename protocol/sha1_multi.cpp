@@ -19,32 +19,36 @@ blocks_fn blocks_of(sha1_kernel k) {
   return k == sha1_kernel::avx512 ? detail::sha1_blocks_avx512 : detail::sha1_blocks_avx2;
 }
 
-// One call of a SIMD kernel over `count` (1..lanes) buffers; the unused lanes
-// repeat buffer 0 and their results are dropped.
-void hash_group(sha1_kernel k, const std::uint8_t* const* data, std::size_t count, std::size_t len,
-                sha1_hash* out) {
+// One call of a SIMD kernel over `count` (1..lanes) buffers, each made of
+// `parts` parts of `part_len` bytes (part j of buffer i at data[i * parts + j];
+// only the last part may end inside a 64-byte block). The unused lanes repeat
+// buffer 0 and their results are dropped.
+void hash_group(sha1_kernel k, const std::uint8_t* const* data, std::size_t count, std::size_t parts,
+                std::size_t part_len, sha1_hash* out) {
   const std::size_t lanes = sha1_lanes(k);
   std::array<const std::uint8_t*, max_lanes> ptr{};
-  for (std::size_t i = 0; i < lanes; ++i)
-    ptr[i] = data[i < count ? i : 0];
+  auto source = [&](std::size_t lane, std::size_t part) { return data[(lane < count ? lane : 0) * parts + part]; };
   alignas(64) std::uint32_t state[5 * max_lanes];
   for (std::size_t w = 0; w < 5; ++w)
     for (std::size_t i = 0; i < lanes; ++i)
       state[w * lanes + i] = sha1_init[w];
-  const std::size_t full = len / 64;
-  if (full > 0)
+  const std::size_t full = part_len / 64;
+  for (std::size_t j = 0; j < parts && full > 0; ++j) {
+    for (std::size_t i = 0; i < lanes; ++i)
+      ptr[i] = source(i, j);
     blocks_of(k)(ptr.data(), full, state);
+  }
   // padding: the rest, 0x80, zeroes, the length in bits (big-endian), in one
   // block or two; the same shape for every lane since the lengths are equal
-  const std::size_t rest = len % 64;
+  const std::size_t rest = part_len % 64;
   const std::size_t tail_blocks = rest + 9 <= 64 ? 1 : 2;
   alignas(64) std::uint8_t tail[max_lanes][128];
-  const std::uint64_t bits = static_cast<std::uint64_t>(len) * 8;
+  const std::uint64_t bits = static_cast<std::uint64_t>(parts) * part_len * 8;
   for (std::size_t i = 0; i < lanes; ++i) {
     auto* t = tail[i];
     std::memset(t, 0, sizeof tail[i]);
     if (rest > 0)
-      std::memcpy(t, ptr[i] + full * 64, rest);
+      std::memcpy(t, source(i, parts - 1) + full * 64, rest);
     t[rest] = 0x80;
     for (std::size_t b = 0; b < 8; ++b)
       t[tail_blocks * 64 - 1 - b] = static_cast<std::uint8_t>(bits >> (8 * b));
@@ -128,8 +132,15 @@ sha1_kernel sha1_default_kernel() {
 
 void sha1_many(const std::uint8_t* const* data, std::size_t count, std::size_t len, sha1_hash* out,
                sha1_kernel k) {
+  sha1_many_parts(data, count, 1, len, out, k);
+}
+
+void sha1_many_parts(const std::uint8_t* const* data, std::size_t count, std::size_t parts, std::size_t part_len,
+                     sha1_hash* out, sha1_kernel k) {
   if (!sha1_kernel_available(k))
     throw std::invalid_argument(std::string{"SHA-1 kernel "} + to_string(k) + " is not available on this CPU");
+  if (parts == 0 || (parts > 1 && part_len % 64 != 0))
+    throw std::invalid_argument("SHA-1 of buffers in parts: at least one part, and parts a multiple of 64 bytes");
   std::size_t i = 0;
   while (i < count) {
     const std::size_t left = count - i;
@@ -144,12 +155,19 @@ void sha1_many(const std::uint8_t* const* data, std::size_t count, std::size_t l
     else if (avx2 && left >= 3)
       use = sha1_kernel::avx2;
     if (use == sha1_kernel::scalar) {
-      out[i] = sha1(data[i], len);
+      if (parts == 1) {
+        out[i] = sha1(data[i], part_len);
+      } else {
+        sha1_hasher h;
+        for (std::size_t j = 0; j < parts; ++j)
+          h.update(data[i * parts + j], part_len);
+        out[i] = h.finish();
+      }
       ++i;
       continue;
     }
     const std::size_t n = std::min(left, sha1_lanes(use));
-    hash_group(use, data + i, n, len, out + i);
+    hash_group(use, data + i * parts, n, parts, part_len, out + i);
     i += n;
   }
 }

@@ -46,6 +46,18 @@ inline void sha1_many(const std::uint8_t* const* data, std::size_t count, std::s
   sha1_many(data, count, len, out, sha1_default_kernel());
 }
 
+/// As sha1_many, for buffers kept in `parts` separate parts of `part_len` bytes
+/// each (blocks of a piece as they came off the wire): part j of buffer i is
+/// data[i * parts + j]. With more than one part, part_len must be a multiple
+/// of 64 (invalid_argument otherwise).
+void sha1_many_parts(const std::uint8_t* const* data, std::size_t count, std::size_t parts, std::size_t part_len,
+                     sha1_hash* out, sha1_kernel k);
+
+inline void sha1_many_parts(const std::uint8_t* const* data, std::size_t count, std::size_t parts,
+                            std::size_t part_len, sha1_hash* out) {
+  sha1_many_parts(data, count, parts, part_len, out, sha1_default_kernel());
+}
+
 namespace detail {
 
 // The compression function over `nblocks` 64-byte blocks of each lane, the
