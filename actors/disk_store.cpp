@@ -51,8 +51,56 @@ std::shared_ptr<std::vector<char>> cached_piece(self_ptr self, std::uint32_t pie
   return data;
 }
 
-// SHA-1 of every 16 KiB block of a piece (the last one may be shorter).
-std::vector<sha1_hash> block_hashes(const std::uint8_t* data, std::size_t size) {
+// Whether the blocks of `piece` may be kept for hashing: full-length pieces
+// made of whole 16 KiB blocks.
+bool assemblable(const disk_state& st, std::uint32_t piece) {
+  return st.assembling_limit > 0 && st.torrent->piece_length % block_size == 0
+         && st.torrent->piece_size(piece) == st.torrent->piece_length;
+}
+
+void forget_assembly(disk_state& st, std::uint32_t piece) {
+  if (auto it = st.assembling.find(piece); it != st.assembling.end()) {
+    for (auto& b : it->second.blocks)
+      st.assembling_bytes -= b.size();
+    st.assembling.erase(it);
+  }
+}
+
+// Keeps a block just written for its piece's hash, within the memory bound.
+void keep_block(disk_state& st, block_data& bd) {
+  if (!assemblable(st, bd.piece) || bd.offset % block_size != 0 || bd.bytes.size() != block_size)
+    return;
+  auto& a = st.assembling[bd.piece];
+  if (a.spilled)
+    return;
+  if (a.blocks.empty())
+    a.blocks.resize(static_cast<std::size_t>(st.torrent->piece_length / block_size));
+  auto& slot = a.blocks[bd.offset / block_size];
+  if (st.assembling_bytes - slot.size() + bd.bytes.size() > st.assembling_limit) {
+    // no room: this piece will be read back; its blocks make room for others
+    for (auto& b : a.blocks) {
+      st.assembling_bytes -= b.size();
+      b = std::vector<char>{};
+    }
+    a.received = 0;
+    a.spilled = true;
+    return;
+  }
+  if (slot.empty())
+    ++a.received;
+  st.assembling_bytes += bd.bytes.size() - slot.size();
+  slot = std::move(bd.bytes);
+}
+
+// SHA-1 of every 16 KiB block of a piece whose blocks are at `parts` (all of
+// 16 KiB), or of a contiguous piece of `size` bytes (parts empty).
+std::vector<sha1_hash> block_hashes(const std::vector<const std::uint8_t*>& parts, const std::uint8_t* data,
+                                    std::size_t size) {
+  if (!parts.empty()) {
+    std::vector<sha1_hash> out(parts.size());
+    sha1_many(parts.data(), parts.size(), block_size, out.data());
+    return out;
+  }
   std::vector<sha1_hash> out((size + block_size - 1) / block_size);
   std::vector<const std::uint8_t*> full;
   for (std::size_t off = 0; off + block_size <= size; off += block_size)
@@ -63,8 +111,9 @@ std::vector<sha1_hash> block_hashes(const std::uint8_t* data, std::size_t size) 
   return out;
 }
 
-// Hashes every waiting piece: read back from the files (the page cache, as a
-// rule), the full-length ones side by side, then one verdict each.
+// Hashes every waiting piece: from its blocks in memory when all of them are
+// there, else read back from the files (the page cache, as a rule); the
+// full-length pieces side by side, then one verdict each.
 void run_hash_batch(self_ptr self) {
   auto& st = self->state;
   ++st.hash_generation;
@@ -74,40 +123,68 @@ void run_hash_batch(self_ptr self) {
   if (jobs.empty())
     return;
   const auto stride = static_cast<std::size_t>(st.torrent->piece_length);
-  st.hash_buffer.resize(jobs.size() * stride);
+  // every full-length piece as parts of 16 KiB (or as one part when the piece
+  // length is not a multiple of that), whether in memory or read back
+  const std::size_t nparts = stride % block_size == 0 ? stride / block_size : 1;
+  const std::size_t part_len = stride / nparts;
   std::vector<piece_verdict> verdicts(jobs.size());
-  std::vector<const std::uint8_t*> full; // readable pieces of the full length...
-  std::vector<std::size_t> full_job;     // ...and their jobs
+  std::vector<std::vector<const std::uint8_t*>> parts(jobs.size()); // empty: a short piece, or unreadable
+  std::vector<std::uint8_t*> read_back(jobs.size(), nullptr);
+  std::size_t reads = 0;
   for (std::size_t i = 0; i < jobs.size(); ++i) {
-    auto& v = verdicts[i];
-    v.piece = jobs[i].piece;
-    auto size = static_cast<std::size_t>(st.torrent->piece_size(v.piece));
-    auto* data = st.hash_buffer.data() + i * stride;
-    if (!st.storage->read(v.piece, 0, std::span<std::uint8_t>{data, size})) {
-      v.ok = false; // unreadable: treat as failed, the piece is fetched again
-      continue;
-    }
-    if (size == stride) {
-      full.push_back(data);
-      full_job.push_back(i);
+    auto piece = jobs[i].piece;
+    verdicts[i].piece = piece;
+    auto it = st.assembling.find(piece);
+    if (it != st.assembling.end() && !it->second.spilled && it->second.received == nparts) {
+      for (auto& b : it->second.blocks)
+        parts[i].push_back(reinterpret_cast<const std::uint8_t*>(b.data()));
+      ++st.pieces_from_memory;
     } else {
-      v.ok = sha1(data, size) == st.torrent->piece_hash(v.piece);
+      ++reads;
     }
   }
-  std::vector<sha1_hash> digests(full.size());
-  sha1_many(full.data(), full.size(), stride, digests.data());
-  for (std::size_t k = 0; k < full.size(); ++k)
+  st.hash_buffer.resize(reads * stride);
+  std::size_t slot = 0;
+  std::vector<const std::uint8_t*> all_parts; // of the full-length pieces, in job order...
+  std::vector<std::size_t> full_job;          // ...and their jobs
+  for (std::size_t i = 0; i < jobs.size(); ++i) {
+    auto& v = verdicts[i];
+    auto size = static_cast<std::size_t>(st.torrent->piece_size(v.piece));
+    if (parts[i].empty()) {
+      auto* data = st.hash_buffer.data() + slot++ * stride;
+      if (!st.storage->read(v.piece, 0, std::span<std::uint8_t>{data, size})) {
+        v.ok = false; // unreadable: treat as failed, the piece is fetched again
+        continue;
+      }
+      read_back[i] = data;
+      if (size != stride) {
+        v.ok = sha1(data, size) == st.torrent->piece_hash(v.piece);
+        continue;
+      }
+      for (std::size_t j = 0; j < nparts; ++j)
+        parts[i].push_back(data + j * part_len);
+    }
+    all_parts.insert(all_parts.end(), parts[i].begin(), parts[i].end());
+    full_job.push_back(i);
+  }
+  std::vector<sha1_hash> digests(full_job.size());
+  sha1_many_parts(all_parts.data(), full_job.size(), nparts, part_len, digests.data());
+  for (std::size_t k = 0; k < full_job.size(); ++k)
     verdicts[full_job[k]].ok = digests[k] == st.torrent->piece_hash(verdicts[full_job[k]].piece);
   ++st.hash_batches;
   st.pieces_hashed += jobs.size();
   for (std::size_t i = 0; i < jobs.size(); ++i) {
     auto& v = verdicts[i];
-    if (!v.ok || jobs[i].with_blocks)
-      v.block_hashes = block_hashes(st.hash_buffer.data() + i * stride,
-                                    static_cast<std::size_t>(st.torrent->piece_size(v.piece)));
+    if ((!v.ok || jobs[i].with_blocks) && (!parts[i].empty() || read_back[i] != nullptr))
+      v.block_hashes = block_hashes(part_len == block_size ? parts[i] : std::vector<const std::uint8_t*>{},
+                                    read_back[i], static_cast<std::size_t>(st.torrent->piece_size(v.piece)));
     if (v.ok)
       st.storage->start_writeback(v.piece); // little left for the flush at the end
-    jobs[i].promise.deliver(std::move(v));
+  }
+  // only now: `parts` may point into these blocks up to here
+  for (std::size_t i = 0; i < jobs.size(); ++i) {
+    forget_assembly(st, verdicts[i].piece);
+    jobs[i].promise.deliver(std::move(verdicts[i]));
   }
 }
 
@@ -131,6 +208,7 @@ disk_actor::behavior_type disk_store(disk_actor::stateful_pointer<disk_state> se
   st.progress = cfg.progress;
   st.started = std::chrono::steady_clock::now();
   st.hash_delay = cfg.hash_delay;
+  st.assembling_limit = cfg.hash_memory_bytes;
   st.hash_batch = cfg.hash_batch > 0 ? cfg.hash_batch : sha1_lanes(sha1_default_kernel());
   if (cfg.torrent->piece_length > 0)
     st.hash_batch = std::clamp<std::size_t>(
@@ -156,6 +234,7 @@ disk_actor::behavior_type disk_store(disk_actor::stateful_pointer<disk_state> se
         return;
       }
       st.bytes_written += data.size();
+      keep_block(st, bd); // moves the bytes, no copy
     },
     [self](hash_atom, std::uint32_t piece, bool with_blocks) -> caf::result<piece_verdict> {
       auto& st = self->state;

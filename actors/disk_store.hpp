@@ -42,6 +42,10 @@ struct disk_config {
   /// How long the first piece of a batch waits for others: at 300 MB/s a batch
   /// of 16 pieces of 256 KiB fills in ~14 ms.
   std::chrono::milliseconds hash_delay{20};
+  /// Blocks kept in memory after their write until their piece is hashed, so
+  /// a piece is hashed from the bytes that came off the wire rather than read
+  /// back from the page cache. Pieces that do not fit are read back.
+  std::size_t hash_memory_bytes = 12 * 1024 * 1024;
   /// Progress of the start-up check, for the torrent's status: pieces hashed and
   /// pieces to hash (written by the hashing threads, read by the torrent).
   std::shared_ptr<check_progress> progress;
@@ -61,9 +65,20 @@ struct disk_state {
   std::chrono::milliseconds hash_delay{0};
   std::uint64_t hash_generation = 0; ///< bumped by every batch; a stale timer is ignored
   bool hash_timer = false;           ///< a timer for the current generation is pending
-  std::vector<std::uint8_t> hash_buffer; ///< the pieces of one batch, reused
-  std::uint64_t hash_batches = 0;    ///< batches run, and pieces hashed in them
-  std::uint64_t pieces_hashed = 0;
+  std::vector<std::uint8_t> hash_buffer; ///< pieces of one batch read back from disk, reused
+  /// The blocks written so far of a piece not yet hashed (kept only when the
+  /// piece length is a multiple of 16 KiB and the piece has its full length).
+  struct assembly {
+    std::vector<std::vector<char>> blocks; ///< by block index; empty: not received
+    std::size_t received = 0;
+    bool spilled = false; ///< a block did not fit in memory: this piece is read back
+  };
+  std::unordered_map<std::uint32_t, assembly> assembling;
+  std::size_t assembling_bytes = 0;
+  std::size_t assembling_limit = 0;
+  std::uint64_t hash_batches = 0;      ///< batches run
+  std::uint64_t pieces_hashed = 0;     ///< pieces hashed in them...
+  std::uint64_t pieces_from_memory = 0; ///< ...of which from their blocks in memory
   std::uint64_t bytes_written = 0;
   unsigned check_threads = 0;
   std::string resume_file;

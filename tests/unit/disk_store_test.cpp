@@ -41,12 +41,14 @@ struct fixture : test_coordinator_fixture<> {
   actor client;
   std::vector<piece_verdict> verdicts;
 
-  fixture() {
+  // hash_memory: how many bytes of blocks the disk store keeps for hashing
+  explicit fixture(std::size_t hash_memory = 1024 * 1024) {
     disk_config cfg;
     cfg.torrent = std::make_shared<const metainfo>(t.mi);
     cfg.root = dir.path;
     cfg.hash_batch = 4;
     cfg.hash_delay = std::chrono::milliseconds{20};
+    cfg.hash_memory_bytes = hash_memory;
     disk = sys.spawn(disk_store, std::move(cfg));
     client = sys.spawn(hash_client, disk, &verdicts);
     run();
@@ -81,6 +83,8 @@ struct fixture : test_coordinator_fixture<> {
     sched.run();
   }
 
+  const disk_state& state() { return deref<disk_actor::stateful_base<disk_state>>(disk).state; }
+
   sha1_hash block_sha1(std::uint32_t p, std::uint32_t off) {
     auto begin = p * piece_len + off;
     auto n = std::min<std::uint64_t>(blk, t.mi.piece_size(p) - off);
@@ -105,6 +109,10 @@ CAF_TEST(a full batch is hashed at once and every verdict is right) {
     CAF_CHECK(verdicts[p].ok);
     CAF_CHECK(verdicts[p].block_hashes.empty());
   }
+  // hashed from the blocks kept in memory, which are let go after the verdicts
+  CAF_CHECK_EQUAL(state().pieces_from_memory, 4u);
+  CAF_CHECK_EQUAL(state().assembling_bytes, 0u);
+  CAF_CHECK(state().assembling.empty());
 }
 
 CAF_TEST(a partial batch waits for the timer and no longer) {
@@ -174,6 +182,81 @@ CAF_TEST(the written file holds the torrent content) {
   std::ifstream in{dir.path + "/data.bin", std::ios::binary};
   std::string got{std::istreambuf_iterator<char>{in}, std::istreambuf_iterator<char>{}};
   CAF_CHECK(got == t.content);
+}
+
+CAF_TEST(a piece that failed is hashed from its new blocks once fetched again) {
+  write_piece(1, true);
+  ask(1);
+  CAF_REQUIRE(sched.trigger_timeout());
+  sched.run();
+  CAF_REQUIRE_EQUAL(verdicts.size(), 1u);
+  CAF_CHECK(!verdicts[0].ok);
+  write_piece(1);
+  ask(1);
+  CAF_REQUIRE(sched.trigger_timeout());
+  sched.run();
+  CAF_REQUIRE_EQUAL(verdicts.size(), 2u);
+  CAF_CHECK(verdicts[1].ok);
+  CAF_CHECK_EQUAL(state().pieces_from_memory, 2u);
+}
+
+CAF_TEST_FIXTURE_SCOPE_END()
+
+namespace {
+
+// Room for three blocks only: most pieces spill and are read back from disk.
+struct tight_fixture : fixture {
+  tight_fixture() : fixture(3 * blk) {}
+};
+
+// No blocks kept at all: every piece is read back.
+struct readback_fixture : fixture {
+  readback_fixture() : fixture(0) {}
+};
+
+} // namespace
+
+CAF_TEST_FIXTURE_SCOPE(disk_store_memory_tests, tight_fixture)
+
+CAF_TEST(pieces that do not fit in memory are read back and still judged right) {
+  for (std::uint32_t p = 0; p < 4; ++p)
+    write_piece(p, p == 2);
+  CAF_CHECK(state().assembling_bytes <= 3 * blk);
+  for (std::uint32_t p = 0; p < 4; ++p)
+    ask(p);
+  CAF_REQUIRE_EQUAL(verdicts.size(), 4u);
+  for (std::uint32_t p = 0; p < 4; ++p)
+    CAF_CHECK_EQUAL(verdicts[p].ok, p != 2);
+  CAF_REQUIRE_EQUAL(verdicts[2].block_hashes.size(), 2u);
+  CAF_CHECK(verdicts[2].block_hashes[0] == block_sha1(2, 0));
+  CAF_CHECK(verdicts[2].block_hashes[1] != block_sha1(2, blk));
+  CAF_CHECK_EQUAL(state().pieces_hashed, 4u);
+  CAF_CHECK(state().pieces_from_memory < 4u);
+  CAF_CHECK_EQUAL(state().assembling_bytes, 0u);
+}
+
+CAF_TEST_FIXTURE_SCOPE_END()
+
+CAF_TEST_FIXTURE_SCOPE(disk_store_readback_tests, readback_fixture)
+
+CAF_TEST(with no memory for blocks every piece is read back) {
+  for (std::uint32_t p = 0; p < 4; ++p)
+    write_piece(p, p == 1);
+  write_piece(10);
+  for (std::uint32_t p = 0; p < 4; ++p)
+    ask(p, p == 3);
+  ask(10); // the first four ran as a full batch; this one waits for its timer
+  CAF_REQUIRE_EQUAL(sched.trigger_timeouts(), 2u); // (the first batch's stale one too)
+  sched.run();
+  CAF_REQUIRE_EQUAL(verdicts.size(), 5u);
+  for (std::uint32_t i = 0; i < 4; ++i)
+    CAF_CHECK_EQUAL(verdicts[i].ok, i != 1);
+  CAF_CHECK(verdicts[4].ok);
+  CAF_REQUIRE_EQUAL(verdicts[1].block_hashes.size(), 2u);
+  CAF_CHECK(verdicts[1].block_hashes[1] != block_sha1(1, blk));
+  CAF_REQUIRE_EQUAL(verdicts[3].block_hashes.size(), 2u);
+  CAF_CHECK(verdicts[3].block_hashes[0] == block_sha1(3, 0));
+  CAF_CHECK_EQUAL(state().pieces_from_memory, 0u);
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()
