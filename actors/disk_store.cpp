@@ -320,16 +320,21 @@ disk_actor::behavior_type disk_store(disk_actor::stateful_pointer<disk_state> se
         return disk_error(w.error().message);
       return true;
     },
-    [self](read_atom, const block_ref& b) -> caf::result<block_view> {
+    [self](read_atom, const std::vector<block_ref>& blocks) -> caf::result<std::vector<block_view>> {
       auto& st = self->state;
-      if (b.piece >= st.torrent->num_pieces())
-        return disk_error("read of piece " + std::to_string(b.piece) + " out of range");
-      auto piece = cached_piece(self, b.piece);
-      if (piece == nullptr)
-        return disk_error("cannot read piece " + std::to_string(b.piece));
-      if (std::uint64_t{b.offset} + b.length > piece->size())
-        return disk_error("read past the end of piece " + std::to_string(b.piece));
-      return block_view{std::move(piece), b.offset, b.length};
+      std::vector<block_view> out;
+      out.reserve(blocks.size());
+      for (const auto& b : blocks) {
+        if (b.piece >= st.torrent->num_pieces())
+          return disk_error("read of piece " + std::to_string(b.piece) + " out of range");
+        auto piece = cached_piece(self, b.piece);
+        if (piece == nullptr)
+          return disk_error("cannot read piece " + std::to_string(b.piece));
+        if (std::uint64_t{b.offset} + b.length > piece->size())
+          return disk_error("read past the end of piece " + std::to_string(b.piece));
+        out.push_back(block_view{std::move(piece), b.offset, b.length});
+      }
+      return out;
     },
   };
 }

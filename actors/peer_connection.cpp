@@ -189,10 +189,14 @@ void append_block(peer_broker* self, const block_ref& b, const block_view& data)
   st.last_sent = clock_type::now();
 }
 
-void on_read(peer_broker* self, std::uint64_t seq, block_view& data);
+void on_read(peer_broker* self, std::uint64_t first_seq, std::vector<block_view>& data);
+
+// Most blocks one disk read asks for: one message to the disk and back per
+// 16 blocks rather than per block.
+constexpr std::size_t max_read_batch = 16;
 
 // Issues disk reads for queued requests while the socket backlog plus the
-// reads in flight stay under the limit.
+// reads in flight stay under the limit: the next requests go out together.
 void pump_uploads(peer_broker* self) {
   auto& st = self->state;
   auto limited = st.upload_rate_limit > 0;
@@ -203,6 +207,18 @@ void pump_uploads(peer_broker* self) {
     auto cap = std::max(0.5 * st.upload_rate_limit, double{block_size});
     st.upload_tokens = std::min(cap, st.upload_tokens + dt * st.upload_rate_limit);
   }
+  std::vector<block_ref> batch;
+  auto issue = [&] {
+    if (batch.empty())
+      return;
+    auto first_seq = st.upload_reads.back().seq + 1 - batch.size();
+    self->request(st.cfg.disk, caf::infinite, read_atom_v, std::move(batch))
+      .then([self, first_seq](std::vector<block_view>& data) { on_read(self, first_seq, data); },
+            [self](caf::error& err) {
+              close_connection(self, "cannot read a block to upload: " + self->system().render(err));
+            });
+    batch = {};
+  };
   while (!st.closing && !st.am_choking && !st.upload_queue.empty()
          && st.out_queued + st.read_bytes < st.cfg.send_buffer_limit) {
     auto b = st.upload_queue.front();
@@ -213,34 +229,36 @@ void pump_uploads(peer_broker* self) {
           auto wait = (b.length - st.upload_tokens) / st.upload_rate_limit;
           self->delayed_send(self, std::chrono::microseconds{static_cast<std::int64_t>(wait * 1e6) + 1000}, pump_atom_v);
         }
-        return;
+        break;
       }
       st.upload_tokens -= b.length;
     }
     st.upload_queue.pop_front();
-    auto seq = st.next_read_seq++;
-    st.upload_reads.push_back({seq, b, std::nullopt, false});
+    st.upload_reads.push_back({st.next_read_seq++, b, std::nullopt, false});
     st.read_bytes += b.length;
-    self->request(st.cfg.disk, caf::infinite, read_atom_v, b)
-      .then([self, seq](block_view& data) { on_read(self, seq, data); },
-            [self](caf::error& err) {
-              close_connection(self, "cannot read a block to upload: " + self->system().render(err));
-            });
+    batch.push_back(b);
+    if (batch.size() == max_read_batch)
+      issue();
   }
+  issue();
 }
 
 // A disk read finished: write every block that is ready, in request order.
-void on_read(peer_broker* self, std::uint64_t seq, block_view& data) {
+void on_read(peer_broker* self, std::uint64_t first_seq, std::vector<block_view>& data) {
   auto& st = self->state;
   if (st.closing)
     return;
+  // the reads of one batch are consecutive in upload_reads (cancels only mark them)
   auto it = std::find_if(st.upload_reads.begin(), st.upload_reads.end(),
-                         [seq](const auto& r) { return r.seq == seq; });
-  if (it == st.upload_reads.end())
-    return;
-  if (!data.piece || data.length != it->block.length)
-    return close_connection(self, "short read of " + describe(it->block));
-  it->data = std::move(data);
+                         [first_seq](const auto& r) { return r.seq == first_seq; });
+  for (auto& d : data) {
+    if (it == st.upload_reads.end())
+      return;
+    if (!d.piece || d.length != it->block.length)
+      return close_connection(self, "short read of " + describe(it->block));
+    it->data = std::move(d);
+    ++it;
+  }
   bool wrote = false;
   while (!st.upload_reads.empty() && st.upload_reads.front().data) {
     auto& r = st.upload_reads.front();
@@ -470,10 +488,18 @@ void on_bytes(peer_broker* self, std::span<const std::uint8_t> bytes) {
     dispatch_wire(self, m);
     return !self->state.closing;
   };
+  st.parsing = true;
   auto res = st.decoder.parse(bytes, on_handshake, on_message);
-  if (!res)
+  st.parsing = false;
+  if (!res) {
     close_connection(self, "protocol error: " + res.error().to_string());
-  else if (!st.closing)
+    return;
+  }
+  if (st.pump_after_parse) {
+    st.pump_after_parse = false;
+    pump_uploads(self);
+  }
+  if (!st.closing)
     self->flush(st.hdl); // requests and haves written while handling the chunk
 }
 
@@ -754,7 +780,10 @@ caf::behavior serving(peer_broker* self) {
         return close_connection(self, "more than " + std::to_string(st.cfg.max_queued_requests)
                                         + " queued requests");
       st.upload_queue.push_back(b);
-      pump_uploads(self);
+      if (st.parsing)
+        st.pump_after_parse = true; // the chunk's other requests join the same disk read
+      else
+        pump_uploads(self);
     },
     [self](w_cancel_atom, const block_ref& b) {
       auto& st = self->state;

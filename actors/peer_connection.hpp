@@ -143,6 +143,8 @@ struct peer_state {
   std::deque<upload_read> upload_reads;      ///< reads in flight or ready, in order
   std::uint64_t next_read_seq = 0;
   std::size_t read_bytes = 0;                ///< bytes of reads in flight
+  bool parsing = false;                      ///< inside the parse of a chunk from the socket
+  bool pump_after_parse = false;             ///< requests came in it: read them when it is parsed
   std::size_t out_queued = 0;                ///< bytes handed to the socket, not yet written
   std::uint32_t ignored_requests = 0;        ///< requests while choked, since the last unchoke
   double upload_rate_limit = 0;              ///< bytes/s, 0: unlimited (set by the torrent)

@@ -34,8 +34,9 @@ using disk_actor = caf::typed_actor<
   caf::replies_to<check_atom>::with<std::vector<bool>>,
   // Creates files still missing (empty files), syncs everything; replies when done.
   caf::replies_to<flush_atom>::with<bool>,
-  // Reads one block for upload (through a bounded cache of whole pieces).
-  caf::replies_to<read_atom, block_ref>::with<block_view>,
+  // Reads blocks for upload, a peer's next requests in one message (through a
+  // bounded cache of whole pieces); one view per block, in order.
+  caf::replies_to<read_atom, std::vector<block_ref>>::with<std::vector<block_view>>,
   // Writes the resume data (these verified pieces, this session's totals) atomically;
   // with `true`, syncs the files first (at exit). Replies when it is on disk.
   caf::replies_to<resume_atom, std::vector<bool>, transfer_totals, bool>::with<bool>>;

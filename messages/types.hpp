@@ -173,3 +173,4 @@ typename Inspector::result_type inspect(Inspector& f, peer_report& x) {
 } // namespace actorrent
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(actorrent::block_view)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<actorrent::block_view>)

@@ -37,6 +37,7 @@ struct recorder {
   bool left = false;
   std::vector<bool> interest;           // interest_atom reports, in order
   std::vector<block_ref> reads;         // blocks the connection read from the disk
+  std::size_t read_messages = 0;        // in how many read requests
   // listener: incoming_atom questions, and the answer the torrent stub gives
   std::vector<peer_endpoint> incoming;
   bool refuse_incoming = false;
@@ -108,9 +109,14 @@ inline disk_actor::behavior_type disk_stub(disk_actor::pointer, recorder* rec) {
     [](hash_atom, std::uint64_t) {},
     [](check_atom) { return std::vector<bool>{}; },
     [](flush_atom) { return true; },
-    [rec](read_atom, const block_ref& b) {
-      rec->reads.push_back(b);
-      return block_view{std::make_shared<const std::vector<char>>(b.length, block_fill(b)), 0, b.length};
+    [rec](read_atom, const std::vector<block_ref>& bs) {
+      ++rec->read_messages;
+      std::vector<block_view> out;
+      for (const auto& b : bs) {
+        rec->reads.push_back(b);
+        out.push_back(block_view{std::make_shared<const std::vector<char>>(b.length, block_fill(b)), 0, b.length});
+      }
+      return out;
     },
     [](resume_atom, const std::vector<bool>&, const transfer_totals&, bool) { return true; },
   };

@@ -35,9 +35,7 @@ disk_actor::behavior_type disk_stub(disk_actor::pointer, recorder* rec) {
     [](hash_atom, std::uint64_t) {},
     [](check_atom) { return std::vector<bool>{}; },
     [](flush_atom) { return true; },
-    [](read_atom, const block_ref& b) {
-      return block_view{std::make_shared<const std::vector<char>>(b.length), 0, b.length};
-    },
+    [](read_atom, const std::vector<block_ref>&) { return std::vector<block_view>{}; },
     [](resume_atom, const std::vector<bool>&, const transfer_totals&, bool) { return true; },
   };
 }
@@ -191,9 +189,7 @@ behavior slow_disk(stateful_actor<slow_disk_state>* self, std::size_t* requests)
     },
     [](check_atom) { return std::vector<bool>{}; },
     [](flush_atom) { return true; },
-    [](read_atom, const block_ref& b) {
-      return block_view{std::make_shared<const std::vector<char>>(b.length), 0, b.length};
-    },
+    [](read_atom, const std::vector<block_ref>&) { return std::vector<block_view>{}; },
     [](resume_atom, const std::vector<bool>&, const transfer_totals&, bool) { return true; },
   };
 }
