@@ -17,9 +17,14 @@ namespace actorrent {
 
 namespace {
 
-using clock_type = std::chrono::steady_clock;
+using clock_type = caf::actor_clock::clock_type; // std::chrono::steady_clock
 using namespace std::chrono_literals;
 using self_ptr = torrent_actor::stateful_pointer<torrent_state>;
+
+// The time by the actor system's clock: the steady clock in a real run, the
+// test coordinator's in deterministic tests (so they move time forward
+// rather than waiting for it).
+clock_type::time_point now(self_ptr self) { return self->clock().now(); }
 
 // Notable events (connections closed and why, bans, hash failures) go to
 // stderr when the torrent is verbose; nothing is kept.
@@ -62,7 +67,7 @@ void maybe_connect(self_ptr self) {
   auto& st = self->state;
   if (st.stopping || (st.complete && !st.cfg.seed) || !st.checked)
     return;
-  auto now = clock_type::now();
+  auto now = actorrent::now(self);
   for (auto& [ep, c] : st.known) {
     if (connected_count(st) >= st.cfg.max_peers || st.half_open >= st.cfg.max_half_open)
       break;
@@ -94,7 +99,7 @@ void back_off(self_ptr self, const peer_endpoint& ep) {
   c.connected = false;
   ++c.failures;
   auto delay = std::min<std::chrono::seconds>(std::chrono::seconds{5} * (1u << std::min(c.failures, 6u)), 300s);
-  c.next_attempt = clock_type::now() + delay;
+  c.next_attempt = now(self) + delay;
 }
 
 // Ends the torrent and everything it supervises: its peer brokers (which
@@ -172,7 +177,7 @@ caf::expected<peer_index> accept_incoming(self_ptr self, const peer_endpoint& ep
   torrent_state::peer_entry entry;
   entry.endpoint = ep;
   entry.incoming = true;
-  entry.since = clock_type::now();
+  entry.since = now(self);
   st.peers.emplace(idx, std::move(entry));
   return idx;
 }
@@ -296,7 +301,7 @@ void send_choke(self_ptr self, peer_index idx, bool unchoke) {
 // peers waiting for one get it now rather than at the next round.
 void fill_free_slots(self_ptr self) {
   auto& st = self->state;
-  auto now = clock_type::now();
+  auto now = actorrent::now(self);
   for (auto& [idx, p] : st.peers)
     if (p.handle && p.handshaken && p.report.interested && !st.choker.is_unchoked(idx)
         && st.choker.on_interested(to_choker_peer(idx, p), now))
@@ -306,7 +311,7 @@ void fill_free_slots(self_ptr self) {
 void choke_round(self_ptr self) {
   auto& st = self->state;
   auto view = choker_view(self);
-  auto d = st.choker.round(view, st.complete, clock_type::now());
+  auto d = st.choker.round(view, st.complete, now(self));
   for (auto idx : d.choke)
     send_choke(self, idx, false);
   for (auto idx : d.unchoke)
@@ -433,7 +438,7 @@ torrent_actor::behavior_type torrent(self_ptr self, torrent_config cfg) {
             return;
         }
         if (st.cfg.use_trackers) {
-          st.last_announce_request = clock_type::now();
+          st.last_announce_request = now(self);
           self->send(st.announcer, announce_atom_v, announce_event::started, totals(self));
         }
         add_candidates(self, st.cfg.initial_peers);
@@ -537,7 +542,7 @@ torrent_actor::behavior_type torrent(self_ptr self, torrent_config cfg) {
       self->monitor(hdl);
       it->second.handle = std::move(hdl);
       it->second.connecting = false;
-      it->second.since = clock_type::now();
+      it->second.since = now(self);
       maybe_connect(self);
     },
     [self](failed_atom, peer_index idx, const std::string& reason) {
@@ -592,7 +597,7 @@ torrent_actor::behavior_type torrent(self_ptr self, torrent_config cfg) {
       if (it == st.peers.end())
         return;
       it->second.report.interested = on;
-      if (on && it->second.handle && st.choker.on_interested(to_choker_peer(idx, it->second), clock_type::now()))
+      if (on && it->second.handle && st.choker.on_interested(to_choker_peer(idx, it->second), now(self)))
         send_choke(self, idx, true);
       if (!on && st.choker.is_unchoked(idx)) {
         // its slot is of no use to it: choke it now and give the slot to a waiting peer
@@ -608,7 +613,7 @@ torrent_actor::behavior_type torrent(self_ptr self, torrent_config cfg) {
     },
     [self](tick_atom) {
       auto& st = self->state;
-      auto now = clock_type::now();
+      auto now = actorrent::now(self);
       if (now >= st.next_choke_round && !st.stopping) {
         st.next_choke_round = now + st.cfg.choke_interval;
         choke_round(self);

@@ -286,6 +286,37 @@ CAF_TEST(choker rounds while seeding rotate the regular slot round robin) {
   CAF_CHECK_EQUAL(take_told(), (std::vector<std::string>{"3 choke", "1 unchoke"}));
 }
 
+CAF_TEST(choker rounds follow the actor clock) {
+  write_content(content);
+  auto cfg = config();
+  cfg.seed = true;
+  cfg.choker.regular_slots = 1;
+  cfg.choker.optimistic_slots = 0;
+  cfg.choker.seed_slot_time = std::chrono::seconds(0);
+  cfg.choke_interval = std::chrono::seconds(10);
+  auto t = start(cfg);
+  CAF_REQUIRE(status(t).seeding);
+  for (std::uint8_t n = 1; n <= 2; ++n)
+    add_peer(t, n);
+  CAF_CHECK_EQUAL(take_told(), std::vector<std::string>{"1 unchoke"});
+  // the test clock stands still: no round however often the scheduler runs
+  step();
+  CAF_CHECK(take_told().empty());
+  // the first tick (1 s) runs the first round: the slot rotates
+  advance_time(std::chrono::seconds(1));
+  step();
+  CAF_CHECK_EQUAL(take_told(), (std::vector<std::string>{"1 choke", "2 unchoke"}));
+  // the next one is due a whole interval later (11 s), not before
+  advance_time(std::chrono::seconds(5));
+  step();
+  advance_time(std::chrono::seconds(4));
+  step();
+  CAF_CHECK(take_told().empty());
+  advance_time(std::chrono::seconds(1));
+  step();
+  CAF_CHECK_EQUAL(take_told(), (std::vector<std::string>{"2 choke", "1 unchoke"}));
+}
+
 CAF_TEST(a peer that is gone leaves the choker) {
   auto cfg = config();
   cfg.choker.regular_slots = 1;
