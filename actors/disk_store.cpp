@@ -6,6 +6,7 @@
 #include <caf/all.hpp>
 
 #include <algorithm>
+#include <array>
 #include <cstdio>
 
 namespace actorrent {
@@ -92,28 +93,25 @@ void keep_block(disk_state& st, block_data& bd) {
   slot = std::move(bd.bytes);
 }
 
-// SHA-1 of every 16 KiB block of a piece whose blocks are at `parts` (all of
-// 16 KiB), or of a contiguous piece of `size` bytes (parts empty).
-std::vector<sha1_hash> block_hashes(const std::vector<const std::uint8_t*>& parts, const std::uint8_t* data,
-                                    std::size_t size) {
-  if (!parts.empty()) {
-    std::vector<sha1_hash> out(parts.size());
-    sha1_many(parts.data(), parts.size(), block_size, out.data());
-    return out;
+// SHA-1 of every 16 KiB block (the last one may be shorter) of a piece read
+// back from disk a block at a time; empty if it cannot be read.
+std::vector<sha1_hash> block_hashes_on_disk(disk_state& st, std::uint32_t piece) {
+  const auto size = st.torrent->piece_size(piece);
+  std::vector<sha1_hash> out;
+  std::array<std::uint8_t, block_size> buf;
+  for (std::uint64_t off = 0; off < size; off += block_size) {
+    auto n = static_cast<std::size_t>(std::min<std::uint64_t>(block_size, size - off));
+    if (!st.storage->read(piece, off, std::span<std::uint8_t>{buf.data(), n}))
+      return {};
+    out.push_back(sha1(buf.data(), n));
   }
-  std::vector<sha1_hash> out((size + block_size - 1) / block_size);
-  std::vector<const std::uint8_t*> full;
-  for (std::size_t off = 0; off + block_size <= size; off += block_size)
-    full.push_back(data + off);
-  sha1_many(full.data(), full.size(), block_size, out.data());
-  if (full.size() < out.size())
-    out.back() = sha1(data + full.size() * block_size, size - full.size() * block_size);
   return out;
 }
 
-// Hashes every waiting piece: from its blocks in memory when all of them are
-// there, else read back from the files (the page cache, as a rule); the
-// full-length pieces side by side, then one verdict each.
+// Hashes every waiting piece and answers each with its verdict. Full-length
+// pieces are hashed side by side (sha1_stream), each from its blocks in memory
+// when all of them are there, else read back from the files (the page cache,
+// as a rule) in chunks of at most 256 KiB; a short last piece on its own.
 void run_hash_batch(self_ptr self) {
   auto& st = self->state;
   ++st.hash_generation;
@@ -122,66 +120,85 @@ void run_hash_batch(self_ptr self) {
   st.hash_jobs.clear();
   if (jobs.empty())
     return;
-  const auto stride = static_cast<std::size_t>(st.torrent->piece_length);
-  // every full-length piece as parts of 16 KiB (or as one part when the piece
-  // length is not a multiple of that), whether in memory or read back
-  const std::size_t nparts = stride % block_size == 0 ? stride / block_size : 1;
-  const std::size_t part_len = stride / nparts;
+  const auto stride = st.torrent->piece_length;
+  // the update granularity: a block when pieces are made of whole blocks (so
+  // blocks in memory can feed a lane), else a whole chunk
+  const bool in_blocks = stride % block_size == 0;
+  const auto chunk = static_cast<std::size_t>(std::min<std::uint64_t>(stride, 256u * 1024));
+  const std::size_t part_len = in_blocks ? std::min<std::size_t>(block_size, chunk) : chunk;
   std::vector<piece_verdict> verdicts(jobs.size());
-  std::vector<std::vector<const std::uint8_t*>> parts(jobs.size()); // empty: a short piece, or unreadable
-  std::vector<std::uint8_t*> read_back(jobs.size(), nullptr);
-  std::size_t reads = 0;
-  for (std::size_t i = 0; i < jobs.size(); ++i) {
-    auto piece = jobs[i].piece;
-    verdicts[i].piece = piece;
-    auto it = st.assembling.find(piece);
-    if (it != st.assembling.end() && !it->second.spilled && it->second.received == nparts) {
-      for (auto& b : it->second.blocks)
-        parts[i].push_back(reinterpret_cast<const std::uint8_t*>(b.data()));
-      ++st.pieces_from_memory;
-    } else {
-      ++reads;
-    }
-  }
-  st.hash_buffer.resize(reads * stride);
-  std::size_t slot = 0;
-  std::vector<const std::uint8_t*> all_parts; // of the full-length pieces, in job order...
-  std::vector<std::size_t> full_job;          // ...and their jobs
+  std::vector<std::size_t> full; // jobs of full-length pieces
+  std::vector<const disk_state::assembly*> memory(jobs.size(), nullptr);
   for (std::size_t i = 0; i < jobs.size(); ++i) {
     auto& v = verdicts[i];
-    auto size = static_cast<std::size_t>(st.torrent->piece_size(v.piece));
-    if (parts[i].empty()) {
-      auto* data = st.hash_buffer.data() + slot++ * stride;
-      if (!st.storage->read(v.piece, 0, std::span<std::uint8_t>{data, size})) {
-        v.ok = false; // unreadable: treat as failed, the piece is fetched again
-        continue;
-      }
-      read_back[i] = data;
-      if (size != stride) {
-        v.ok = sha1(data, size) == st.torrent->piece_hash(v.piece);
-        continue;
-      }
-      for (std::size_t j = 0; j < nparts; ++j)
-        parts[i].push_back(data + j * part_len);
+    v.piece = jobs[i].piece;
+    if (st.torrent->piece_size(v.piece) != stride) {
+      auto h = st.storage->hash_piece(v.piece); // unreadable: failed, fetched again
+      v.ok = h && *h == st.torrent->piece_hash(v.piece);
+      continue;
     }
-    all_parts.insert(all_parts.end(), parts[i].begin(), parts[i].end());
-    full_job.push_back(i);
+    full.push_back(i);
+    auto it = st.assembling.find(v.piece);
+    if (in_blocks && it != st.assembling.end() && !it->second.spilled
+        && it->second.received == it->second.blocks.size()) {
+      memory[i] = &it->second;
+      ++st.pieces_from_memory;
+    }
   }
-  std::vector<sha1_hash> digests(full_job.size());
-  sha1_many_parts(all_parts.data(), full_job.size(), nparts, part_len, digests.data());
-  for (std::size_t k = 0; k < full_job.size(); ++k)
-    verdicts[full_job[k]].ok = digests[k] == st.torrent->piece_hash(verdicts[full_job[k]].piece);
+  const std::size_t lanes = std::max<std::size_t>(1, sha1_lanes(sha1_default_kernel()));
+  std::vector<const std::uint8_t*> ptrs;
+  std::vector<std::uint8_t*> slots;
+  std::vector<char> readable;
+  std::vector<sha1_hash> digests;
+  for (std::size_t g = 0; g < full.size(); g += lanes) {
+    const std::size_t n = std::min(lanes, full.size() - g);
+    st.hash_buffer.resize(n * chunk);
+    slots.assign(n, nullptr);
+    readable.assign(n, 1);
+    ptrs.resize(n);
+    for (std::size_t j = 0; j < n; ++j)
+      if (memory[full[g + j]] == nullptr)
+        slots[j] = st.hash_buffer.data() + j * chunk;
+    sha1_stream stream{n};
+    for (std::uint64_t off = 0; off < stride; off += chunk) {
+      const auto len = static_cast<std::size_t>(std::min<std::uint64_t>(chunk, stride - off));
+      for (std::size_t j = 0; j < n; ++j)
+        if (slots[j] != nullptr && readable[j]
+            && !st.storage->read(verdicts[full[g + j]].piece, off, std::span<std::uint8_t>{slots[j], len}))
+          readable[j] = 0; // its lane goes on with whatever the buffer holds; the verdict is "failed"
+      for (std::size_t sub = 0; sub < len; sub += part_len) {
+        const auto m = std::min(part_len, len - sub);
+        for (std::size_t j = 0; j < n; ++j)
+          ptrs[j] = slots[j] != nullptr
+                      ? slots[j] + sub
+                      : reinterpret_cast<const std::uint8_t*>(
+                          memory[full[g + j]]->blocks[static_cast<std::size_t>((off + sub) / block_size)].data());
+        stream.update(ptrs.data(), m);
+      }
+    }
+    digests.resize(n);
+    stream.finish(digests.data());
+    for (std::size_t j = 0; j < n; ++j) {
+      auto& v = verdicts[full[g + j]];
+      v.ok = readable[j] && digests[j] == st.torrent->piece_hash(v.piece);
+    }
+  }
   ++st.hash_batches;
   st.pieces_hashed += jobs.size();
   for (std::size_t i = 0; i < jobs.size(); ++i) {
     auto& v = verdicts[i];
-    if ((!v.ok || jobs[i].with_blocks) && (!parts[i].empty() || read_back[i] != nullptr))
-      v.block_hashes = block_hashes(part_len == block_size ? parts[i] : std::vector<const std::uint8_t*>{},
-                                    read_back[i], static_cast<std::size_t>(st.torrent->piece_size(v.piece)));
+    if (!v.ok || jobs[i].with_blocks) {
+      if (memory[i] != nullptr) {
+        for (auto& b : memory[i]->blocks)
+          v.block_hashes.push_back(sha1(b.data(), b.size()));
+      } else {
+        v.block_hashes = block_hashes_on_disk(st, v.piece);
+      }
+    }
     if (v.ok)
       st.storage->start_writeback(v.piece); // little left for the flush at the end
   }
-  // only now: `parts` may point into these blocks up to here
+  // only now: `memory` points into these blocks up to here
   for (std::size_t i = 0; i < jobs.size(); ++i) {
     forget_assembly(st, verdicts[i].piece);
     jobs[i].promise.deliver(std::move(verdicts[i]));
@@ -210,9 +227,6 @@ disk_actor::behavior_type disk_store(disk_actor::stateful_pointer<disk_state> se
   st.hash_delay = cfg.hash_delay;
   st.assembling_limit = cfg.hash_memory_bytes;
   st.hash_batch = cfg.hash_batch > 0 ? cfg.hash_batch : sha1_lanes(sha1_default_kernel());
-  if (cfg.torrent->piece_length > 0)
-    st.hash_batch = std::clamp<std::size_t>(
-      std::min<std::uint64_t>(st.hash_batch, cfg.hash_batch_bytes / cfg.torrent->piece_length), 1, st.hash_batch);
   auto opened = storage::torrent_storage::open(*cfg.torrent, cfg.root);
   if (!opened) {
     self->quit(disk_error("cannot open storage in " + cfg.root + ": " + opened.error().message));

@@ -36,9 +36,9 @@ struct disk_config {
   std::size_t read_cache_bytes = 16 * 1024 * 1024; ///< whole pieces kept for uploads
   std::string resume_file;       ///< resume data (read at the check, written on request); empty: none
   /// Pieces hashed side by side in one batch (0: as many as the SHA-1 kernel has
-  /// lanes, 16 with AVX-512, within hash_batch_bytes).
+  /// lanes, 16 with AVX-512). Pieces read back from disk for it are read in
+  /// chunks of at most 256 KiB each, so its memory does not grow with the piece length.
   std::size_t hash_batch = 0;
-  std::size_t hash_batch_bytes = 8 * 1024 * 1024; ///< bound on the pieces of one batch in memory
   /// How long the first piece of a batch waits for others: at 300 MB/s a batch
   /// of 16 pieces of 256 KiB fills in ~14 ms.
   std::chrono::milliseconds hash_delay{20};
@@ -65,7 +65,7 @@ struct disk_state {
   std::chrono::milliseconds hash_delay{0};
   std::uint64_t hash_generation = 0; ///< bumped by every batch; a stale timer is ignored
   bool hash_timer = false;           ///< a timer for the current generation is pending
-  std::vector<std::uint8_t> hash_buffer; ///< pieces of one batch read back from disk, reused
+  std::vector<std::uint8_t> hash_buffer; ///< chunks of the pieces of a batch read back from disk, reused
   /// The blocks written so far of a piece not yet hashed (kept only when the
   /// piece length is a multiple of 16 KiB and the piece has its full length).
   struct assembly {

@@ -8,10 +8,12 @@
 
 #include "protocol/sha1.hpp"
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string_view>
+#include <vector>
 
 namespace actorrent {
 
@@ -57,6 +59,38 @@ inline void sha1_many_parts(const std::uint8_t* const* data, std::size_t count, 
                             std::size_t part_len, sha1_hash* out) {
   sha1_many_parts(data, count, parts, part_len, out, sha1_default_kernel());
 }
+
+/// The kernel sha1_many uses for `count` buffers when allowed up to `k`: a
+/// SIMD call costs the same with idle lanes, so a few buffers go narrower.
+sha1_kernel sha1_kernel_for(std::size_t count, sha1_kernel k);
+
+/// Up to 16 equal-length messages hashed side by side and fed in chunks, so a
+/// group of big pieces needs only a chunk of each in memory at a time.
+class sha1_stream {
+public:
+  /// `count` messages, with kernel `k` or the narrower one sha1_kernel_for
+  /// picks for that count. `count` is 1 to sha1_lanes(k) (any for scalar).
+  explicit sha1_stream(std::size_t count, sha1_kernel k = sha1_default_kernel());
+
+  /// The next `len` bytes of every message: data[i] for message i. `len` must
+  /// be a multiple of 64 except in the last call (std::logic_error after it).
+  void update(const std::uint8_t* const* data, std::size_t len);
+
+  /// The digests into out[0..count).
+  void finish(sha1_hash* out);
+
+  sha1_kernel kernel() const { return kernel_; }
+
+private:
+  std::size_t count_;
+  sha1_kernel kernel_ = sha1_kernel::scalar;
+  std::vector<sha1_hasher> scalar_;
+  alignas(64) std::array<std::uint32_t, 5 * 16> state_{};
+  std::array<std::array<std::uint8_t, 128>, 16> tail_{};
+  std::size_t rest_ = 0; ///< bytes of the last partial block, in tail_
+  std::uint64_t total_ = 0;
+  bool closed_ = false;
+};
 
 namespace detail {
 

@@ -61,22 +61,19 @@ result<std::vector<sha1_hash>> hash_pieces(const std::vector<hash_source>& sourc
   std::atomic<std::size_t> done{0};
   std::mutex err_mtx;
   std::string first_error;
-  // Each worker claims a group of consecutive pieces, reads them and hashes
-  // the full-length ones side by side (protocol/sha1_multi.hpp); groups hold
-  // at most 8 MiB, so huge pieces go one at a time.
-  const std::size_t group = std::clamp<std::size_t>(
-    static_cast<std::size_t>(std::min<std::uint64_t>(sha1_lanes(sha1_default_kernel()),
-                                                     (8u << 20) / opts.piece_length)),
-    1, 16);
+  // Each worker claims a group of consecutive pieces and hashes them side by
+  // side (sha1_stream), reading at most 256 KiB of each at a time, so memory
+  // stays bounded whatever the piece length.
+  const std::size_t group = std::clamp<std::size_t>(sha1_lanes(sha1_default_kernel()), 1, 16);
+  const auto chunk = static_cast<std::size_t>(std::min<std::uint64_t>(opts.piece_length, 256u * 1024));
   auto fail = [&](std::string msg) {
     std::lock_guard<std::mutex> g{err_mtx};
     if (first_error.empty())
       first_error = std::move(msg);
   };
-  // reads piece idx into dst; false (with the error recorded) on failure
-  auto read_piece = [&](std::size_t idx, char* dst) {
-    const std::uint64_t begin = idx * opts.piece_length;
-    const std::uint64_t end = std::min(total, begin + opts.piece_length);
+  // reads bytes [begin, end) of the concatenation into dst; false (with the
+  // error recorded) on failure
+  auto read_range = [&](std::uint64_t begin, std::uint64_t end, char* dst) {
     // first file that overlaps [begin, end)
     auto it = std::upper_bound(fds.files.begin(), fds.files.end(), begin,
                                [](std::uint64_t off, const open_file& f) { return off < f.offset; });
@@ -110,8 +107,8 @@ result<std::vector<sha1_hash>> hash_pieces(const std::vector<hash_source>& sourc
     return true;
   };
   auto worker = [&] {
-    std::vector<char> buf(group * opts.piece_length);
-    std::vector<const std::uint8_t*> ptrs;
+    std::vector<char> buf(group * chunk);
+    std::vector<const std::uint8_t*> ptrs(group);
     for (;;) {
       const auto first = next.fetch_add(group);
       if (first >= num_pieces)
@@ -122,18 +119,35 @@ result<std::vector<sha1_hash>> hash_pieces(const std::vector<hash_source>& sourc
           return;
       }
       const auto last = std::min(num_pieces, first + group);
-      ptrs.clear();
-      for (auto idx = first; idx < last; ++idx) {
-        char* dst = buf.data() + (idx - first) * opts.piece_length;
-        if (!read_piece(idx, dst))
-          return;
-        const auto len = std::min<std::uint64_t>(opts.piece_length, total - idx * opts.piece_length);
-        if (len == opts.piece_length)
-          ptrs.push_back(reinterpret_cast<const std::uint8_t*>(dst));
-        else // the short last piece
-          hashes[idx] = sha1(dst, static_cast<std::size_t>(len));
+      // only the torrent's last piece can be short: it is hashed on its own
+      const std::uint64_t last_len = std::min<std::uint64_t>(opts.piece_length, total - (last - 1) * opts.piece_length);
+      const auto full_end = last_len == opts.piece_length ? last : last - 1;
+      if (full_end > first) {
+        sha1_stream stream{full_end - first};
+        for (std::uint64_t off = 0; off < opts.piece_length; off += chunk) {
+          const auto n = std::min<std::uint64_t>(chunk, opts.piece_length - off);
+          for (auto idx = first; idx < full_end; ++idx) {
+            char* dst = buf.data() + (idx - first) * chunk;
+            const auto begin = idx * opts.piece_length + off;
+            if (!read_range(begin, begin + n, dst))
+              return;
+            ptrs[idx - first] = reinterpret_cast<const std::uint8_t*>(dst);
+          }
+          stream.update(ptrs.data(), static_cast<std::size_t>(n));
+        }
+        stream.finish(hashes.data() + first);
       }
-      sha1_many(ptrs.data(), ptrs.size(), static_cast<std::size_t>(opts.piece_length), hashes.data() + first);
+      if (full_end < last) {
+        sha1_hasher h;
+        const auto begin = (last - 1) * opts.piece_length;
+        for (std::uint64_t off = 0; off < last_len; off += chunk) {
+          const auto n = std::min<std::uint64_t>(chunk, last_len - off);
+          if (!read_range(begin + off, begin + off + n, buf.data()))
+            return;
+          h.update(buf.data(), static_cast<std::size_t>(n));
+        }
+        hashes[last - 1] = h.finish();
+      }
       for (auto idx = first; idx < last; ++idx) { // one call per piece
         auto d = done.fetch_add(1) + 1;
         if (opts.progress)

@@ -611,12 +611,13 @@ result<std::vector<bool>> torrent_storage::check_existing(unsigned threads, prog
   std::atomic<bool> failed{false};
   std::mutex err_mtx;
   std::optional<error_info> first_error;
-  // Pieces of up to 1 MiB are read whole, a group at a time, and the
-  // full-length ones hashed side by side (protocol/sha1_multi.hpp); bigger
-  // pieces are hashed one by one in 1 MiB chunks, so memory stays bounded.
+  // Each worker takes a group of pieces (as many as the SHA-1 kernel has
+  // lanes) and hashes the full-length ones side by side (sha1_stream), fed in
+  // chunks of at most 256 KiB per piece, so memory stays bounded whatever the
+  // piece length; a short last piece is hashed on its own.
   const auto plen = layout.piece_length();
-  const std::size_t group =
-    plen <= (1u << 20) ? std::clamp<std::size_t>(sha1_lanes(sha1_default_kernel()), 1, 16) : 1;
+  const std::size_t group = std::clamp<std::size_t>(sha1_lanes(sha1_default_kernel()), 1, 16);
+  const auto chunk = static_cast<std::size_t>(std::min<std::uint64_t>(plen, 256u * 1024));
   auto record = [&](const error_info& e) {
     std::lock_guard<std::mutex> guard{err_mtx};
     if (!first_error)
@@ -624,46 +625,55 @@ result<std::vector<bool>> torrent_storage::check_existing(unsigned threads, prog
     failed = true;
   };
   auto worker = [&] {
-    std::vector<std::uint8_t> buf(group > 1 ? group * static_cast<std::size_t>(plen) : d.hash_chunk());
+    std::vector<std::uint8_t> buf(group * chunk);
+    std::vector<std::uint8_t> small(d.hash_chunk());
     sha1_hasher h;
+    std::vector<std::size_t> full;
     std::vector<const std::uint8_t*> ptrs;
-    std::vector<std::size_t> which;
+    std::vector<char> present;
+    std::vector<sha1_hash> digests;
     while (!failed.load()) {
       const auto k = next.fetch_add(group);
       if (k >= todo.size())
         return;
       const auto end = std::min(todo.size(), k + group);
-      if (group == 1) {
-        const auto p = todo[k];
+      full.clear();
+      for (auto i = k; i < end; ++i) {
+        const auto p = todo[i];
+        if (layout.piece_size(p) == plen) {
+          full.push_back(p);
+          continue;
+        }
         bool missing = false;
-        auto got = d.hash_with(p, buf, h, &missing);
+        auto got = d.hash_with(p, small, h, &missing);
         if (!got && !missing)
           return record(got.error());
         good[p] = got && *got == d.expected_hash(p);
-      } else {
-        ptrs.clear();
-        which.clear();
-        for (auto i = k; i < end; ++i) {
-          const auto p = todo[i];
-          const auto size = layout.piece_size(p);
-          auto* dst = buf.data() + (i - k) * static_cast<std::size_t>(plen);
-          bool missing = false;
-          if (auto st = d.read_into(p, 0, dst, size, &missing); !st) {
-            if (!missing)
-              return record(st.error());
-            continue; // a file shrank since: the piece is not there
+      }
+      if (!full.empty()) {
+        sha1_stream stream{full.size()};
+        present.assign(full.size(), 1);
+        ptrs.resize(full.size());
+        for (std::uint64_t off = 0; off < plen; off += chunk) {
+          const auto n = static_cast<std::size_t>(std::min<std::uint64_t>(chunk, plen - off));
+          for (std::size_t j = 0; j < full.size(); ++j) {
+            auto* dst = buf.data() + j * chunk;
+            ptrs[j] = dst;
+            bool missing = false;
+            if (!present[j]) {
+              continue; // (its digest is ignored; the buffer still feeds its lane)
+            } else if (auto st = d.read_into(full[j], off, dst, n, &missing); !st) {
+              if (!missing)
+                return record(st.error());
+              present[j] = 0; // a file shrank since: the piece is not there
+            }
           }
-          if (size == plen) {
-            ptrs.push_back(dst);
-            which.push_back(p);
-          } else {
-            good[p] = sha1(dst, static_cast<std::size_t>(size)) == d.expected_hash(p);
-          }
+          stream.update(ptrs.data(), n);
         }
-        std::vector<sha1_hash> digests(ptrs.size());
-        sha1_many(ptrs.data(), ptrs.size(), static_cast<std::size_t>(plen), digests.data());
-        for (std::size_t j = 0; j < ptrs.size(); ++j)
-          good[which[j]] = digests[j] == d.expected_hash(which[j]);
+        digests.resize(full.size());
+        stream.finish(digests.data());
+        for (std::size_t j = 0; j < full.size(); ++j)
+          good[full[j]] = present[j] && digests[j] == d.expected_hash(full[j]);
       }
       for (auto i = k; i < end; ++i) { // one call per piece, as promised
         const auto n = done.fetch_add(1) + 1;

@@ -260,3 +260,78 @@ CAF_TEST(with no memory for blocks every piece is read back) {
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()
+
+namespace {
+
+// Writes a whole torrent of `piece_length` (block by block, as the picker
+// would send it), with one byte of piece `corrupt` flipped, asks for every
+// piece's hash and returns the verdicts.
+std::vector<piece_verdict> hash_all(test_coordinator_fixture<>& f, std::uint64_t piece_length, std::uint64_t total,
+                                    std::size_t hash_memory, std::uint32_t corrupt, std::string* content = nullptr) {
+  actorrent::test::temp_dir dir;
+  auto t = actorrent::test::make_torrent({{"big.bin", total}}, piece_length, 11);
+  if (content != nullptr)
+    *content = t.content;
+  disk_config cfg;
+  cfg.torrent = std::make_shared<const metainfo>(t.mi);
+  cfg.root = dir.path;
+  cfg.hash_memory_bytes = hash_memory;
+  auto disk = f.sys.spawn(disk_store, std::move(cfg));
+  std::vector<piece_verdict> verdicts;
+  auto client = f.sys.spawn(hash_client, disk, &verdicts);
+  for (std::uint32_t p = 0; p < t.mi.num_pieces(); ++p) {
+    auto size = t.mi.piece_size(p);
+    for (std::uint64_t off = 0; off < size; off += blk) {
+      block_data bd;
+      bd.piece = p;
+      bd.offset = static_cast<std::uint32_t>(off);
+      auto n = std::min<std::uint64_t>(blk, size - off);
+      auto begin = t.content.begin() + static_cast<std::ptrdiff_t>(p * piece_length + off);
+      bd.bytes.assign(begin, begin + static_cast<std::ptrdiff_t>(n));
+      if (p == corrupt && off + n >= size) // the piece's last block
+        bd.bytes.back() = static_cast<char>(~bd.bytes.back());
+      anon_send(disk, block_atom_v, std::move(bd));
+    }
+    anon_send(client, hash_atom_v, p, false);
+  }
+  f.run(); // messages and the batch timers
+  anon_send_exit(client, exit_reason::user_shutdown);
+  anon_send_exit(disk, exit_reason::user_shutdown);
+  f.run();
+  return verdicts;
+}
+
+std::string oks(const std::vector<piece_verdict>& vs) {
+  std::string out;
+  for (auto& v : vs)
+    out += v.ok ? '1' : '0';
+  return out;
+}
+
+} // namespace
+
+CAF_TEST_FIXTURE_SCOPE(disk_store_piece_length_tests, test_coordinator_fixture<>)
+
+CAF_TEST(big pieces are hashed in chunks whether in memory or read back) {
+  // 512 KiB pieces: two 256 KiB chunks each; five full pieces and a short one
+  const std::uint64_t plen = 512 * 1024, total = 5 * plen + 70000;
+  for (std::size_t memory : {std::size_t{0}, std::size_t{8} << 20}) {
+    std::string content;
+    auto vs = hash_all(*this, plen, total, memory, 3, &content);
+    CAF_CHECK_EQUAL(oks(vs), "111011");
+    CAF_REQUIRE_EQUAL(vs.size(), 6u);
+    CAF_REQUIRE_EQUAL(vs[3].block_hashes.size(), 32u);
+    auto block = [&](std::size_t b) { return sha1(std::string_view{content}.substr(3 * plen + b * blk, blk)); };
+    CAF_CHECK(vs[3].block_hashes[30] == block(30));
+    CAF_CHECK(vs[3].block_hashes[31] != block(31)); // the flipped byte
+  }
+}
+
+CAF_TEST(pieces that are no multiple of the block size are hashed too) {
+  // 40,000-byte pieces: no whole blocks, no whole 64-byte blocks either
+  auto vs = hash_all(*this, 40000, 7 * 40000 + 123, 1 << 20, 5);
+  CAF_CHECK_EQUAL(oks(vs), "11111011");
+  CAF_REQUIRE_EQUAL(vs[5].block_hashes.size(), 3u);
+}
+
+CAF_TEST_FIXTURE_SCOPE_END()

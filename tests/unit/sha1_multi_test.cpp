@@ -118,6 +118,58 @@ CAF_TEST(buffers in parts hash like the whole buffer) {
   }
 }
 
+CAF_TEST(a stream fed in chunks of any multiple of 64 gives the digests of the whole) {
+  // chunk sizes cycle through these; the last one may be ragged
+  const std::vector<std::size_t> chunks = {64, 16 * 1024, 192, 4096, 640};
+  for (auto k : available_kernels())
+    for (std::size_t count : {1u, 2u, 3u, 8u, 9u, 10u, 11u, 16u}) {
+      if (count > sha1_lanes(k) && k != sha1_kernel::scalar)
+        continue;
+      for (std::size_t len : {0u, 63u, 64u, 100000u, 21 * 1024u}) {
+        buffers in{count, len, static_cast<std::uint32_t>(count * 131 + len)};
+        sha1_stream st{count, k};
+        std::vector<const std::uint8_t*> ptrs(count);
+        std::size_t off = 0;
+        for (std::size_t c = 0; off < len; ++c) {
+          auto n = std::min(chunks[c % chunks.size()], len - off);
+          for (std::size_t i = 0; i < count; ++i)
+            ptrs[i] = in.ptrs[i] + off;
+          st.update(ptrs.data(), n);
+          off += n;
+        }
+        std::vector<sha1_hash> got(count);
+        st.finish(got.data());
+        std::size_t wrong = 0;
+        for (std::size_t i = 0; i < count; ++i)
+          if (got[i] != sha1(in.ptrs[i], len) && wrong++ == 0)
+            CAF_MESSAGE("kernel " << to_string(k) << " (ran " << to_string(st.kernel()) << "), " << count
+                                  << " messages of " << len << " bytes, message " << i);
+        CAF_CHECK_EQUAL(wrong, 0u);
+      }
+    }
+}
+
+CAF_TEST(a stream refuses more data after a ragged chunk and too many messages) {
+  const std::uint8_t bytes[128] = {};
+  const std::uint8_t* p = bytes;
+  sha1_stream st{1};
+  st.update(&p, 100);
+  bool refused = false;
+  try {
+    st.update(&p, 64);
+  } catch (const std::logic_error&) {
+    refused = true;
+  }
+  CAF_CHECK(refused);
+  refused = false;
+  try {
+    sha1_stream too_many{17, sha1_default_kernel() == sha1_kernel::scalar ? sha1_kernel::avx2 : sha1_default_kernel()};
+  } catch (const std::invalid_argument&) {
+    refused = true;
+  }
+  CAF_CHECK(refused);
+}
+
 CAF_TEST(parts that split a 64 - byte block are refused) {
   const std::uint8_t bytes[200] = {};
   const std::uint8_t* ptrs[2] = {bytes, bytes + 100};
