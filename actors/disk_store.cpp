@@ -227,6 +227,10 @@ disk_actor::behavior_type disk_store(disk_actor::stateful_pointer<disk_state> se
   st.hash_delay = cfg.hash_delay;
   st.assembling_limit = cfg.hash_memory_bytes;
   st.hash_batch = cfg.hash_batch > 0 ? cfg.hash_batch : sha1_lanes(sha1_default_kernel());
+  if (cfg.torrent->piece_length > 0)
+    st.hash_batch = std::clamp<std::size_t>(
+      static_cast<std::size_t>(std::min<std::uint64_t>(st.hash_batch, cfg.hash_batch_bytes / cfg.torrent->piece_length)),
+      1, st.hash_batch);
   auto opened = storage::torrent_storage::open(*cfg.torrent, cfg.root);
   if (!opened) {
     self->quit(disk_error("cannot open storage in " + cfg.root + ": " + opened.error().message));

@@ -39,6 +39,10 @@ struct disk_config {
   /// lanes, 16 with AVX-512). Pieces read back from disk for it are read in
   /// chunks of at most 256 KiB each, so its memory does not grow with the piece length.
   std::size_t hash_batch = 0;
+  /// A batch never waits for more than this many bytes of pieces: the picker
+  /// stops requesting once 16 MiB are written but not yet verified, so a batch
+  /// waiting to fill beyond that would stall the download until its timer.
+  std::size_t hash_batch_bytes = 8 * 1024 * 1024;
   /// How long the first piece of a batch waits for others: at 300 MB/s a batch
   /// of 16 pieces of 256 KiB fills in ~14 ms.
   std::chrono::milliseconds hash_delay{20};

@@ -3,7 +3,7 @@
 # leecher and transmission-cli, all fetching the same torrent from the same
 # python3-libtorrent seeder(s) on loopback. See bench/README.md ("download.sh").
 #
-#   bench/download.sh [--size-mib N] [--runs N] [--seeders 1|4]
+#   bench/download.sh [--size-mib N] [--runs N] [--seeders 1|4] [--piece-size 256K]
 #                     [--clients actorrent,aria2,libtorrent,transmission]
 #                     [--out FILE.md] [--limit SECONDS]
 #
@@ -21,16 +21,19 @@ source "$HERE/lib/common.sh"
 # Its own options and their defaults (lib/common.sh parses the shared ones:
 # --size-mib, --runs, --out, --limit).
 SEEDERS=1
+PIECE_SIZE=256K
 CLIENTS="actorrent,aria2,libtorrent,transmission"
 bench_option() {
   case "$1" in
     --seeders) SEEDERS="${2:?}" ;;
+    --piece-size) PIECE_SIZE="${2:?}" ;;
     --clients) CLIENTS="${2:?}" ;;
     *) return 1 ;;
   esac
 }
 bench_options "$@"
 [ "$SEEDERS" = 1 ] || [ "$SEEDERS" = 4 ] || die "--seeders must be 1 or 4"
+[[ "$PIECE_SIZE" =~ ^[1-9][0-9]*[KM]$ ]] || die "--piece-size must look like 256K or 4M"
 bench_clients CLIENT_LIST client "$CLIENTS"
 
 [ -x "$ACTORRENT" ] || die "no actorrent binary at $ACTORRENT (build it: ninja -C build actorrent)"
@@ -233,10 +236,10 @@ done
 # ---- report -------------------------------------------------------------------------------
 REPORT="$WORK/report.md"
 AT_VERSION="$(at_version)"
-"$PY" - "$RESULTS" "$SIZE_BYTES" "$SEEDERS" "$RUNS" "$LIMIT" "$CMDLINE" "$CLIENTS" "$AT_VERSION" >"$REPORT" <<'PYEOF'
+"$PY" - "$RESULTS" "$SIZE_BYTES" "$SEEDERS" "$RUNS" "$LIMIT" "$CMDLINE" "$CLIENTS" "$AT_VERSION" "$PIECE_SIZE" >"$REPORT" <<'PYEOF'
 import statistics, subprocess, sys, datetime, platform, os
 
-results, size, seeders, runs, limit, cmdline, clients, at_version = sys.argv[1:9]
+results, size, seeders, runs, limit, cmdline, clients, at_version, piece_size = sys.argv[1:10]
 size = int(size)
 rows = [l.rstrip("\n").split("\t") for l in open(results) if l.strip()]
 order = clients.split(",")
@@ -275,8 +278,8 @@ try:
     nproc = subprocess.run(["nproc"], capture_output=True, text=True).stdout.strip()
 except Exception:
     pass
-print("### Download: %d MiB, 256 KiB pieces, %s libtorrent seeder%s on loopback"
-      % (size // 1048576, seeders, "" if seeders == "1" else "s"))
+print("### Download: %d MiB, %s pieces, %s libtorrent seeder%s on loopback"
+      % (size // 1048576, piece_size[:-1] + " " + piece_size[-1] + "iB", seeders, "" if seeders == "1" else "s"))
 print()
 print("- Command: `%s`" % cmdline)
 print("- Date: %s; machine: %s cores, Linux %s" % (now, nproc, platform.release()))

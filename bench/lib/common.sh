@@ -175,11 +175,11 @@ bench_content() {
 }
 
 # bench_torrent [CREATE OPTIONS...]: TORRENT ($WORK/bench.torrent), made by
-# `actorrent create` from CONTENT with 256 KiB pieces and the options, and
+# `actorrent create` from CONTENT with PIECE_SIZE pieces (default 256K) and the options, and
 # INFO_HASH, its info-hash as libtorrent reads it.
 bench_torrent() {
   TORRENT="$WORK/bench.torrent"
-  "$ACTORRENT" create "$CONTENT" -l 256K "$@" -o "$TORRENT" -q || die "actorrent create failed"
+  "$ACTORRENT" create "$CONTENT" -l "${PIECE_SIZE:-256K}" "$@" -o "$TORRENT" -q || die "actorrent create failed"
   INFO_HASH="$("$PY" -c 'import sys, libtorrent as lt; print(lt.torrent_info(sys.argv[1]).info_hash())' "$TORRENT")"
   [[ "$INFO_HASH" =~ ^[0-9a-f]{40}$ ]] || die "could not read the info-hash ($INFO_HASH)"
 }
