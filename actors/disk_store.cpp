@@ -152,13 +152,17 @@ void run_hash_batch(self_ptr self) {
   std::vector<sha1_hash> digests;
   for (std::size_t g = 0; g < full.size(); g += lanes) {
     const std::size_t n = std::min(lanes, full.size() - g);
-    st.hash_buffer.resize(n * chunk);
+    // a chunk of buffer for each piece read back, none for those in memory
+    std::size_t reads = 0;
+    for (std::size_t j = 0; j < n; ++j)
+      reads += memory[full[g + j]] == nullptr ? 1 : 0;
+    st.hash_buffer.resize(reads * chunk);
     slots.assign(n, nullptr);
     readable.assign(n, 1);
     ptrs.resize(n);
-    for (std::size_t j = 0; j < n; ++j)
+    for (std::size_t j = 0, k = 0; j < n; ++j)
       if (memory[full[g + j]] == nullptr)
-        slots[j] = st.hash_buffer.data() + j * chunk;
+        slots[j] = st.hash_buffer.data() + k++ * chunk;
     sha1_stream stream{n};
     for (std::uint64_t off = 0; off < stride; off += chunk) {
       const auto len = static_cast<std::size_t>(std::min<std::uint64_t>(chunk, stride - off));
