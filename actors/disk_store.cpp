@@ -187,7 +187,6 @@ void run_hash_batch(self_ptr self) {
       v.ok = readable[j] && digests[j] == st.torrent->piece_hash(v.piece);
     }
   }
-  ++st.hash_batches;
   st.pieces_hashed += jobs.size();
   for (std::size_t i = 0; i < jobs.size(); ++i) {
     auto& v = verdicts[i];

@@ -80,8 +80,7 @@ struct disk_state {
   std::unordered_map<std::uint32_t, assembly> assembling;
   std::size_t assembling_bytes = 0;
   std::size_t assembling_limit = 0;
-  std::uint64_t hash_batches = 0;      ///< batches run
-  std::uint64_t pieces_hashed = 0;     ///< pieces hashed in them...
+  std::uint64_t pieces_hashed = 0;     ///< pieces hashed (read by the tests)...
   std::uint64_t pieces_from_memory = 0; ///< ...of which from their blocks in memory
   std::uint64_t bytes_written = 0;
   unsigned check_threads = 0;

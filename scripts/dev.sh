@@ -18,6 +18,9 @@ FUZZ_SECONDS="${FUZZ_SECONDS:-20}"
 BUILD_PACKAGES=(cmake ninja-build g++ pkg-config libcaf-dev libssl-dev libcurl4-openssl-dev libyaml-cpp-dev libcli11-dev
                 nlohmann-json3-dev clang libclang-rt-14-dev)
 PEER_PACKAGES=(python3 python3-libtorrent transmission-cli mktorrent aria2 opentracker ctorrent)
+# Tools the test and benchmark scripts call: ss and ip (iproute2),
+# /usr/bin/time (time: CPU and peak RSS of each benchmark run). Usually present, not on a minimal image.
+TOOL_PACKAGES=(iproute2 time)
 
 log() { printf '\n==> %s\n' "$*"; }
 
@@ -27,7 +30,7 @@ as_root() {
 
 deps() {
   local missing=()
-  for p in "${BUILD_PACKAGES[@]}" "${PEER_PACKAGES[@]}"; do
+  for p in "${BUILD_PACKAGES[@]}" "${PEER_PACKAGES[@]}" "${TOOL_PACKAGES[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
   done
   if [ "${#missing[@]}" -eq 0 ]; then

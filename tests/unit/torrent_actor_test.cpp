@@ -121,6 +121,24 @@ struct fixture : test_coordinator_fixture<> {
     return idx;
   }
 
+  // A seeding torrent with one regular slot (no optimistic one, a slot lasts
+  // one round) and `n` interested peers; peer 1 holds the slot.
+  torrent_actor start_seed_one_slot(std::chrono::seconds choke_interval, std::uint8_t n) {
+    write_content(content);
+    auto cfg = config();
+    cfg.seed = true;
+    cfg.choker.regular_slots = 1;
+    cfg.choker.optimistic_slots = 0;
+    cfg.choker.seed_slot_time = std::chrono::seconds(0);
+    cfg.choke_interval = choke_interval;
+    auto t = start(cfg);
+    CAF_REQUIRE(status(t).seeding);
+    for (std::uint8_t i = 1; i <= n; ++i)
+      add_peer(t, i);
+    CAF_CHECK_EQUAL(take_told(), std::vector<std::string>{"1 unchoke"});
+    return t;
+  }
+
   // What the torrent told the peers since the last call.
   std::vector<std::string> take_told() { return std::exchange(told, {}); }
 
@@ -265,18 +283,7 @@ CAF_TEST(choker rounds while leeching: optimistic slot then tit-for-tat) {
 }
 
 CAF_TEST(choker rounds while seeding rotate the regular slot round robin) {
-  write_content(content);
-  auto cfg = config();
-  cfg.seed = true;
-  cfg.choker.regular_slots = 1;
-  cfg.choker.optimistic_slots = 0;
-  cfg.choker.seed_slot_time = std::chrono::seconds(0); // a slot lasts one round
-  cfg.choke_interval = std::chrono::seconds(0);
-  auto t = start(cfg);
-  CAF_REQUIRE(status(t).seeding);
-  for (std::uint8_t n = 1; n <= 3; ++n)
-    add_peer(t, n);
-  CAF_CHECK_EQUAL(take_told(), std::vector<std::string>{"1 unchoke"});
+  auto t = start_seed_one_slot(std::chrono::seconds(0), 3); // a round on every tick
   // each round the longest waiting peer takes the slot
   tick();
   CAF_CHECK_EQUAL(take_told(), (std::vector<std::string>{"1 choke", "2 unchoke"}));
@@ -287,18 +294,7 @@ CAF_TEST(choker rounds while seeding rotate the regular slot round robin) {
 }
 
 CAF_TEST(choker rounds follow the actor clock) {
-  write_content(content);
-  auto cfg = config();
-  cfg.seed = true;
-  cfg.choker.regular_slots = 1;
-  cfg.choker.optimistic_slots = 0;
-  cfg.choker.seed_slot_time = std::chrono::seconds(0);
-  cfg.choke_interval = std::chrono::seconds(10);
-  auto t = start(cfg);
-  CAF_REQUIRE(status(t).seeding);
-  for (std::uint8_t n = 1; n <= 2; ++n)
-    add_peer(t, n);
-  CAF_CHECK_EQUAL(take_told(), std::vector<std::string>{"1 unchoke"});
+  auto t = start_seed_one_slot(std::chrono::seconds(10), 2);
   // the test clock stands still: no round however often the scheduler runs
   step();
   CAF_CHECK(take_told().empty());
