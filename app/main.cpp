@@ -1,6 +1,7 @@
 // actorrent: the command-line entry point. Subcommands live in cmd_*.cpp.
 #include "app/commands.hpp"
 #include "app/format.hpp"
+#include "build_info.hpp" // generated: ACTORRENT_COMMIT
 
 #include <CLI/CLI.hpp>
 
@@ -10,7 +11,7 @@ int main(int argc, char** argv) {
   using namespace actorrent::app;
   CLI::App app{"actorrent: a BitTorrent client and swarm lab built on CAF", "actorrent"};
   app.require_subcommand(1);
-  app.set_version_flag("--version", std::string{"actorrent 0.1.0"});
+  app.set_version_flag("--version", std::string{"actorrent 0.1.0 (commit " ACTORRENT_COMMIT ")"});
   std::map<CLI::App*, command_runner> runners;
   auto reg = [&](command_runner (*add)(CLI::App&)) {
     auto before = app.get_subcommands({}).size();

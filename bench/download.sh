@@ -8,7 +8,8 @@
 #                     [--out FILE.md] [--limit SECONDS]
 #
 # Environment: ACTORRENT (binary, default build/app/actorrent next to this
-# script's repository), BENCH_CACHE (content cache, default
+# script's repository), ACTORRENT_BASELINE (an older binary, run side by side as
+# the client "baseline"), BENCH_CACHE (content cache, default
 # /tmp/actorrent-bench-cache), BENCH_KEEP=1 (keep the work directory).
 set -euo pipefail
 
@@ -122,8 +123,8 @@ run_one() {
   rm -f "$done_file" "$time_file" "$pid_file"
   make_hook "$hook" "$done_file"
   case "$client" in
-    actorrent)
-      cmd=("$ACTORRENT" download "$TORRENT" -o "$dir" "${PEER_ARGS[@]}" --no-trackers --quiet
+    actorrent|baseline)
+      cmd=("$(at_binary "$client")" download "$TORRENT" -o "$dir" "${PEER_ARGS[@]}" --no-trackers --quiet
            --port "$AT_PORT" --timeout "$LIMIT") ;;
     aria2)
       cmd=(aria2c --seed-time=0 --enable-dht=false --enable-dht6=false --bt-enable-lpd=false
@@ -206,7 +207,7 @@ EOF
 
   local complete=""
   if [ "$ok" = 1 ]; then
-    if [ "$client" = actorrent ]; then
+    if [ "$client" = actorrent ] || [ "$client" = baseline ]; then
       complete="$wall"
     elif [ -f "$done_file" ]; then
       complete="$(awk -v s="$start" -v d="$(cat "$done_file")" 'BEGIN { printf "%.2f", d - s }')"
@@ -236,10 +237,12 @@ done
 # ---- report -------------------------------------------------------------------------------
 REPORT="$WORK/report.md"
 AT_VERSION="$(at_version)"
-"$PY" - "$RESULTS" "$SIZE_BYTES" "$SEEDERS" "$RUNS" "$LIMIT" "$CMDLINE" "$CLIENTS" "$AT_VERSION" "$PIECE_SIZE" >"$REPORT" <<'PYEOF'
+BASE_VERSION=""
+[ -n "$ACTORRENT_BASELINE" ] && BASE_VERSION="baseline: $(at_version "$ACTORRENT_BASELINE")"
+"$PY" - "$RESULTS" "$SIZE_BYTES" "$SEEDERS" "$RUNS" "$LIMIT" "$CMDLINE" "$CLIENTS" "$AT_VERSION" "$PIECE_SIZE" "$BASE_VERSION" >"$REPORT" <<'PYEOF'
 import statistics, subprocess, sys, datetime, platform, os
 
-results, size, seeders, runs, limit, cmdline, clients, at_version, piece_size = sys.argv[1:10]
+results, size, seeders, runs, limit, cmdline, clients, at_version, piece_size, base_version = sys.argv[1:11]
 size = int(size)
 rows = [l.rstrip("\n").split("\t") for l in open(results) if l.strip()]
 order = clients.split(",")
@@ -287,7 +290,7 @@ print("- Runs per client: %s (median, with min–max when more than one run); ti
 print()
 print("| leecher | ok runs | wall s | MB/s (size/wall) | to-complete s | MB/s (size/to-complete) | CPU s (user+sys) | peak RSS MiB | wall ratio client/actorrent |")
 print("|---|---|---|---|---|---|---|---|---|")
-names = {"actorrent": at_version, "aria2": versions["aria2"], "libtorrent": versions["libtorrent"],
+names = {"actorrent": at_version, "baseline": base_version, "aria2": versions["aria2"], "libtorrent": versions["libtorrent"],
          "transmission": versions["transmission"]}
 for c in order:
     ok, bad = stats[c]

@@ -9,7 +9,8 @@
 #                 [--out FILE.md] [--limit SECONDS]
 #
 # Environment: ACTORRENT (binary, default build/app/actorrent next to this
-# script's repository), BENCH_CACHE (content cache, default
+# script's repository), ACTORRENT_BASELINE (an older binary, run side by side as
+# the client "baseline"), BENCH_CACHE (content cache, default
 # /tmp/actorrent-bench-cache), BENCH_KEEP=1 (keep the work directory).
 #
 # Scenario A is --leechers 1 (the default): one libtorrent leecher downloads the
@@ -122,8 +123,8 @@ start_seeder() {
   local seeder="$1" tag="$2" slog="$WORK/$2.seeder.log"
   SSIG=TERM
   case "$seeder" in
-    actorrent)
-      "$ACTORRENT" seed "$TORRENT" "$SEED_DIR" --port "$SEED_PORT" --no-trackers --quiet \
+    actorrent|baseline)
+      "$(at_binary "$seeder")" seed "$TORRENT" "$SEED_DIR" --port "$SEED_PORT" --no-trackers --quiet \
         >"$slog" 2>&1 </dev/null &
       SPID=$!
       SREADY=(sh -c 'grep -q "listening on port" "$1" || ss -ltnH "sport = :$2" | grep -q .' sh "$slog" "$SEED_PORT") ;;
@@ -265,10 +266,12 @@ done
 # ---- report -------------------------------------------------------------------------------
 REPORT="$WORK/report.md"
 AT_VERSION="$(at_version)"
-"$PY" - "$RESULTS" "$SIZE_BYTES" "$LEECHERS" "$RUNS" "$LIMIT" "$CMDLINE" "$SEEDERS" "$AT_VERSION" >"$REPORT" <<'PYEOF'
+BASE_VERSION=""
+[ -n "$ACTORRENT_BASELINE" ] && BASE_VERSION="baseline: $(at_version "$ACTORRENT_BASELINE")"
+"$PY" - "$RESULTS" "$SIZE_BYTES" "$LEECHERS" "$RUNS" "$LIMIT" "$CMDLINE" "$SEEDERS" "$AT_VERSION" "$BASE_VERSION" >"$REPORT" <<'PYEOF'
 import datetime, os, platform, statistics, subprocess, sys
 
-results, size, leechers, runs, limit, cmdline, seeders, at_version = sys.argv[1:9]
+results, size, leechers, runs, limit, cmdline, seeders, at_version, base_version = sys.argv[1:10]
 size, leechers = int(size), int(leechers)
 rows = [l.rstrip("\n").split("\t") for l in open(results) if l.strip()]
 order = seeders.split(",")
@@ -281,6 +284,7 @@ def ver(cmd):
         return "?"
 names = {
     "actorrent": at_version,
+    "baseline": base_version,
     "aria2": ver(["aria2c", "--version"]).replace("aria2 version", "aria2c"),
     "transmission": ver(["transmission-cli", "--version"]),
     "libtorrent": "libtorrent " + ver(["/usr/bin/python3", "-c", "import libtorrent; print(libtorrent.__version__)"]),

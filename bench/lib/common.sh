@@ -23,6 +23,9 @@ log() { echo "[$(date +%H:%M:%S)] $*" >&2; }
 BENCH_LIB="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$BENCH_LIB/../.." && pwd)"
 ACTORRENT="${ACTORRENT:-$ROOT/build/app/actorrent}"
+# An older actorrent binary to run side by side with ACTORRENT in the same run
+# (client name "baseline"), e.g. the build of the commit before a change.
+ACTORRENT_BASELINE="${ACTORRENT_BASELINE:-}"
 PY=/usr/bin/python3
 LT_PEER="$BENCH_LIB/lt_peer.py"
 
@@ -70,13 +73,17 @@ bench_options() {
 }
 
 # bench_clients ARRAY KIND LIST: splits LIST (comma-separated names of the
-# compared programs: actorrent, aria2, libtorrent, transmission) into the array
-# named ARRAY; dies on another name ("unknown KIND: NAME").
+# compared programs: actorrent, baseline (ACTORRENT_BASELINE), aria2, libtorrent,
+# transmission) into the array named ARRAY; dies on another name ("unknown KIND: NAME").
 bench_clients() {
   local c names
   IFS=',' read -r -a names <<<"$3"
   for c in "${names[@]}"; do
-    case "$c" in actorrent|aria2|libtorrent|transmission) ;; *) die "unknown $2: $c" ;; esac
+    case "$c" in
+      actorrent|aria2|libtorrent|transmission) ;;
+      baseline) [ -x "$ACTORRENT_BASELINE" ] || die "$2 baseline needs ACTORRENT_BASELINE=an actorrent binary" ;;
+      *) die "unknown $2: $c" ;;
+    esac
   done
   IFS=',' read -r -a "$1" <<<"$3"
 }
@@ -206,10 +213,17 @@ pick_ports() {
 }
 
 # ---- report ---------------------------------------------------------------------------
-# at_version: actorrent's name in a report: its git commit (and whether the tree
-# has uncommitted changes) and the binary's date.
+# at_binary CLIENT: the actorrent binary a client name runs (actorrent or baseline).
+at_binary() { if [ "$1" = baseline ]; then echo "$ACTORRENT_BASELINE"; else echo "$ACTORRENT"; fi; }
+
+# at_version [BINARY]: an actorrent binary's name in a report: the commit it was
+# built from, as `BINARY --version` prints it (the build records it), and the
+# binary's date. A binary too old to say names no commit rather than the checkout's.
 at_version() {
-  echo "actorrent (git $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$ROOT" diff --quiet HEAD 2>/dev/null || echo ', uncommitted changes'); binary of $(date -r "$ACTORRENT" '+%Y-%m-%d %H:%M'))"
+  local bin="${1:-$ACTORRENT}" v
+  v="$("$bin" --version 2>/dev/null | head -n 1)" || v=""
+  [[ "$v" == *commit* ]] || v="actorrent (commit not recorded in this binary)"
+  echo "$v; binary of $(date -r "$bin" '+%Y-%m-%d %H:%M')"
 }
 
 # bench_report REPORT: prints the report, and copies it to OUT if --out was given.
