@@ -103,7 +103,7 @@ void choke_round(self_ptr self) {
 void on_interest(self_ptr self, peer_index idx, bool on) {
   auto& st = self->state;
   auto* l = find_link(st, idx);
-  if (l == nullptr)
+  if (l == nullptr || st.peers.find(idx) == nullptr) // not ours, or closing (paused, stopping)
     return;
   l->report.interested = on;
   if (on && l->handle && st.choker.on_interested(to_choker_peer(st, idx, *l), now(self)))

@@ -59,10 +59,14 @@ void drop_all_peers(self_ptr self, const std::string& reason) {
   auto& st = self->state;
   st.cancel_connects->store(true); // connects in flight give up; later ones get a fresh flag
   st.cancel_connects = std::make_shared<std::atomic<bool>>(false);
-  for (auto& [idx, l] : st.links) {
-    st.choker.forget(idx);
-    if (l.handle)
-      caf::anon_send(l.handle, drop_atom_v, reason);
+  for (auto it = st.links.begin(); it != st.links.end();) {
+    st.choker.forget(it->first);
+    if (!it->second.handle) { // an incoming peer not handed over yet: refused when it is
+      it = st.links.erase(it);
+      continue;
+    }
+    caf::anon_send(it->second.handle, drop_atom_v, reason);
+    ++it;
   }
   st.peers.clear_connections();
 }
@@ -214,8 +218,8 @@ caf::message_handler peer_handlers(self_ptr self) {
     [self](adopt_atom, peer_index idx, caf::actor& hdl) { on_adopt(self, idx, hdl); },
     [self](interest_atom, peer_index idx, bool on) { on_interest(self, idx, on); },
     [self](drop_atom, peer_index idx, const std::string& reason) {
-      if (auto* c = self->state.peers.find(idx))
-        note(self, "closed " + c->endpoint.to_string() + ": " + reason);
+      if (auto ep = self->state.peers.endpoint(idx))
+        note(self, "closed " + ep->to_string() + ": " + reason);
     },
   };
 }
