@@ -1,33 +1,38 @@
-#include "actors/torrent.hpp"
+// The torrent actor's lifecycle: one behavior per state (see torrent.hpp),
+// each the state's own handlers, then the lifecycle handlers every state
+// shares, then the peer handlers (torrent_peers.cpp), chained with or_else.
+#include "actors/torrent_internal.hpp"
 
-#include "actors/connector.hpp"
 #include "actors/disk_store.hpp"
-#include "actors/peer_connection.hpp"
 #include "actors/piece_picker_actor.hpp"
 #include "actors/tracker_announcer.hpp"
 #include "protocol/peer_id.hpp"
 
 #include <caf/all.hpp>
-#include <caf/io/all.hpp>
 
-#include <algorithm>
 #include <cstdio>
 
 namespace actorrent {
 
-namespace {
+const char* phase_name(torrent_phase p) {
+  switch (p) {
+    case torrent_phase::queued: return "queued";
+    case torrent_phase::checking: return "checking";
+    case torrent_phase::downloading: return "downloading";
+    case torrent_phase::seeding: return "seeding";
+    case torrent_phase::finished: return "finished";
+    case torrent_phase::paused: return "paused";
+    case torrent_phase::stopping: return "stopping";
+  }
+  return "unknown";
+}
 
-using clock_type = caf::actor_clock::clock_type; // std::chrono::steady_clock
+namespace torrent_detail {
+
 using namespace std::chrono_literals;
-using self_ptr = torrent_actor::stateful_pointer<torrent_state>;
 
-// The time by the actor system's clock: the steady clock in a real run, the
-// test coordinator's in deterministic tests (so they move time forward
-// rather than waiting for it).
 clock_type::time_point now(self_ptr self) { return self->clock().now(); }
 
-// Notable events (connections closed and why, bans, hash failures) go to
-// stderr when the torrent is verbose; nothing is kept.
 void note(self_ptr self, const std::string& msg) {
   if (self->state.cfg.verbose)
     std::fprintf(stderr, "actorrent: %s: %s\n", self->state.cfg.torrent->name.c_str(), msg.c_str());
@@ -38,68 +43,64 @@ transfer_totals totals(self_ptr self) {
   transfer_totals t;
   t.downloaded = st.downloaded_closed;
   t.uploaded = st.uploaded_closed;
-  for (auto& [idx, p] : st.peers) {
-    t.downloaded += p.report.downloaded;
-    t.uploaded += p.report.uploaded;
+  for (auto& [idx, l] : st.links) {
+    t.downloaded += l.report.downloaded;
+    t.uploaded += l.report.uploaded;
   }
   t.left = st.cfg.torrent->total_size - st.have_bytes;
   return t;
 }
 
-std::uint32_t connected_count(const torrent_state& st) {
-  return static_cast<std::uint32_t>(st.peers.size());
+bool active(const torrent_state& st) {
+  return st.phase == torrent_phase::downloading || st.phase == torrent_phase::seeding;
 }
 
-void connect_to(self_ptr self, const peer_endpoint& ep) {
+torrent_status make_status(self_ptr self) {
   auto& st = self->state;
-  auto idx = st.next_index++;
-  st.known[ep].connected = true;
-  st.endpoints.emplace(idx, ep);
-  torrent_state::peer_entry entry;
-  entry.endpoint = ep;
-  st.peers.emplace(idx, std::move(entry));
-  ++st.half_open;
-  spawn_connector(self->system(), ep, st.cfg.connect_timeout, torrent_actor{self}, idx, st.cancel_connects);
-}
-
-// Dials candidates while below the connection limits.
-void maybe_connect(self_ptr self) {
-  auto& st = self->state;
-  if (st.stopping || (st.complete && !st.cfg.seed) || !st.checked)
-    return;
-  auto now = actorrent::now(self);
-  for (auto& [ep, c] : st.known) {
-    if (connected_count(st) >= st.cfg.max_peers || st.half_open >= st.cfg.max_half_open)
-      break;
-    if (c.connected || c.next_attempt > now || st.banned.count(ep) != 0)
+  torrent_status s;
+  s.listen_port = st.cfg.listen_port;
+  s.total_size = st.cfg.torrent->total_size;
+  s.have_bytes = st.have_bytes;
+  s.pieces_have = st.pieces_have;
+  s.pieces_total = static_cast<std::uint32_t>(st.cfg.torrent->num_pieces());
+  auto t = totals(self);
+  s.downloaded = t.downloaded;
+  s.uploaded = t.uploaded;
+  s.wasted = st.wasted;
+  s.hash_failures = st.hash_failures;
+  s.banned = static_cast<std::uint32_t>(st.peers.banned_count());
+  for (auto& [idx, l] : st.links) {
+    auto* c = st.peers.find(idx);
+    if (c == nullptr || !c->handshaken)
       continue;
-    connect_to(self, ep);
+    ++s.peers;
+    s.seeds += l.report.is_seed ? 1 : 0;
+    s.down_rate += l.report.down_rate;
+    s.up_rate += l.report.up_rate;
+    s.leechers += l.report.interested ? 1 : 0;
   }
-  // running low on peers: ask the trackers early (the announcer honours min interval)
-  if (st.cfg.use_trackers && connected_count(st) < st.cfg.max_peers / 2 && now - st.last_announce_request > 30s) {
-    st.last_announce_request = now;
-    self->send(st.announcer, announce_atom_v, announce_event::none, totals(self));
-  }
+  s.seeding = st.complete && st.cfg.seed;
+  s.resumed_pieces = st.resumed_pieces;
+  s.complete = st.complete;
+  s.checking = !st.checked;
+  s.check_done = st.check->done.load();
+  s.check_total = st.check->total.load();
+  s.tracker_status = st.cfg.use_trackers ? st.tracker_status : "trackers off";
+  s.tracker_error = st.tracker_error;
+  s.state = phase_name(st.phase);
+  return s;
 }
 
-void add_candidates(self_ptr self, const std::vector<peer_endpoint>& eps) {
+void notify(self_ptr self, torrent_event::kind what, std::string message) {
   auto& st = self->state;
-  for (auto& ep : eps)
-    if (ep.port != 0 && st.banned.count(ep) == 0)
-      st.known.try_emplace(ep);
-  maybe_connect(self);
-}
-
-// A candidate becomes available again after a back-off that grows with failures.
-void back_off(self_ptr self, const peer_endpoint& ep) {
-  auto it = self->state.known.find(ep);
-  if (it == self->state.known.end())
+  if (!st.cfg.observer)
     return;
-  auto& c = it->second;
-  c.connected = false;
-  ++c.failures;
-  auto delay = std::min<std::chrono::seconds>(std::chrono::seconds{5} * (1u << std::min(c.failures, 6u)), 300s);
-  c.next_attempt = now(self) + delay;
+  torrent_event ev;
+  ev.what = what;
+  ev.state = st.phase;
+  ev.status = make_status(self);
+  ev.message = std::move(message);
+  caf::anon_send(st.cfg.observer, event_atom_v, std::move(ev));
 }
 
 // Ends the torrent and everything it supervises: its peer brokers (which
@@ -107,11 +108,13 @@ void back_off(self_ptr self, const peer_endpoint& ep) {
 // Nothing of it may outlive the torrent, or the actor system never shuts down.
 void terminate(self_ptr self, caf::error reason) {
   auto& st = self->state;
+  if (reason && reason != caf::exit_reason::user_shutdown)
+    notify(self, torrent_event::kind::error, self->system().render(reason));
   auto why = reason ? reason : caf::error{caf::exit_reason::user_shutdown};
   st.cancel_connects->store(true);
-  for (auto& [idx, p] : st.peers)
-    if (p.handle)
-      self->send_exit(p.handle, why);
+  for (auto& [idx, l] : st.links)
+    if (l.handle)
+      self->send_exit(l.handle, why);
   if (st.announcer)
     self->send_exit(st.announcer, why);
   self->send_exit(st.picker, why);
@@ -119,24 +122,7 @@ void terminate(self_ptr self, caf::error reason) {
   self->quit(std::move(reason));
 }
 
-void ban(self_ptr self, peer_index idx, const std::string& why) {
-  auto& st = self->state;
-  auto ep = st.endpoints.find(idx); // also for peers that are gone already
-  if (ep == st.endpoints.end())
-    return;
-  st.banned.insert(ep->second);
-  note(self, "banned " + ep->second.to_string() + ": " + why);
-  if (auto it = st.peers.find(idx); it != st.peers.end() && it->second.handle)
-    caf::anon_send(it->second.handle, drop_atom_v, "banned: " + why);
-}
-
-// Carries out what the blame tracker decided about a piece.
-void apply(self_ptr self, std::uint32_t piece, const logic::blame_tracker::decision& d) {
-  for (auto p : d.ban)
-    ban(self, p, "sent corrupt data (piece " + std::to_string(piece) + ")");
-  if (d.pin)
-    self->send(self->state.picker, pin_atom_v, piece, *d.pin);
-}
+namespace {
 
 // Rewrites the resume data if pieces were added since the last write (or
 // always, with `force`); `sync` flushes the files first.
@@ -160,201 +146,264 @@ void save_resume(self_ptr self, bool force, bool sync) {
       });
 }
 
-// Takes an incoming peer (the listener then hands its connection over), or
-// says why not.
-caf::expected<peer_index> accept_incoming(self_ptr self, const peer_endpoint& ep) {
-  auto& st = self->state;
-  if (st.stopping)
-    return caf::make_error(caf::sec::request_receiver_down, "not accepting peers now");
-  if (connected_count(st) >= st.cfg.max_peers)
-    return caf::make_error(caf::sec::request_receiver_down, "peer limit reached");
-  // bans are by address for incoming peers: their port is not the one they listen on
-  for (auto& b : st.banned)
-    if (b.addr == ep.addr && b.v6 == ep.v6)
-      return caf::make_error(caf::sec::request_receiver_down, "banned");
-  auto idx = st.next_index++;
-  st.endpoints.emplace(idx, ep);
-  torrent_state::peer_entry entry;
-  entry.endpoint = ep;
-  entry.incoming = true;
-  entry.since = now(self);
-  st.peers.emplace(idx, std::move(entry));
-  return idx;
-}
-
-// Peers that connected while the data was being checked.
-void answer_deferred_incoming(self_ptr self) {
-  auto deferred = std::move(self->state.deferred_incoming);
-  self->state.deferred_incoming.clear();
-  for (auto& [ep, rp] : deferred) {
-    if (auto idx = accept_incoming(self, ep))
-      rp.deliver(*idx, self->state.have);
-    else
-      rp.deliver(std::move(idx.error()));
-  }
-}
-
-// Every piece is verified: flush, then announce `completed` if we downloaded
-// something in this session (a seeder that starts complete announces
-// `started` with nothing left instead).
-void finish(self_ptr self, bool downloaded_now = true) {
-  auto& st = self->state;
-  // files that still need creating (empty ones), then everything synced
-  self->request(st.disk, caf::infinite, flush_atom_v)
-    .then(
-      [self, downloaded_now](bool) {
-        auto& st = self->state;
-        st.complete = true;
-        save_resume(self, true, false); // the files were just synced
-        note(self, downloaded_now ? "download complete" : "all pieces present");
-        if (st.cfg.use_trackers && downloaded_now)
-          self->send(st.announcer, announce_atom_v, announce_event::completed, totals(self));
-        // a finished leecher that does not seed has no use for its peers; a
-        // seeder keeps them (the connections close seed-to-seed links)
-        if (!st.cfg.seed)
-          for (auto& [idx, p] : st.peers)
-            if (p.handle)
-              caf::anon_send(p.handle, drop_atom_v, "download complete");
-      },
-      [self](caf::error& err) {
-        note(self, "flush failed: " + self->system().render(err));
-        terminate(self, err);
-      });
-}
-
-// What every peer connection of this torrent shares; the index and our pieces
-// are filled in per connection.
-peer_config peer_template(self_ptr self) {
+void start_announcer(self_ptr self) {
   auto& st = self->state;
   auto& mi = *st.cfg.torrent;
-  peer_config pc;
-  pc.info_hash = mi.info_hash;
-  pc.our_peer_id = st.cfg.peer_id;
-  pc.num_pieces = static_cast<std::uint32_t>(mi.num_pieces());
-  pc.piece_length = mi.piece_length;
-  pc.total_size = mi.total_size;
-  pc.torrent = torrent_actor{self};
-  pc.picker = st.picker;
-  pc.disk = st.disk;
-  pc.abortive_close = true;
-  return pc;
+  announcer_config ac;
+  ac.tiers = mi.trackers;
+  ac.info_hash = mi.info_hash;
+  ac.peer_id = st.cfg.peer_id;
+  ac.port = st.cfg.listen_port;
+  ac.numwant = static_cast<int>(st.cfg.numwant);
+  ac.torrent = torrent_actor{self};
+  st.announcer = spawn_announcer(self->system(), ac);
+  st.announced = false;
+  st.use_trackers_failed = false;
+  self->monitor(st.announcer);
 }
 
-logic::choker_peer to_choker_peer(peer_index idx, const torrent_state::peer_entry& p) {
-  logic::choker_peer c;
-  c.id = idx;
-  c.interested = p.report.interested;
-  c.is_seed = p.report.is_seed;
-  c.snubbed = p.report.snubbed;
-  c.down_rate = p.report.down_rate;
-  c.up_rate = p.report.up_rate;
-  c.uploaded = p.report.uploaded;
-  c.connected_at = p.since;
-  return c;
-}
-
-std::vector<logic::choker_peer> choker_view(self_ptr self) {
-  std::vector<logic::choker_peer> out;
-  for (auto& [idx, p] : self->state.peers)
-    if (p.handle && p.handshaken)
-      out.push_back(to_choker_peer(idx, p));
-  return out;
-}
-
-// The upload limit is split evenly among the peers the choker unchokes; each
-// peer connection enforces its share with a token bucket.
-double upload_share(self_ptr self) {
+// Pausing: the announcer sends `stopped` and ends; unpausing starts a new one.
+void stop_announcer(self_ptr self) {
   auto& st = self->state;
-  std::size_t n = 0;
-  for (auto& [idx, p] : st.peers)
-    n += p.handle && p.handshaken && st.choker.is_unchoked(idx) ? 1 : 0;
-  return st.cfg.max_upload_rate / static_cast<double>(std::max<std::size_t>(n, 1));
-}
-
-void send_rate(self_ptr self, torrent_state::peer_entry& p, double share) {
-  if (self->state.cfg.max_upload_rate <= 0 || !p.handle || p.rate_sent == share)
+  if (!st.announcer)
     return;
-  p.rate_sent = share;
-  caf::anon_send(p.handle, rate_atom_v, share);
+  auto old = std::exchange(st.announcer, announcer_actor{});
+  self->demonitor(old.address());
+  if (!st.announced || st.use_trackers_failed) {
+    self->send_exit(old, caf::exit_reason::user_shutdown);
+    return;
+  }
+  self->request(old, 2s, stop_atom_v, totals(self))
+    .then([self, old](bool) { self->send_exit(old, caf::exit_reason::user_shutdown); },
+          [self, old](caf::error&) { self->send_exit(old, caf::exit_reason::user_shutdown); });
 }
 
-void update_rates(self_ptr self) {
-  auto share = upload_share(self);
-  for (auto& [idx, p] : self->state.peers)
-    if (p.handshaken)
-      send_rate(self, p, share);
-}
-
-void send_choke(self_ptr self, peer_index idx, bool unchoke) {
+// Entering downloading or seeding: announce `started` (once per announcer) and dial.
+void go_online(self_ptr self) {
   auto& st = self->state;
-  if (auto it = st.peers.find(idx); it != st.peers.end() && it->second.handle) {
-    if (unchoke) {
-      send_rate(self, it->second, upload_share(self)); // its share of the limit first
-      caf::anon_send(it->second.handle, unchoke_atom_v);
-    } else {
-      caf::anon_send(it->second.handle, choke_atom_v);
+  if (st.cfg.use_trackers) {
+    if (!st.announcer)
+      start_announcer(self);
+    if (!st.announced) {
+      st.announced = true;
+      st.last_announce_request = now(self);
+      self->send(st.announcer, announce_atom_v, announce_event::started, totals(self));
     }
+  }
+  st.peers.add_candidates(st.cfg.initial_peers);
+  maybe_connect(self);
+}
+
+// ---- behaviors --------------------------------------------------------------------
+
+caf::message_handler lifecycle_handlers(self_ptr self);
+void enter(self_ptr self, torrent_phase next);
+
+torrent_actor::behavior_type assemble(self_ptr self, caf::message_handler own) {
+  // the typed interface is the union of the three sets (each state's own
+  // handlers shadow the shared ones they replace)
+  auto all = own.or_else(lifecycle_handlers(self)).or_else(peer_handlers(self));
+  return {torrent_actor::behavior_type::unsafe_init{}, caf::behavior{std::move(all)}};
+}
+
+// Timer of the states that talk to peers: choker rounds, rate shares, resume
+// data, accepted peers whose connection never came, more peers.
+void active_tick(self_ptr self) {
+  auto& st = self->state;
+  auto now = torrent_detail::now(self);
+  if (now >= st.next_choke_round) {
+    st.next_choke_round = now + st.cfg.choke_interval;
+    choke_round(self);
+  }
+  update_rates(self);
+  if (now >= st.next_resume_save) {
+    st.next_resume_save = now + st.cfg.resume_interval;
+    save_resume(self, false, false);
+  }
+  for (auto idx : st.peers.expire_unattached(now))
+    if (auto it = st.links.find(idx); it != st.links.end() && !it->second.handle)
+      st.links.erase(it);
+  maybe_connect(self);
+  self->delayed_send(self, 1s, tick_atom_v);
+}
+
+void idle_tick(self_ptr self) {
+  update_rates(self);
+  self->delayed_send(self, 1s, tick_atom_v);
+}
+
+// downloading and seeding: peers are dialled and accepted, the choker runs.
+torrent_actor::behavior_type active_behavior(self_ptr self) {
+  auto own = caf::message_handler{[self](tick_atom) { active_tick(self); }}.or_else(accepting_handlers(self));
+  return assemble(self, std::move(own));
+}
+
+// queued, paused, finished, stopping: no peer is dialled or accepted.
+torrent_actor::behavior_type idle_behavior(self_ptr self, std::string why) {
+  auto own = caf::message_handler{[self](tick_atom) { idle_tick(self); }}.or_else(refusing_handlers(self, why));
+  return assemble(self, std::move(own));
+}
+
+// checking: incoming peers wait in the mailbox until the next state answers them.
+torrent_actor::behavior_type checking_behavior(self_ptr self) {
+  auto own = caf::message_handler{
+    [](incoming_atom, const peer_endpoint&) -> caf::result<peer_index, std::vector<bool>> { return caf::skip; },
+    [self](tick_atom) { idle_tick(self); },
+  };
+  return assemble(self, own.or_else(refusing_handlers(self, "checking")));
+}
+
+void enter(self_ptr self, torrent_phase next) {
+  auto& st = self->state;
+  if (st.phase == next)
+    return;
+  st.phase = next;
+  switch (next) {
+    case torrent_phase::checking: self->become(checking_behavior(self)); break;
+    case torrent_phase::downloading:
+    case torrent_phase::seeding: self->become(active_behavior(self)); break;
+    case torrent_phase::queued: self->become(idle_behavior(self, "queued")); break;
+    case torrent_phase::paused: self->become(idle_behavior(self, "paused")); break;
+    case torrent_phase::finished: self->become(idle_behavior(self, "download complete")); break;
+    case torrent_phase::stopping: self->become(idle_behavior(self, "not accepting peers now")); break;
+  }
+  note(self, std::string{"state: "} + phase_name(next));
+  notify(self, torrent_event::kind::state_changed);
+}
+
+// Where a checked torrent belongs when it runs.
+void run_checked(self_ptr self) {
+  auto& st = self->state;
+  if (st.pieces_have < st.cfg.torrent->num_pieces()) {
+    enter(self, torrent_phase::downloading);
+    go_online(self);
+  } else if (st.cfg.seed) {
+    enter(self, torrent_phase::seeding);
+    go_online(self);
+  } else {
+    enter(self, torrent_phase::finished);
   }
 }
 
-// A slot came free between rounds (a peer left or lost interest): interested
-// peers waiting for one get it now rather than at the next round.
-void fill_free_slots(self_ptr self) {
+void on_checked(self_ptr self, std::vector<bool>& have) {
   auto& st = self->state;
-  auto now = actorrent::now(self);
-  for (auto& [idx, p] : st.peers)
-    if (p.handle && p.handshaken && p.report.interested && !st.choker.is_unchoked(idx)
-        && st.choker.on_interested(to_choker_peer(idx, p), now))
-      send_choke(self, idx, true);
-}
-
-void choke_round(self_ptr self) {
-  auto& st = self->state;
-  auto view = choker_view(self);
-  auto d = st.choker.round(view, st.complete, now(self));
-  for (auto idx : d.choke)
-    send_choke(self, idx, false);
-  for (auto idx : d.unchoke)
-    send_choke(self, idx, true);
-}
-
-void on_verdict(self_ptr self, piece_verdict& v, std::vector<peer_index>& senders) {
-  auto& st = self->state;
-  auto piece = v.piece;
-  auto size = st.cfg.torrent->piece_size(piece);
-  if (v.ok) {
-    if (piece < st.have.size() && !st.have[piece]) {
-      st.have[piece] = true;
-      st.have_bytes += size;
+  auto& mi = *st.cfg.torrent;
+  for (std::size_t i = 0; i < have.size() && i < st.have.size(); ++i)
+    if (have[i] && !st.have[i]) {
+      st.have[i] = true;
+      st.have_bytes += mi.piece_size(i);
       ++st.pieces_have;
     }
-    for (auto& [idx, p] : st.peers)
-      if (p.handle && p.handshaken)
-        caf::anon_send(p.handle, local_have_atom_v, piece);
-    // a good copy after a failure: every block that differs names a liar
-    apply(self, piece, st.blame.piece_passed(piece, v.block_hashes));
-    if (st.pieces_have == st.cfg.torrent->num_pieces() && !st.complete)
-      finish(self);
+  self->send(st.picker, check_atom_v, have);
+  st.checked = true;
+  st.resumed_pieces = st.pieces_have;
+  notify(self, torrent_event::kind::checked);
+  auto missing = mi.num_pieces() - st.pieces_have;
+  if (st.cfg.require_complete && missing > 0) {
+    auto msg = std::to_string(missing) + " of " + std::to_string(mi.num_pieces()) + " pieces missing or wrong in "
+               + st.cfg.download_dir;
+    terminate(self, caf::make_error(caf::sec::runtime_error, std::move(msg)));
     return;
   }
-  ++st.hash_failures;
-  st.wasted += size;
-  note(self, "piece " + std::to_string(piece) + " failed its hash check");
-  apply(self, piece, st.blame.piece_failed(piece, v.block_hashes, senders));
+  if (missing == 0)
+    finish(self, false);
+  if (st.phase == torrent_phase::checking) // not paused or stopping meanwhile
+    run_checked(self);
 }
 
-} // namespace
+// Asks the disk store to check the data already there.
+void ask_check(self_ptr self) {
+  self->state.check_started = true;
+  self->request(self->state.disk, caf::infinite, check_atom_v)
+    .then([self](std::vector<bool>& have) { on_checked(self, have); },
+          [self](caf::error& err) { terminate(self, err); });
+}
 
-torrent_actor::behavior_type torrent(self_ptr self, torrent_config cfg) {
+void pause(self_ptr self) {
   auto& st = self->state;
-  if (cfg.peer_id.is_zero())
-    cfg.peer_id = generate_peer_id();
-  st.cfg = std::move(cfg);
-  st.blame = logic::blame_tracker{st.cfg.max_strikes};
-  st.choker = logic::choker{st.cfg.choker};
+  if (st.phase == torrent_phase::paused || st.phase == torrent_phase::stopping)
+    return;
+  drop_all_peers(self, "paused");
+  stop_announcer(self);
+  save_resume(self, true, true);
+  enter(self, torrent_phase::paused);
+}
+
+void unpause(self_ptr self) {
+  auto& st = self->state;
+  if (st.phase != torrent_phase::paused && st.phase != torrent_phase::queued)
+    return;
+  if (!st.check_started) {
+    ask_check(self);
+    enter(self, torrent_phase::checking);
+  }
+  else if (!st.checked)
+    enter(self, torrent_phase::checking); // its result is on the way
+  else
+    run_checked(self);
+}
+
+// Stop: close peers, announce `stopped`, then resume data (which syncs the
+// files) or a flush; every stop request is answered when that is done.
+caf::result<bool> stop(self_ptr self) {
+  auto& st = self->state;
+  auto rp = self->make_response_promise<bool>();
+  st.stop_promises.push_back(rp);
+  if (st.phase == torrent_phase::stopping)
+    return rp;
+  enter(self, torrent_phase::stopping);
+  if (st.cfg.listener)
+    caf::anon_send(st.cfg.listener, detach_atom_v, st.cfg.torrent->info_hash);
+  drop_all_peers(self, "shutting down");
+  auto done = [self](bool ok) {
+    for (auto& p : std::exchange(self->state.stop_promises, {}))
+      p.deliver(ok);
+  };
+  auto finish_stop = [self, done] {
+    auto& st = self->state;
+    if (!st.cfg.resume_file.empty() && st.checked) {
+      self->request(st.disk, std::chrono::seconds{10}, resume_atom_v, st.have, totals(self), true)
+        .then([done](bool) { done(true); }, [done](caf::error&) { done(false); });
+      return;
+    }
+    self->request(st.disk, std::chrono::seconds{10}, flush_atom_v)
+      .then([done](bool) { done(true); }, [done](caf::error&) { done(false); });
+  };
+  if (st.announcer && !st.use_trackers_failed)
+    self->request(st.announcer, std::chrono::seconds{2}, stop_atom_v, totals(self))
+      .then([finish_stop](bool) { finish_stop(); }, [finish_stop](caf::error&) { finish_stop(); });
+  else
+    finish_stop();
+  return rp;
+}
+
+caf::message_handler lifecycle_handlers(self_ptr self) {
+  return {
+    [self](progress_atom) { return make_status(self); },
+    [self](pause_atom) { pause(self); },
+    [self](unpause_atom) { unpause(self); },
+    [self](stop_atom) { return stop(self); },
+  };
+}
+
+void on_down(self_ptr self, caf::down_msg& dm) {
+  auto& st = self->state;
+  if (dm.source == st.disk || dm.source == st.picker) {
+    note(self, "internal actor failed: " + self->system().render(dm.reason));
+    terminate(self, dm.reason ? dm.reason : caf::make_error(caf::sec::runtime_error, "disk or picker stopped"));
+    return;
+  }
+  if (st.announcer && dm.source == st.announcer) {
+    st.use_trackers_failed = true;
+    return;
+  }
+  on_peer_down(self, dm.source);
+}
+
+// Children: disk store, piece picker, announcer (all monitored).
+void spawn_children(self_ptr self) {
+  auto& st = self->state;
   auto& mi = *st.cfg.torrent;
-  st.have.assign(mi.num_pieces(), false);
-  // children: disk store, piece picker, announcer (all monitored)
   disk_config dc;
   dc.torrent = st.cfg.torrent;
   dc.root = st.cfg.download_dir;
@@ -371,292 +420,81 @@ torrent_actor::behavior_type torrent(self_ptr self, torrent_config cfg) {
   st.picker = self->spawn(piece_picker_actor, pc);
   self->monitor(st.disk);
   self->monitor(st.picker);
-  if (st.cfg.use_trackers && !mi.trackers.empty()) {
-    announcer_config ac;
-    ac.tiers = mi.trackers;
-    ac.info_hash = mi.info_hash;
-    ac.peer_id = st.cfg.peer_id;
-    ac.port = st.cfg.listen_port;
-    ac.numwant = static_cast<int>(st.cfg.numwant);
-    ac.torrent = torrent_actor{self};
-    st.announcer = spawn_announcer(self->system(), ac);
-    self->monitor(st.announcer);
-  } else {
+  if (st.cfg.use_trackers && !mi.trackers.empty())
+    start_announcer(self);
+  else
     st.cfg.use_trackers = false;
-  }
-  if (st.cfg.listener)
-    caf::anon_send(st.cfg.listener, attach_atom_v, mi.info_hash, peer_template(self), torrent_actor{self});
-  self->set_exit_handler([self](caf::exit_msg& em) { terminate(self, std::move(em.reason)); });
-  self->set_down_handler([self](caf::down_msg& dm) {
-    auto& st = self->state;
-    if (dm.source == st.disk || dm.source == st.picker) {
-      note(self, "internal actor failed: " + self->system().render(dm.reason));
-      terminate(self, dm.reason ? dm.reason : caf::make_error(caf::sec::runtime_error, "disk or picker stopped"));
-      return;
-    }
-    if (dm.source == st.announcer) {
-      st.use_trackers_failed = true;
-      return;
-    }
-    for (auto it = st.peers.begin(); it != st.peers.end(); ++it) {
-      if (it->second.handle && it->second.handle.address() == dm.source) {
-        st.downloaded_closed += it->second.report.downloaded;
-        st.uploaded_closed += it->second.report.uploaded;
-        auto ep = it->second.endpoint;
-        bool incoming = it->second.incoming;
-        st.choker.forget(it->first);
-        self->send(st.picker, left_atom_v, it->first);
-        st.peers.erase(it); // releases the strong handle: the broker is down now
-        if (!st.stopping)
-          fill_free_slots(self);
-        if (!incoming)
-          back_off(self, ep);
-        maybe_connect(self);
-        return;
-      }
-    }
-  });
-  // check what is already on disk, then start talking to the swarm
-  self->request(st.disk, caf::infinite, check_atom_v)
+}
+
+} // namespace
+
+// Every piece is verified: flush, then announce `completed` if we downloaded
+// something in this session (a seeder that starts complete announced
+// `started` with nothing left instead), and seed on or finish.
+void finish(self_ptr self, bool downloaded_now) {
+  auto& st = self->state;
+  if (st.finishing)
+    return;
+  st.finishing = true;
+  // files that still need creating (empty ones), then everything synced
+  self->request(st.disk, caf::infinite, flush_atom_v)
     .then(
-      [self](std::vector<bool>& have) {
+      [self, downloaded_now](bool) {
         auto& st = self->state;
-        auto& mi = *st.cfg.torrent;
-        for (std::size_t i = 0; i < have.size() && i < st.have.size(); ++i)
-          if (have[i]) {
-            st.have[i] = true;
-            st.have_bytes += mi.piece_size(i);
-            ++st.pieces_have;
+        st.complete = true;
+        save_resume(self, true, false); // the files were just synced
+        note(self, downloaded_now ? "download complete" : "all pieces present");
+        if (st.announcer && st.announced && downloaded_now)
+          self->send(st.announcer, announce_atom_v, announce_event::completed, totals(self));
+        notify(self, torrent_event::kind::completed);
+        // a finished leecher that does not seed has no use for its peers; a
+        // seeder keeps them (the connections close seed-to-seed links)
+        if (st.phase == torrent_phase::downloading) {
+          if (st.cfg.seed) {
+            enter(self, torrent_phase::seeding);
+          } else {
+            drop_all_peers(self, "download complete");
+            enter(self, torrent_phase::finished);
           }
-        self->send(st.picker, check_atom_v, have);
-        st.checked = true;
-        st.resumed_pieces = st.pieces_have;
-        answer_deferred_incoming(self);
-        if (st.pieces_have == mi.num_pieces()) {
-          finish(self, false);
-          if (!st.cfg.seed)
-            return;
         }
-        if (st.cfg.use_trackers) {
-          st.last_announce_request = now(self);
-          self->send(st.announcer, announce_atom_v, announce_event::started, totals(self));
-        }
-        add_candidates(self, st.cfg.initial_peers);
       },
-      [self](caf::error& err) { terminate(self, err); });
+      [self](caf::error& err) {
+        note(self, "flush failed: " + self->system().render(err));
+        terminate(self, err);
+      });
+}
+
+} // namespace torrent_detail
+
+using namespace torrent_detail;
+
+torrent_actor::behavior_type torrent(self_ptr self, torrent_config cfg) {
+  auto& st = self->state;
+  if (cfg.peer_id.is_zero())
+    cfg.peer_id = generate_peer_id();
+  st.cfg = std::move(cfg);
+  st.blame = logic::blame_tracker{st.cfg.max_strikes};
+  st.choker = logic::choker{st.cfg.choker};
+  auto psc = st.cfg.peer_set;
+  psc.max_peers = st.cfg.max_peers;
+  psc.max_half_open = st.cfg.max_half_open;
+  st.peers = logic::peer_set{psc, st.cfg.peer_id};
+  st.have.assign(st.cfg.torrent->num_pieces(), false);
+  spawn_children(self);
+  if (st.cfg.listener)
+    caf::anon_send(st.cfg.listener, attach_atom_v, st.cfg.torrent->info_hash, peer_template(self),
+                   torrent_actor{self});
+  self->set_exit_handler([self](caf::exit_msg& em) { terminate(self, std::move(em.reason)); });
+  self->set_down_handler([self](caf::down_msg& dm) { on_down(self, dm); });
   self->delayed_send(self, 1s, tick_atom_v);
-  return {
-    [self](progress_atom) {
-      auto& st = self->state;
-      torrent_status s;
-      s.listen_port = st.cfg.listen_port;
-      s.total_size = st.cfg.torrent->total_size;
-      s.have_bytes = st.have_bytes;
-      s.pieces_have = st.pieces_have;
-      s.pieces_total = static_cast<std::uint32_t>(st.cfg.torrent->num_pieces());
-      auto t = totals(self);
-      s.downloaded = t.downloaded;
-      s.uploaded = t.uploaded;
-      s.wasted = st.wasted;
-      s.hash_failures = st.hash_failures;
-      s.banned = static_cast<std::uint32_t>(st.banned.size());
-      for (auto& [idx, p] : st.peers) {
-        if (!p.handshaken)
-          continue;
-        ++s.peers;
-        s.seeds += p.report.is_seed ? 1 : 0;
-        s.down_rate += p.report.down_rate;
-        s.up_rate += p.report.up_rate;
-        s.leechers += p.report.interested ? 1 : 0;
-      }
-      s.seeding = st.complete && st.cfg.seed;
-      s.resumed_pieces = st.resumed_pieces;
-      s.complete = st.complete;
-      s.checking = !st.checked;
-      s.check_done = st.check->done.load();
-      s.check_total = st.check->total.load();
-      s.tracker_status = st.cfg.use_trackers ? st.tracker_status : "trackers off";
-      return s;
-    },
-    [self](peers_atom, announce_reply& r) {
-      auto& st = self->state;
-      st.tracker_status = r.tracker + ": " + std::to_string(r.peers.size()) + " peers";
-      if (!r.warning.empty())
-        st.tracker_status += " (warning: " + r.warning + ")";
-      add_candidates(self, r.peers);
-    },
-    [self](failed_atom, const std::string& url, const std::string& reason) {
-      self->state.tracker_status = url + ": " + reason;
-    },
-    [self](verdict_atom, piece_verdict& v, std::vector<peer_index>& senders) { on_verdict(self, v, senders); },
-    [self](stats_atom, const peer_report& r) {
-      if (auto it = self->state.peers.find(r.id); it != self->state.peers.end())
-        it->second.report = r;
-    },
-    [self](connected_atom, peer_index idx, const sha1_hash& id) {
-      auto& st = self->state;
-      auto it = st.peers.find(idx);
-      if (it == st.peers.end())
-        return;
-      // The same peer twice (under two addresses, or both sides dialled each
-      // other at once): both ends must keep the same connection, so keep the
-      // one whose initiator has the lower peer id.
-      auto initiator = [&st](const torrent_state::peer_entry& e, const sha1_hash& remote) {
-        return e.incoming ? remote : st.cfg.peer_id;
-      };
-      for (auto& [other, p] : st.peers) {
-        if (other == idx || !p.handshaken || p.id != id)
-          continue;
-        bool keep_new = initiator(it->second, id) < initiator(p, p.id);
-        auto& loser = keep_new ? p : it->second;
-        if (loser.handle)
-          caf::anon_send(loser.handle, drop_atom_v, "duplicate connection to the same peer");
-        else
-          loser.pending_drop = "duplicate connection to the same peer";
-        if (!keep_new)
-          return;
-        p.handshaken = false;
-        break;
-      }
-      it->second.handshaken = true;
-      it->second.id = id;
-      if (!it->second.incoming)
-        st.known[it->second.endpoint].failures = 0;
-    },
-    [self](connected_atom, peer_index idx, int fd) {
-      auto& st = self->state;
-      --st.half_open;
-      auto it = st.peers.find(idx);
-      if (it == st.peers.end() || st.stopping || (st.complete && !st.cfg.seed)) {
-        ::close(fd);
-        if (it != st.peers.end()) {
-          st.known[it->second.endpoint].connected = false;
-          st.peers.erase(it);
-        }
-        return;
-      }
-      auto pc = peer_template(self);
-      pc.index = idx;
-      pc.we_have = st.have;
-      auto hdl = spawn_peer_connection(self->system(), fd, std::move(pc));
-      self->monitor(hdl);
-      it->second.handle = std::move(hdl);
-      it->second.connecting = false;
-      it->second.since = now(self);
-      maybe_connect(self);
-    },
-    [self](failed_atom, peer_index idx, const std::string& reason) {
-      auto& st = self->state;
-      auto it = st.peers.find(idx);
-      if (it == st.peers.end())
-        return;
-      if (it->second.incoming) { // the listener could not hand the connection over
-        if (!it->second.handle)
-          st.peers.erase(it);
-        return;
-      }
-      --st.half_open;
-      note(self, "connect to " + it->second.endpoint.to_string() + " failed: " + reason);
-      auto ep = it->second.endpoint;
-      st.peers.erase(it);
-      back_off(self, ep);
-      maybe_connect(self);
-    },
-    [self](incoming_atom, const peer_endpoint& ep) -> caf::result<peer_index, std::vector<bool>> {
-      auto& st = self->state;
-      if (!st.checked && !st.stopping) { // answered when the start-up check is done
-        auto rp = self->make_response_promise<peer_index, std::vector<bool>>();
-        st.deferred_incoming.emplace_back(ep, rp);
-        return rp;
-      }
-      auto idx = accept_incoming(self, ep);
-      if (!idx)
-        return std::move(idx.error());
-      return caf::make_result(*idx, st.have);
-    },
-    [self](adopt_atom, peer_index idx, caf::actor& hdl) {
-      auto& st = self->state;
-      self->monitor(hdl);
-      auto it = st.peers.find(idx);
-      if (it == st.peers.end()) { // hold it until it is down all the same
-        torrent_state::peer_entry entry;
-        entry.incoming = true;
-        it = st.peers.emplace(idx, std::move(entry)).first;
-        caf::anon_send(hdl, drop_atom_v, "not accepting peers now");
-      } else if (st.stopping) {
-        caf::anon_send(hdl, drop_atom_v, "shutting down");
-      } else if (!it->second.pending_drop.empty()) {
-        caf::anon_send(hdl, drop_atom_v, it->second.pending_drop);
-      }
-      it->second.handle = std::move(hdl);
-      it->second.connecting = false;
-    },
-    [self](interest_atom, peer_index idx, bool on) {
-      auto& st = self->state;
-      auto it = st.peers.find(idx);
-      if (it == st.peers.end())
-        return;
-      it->second.report.interested = on;
-      if (on && it->second.handle && st.choker.on_interested(to_choker_peer(idx, it->second), now(self)))
-        send_choke(self, idx, true);
-      if (!on && st.choker.is_unchoked(idx)) {
-        // its slot is of no use to it: choke it now and give the slot to a waiting peer
-        st.choker.forget(idx);
-        send_choke(self, idx, false);
-        fill_free_slots(self);
-      }
-    },
-    [self](drop_atom, peer_index idx, const std::string& reason) {
-      auto& st = self->state;
-      if (auto it = st.peers.find(idx); it != st.peers.end())
-        note(self, "closed " + it->second.endpoint.to_string() + ": " + reason);
-    },
-    [self](tick_atom) {
-      auto& st = self->state;
-      auto now = actorrent::now(self);
-      if (now >= st.next_choke_round && !st.stopping) {
-        st.next_choke_round = now + st.cfg.choke_interval;
-        choke_round(self);
-      }
-      update_rates(self);
-      if (now >= st.next_resume_save && !st.stopping) {
-        st.next_resume_save = now + st.cfg.resume_interval;
-        save_resume(self, false, false);
-      }
-      maybe_connect(self);
-      self->delayed_send(self, 1s, tick_atom_v);
-    },
-    [self](stop_atom) -> caf::result<bool> {
-      auto& st = self->state;
-      st.stopping = true;
-      if (st.cfg.listener)
-        caf::anon_send(st.cfg.listener, detach_atom_v, st.cfg.torrent->info_hash);
-      for (auto& [idx, p] : st.peers)
-        if (p.handle)
-          caf::anon_send(p.handle, drop_atom_v, "shutting down");
-      auto rp = self->make_response_promise<bool>();
-      auto finish_stop = [self, rp]() mutable {
-        auto& st = self->state;
-        auto done = [rp](bool ok) mutable { rp.deliver(ok); };
-        if (!st.cfg.resume_file.empty() && st.checked) {
-          // resume data last: it syncs the files, then records them
-          self->request(st.disk, std::chrono::seconds{10}, resume_atom_v, st.have, totals(self), true)
-            .then([done](bool) mutable { done(true); }, [done](caf::error&) mutable { done(false); });
-          return;
-        }
-        self->request(st.disk, std::chrono::seconds{10}, flush_atom_v)
-          .then([done](bool) mutable { done(true); }, [done](caf::error&) mutable { done(false); });
-      };
-      if (st.cfg.use_trackers && !st.use_trackers_failed) {
-        self->request(st.announcer, std::chrono::seconds{2}, stop_atom_v, totals(self))
-          .then([finish_stop](bool) mutable { finish_stop(); },
-                [finish_stop](caf::error&) mutable { finish_stop(); });
-      } else {
-        finish_stop();
-      }
-      return rp;
-    },
-  };
+  if (st.cfg.start_queued) {
+    st.phase = torrent_phase::queued;
+    return idle_behavior(self, "queued");
+  }
+  // check what is already on disk, then start talking to the swarm
+  st.phase = torrent_phase::checking;
+  ask_check(self);
+  return checking_behavior(self);
 }
 
 torrent_actor spawn_torrent(caf::actor_system& sys, torrent_config cfg) {

@@ -18,11 +18,29 @@
 // peer at once while a slot is free. With `seed` set it keeps serving after
 // the download completes (announcing `completed`); peer connections close
 // seed-to-seed links themselves.
+//
+// Lifecycle: one CAF behavior per state, each assembled from shared handler
+// sets (actors/torrent_internal.hpp) and switched with become():
+//
+//   queued --unpause--> checking --data complete--> seeding (seed) / finished
+//                          |                            ^
+//                          +---data missing-------> downloading
+//                          +---require_complete and data missing: error, quit
+//   any state --pause--> paused --unpause--> the state its data calls for
+//   any state --stop---> stopping (closes peers, announces `stopped`, flushes)
+//
+// Peers that connect during `checking` wait in the mailbox (the checking
+// behavior skips them) and are answered by the next state. The peer set
+// (logic/peer_set.hpp) decides whom to dial, accept, back off and ban; the
+// actor carries its decisions out. An optional observer actor receives
+// lifecycle events (state changes, the check's result, completion, errors,
+// tracker failures) as (event_atom, torrent_event).
 #pragma once
 
 #include "actors/disk_store.hpp"
 #include "logic/blame.hpp"
 #include "logic/choker.hpp"
+#include "logic/peer_set.hpp"
 #include "messages/interfaces.hpp"
 #include "protocol/metainfo.hpp"
 
@@ -54,48 +72,38 @@ struct torrent_config {
   bool use_trackers = true;
   bool verbose = false;                  ///< print closed connections (with the reason), bans, hash failures
   bool seed = false;                     ///< keep serving peers once complete
+  bool require_complete = false;         ///< after the check, missing data is an error (for `seed`), not a download
+  bool start_queued = false;             ///< start in `queued`: no check until unpause_atom
   std::string resume_file;               ///< resume data path; empty: none
   double max_upload_rate = 0;            ///< bytes/s for the whole torrent, 0: unlimited
   std::chrono::seconds resume_interval{5}; ///< rewrite it this often while pieces are added
   caf::actor listener;                   ///< routes incoming connections to us (may be null)
+  caf::actor observer;                   ///< receives (event_atom, torrent_event) (may be null)
   logic::choker_config choker;
+  logic::peer_set_config peer_set;       ///< back-off times; max_peers/max_half_open come from above
   std::chrono::seconds choke_interval{10};
   sha1_hash peer_id;                     ///< ours; generated if zero
 };
 
 struct torrent_state {
-  struct peer_entry {
-    peer_endpoint endpoint;
-    caf::actor handle;                   ///< strong: kept until the broker is down
-    bool connecting = true;
-    bool handshaken = false;
-    bool incoming = false;               ///< accepted by the listener
-    std::string pending_drop;            ///< close it as soon as its handle arrives
+  /// A peer connection whose handle we hold (strong: until the broker is down).
+  struct peer_link {
+    caf::actor handle;
     double rate_sent = -1;               ///< the upload share last sent to it
-    std::chrono::steady_clock::time_point since; ///< connection start
-    sha1_hash id;
     peer_report report;
-  };
-  struct candidate {
-    std::chrono::steady_clock::time_point next_attempt{};
-    std::uint32_t failures = 0;
-    bool connected = false;
   };
 
   torrent_config cfg;
   disk_actor disk;
   picker_actor picker;
   announcer_actor announcer;
-  std::unordered_map<peer_index, peer_entry> peers;
-  std::map<peer_endpoint, candidate> known;
-  std::set<peer_endpoint> banned;
-  std::unordered_map<peer_index, peer_endpoint> endpoints; ///< every peer ever dialled
+  logic::peer_set peers;                 ///< who is dialled, connected, backed off, banned
+  std::unordered_map<peer_index, peer_link> links;
   logic::blame_tracker blame;
   logic::choker choker;
   std::shared_ptr<std::atomic<bool>> cancel_connects = std::make_shared<std::atomic<bool>>(false);
   std::chrono::steady_clock::time_point next_choke_round{};
-  peer_index next_index = 1;
-  std::uint32_t half_open = 0;
+  torrent_phase phase = torrent_phase::checking;
   std::vector<bool> have;
   std::uint64_t have_bytes = 0;
   std::uint32_t pieces_have = 0;
@@ -106,16 +114,18 @@ struct torrent_state {
   std::uint32_t resumed_pieces = 0;      ///< verified at start
   std::shared_ptr<check_progress> check = std::make_shared<check_progress>();
   std::uint32_t pieces_saved = 0;        ///< pieces_have at the last resume write
-  /// Incoming peers that arrived during the start-up check, answered after it.
-  std::vector<std::pair<peer_endpoint, caf::typed_response_promise<peer_index, std::vector<bool>>>> deferred_incoming;
   bool resume_pending = false;           ///< a resume write is in flight
   std::chrono::steady_clock::time_point next_resume_save{};
+  bool check_started = false;            ///< the start-up check was asked for
   bool checked = false;                  ///< start-up check done
+  bool finishing = false;                ///< every piece verified: the final flush was asked for
   bool complete = false;                 ///< every piece verified and flushed
-  bool stopping = false;
+  bool announced = false;                ///< `started` was sent to the current announcer
   bool use_trackers_failed = false;      ///< the announcer actor is gone
   std::string tracker_status = "not announced yet";
+  std::string tracker_error;             ///< the last tracker failure, until an announce succeeds
   std::chrono::steady_clock::time_point last_announce_request{};
+  std::vector<caf::typed_response_promise<bool>> stop_promises;
 
   static inline const char* name = "torrent";
 };

@@ -5,7 +5,8 @@
 // (0: any free port) the whole time.
 //
 // The torrent actor does the work; this command polls it for a status snapshot
-// every 250 ms from a scoped actor and renders it: a one-line bar on a terminal,
+// every 250 ms from a scoped actor (its observer: lifecycle events such as
+// completion or an error wake it at once) and renders it: a one-line bar on a terminal,
 // a plain line every 5 s otherwise, or one JSON object a second on stdout. When
 // the torrent is complete (or on SIGINT/SIGTERM, --timeout, or the torrent's
 // death) it asks the torrent to stop (which announces `stopped` and closes the
@@ -436,7 +437,15 @@ int run_download(download_cli& cli) {
         initial.push_back(e);
   }
 
-  {
+  if (cli.seed_mode) {
+    // `seed` checks data that must be there: it never creates the directory
+    std::error_code ec;
+    if (!std::filesystem::is_directory(opts.download_dir, ec)) {
+      print_error("cannot seed: " + opts.download_dir + " is not a directory (all "
+                  + std::to_string(info.num_pieces()) + " pieces missing)");
+      return exit_failure;
+    }
+  } else {
     std::error_code ec;
     std::filesystem::create_directories(opts.download_dir, ec);
     if (ec || !std::filesystem::is_directory(opts.download_dir, ec)) {
@@ -495,6 +504,8 @@ int run_download(download_cli& cli) {
     tc.verbose = opts.verbose && !opts.quiet;
     tc.peer_id = generate_peer_id();
     tc.seed = opts.seed;
+    tc.require_complete = cli.seed_mode; // check first: missing data ends it before any announce or dial
+    tc.observer = caf::actor_cast<caf::actor>(self);
     tc.listener = *listener;
     // resume data beside the data, like aria2's control files, so a copied or
     // moved download directory keeps it; a hidden directory keeps it out of the way
@@ -510,7 +521,25 @@ int run_download(download_cli& cli) {
     auto result = outcome::failed;
     auto deadline = opts.timeout > 0 ? start + std::chrono::seconds{opts.timeout} : clock_type::time_point::max();
     std::optional<clock_type::time_point> complete_at;
-    bool reported_check = false;
+    bool seed_missing = false; // `seed`: the check found pieces missing (the torrent ends itself)
+    // Lifecycle events from the torrent: the check's result, completion, errors.
+    auto on_event = [&](torrent_event& ev) {
+      if (ev.what == torrent_event::kind::checked) {
+        last = ev.status;
+        out.checked(ev.status);
+        seed_missing = cli.seed_mode && ev.status.pieces_have < ev.status.pieces_total;
+      } else if (ev.what == torrent_event::kind::completed) {
+        last = ev.status;
+      } else if (ev.what == torrent_event::kind::error) {
+        failure = ev.message;
+      }
+    };
+    bool dead = false;
+    auto on_down = [&](caf::down_msg& dm) {
+      dead = true;
+      if (failure.empty())
+        failure = dm.reason ? describe(sys, dm.reason) : std::string{"the torrent actor quit"};
+    };
     for (;;) {
       if (g_signal != 0) {
         result = complete_at ? outcome::seeded : outcome::interrupted;
@@ -520,38 +549,27 @@ int run_download(download_cli& cli) {
         result = outcome::timed_out;
         break;
       }
-      bool dead = false;
-      self->request(torrent, progress_request_timeout, progress_atom_v)
-        .receive(
-          [&](torrent_status& st) { last = std::move(st); },
-          [&](caf::error& err) {
-            if (err == caf::sec::request_timeout) {
-              out.detail("the torrent did not answer a progress request within 2 s");
-            } else {
-              dead = true;
-              failure = describe(sys, err);
-            }
-          });
-      // A down message means the torrent is gone (whatever the request said).
-      self->receive(
-        [&](caf::down_msg& dm) {
-          dead = true;
-          failure = dm.reason ? describe(sys, dm.reason) : std::string{"the torrent actor quit"};
-        },
-        caf::after(std::chrono::milliseconds{0}) >> [] {});
+      if (!dead)
+        self->request(torrent, progress_request_timeout, progress_atom_v)
+          .receive(
+            [&](torrent_status& st) { last = std::move(st); },
+            [&](caf::error& err) {
+              if (err == caf::sec::request_timeout) {
+                out.detail("the torrent did not answer a progress request within 2 s");
+              } else {
+                dead = true;
+                if (failure.empty())
+                  failure = describe(sys, err);
+              }
+            });
+      // Events and a down message (the torrent is gone, whatever the request said).
+      self->receive([&](event_atom, torrent_event& ev) { on_event(ev); }, on_down,
+                    caf::after(std::chrono::milliseconds{0}) >> [] {});
       if (dead) {
-        result = outcome::failed;
+        result = seed_missing ? outcome::incomplete_seed : outcome::failed;
         break;
       }
       if (last) {
-        if (!last->checking && !reported_check) {
-          reported_check = true;
-          out.checked(*last);
-          if (cli.seed_mode && !last->complete && last->pieces_have < last->pieces_total) {
-            result = outcome::incomplete_seed;
-            break;
-          }
-        }
         out.update(*last);
         if (last->complete) {
           if (!opts.seed) {
@@ -577,11 +595,14 @@ int run_download(download_cli& cli) {
           }
         }
       }
-      std::this_thread::sleep_for(poll_interval);
+      // Until the next poll; an event of the torrent's (completion, an error)
+      // ends the wait at once, so completion is never a poll late.
+      self->receive([&](event_atom, torrent_event& ev) { on_event(ev); }, on_down,
+                    caf::after(poll_interval) >> [] {});
     }
     auto elapsed = std::chrono::duration<double>(clock_type::now() - start).count();
 
-    if (result != outcome::failed) {
+    if (result != outcome::failed && result != outcome::incomplete_seed) {
       // Stop: close peers, flush files, announce `stopped` (bounded by the torrent).
       self->request(torrent, stop_request_timeout, stop_atom_v)
         .receive([&](bool) {},
@@ -606,7 +627,8 @@ int run_download(download_cli& cli) {
       case outcome::incomplete_seed:
         out.finish(last, "error", {{"error", "data incomplete"}});
         print_error("cannot seed: only " + std::to_string(last->pieces_have) + " of "
-                    + std::to_string(last->pieces_total) + " pieces verify in " + opts.download_dir);
+                    + std::to_string(last->pieces_total) + " pieces verify in " + opts.download_dir + " ("
+                    + std::to_string(last->pieces_total - last->pieces_have) + " missing)");
         break;
       case outcome::complete:
         out.finish(last, "complete");

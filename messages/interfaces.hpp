@@ -103,8 +103,18 @@ using torrent_actor = caf::typed_actor<
   caf::reacts_to<adopt_atom, peer_index, caf::actor>,
   // From a peer connection: the remote became interested (true) or not (false).
   caf::reacts_to<interest_atom, peer_index, bool>,
+  // Pause: close every peer, announce `stopped`, dial and accept no one, write the
+  // resume data; the start-up check, if running, finishes first.
+  caf::reacts_to<pause_atom>,
+  // Resume a paused torrent, or start a queued one: back to checking,
+  // downloading, seeding or finished, whichever its data calls for.
+  caf::reacts_to<unpause_atom>,
   // Stop: close peers, flush the disk, announce `stopped`; replies when done.
   caf::replies_to<stop_atom>::with<bool>>;
+
+// A torrent's observer (torrent_config::observer, any actor) receives
+//   (event_atom, torrent_event)   lifecycle events: state changed, check done,
+//                                 completed, error, tracker failure
 
 // Messages a peer connection (broker) understands, sent as untyped messages:
 //   (cancel_atom, block_ref)   endgame: the block arrived elsewhere, cancel ours

@@ -46,6 +46,9 @@ CAF_BEGIN_TYPE_ID_BLOCK(actorrent, caf::first_custom_type_id)
   // Upload rate limit: the torrent's per-peer share, and the peer's own wake-up.
   CAF_ADD_ATOM(actorrent, actorrent, rate_atom, "rate")
   CAF_ADD_ATOM(actorrent, actorrent, pump_atom, "pump")
+  // Torrent lifecycle: pause a torrent (no peers, no announces), resume or start a paused or queued one.
+  CAF_ADD_ATOM(actorrent, actorrent, pause_atom, "pause")
+  CAF_ADD_ATOM(actorrent, actorrent, unpause_atom, "unpause")
 
   // The torrent tells a peer connection that we verified a piece.
   CAF_ADD_ATOM(actorrent, actorrent, local_have_atom, "localhave")

@@ -101,6 +101,29 @@ struct torrent_status {
   std::uint64_t check_done = 0;     ///< start-up check: pieces hashed so far
   std::uint64_t check_total = 0;    ///< start-up check: pieces to hash
   std::string tracker_status;       ///< last announce outcome, for the status line
+  std::string state;                ///< the lifecycle state: queued, checking, downloading, seeding, finished, paused, stopping
+  std::string tracker_error;        ///< the last tracker failure ("URL: reason"); empty once an announce succeeds
+};
+
+/// The lifecycle states of a torrent (see actors/torrent.hpp).
+enum class torrent_phase : std::uint8_t { queued, checking, downloading, seeding, finished, paused, stopping };
+
+/// The state's name: "queued", "checking", ...
+const char* phase_name(torrent_phase p);
+
+/// What a torrent tells its observer (torrent_config::observer).
+struct torrent_event {
+  enum class kind : std::uint8_t {
+    state_changed,  ///< `state` is the new state
+    checked,        ///< the start-up check is done: `status.pieces_have` of `status.pieces_total` verify
+    completed,      ///< every piece is verified and flushed
+    error,          ///< the torrent ends with `message` (it quits right after)
+    tracker_failed, ///< a tracker failed: `message` is "URL: reason"
+  };
+  kind what = kind::state_changed;
+  torrent_phase state = torrent_phase::checking;
+  torrent_status status;            ///< the torrent's status at the event
+  std::string message;
 };
 
 /// Per-connection numbers a peer reports to its torrent on every tick.
@@ -161,7 +184,12 @@ typename Inspector::result_type inspect(Inspector& f, torrent_status& x) {
            x.wasted, x.uploaded, x.pieces_have, x.pieces_total, x.peers, x.seeds,
            x.hash_failures, x.banned, x.down_rate, x.up_rate, x.complete, x.checking,
            x.seeding, x.resumed_pieces, x.leechers, x.listen_port, x.check_done, x.check_total,
-           x.tracker_status);
+           x.tracker_status, x.state, x.tracker_error);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, torrent_event& x) {
+  return f(caf::meta::type_name("torrent_event"), x.what, x.state, x.status, x.message);
 }
 
 template <class Inspector>

@@ -66,6 +66,8 @@ inline torrent_actor::behavior_type torrent_stub(torrent_actor::pointer, recorde
     },
     [rec](adopt_atom, peer_index idx, const caf::actor& hdl) { rec->adopted.emplace_back(idx, hdl); },
     [rec](interest_atom, peer_index, bool on) { rec->interest.push_back(on); },
+    [](pause_atom) {},
+    [](unpause_atom) {},
     [](stop_atom) { return true; },
   };
 }

@@ -57,6 +57,8 @@ torrent_actor::behavior_type torrent_stub(torrent_actor::pointer, recorder* rec)
     [](incoming_atom, const peer_endpoint&) { return caf::make_result(peer_index{0}, std::vector<bool>{}); },
     [](adopt_atom, peer_index, const caf::actor&) {},
     [](interest_atom, peer_index, bool) {},
+    [](pause_atom) {},
+    [](unpause_atom) {},
     [](stop_atom) { return true; },
   };
 }

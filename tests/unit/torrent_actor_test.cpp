@@ -148,6 +148,36 @@ struct fixture : test_coordinator_fixture<> {
     step();
   }
 
+  // Lifecycle events the torrent sent to its observer (`self`) so far, as
+  // "<kind> <state>" in order ("checked downloading 3/4", "error ...: message").
+  std::vector<std::string> take_events() {
+    std::vector<std::string> out;
+    bool more = true;
+    while (more)
+      self->receive(
+        [&](event_atom, torrent_event& ev) {
+          static const char* kinds[] = {"state", "checked", "completed", "error", "tracker"};
+          auto line = std::string{kinds[static_cast<int>(ev.what)]} + " " + phase_name(ev.state);
+          if (ev.what == torrent_event::kind::checked)
+            line += " " + std::to_string(ev.status.pieces_have) + "/" + std::to_string(ev.status.pieces_total);
+          if (!ev.message.empty())
+            line += ": " + ev.message;
+          out.push_back(line);
+        },
+        after(std::chrono::seconds(0)) >> [&] { more = false; });
+    return out;
+  }
+
+  // Asks the torrent to take an incoming peer; the index, or 0 if refused.
+  peer_index incoming(const torrent_actor& t, std::uint8_t n) {
+    self->send(t, incoming_atom_v, peer_endpoint::v4(10, 0, 0, n, 6881));
+    step();
+    peer_index idx = 0;
+    self->receive([&](peer_index i, std::vector<bool>&) { idx = i; }, [](error&) {},
+                  after(std::chrono::seconds(0)) >> [] { CAF_FAIL("no answer to incoming"); });
+    return idx;
+  }
+
   torrent_status status(const torrent_actor& t) {
     torrent_status out;
     self->send(t, progress_atom_v);
@@ -326,6 +356,139 @@ CAF_TEST(a peer that is gone leaves the choker) {
   self->send(t, interest_atom_v, peer_index{2}, true);
   step();
   CAF_CHECK_EQUAL(take_told(), std::vector<std::string>{"2 unchoke"});
+}
+
+CAF_TEST(an incoming peer during the check is answered after it with the checked pieces) {
+  auto damaged = content;
+  damaged[piece_len + 5] ^= 0x01; // piece 1 fails the check
+  write_content(damaged);
+  auto cfg = config();
+  cfg.observer = actor_cast<actor>(self);
+  auto t = sys.spawn(torrent, cfg);
+  started = t;
+  // queued before the torrent ran at all: it arrives while checking
+  self->send(t, incoming_atom_v, peer_endpoint::v4(10, 0, 0, 1, 6881));
+  step();
+  std::vector<bool> have;
+  peer_index idx = 0;
+  self->receive([&](peer_index i, std::vector<bool>& h) { idx = i; have = h; },
+                [](error& err) { CAF_FAIL("incoming peer refused: " << to_string(err)); },
+                after(std::chrono::seconds(0)) >> [] { CAF_FAIL("incoming peer not answered"); });
+  CAF_CHECK_NOT_EQUAL(idx, 0u);
+  CAF_CHECK_EQUAL(have, (std::vector<bool>{true, false, true, true}));
+  CAF_CHECK_EQUAL(take_events(), (std::vector<std::string>{"checked checking 3/4", "state downloading"}));
+  CAF_CHECK_EQUAL(status(t).state, "downloading");
+}
+
+CAF_TEST(pause drops the peers and refuses new ones; unpause downloads again) {
+  auto cfg = config();
+  cfg.observer = actor_cast<actor>(self);
+  auto t = start(cfg);
+  take_events();
+  add_peer(t, 1);
+  take_told();
+  self->send(t, pause_atom_v);
+  step();
+  CAF_CHECK_EQUAL(take_told(), std::vector<std::string>{"1 drop: paused"});
+  CAF_CHECK_EQUAL(take_events(), std::vector<std::string>{"state paused"});
+  auto s = status(t);
+  CAF_CHECK_EQUAL(s.state, "paused");
+  CAF_CHECK_EQUAL(s.peers, 0u);
+  CAF_CHECK_EQUAL(incoming(t, 2), 0u); // refused
+  self->send(t, pause_atom_v); // again: nothing changes
+  step();
+  CAF_CHECK(take_events().empty());
+  self->send(t, unpause_atom_v);
+  step();
+  CAF_CHECK_EQUAL(take_events(), std::vector<std::string>{"state downloading"});
+  CAF_CHECK_NOT_EQUAL(incoming(t, 2), 0u);
+}
+
+CAF_TEST(a paused complete torrent resumes as a seed) {
+  write_content(content);
+  auto cfg = config();
+  cfg.seed = true;
+  auto t = start(cfg);
+  CAF_REQUIRE_EQUAL(status(t).state, "seeding");
+  self->send(t, pause_atom_v);
+  step();
+  CAF_CHECK_EQUAL(status(t).state, "paused");
+  self->send(t, unpause_atom_v);
+  step();
+  auto s = status(t);
+  CAF_CHECK_EQUAL(s.state, "seeding");
+  CAF_CHECK(s.complete);
+}
+
+CAF_TEST(a queued torrent checks nothing until it is started) {
+  write_content(content);
+  auto cfg = config();
+  cfg.start_queued = true;
+  auto t = start(cfg);
+  auto s = status(t);
+  CAF_CHECK_EQUAL(s.state, "queued");
+  CAF_CHECK(s.checking);
+  CAF_CHECK_EQUAL(s.pieces_have, 0u);
+  CAF_CHECK_EQUAL(incoming(t, 1), 0u); // refused
+  self->send(t, unpause_atom_v);
+  step();
+  s = status(t);
+  CAF_CHECK_EQUAL(s.state, "finished"); // complete, not seeding
+  CAF_CHECK_EQUAL(s.pieces_have, 4u);
+  CAF_CHECK(s.complete);
+}
+
+CAF_TEST(require_complete ends the torrent after the check when data is missing) {
+  auto damaged = content;
+  damaged[5] ^= 0x01; // piece 0
+  write_content(damaged);
+  auto cfg = config();
+  cfg.require_complete = true;
+  cfg.seed = true;
+  cfg.observer = actor_cast<actor>(self);
+  cfg.resume_file = (dir / ".actorrent" / "x.resume").string();
+  auto t = start(cfg);
+  auto events = take_events();
+  CAF_REQUIRE_EQUAL(events.size(), 2u);
+  CAF_CHECK_EQUAL(events[0], "checked checking 3/4");
+  CAF_CHECK_NOT_EQUAL(events[1].find("1 of 4 pieces missing or wrong in " + dir.string()), std::string::npos);
+  CAF_CHECK_EQUAL(events[1].rfind("error checking", 0), 0u);
+  // it is gone, and wrote nothing
+  self->send(t, progress_atom_v);
+  step();
+  bool answered = false;
+  self->receive([&](torrent_status&) { answered = true; }, [](error&) {}, after(std::chrono::seconds(0)) >> [] {});
+  CAF_CHECK(!answered);
+  CAF_CHECK(!fs::exists(dir / ".actorrent"));
+  started = torrent_actor{};
+}
+
+CAF_TEST(the observer hears of completion when the last piece verifies) {
+  auto cfg = config();
+  cfg.observer = actor_cast<actor>(self);
+  auto t = start(cfg);
+  CAF_CHECK_EQUAL(take_events(), (std::vector<std::string>{"checked checking 0/4", "state downloading"}));
+  for (std::uint32_t p = 0; p < 4; ++p)
+    self->send(t, verdict_atom_v, piece_verdict{p, true, {}}, std::vector<peer_index>{});
+  step();
+  CAF_CHECK_EQUAL(take_events(), (std::vector<std::string>{"completed downloading", "state finished"}));
+}
+
+CAF_TEST(tracker failures are kept in the status until an announce succeeds) {
+  auto cfg = config();
+  cfg.observer = actor_cast<actor>(self);
+  auto t = start(cfg);
+  take_events();
+  self->send(t, failed_atom_v, std::string{"http://tracker/announce"}, std::string{"not authorized"});
+  step();
+  CAF_CHECK_EQUAL(status(t).tracker_error, "http://tracker/announce: not authorized");
+  CAF_CHECK_EQUAL(take_events(),
+                  std::vector<std::string>{"tracker downloading: http://tracker/announce: not authorized"});
+  announce_reply r;
+  r.tracker = "http://tracker/announce";
+  self->send(t, peers_atom_v, r);
+  step();
+  CAF_CHECK_EQUAL(status(t).tracker_error, "");
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()
