@@ -275,7 +275,7 @@ void send_rate(self_ptr self, torrent_state::peer_entry& p, double share) {
   if (self->state.cfg.max_upload_rate <= 0 || !p.handle || p.rate_sent == share)
     return;
   p.rate_sent = share;
-  caf::anon_send(p.handle, rate_atom_v, share);
+  caf::anon_send(p.handle, up_share_atom_v, share);
 }
 
 void update_rates(self_ptr self) {
@@ -523,7 +523,7 @@ torrent_actor::behavior_type torrent(self_ptr self, torrent_config cfg) {
       if (!it->second.incoming)
         st.known[it->second.endpoint].failures = 0;
     },
-    [self](connected_atom, peer_index idx, int fd) {
+    [self](dialed_atom, peer_index idx, int fd) {
       auto& st = self->state;
       --st.half_open;
       auto it = st.peers.find(idx);
@@ -545,7 +545,7 @@ torrent_actor::behavior_type torrent(self_ptr self, torrent_config cfg) {
       it->second.since = now(self);
       maybe_connect(self);
     },
-    [self](failed_atom, peer_index idx, const std::string& reason) {
+    [self](peer_failed_atom, peer_index idx, const std::string& reason) {
       auto& st = self->state;
       auto it = st.peers.find(idx);
       if (it == st.peers.end())
@@ -574,7 +574,7 @@ torrent_actor::behavior_type torrent(self_ptr self, torrent_config cfg) {
         return std::move(idx.error());
       return caf::make_result(*idx, st.have);
     },
-    [self](adopt_atom, peer_index idx, caf::actor& hdl) {
+    [self](adopt_atom, peer_index idx, peer_actor& hdl) {
       auto& st = self->state;
       self->monitor(hdl);
       auto it = st.peers.find(idx);

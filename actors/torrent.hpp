@@ -57,7 +57,7 @@ struct torrent_config {
   std::string resume_file;               ///< resume data path; empty: none
   double max_upload_rate = 0;            ///< bytes/s for the whole torrent, 0: unlimited
   std::chrono::seconds resume_interval{5}; ///< rewrite it this often while pieces are added
-  caf::actor listener;                   ///< routes incoming connections to us (may be null)
+  listener_actor listener;               ///< routes incoming connections to us (may be null)
   logic::choker_config choker;
   std::chrono::seconds choke_interval{10};
   sha1_hash peer_id;                     ///< ours; generated if zero
@@ -66,7 +66,7 @@ struct torrent_config {
 struct torrent_state {
   struct peer_entry {
     peer_endpoint endpoint;
-    caf::actor handle;                   ///< strong: kept until the broker is down
+    peer_actor handle;                   ///< strong: kept until the broker is down
     bool connecting = true;
     bool handshaken = false;
     bool incoming = false;               ///< accepted by the listener
