@@ -1,7 +1,8 @@
 // Every actor interface of actorrent in one place. A newcomer reads this file
 // and knows every message in the system: each line is one handler, with what
-// it does. Every interface extends `status_client`, so any actor can be asked
-// what state it is in.
+// it does. `status_client` is the part every interface is meant to share, so
+// any actor can be asked what state it is in; peer connections and the
+// listener extend it so far (torrent, picker, disk store and announcer next).
 //
 // Peer connections and the listener are brokers: their handles are typed too
 // (`caf::io::typed_broker`, see peer_impl_actor), so every message sent to
@@ -43,9 +44,12 @@ using peer_actor = caf::typed_actor<
   caf::reacts_to<up_share_atom, double>,
   // This peer's share of the torrent's download limit, bytes/s (0: unlimited).
   // Enforced by a token bucket on the blocks we request (half a second of
-  // burst): a block is requested only when the bucket holds its length, so the
-  // remote can send no faster than the share. The torrent splits its limit
-  // among its peers and sends each its share whenever the split changes.
+  // burst, at least one block; a new limit starts empty): a block is requested
+  // only when the bucket holds its length, in batches of ~50 ms at the share,
+  // so the remote can send no faster than the share. Tokens of requests later
+  // rejected or handed back are not refunded. The torrent splits its limit
+  // among its peers and sends each its share whenever the split changes; a
+  // peer that never gets one downloads unlimited.
   caf::reacts_to<down_share_atom, double>,
   // Close the connection, telling the torrent this reason.
   caf::reacts_to<drop_atom, std::string>>
