@@ -81,9 +81,9 @@ void spawn_connector(caf::actor_system& sys, peer_endpoint ep, std::chrono::mill
        peer_index idx, const cancel_flag& stop) {
       auto fd = connect_with_timeout(to, limit, stop);
       if (fd)
-        self->send(t, connected_atom_v, idx, *fd);
+        self->send(t, dialed_atom_v, idx, *fd);
       else
-        self->send(t, failed_atom_v, idx, fd.error().message);
+        self->send(t, peer_failed_atom_v, idx, fd.error().message);
       self->quit();
     },
     ep, timeout, std::move(torrent), index, std::move(cancel));

@@ -26,7 +26,7 @@ result<int> connect_with_timeout(const peer_endpoint& ep, std::chrono::milliseco
                                  const cancel_flag& cancel = nullptr);
 
 /// Spawns a detached actor that connects and reports to `torrent`:
-/// (connected_atom, index, fd) or (failed_atom, index, reason).
+/// (dialed_atom, index, fd) or (peer_failed_atom, index, reason).
 void spawn_connector(caf::actor_system& sys, peer_endpoint ep, std::chrono::milliseconds timeout,
                      torrent_actor torrent, peer_index index, cancel_flag cancel = nullptr);
 

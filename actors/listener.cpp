@@ -60,7 +60,7 @@ void route_connection(listener_broker* self, caf::io::connection_handle hdl) {
         auto route = st.routes.find(ih);
         if (it == st.pending.end() || route == st.routes.end()) {
           // the connection closed (or the torrent detached) meanwhile
-          self->send(torrent, failed_atom_v, idx, std::string{"incoming connection closed during the handshake"});
+          self->send(torrent, peer_failed_atom_v, idx, std::string{"incoming connection closed during the handshake"});
           if (it != st.pending.end())
             refuse(self, hdl);
           return;
@@ -71,7 +71,11 @@ void route_connection(listener_broker* self, caf::io::connection_handle hdl) {
         cfg.preread = std::move(it->second.bytes);
         st.pending.erase(it);
         ++st.accepted;
-        auto peer = fork_peer_connection(self, hdl, std::move(cfg));
+        cfg.incoming = true;
+        // cfg goes in as an lvalue: CAF 0.17's typed_broker::fork forwards its
+        // arguments twice (to an init function it then discards, and to
+        // spawn_functor), so an rvalue would reach the new broker moved-from.
+        peer_actor peer = self->fork(peer_connection, hdl, cfg);
         self->send(torrent, adopt_atom_v, idx, std::move(peer));
       },
       [self, hdl](caf::error&) {
@@ -80,88 +84,108 @@ void route_connection(listener_broker* self, caf::io::connection_handle hdl) {
       });
 }
 
+// What the listener is doing, for status_atom.
+actor_status status_of(const listener_state& st) {
+  return {listener_state::name, st.bind_error ? "failed" : "listening",
+          {{"port", std::to_string(st.port)},
+           {"pending", std::to_string(st.pending.size())},
+           {"torrents", std::to_string(st.routes.size())},
+           {"accepted", std::to_string(st.accepted)},
+           {"refused", std::to_string(st.refused)}}};
+}
+
+void on_accept(listener_broker* self, caf::io::connection_handle hdl) {
+  auto& st = self->state;
+  if (st.pending.size() >= st.cfg.max_pending) {
+    ++st.refused;
+    self->close(hdl);
+    return;
+  }
+  st.pending[hdl].since = clock_type::now();
+  self->configure_read(hdl, caf::io::receive_policy::at_most(max_preread));
+}
+
+void on_data(listener_broker* self, caf::io::new_data_msg& msg) {
+  auto& st = self->state;
+  auto it = st.pending.find(msg.handle);
+  if (it == st.pending.end())
+    return;
+  auto& p = it->second;
+  if (p.bytes.size() + msg.buf.size() > max_preread)
+    return refuse(self, msg.handle); // far more than a handshake before we answered
+  p.bytes.insert(p.bytes.end(), msg.buf.begin(), msg.buf.end());
+  if (!p.asked && p.bytes.size() >= info_hash_end)
+    route_connection(self, msg.handle);
+  else if (!p.asked && !p.bytes.empty() && p.bytes[0] != 19)
+    refuse(self, msg.handle);
+}
+
+void expire_handshakes(listener_broker* self) {
+  auto& st = self->state;
+  auto now = clock_type::now();
+  std::vector<caf::io::connection_handle> expired;
+  for (auto& [hdl, p] : st.pending)
+    if (!p.asked && now - p.since > st.cfg.handshake_timeout)
+      expired.push_back(hdl);
+  for (auto hdl : expired)
+    refuse(self, hdl);
+}
+
 } // namespace
 
-caf::behavior listener(listener_broker* self, listener_config cfg) {
+listener_impl_actor::behavior_type listener(listener_broker* self, listener_config cfg) {
   auto& st = self->state;
   st.cfg = std::move(cfg);
   auto bind = st.cfg.bind_address.empty() ? nullptr : st.cfg.bind_address.c_str();
-  auto doorman = self->add_tcp_doorman(st.cfg.port, bind, true);
-  if (!doorman) {
+  if (auto doorman = self->add_tcp_doorman(st.cfg.port, bind, true)) {
+    st.acceptor = doorman->first;
+    st.port = doorman->second;
+    self->delayed_send(caf::actor_cast<listener_impl_actor>(self), 1s, tick_atom_v);
+  } else {
     // Quitting here, in the initialization, leaves spawn_listener's request
     // unanswered until its 5 s timeout (seen with CAF 0.17: "cannot listen on
     // port N: system_error(request_timeout)"). Answer it with the bind error.
-    auto err = std::move(doorman.error());
-    return {
-      [self, err](caf::get_atom) -> caf::result<std::uint16_t> {
-        self->quit(err);
-        return err;
-      },
-    };
+    st.bind_error = std::move(doorman.error());
   }
-  st.acceptor = doorman->first;
-  st.port = doorman->second;
-  self->delayed_send(self, 1s, tick_atom_v);
   self->set_down_handler([self](const caf::down_msg& dm) { // an attached torrent is gone
     auto& routes = self->state.routes;
     for (auto it = routes.begin(); it != routes.end();)
       it = it->second.torrent.address() == dm.source ? routes.erase(it) : std::next(it);
   });
   return {
-    [self](const caf::io::new_connection_msg& msg) {
-      auto& st = self->state;
-      if (st.pending.size() >= st.cfg.max_pending) {
-        ++st.refused;
-        self->close(msg.handle);
-        return;
-      }
-      st.pending[msg.handle].since = clock_type::now();
-      self->configure_read(msg.handle, caf::io::receive_policy::at_most(max_preread));
-    },
-    [self](caf::io::new_data_msg& msg) {
-      auto& st = self->state;
-      auto it = st.pending.find(msg.handle);
-      if (it == st.pending.end())
-        return;
-      auto& p = it->second;
-      if (p.bytes.size() + msg.buf.size() > max_preread)
-        return refuse(self, msg.handle); // far more than a handshake before we answered
-      p.bytes.insert(p.bytes.end(), msg.buf.begin(), msg.buf.end());
-      if (!p.asked && p.bytes.size() >= info_hash_end)
-        route_connection(self, msg.handle);
-      else if (!p.asked && !p.bytes.empty() && p.bytes[0] != 19)
-        refuse(self, msg.handle);
-    },
-    [self](const caf::io::connection_closed_msg& msg) {
+    [self](caf::io::new_connection_msg& msg) { on_accept(self, msg.handle); },
+    [self](caf::io::new_data_msg& msg) { on_data(self, msg); },
+    [self](caf::io::connection_closed_msg& msg) {
       self->state.pending.erase(msg.handle); // a pending answer sees it gone
     },
-    [self](const caf::io::acceptor_closed_msg&) {
+    [self](caf::io::acceptor_closed_msg&) {
       self->quit(caf::make_error(caf::sec::runtime_error, "listening socket closed"));
     },
     [self](tick_atom) {
-      auto& st = self->state;
-      auto now = clock_type::now();
-      std::vector<caf::io::connection_handle> expired;
-      for (auto& [hdl, p] : st.pending)
-        if (!p.asked && now - p.since > st.cfg.handshake_timeout)
-          expired.push_back(hdl);
-      for (auto hdl : expired)
-        refuse(self, hdl);
-      self->delayed_send(self, 1s, tick_atom_v);
+      expire_handshakes(self);
+      self->delayed_send(caf::actor_cast<listener_impl_actor>(self), 1s, tick_atom_v);
     },
     [self](attach_atom, const sha1_hash& info_hash, peer_config& tmpl, torrent_actor& torrent) {
       self->monitor(torrent);
       self->state.routes[info_hash] = listener_state::route{std::move(tmpl), std::move(torrent)};
     },
     [self](detach_atom, const sha1_hash& info_hash) { self->state.routes.erase(info_hash); },
-    [self](caf::get_atom) { return self->state.port; },
+    [self](caf::get_atom) -> caf::result<std::uint16_t> {
+      auto& st = self->state;
+      if (st.bind_error) {
+        self->quit(st.bind_error);
+        return st.bind_error;
+      }
+      return st.port;
+    },
+    [self](status_atom) { return status_of(self->state); },
   };
 }
 
-caf::expected<caf::actor> spawn_listener(caf::actor_system& sys, listener_config cfg) {
-  auto hdl = sys.middleman().spawn_broker(listener, std::move(cfg));
+caf::expected<listener_actor> spawn_listener(caf::actor_system& sys, listener_config cfg) {
+  listener_actor hdl = sys.middleman().spawn_broker(listener, std::move(cfg));
   caf::scoped_actor self{sys};
-  caf::expected<caf::actor> result{caf::sec::runtime_error};
+  caf::expected<listener_actor> result{caf::sec::runtime_error};
   self->request(hdl, 5s, caf::get_atom_v)
     .receive([&](std::uint16_t) { result = hdl; },
              [&](caf::error& err) { result = std::move(err); });

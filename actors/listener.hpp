@@ -19,7 +19,8 @@
 
 #include <caf/fwd.hpp>
 #include <caf/io/accept_handle.hpp>
-#include <caf/io/broker.hpp>
+#include <caf/io/typed_broker.hpp>
+#include <caf/stateful_actor.hpp>
 #include <caf/io/connection_handle.hpp>
 
 #include <chrono>
@@ -53,19 +54,19 @@ struct listener_state {
   std::uint16_t port = 0;
   std::map<caf::io::connection_handle, pending> pending;
   std::unordered_map<sha1_hash, route> routes;
-  std::uint64_t accepted = 0;        ///< handed to a torrent
-  std::uint64_t refused = 0;         ///< closed here
+  caf::error bind_error;             ///< the port could not be opened: answer get_atom with it
+  std::uint64_t accepted = 0;        ///< handed to a torrent (status)
+  std::uint64_t refused = 0;         ///< closed here (status)
 
   static inline const char* name = "listener";
 };
 
-using listener_broker = caf::io::stateful_broker<listener_state>;
+using listener_broker = listener_impl_actor::stateful_broker_base<listener_state>;
 
-/// Messages (untyped): (attach_atom, sha1_hash, peer_config, torrent_actor),
-/// (detach_atom, sha1_hash), and (caf::get_atom) -> uint16_t: the port.
-caf::behavior listener(listener_broker* self, listener_config cfg);
+/// The listener's behavior (its messages: listener_impl_actor in messages/interfaces.hpp).
+listener_impl_actor::behavior_type listener(listener_broker* self, listener_config cfg);
 
 /// Spawns the listener; fails if the port cannot be opened.
-caf::expected<caf::actor> spawn_listener(caf::actor_system& sys, listener_config cfg);
+caf::expected<listener_actor> spawn_listener(caf::actor_system& sys, listener_config cfg);
 
 } // namespace actorrent

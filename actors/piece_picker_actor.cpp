@@ -54,7 +54,7 @@ picker_actor::behavior_type piece_picker_actor(picker_actor::stateful_pointer<pi
   }
   st.algo.emplace(std::move(*algo));
   return {
-    [self](caf::join_atom, peer_index peer, caf::actor& hdl) { self->state.peers[peer] = std::move(hdl); },
+    [self](caf::join_atom, peer_index peer, peer_actor& hdl) { self->state.peers[peer] = std::move(hdl); },
     [self](bitfield_atom, peer_index peer, const std::vector<bool>& has) {
       auto& algo = *self->state.algo;
       if (has.size() == algo.num_pieces() && std::find(has.begin(), has.end(), false) == has.end()) {

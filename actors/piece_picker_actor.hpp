@@ -29,7 +29,7 @@ struct picker_config {
 struct picker_state {
   std::optional<logic::piece_picker> algo;
   picker_config cfg;
-  std::unordered_map<peer_index, caf::actor> peers;
+  std::unordered_map<peer_index, peer_actor> peers;
   std::unordered_set<std::uint32_t> failed_before; ///< pieces that failed a hash once
   // back-pressure accounting: the disk handles messages in order, so when a hash
   // reply arrives, everything forwarded before that hash request is written

@@ -77,7 +77,7 @@ struct torrent_config {
   std::string resume_file;               ///< resume data path; empty: none
   double max_upload_rate = 0;            ///< bytes/s for the whole torrent, 0: unlimited
   std::chrono::seconds resume_interval{5}; ///< rewrite it this often while pieces are added
-  caf::actor listener;                   ///< routes incoming connections to us (may be null)
+  listener_actor listener;               ///< routes incoming connections to us (may be null)
   caf::actor observer;                   ///< receives (event_atom, torrent_event) (may be null)
   logic::choker_config choker;
   logic::peer_set_config peer_set;       ///< back-off times; max_peers/max_half_open come from above
@@ -88,7 +88,7 @@ struct torrent_config {
 struct torrent_state {
   /// A peer connection whose handle we hold (strong: until the broker is down).
   struct peer_link {
-    caf::actor handle;
+    peer_actor handle;
     double rate_sent = -1;               ///< the upload share last sent to it
     peer_report report;
   };

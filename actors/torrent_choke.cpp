@@ -53,7 +53,7 @@ void send_rate(self_ptr self, torrent_state::peer_link& l, double share) {
   if (self->state.cfg.max_upload_rate <= 0 || !l.handle || l.rate_sent == share)
     return;
   l.rate_sent = share;
-  caf::anon_send(l.handle, rate_atom_v, share);
+  caf::anon_send(l.handle, up_share_atom_v, share);
 }
 
 void send_choke(self_ptr self, peer_index idx, bool unchoke) {

@@ -107,12 +107,12 @@ void on_handshake(self_ptr self, peer_index idx, const sha1_hash& id) {
 }
 
 // The broker serving a connection: held strongly until it is down.
-void hold(self_ptr self, peer_index idx, caf::actor hdl) {
+void hold(self_ptr self, peer_index idx, peer_actor hdl) {
   self->monitor(hdl);
   self->state.links[idx].handle = std::move(hdl);
 }
 
-void on_adopt(self_ptr self, peer_index idx, caf::actor& hdl) {
+void on_adopt(self_ptr self, peer_index idx, peer_actor& hdl) {
   auto& st = self->state;
   bool known = st.peers.find(idx) != nullptr;
   hold(self, idx, hdl);
@@ -214,8 +214,8 @@ caf::message_handler peer_handlers(self_ptr self) {
         l->report = r;
     },
     [self](connected_atom, peer_index idx, const sha1_hash& id) { on_handshake(self, idx, id); },
-    [self](failed_atom, peer_index idx, const std::string& reason) { on_failed(self, idx, reason); },
-    [self](adopt_atom, peer_index idx, caf::actor& hdl) { on_adopt(self, idx, hdl); },
+    [self](peer_failed_atom, peer_index idx, const std::string& reason) { on_failed(self, idx, reason); },
+    [self](adopt_atom, peer_index idx, peer_actor& hdl) { on_adopt(self, idx, hdl); },
     [self](interest_atom, peer_index idx, bool on) { on_interest(self, idx, on); },
     [self](drop_atom, peer_index idx, const std::string& reason) {
       if (auto ep = self->state.peers.endpoint(idx))
@@ -239,7 +239,7 @@ caf::message_handler accepting_handlers(self_ptr self) {
       }
       return caf::make_result(idx, st.have);
     },
-    [self](connected_atom, peer_index idx, int fd) {
+    [self](dialed_atom, peer_index idx, int fd) {
       auto& st = self->state;
       if (!st.peers.connected(idx, now(self))) { // dropped meanwhile (paused)
         ::close(fd);
@@ -260,7 +260,7 @@ caf::message_handler refusing_handlers(self_ptr self, std::string why) {
     [why](incoming_atom, const peer_endpoint&) -> caf::result<peer_index, std::vector<bool>> {
       return caf::make_error(caf::sec::request_receiver_down, why);
     },
-    [self](connected_atom, peer_index idx, int fd) {
+    [self](dialed_atom, peer_index idx, int fd) {
       ::close(fd);
       auto& st = self->state;
       if (st.peers.connected(idx, now(self)))

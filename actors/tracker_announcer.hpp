@@ -190,18 +190,13 @@ typename Inspector::result_type inspect(Inspector& f, tracker_outcome& x) {
            x.has_trackerid, x.trackerid, x.udp_connection_id);
 }
 
-/// A worker: answers one job, then terminates. Spawned detached.
-using worker_actor = caf::typed_actor<caf::replies_to<tracker_job>::with<tracker_outcome>>;
+// worker_actor, the interface of a worker: messages/interfaces.hpp.
 
 } // namespace announce
 
 // ---- the actor ------------------------------------------------------------------
 
-/// The announcer's own mailbox: the public interface plus its timer.
-using announcer_impl_actor = announcer_actor::extend<
-  // Timer (re-announce, min-interval deferral, back-off retry); stale
-  // generations are ignored.
-  caf::reacts_to<tick_atom, std::uint64_t>>;
+// announcer_impl_actor, the announcer's own mailbox: messages/interfaces.hpp.
 
 struct announcer_state {
   using clock = std::chrono::steady_clock;

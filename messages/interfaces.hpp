@@ -1,21 +1,59 @@
 // Every actor interface of actorrent in one place. A newcomer reads this file
-// and knows every message in the system. Handles are typed where CAF 0.17 lets
-// us; peer connections are brokers (they also receive CAF's I/O messages) and
-// are addressed as untyped `caf::actor`s, with their messages listed below.
+// and knows every message in the system: each line is one handler, with what
+// it does. `status_client` is the part every interface is meant to share, so
+// any actor can be asked what state it is in; peer connections and the
+// listener extend it so far (torrent, picker, disk store and announcer next).
+//
+// Peer connections and the listener are brokers: their handles are typed too
+// (`caf::io::typed_broker`, see peer_impl_actor), so every message sent to
+// them is checked at compile time like any other.
 #pragma once
 
 #include "messages/type_ids.hpp"
 #include "messages/types.hpp"
 
+#include <caf/allowed_unsafe_message_type.hpp>
 #include <caf/fwd.hpp>
+#include <caf/io/system_messages.hpp>
 #include <caf/replies_to.hpp>
 #include <caf/typed_actor.hpp>
 
+#include <chrono>
 #include <cstdint>
 #include <string>
 #include <vector>
 
 namespace actorrent {
+
+/// The part every interface shares (VAST's "status client").
+using status_client = caf::typed_actor<
+  // What the actor is doing: its name, current state and numbers by name.
+  caf::replies_to<status_atom>::with<actor_status>>;
+
+/// One peer connection: what the torrent and the picker tell it.
+using peer_actor = caf::typed_actor<
+  // Endgame: the block arrived from another peer; cancel our request for it.
+  caf::reacts_to<cancel_atom, block_ref>,
+  // We verified this piece: tell the remote (have), update our interest.
+  caf::reacts_to<local_have_atom, std::uint32_t>,
+  // The choker's decisions for this peer (ignored before the handshake).
+  caf::reacts_to<choke_atom>,
+  caf::reacts_to<unchoke_atom>,
+  // This peer's share of the torrent's upload limit, bytes/s (0: unlimited).
+  // Enforced by a token bucket on the blocks we serve (half a second of burst).
+  caf::reacts_to<up_share_atom, double>,
+  // This peer's share of the torrent's download limit, bytes/s (0: unlimited).
+  // Enforced by a token bucket on the blocks we request (half a second of
+  // burst, at least one block; a new limit starts empty): a block is requested
+  // only when the bucket holds its length, in batches of ~50 ms at the share,
+  // so the remote can send no faster than the share. Tokens of requests later
+  // rejected or handed back are not refunded. The torrent splits its limit
+  // among its peers and sends each its share whenever the split changes; a
+  // peer that never gets one downloads unlimited.
+  caf::reacts_to<down_share_atom, double>,
+  // Close the connection, telling the torrent this reason.
+  caf::reacts_to<drop_atom, std::string>>
+  ::extend_with<status_client>;
 
 /// The disk store of one torrent: owns its files, writes blocks, hashes pieces.
 using disk_actor = caf::typed_actor<
@@ -44,7 +82,7 @@ using disk_actor = caf::typed_actor<
 /// The piece picker of one torrent: which block to request from which peer.
 using picker_actor = caf::typed_actor<
   // A peer connection joined (its index and handle, for endgame cancels).
-  caf::reacts_to<caf::join_atom, peer_index, caf::actor>,
+  caf::reacts_to<caf::join_atom, peer_index, peer_actor>,
   // A peer's full piece set (bitfield, have all = all true, have none = empty).
   caf::reacts_to<bitfield_atom, peer_index, std::vector<bool>>,
   // A peer announced one more piece.
@@ -86,13 +124,15 @@ using torrent_actor = caf::typed_actor<
   caf::reacts_to<verdict_atom, piece_verdict, std::vector<peer_index>>,
   // From a peer connection: its numbers, every second.
   caf::reacts_to<stats_atom, peer_report>,
-  // From a peer connection: the remote handshake arrived (index, peer id, is seed).
+  // From a peer connection: the remote handshake arrived (index, peer id).
   caf::reacts_to<connected_atom, peer_index, sha1_hash>,
   // From a peer connection: it is closing, and why (bad input, timeout, remote closed).
   caf::reacts_to<drop_atom, peer_index, std::string>,
-  // From the connector: an outgoing connection attempt succeeded (socket fd) or failed.
-  caf::reacts_to<connected_atom, peer_index, int>,
-  caf::reacts_to<failed_atom, peer_index, std::string>,
+  // From the connector: an outgoing connection attempt succeeded (socket fd).
+  caf::reacts_to<dialed_atom, peer_index, int>,
+  // From the connector (connect failed) or the listener (the incoming
+  // connection closed before it was handed over): no peer connection for it.
+  caf::reacts_to<peer_failed_atom, peer_index, std::string>,
   // Timer: dial more peers while below the limits.
   caf::reacts_to<tick_atom>,
   // From the listener: a peer connected to us; replies with the index it gets
@@ -100,7 +140,7 @@ using torrent_actor = caf::typed_actor<
   caf::replies_to<incoming_atom, peer_endpoint>::with<peer_index, std::vector<bool>>,
   // From the listener: the broker now serving that incoming peer (the torrent
   // holds it strongly until it is down).
-  caf::reacts_to<adopt_atom, peer_index, caf::actor>,
+  caf::reacts_to<adopt_atom, peer_index, peer_actor>,
   // From a peer connection: the remote became interested (true) or not (false).
   caf::reacts_to<interest_atom, peer_index, bool>,
   // Pause: close every peer, announce `stopped`, dial and accept no one, write the
@@ -116,25 +156,105 @@ using torrent_actor = caf::typed_actor<
 //   (event_atom, torrent_event)   lifecycle events: state changed, check done,
 //                                 completed, error, tracker failure
 
-// Messages a peer connection (broker) understands, sent as untyped messages:
-//   (cancel_atom, block_ref)   endgame: the block arrived elsewhere, cancel ours
-//   (local_have_atom, uint32_t) we verified a piece: tell the remote peer
-//   (choke_atom) / (unchoke_atom)  the choker's decision for this peer
-//   (rate_atom, double)        its share of the torrent's upload limit, bytes/s (0: none)
-//   (drop_atom, std::string)   close the connection, logging the reason
-// and what it sends:
-//   to the torrent: connected_atom (handshake done), stats_atom (every second),
-//                   interest_atom (the remote's interest changed),
-//                   drop_atom (closing, with the reason)
-//   to the disk:    read_atom (blocks to upload)
-//   to the picker:  join/bitfield/have/pick/block/cancel/left (see picker_actor);
-//                   received blocks go to the picker, which forwards them to the disk
+/// What a peer connection needs from its torrent at spawn. The torrent fills
+/// the shared part once (a template it also gives the listener); the index and
+/// our pieces are set per connection. Only ever passed between actors of one
+/// process (the torrent hands it to the listener): never serialised.
+struct peer_config {
+  peer_index index = 0;
+  sha1_hash info_hash;
+  sha1_hash our_peer_id;
+  std::uint32_t num_pieces = 0;
+  std::uint64_t piece_length = 0;
+  std::uint64_t total_size = 0;
+  std::vector<bool> we_have;           ///< verified pieces when the connection starts
+  torrent_actor torrent;
+  picker_actor picker;
+  disk_actor disk;                     ///< uploads read blocks from it
+  std::uint32_t initial_queue_depth = 128;  ///< 2 MiB in flight before any rate is known
+  std::uint32_t max_queue_depth = 400;      ///< 6.25 MiB in flight per peer
+  std::chrono::seconds request_timeout{20};
+  std::chrono::seconds keep_alive_interval{90};
+  std::chrono::seconds idle_timeout{180};
+  std::chrono::seconds handshake_timeout{15};
+  std::uint32_t max_block_length = 128 * 1024;   ///< longest block we accept from a peer
+  // upload
+  std::uint32_t max_request_length = 16 * 1024;  ///< longer requests close the connection
+  std::uint32_t max_queued_requests = 2000;      ///< more unserved requests close it (libtorrent allows 2000)
+  std::size_t send_buffer_limit = 2 * 1024 * 1024; ///< socket backlog + reads in flight
+  std::chrono::seconds send_timeout{60};         ///< backlog not shrinking this long: drop
+  // incoming connections: the listener read these bytes (at least the start of
+  // the remote handshake) before handing the socket over
+  bool incoming = false;
+  std::vector<std::uint8_t> preread;
+  /// Reset the socket on close instead of draining what is queued (see
+  /// abort_socket); off for handles that are not real sockets (tests).
+  bool abortive_close = false;
+};
 
-// Messages the listener (a broker that owns the listening socket) understands:
-//   (attach_atom, sha1_hash info_hash, peer_config template, torrent_actor)
-//        route incoming connections for that info-hash to this torrent
-//   (detach_atom, sha1_hash info_hash)   stop routing them
-// It asks the torrent with incoming_atom and hands the connection over with
-// adopt_atom (see torrent_actor); peer_config is in actors/peer_connection.hpp.
+} // namespace actorrent
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(actorrent::peer_config)
+
+namespace actorrent {
+
+/// A peer connection's own mailbox: its public interface, the socket's events
+/// (it is a `caf::io::typed_broker`) and its timers. Only the broker itself
+/// and CAF's middleman use the extra messages.
+using peer_impl_actor = peer_actor::extend<
+  // Bytes from the socket: decoded in place, many wire messages per read.
+  caf::reacts_to<caf::io::new_data_msg>,
+  // The socket wrote bytes (ack_writes): uploads resume below the backlog limit.
+  caf::reacts_to<caf::io::data_transferred_msg>,
+  // The remote closed the connection.
+  caf::reacts_to<caf::io::connection_closed_msg>,
+  // Incoming connections: the listener has moved the socket in; start the wire.
+  caf::reacts_to<start_atom>,
+  // Timer, every second: rates, queue depth, timeouts, keep-alive, report.
+  caf::reacts_to<tick_atom>,
+  // Wake-up: the upload token bucket holds the next block again.
+  caf::reacts_to<pump_atom>,
+  // Wake-up: the download token bucket holds the next request again.
+  caf::reacts_to<refill_atom>>;
+
+/// The listener (a broker owning the listening socket, shared by every torrent).
+using listener_actor = caf::typed_actor<
+  // Route incoming connections for this info-hash to this torrent; each gets
+  // the template with its own index and our pieces filled in.
+  caf::reacts_to<attach_atom, sha1_hash, peer_config, torrent_actor>,
+  // Stop routing them (also done when the torrent is down).
+  caf::reacts_to<detach_atom, sha1_hash>,
+  // The port it listens on (useful with port 0).
+  caf::replies_to<caf::get_atom>::with<std::uint16_t>>
+  ::extend_with<status_client>;
+
+/// The listener's own mailbox: the interface plus the acceptor's events and its timer.
+using listener_impl_actor = listener_actor::extend<
+  // A connection was accepted: read the start of its handshake.
+  caf::reacts_to<caf::io::new_connection_msg>,
+  // Bytes of a connection still in its handshake.
+  caf::reacts_to<caf::io::new_data_msg>,
+  // A connection still in its handshake closed.
+  caf::reacts_to<caf::io::connection_closed_msg>,
+  // The listening socket closed: the listener quits.
+  caf::reacts_to<caf::io::acceptor_closed_msg>,
+  // Timer, every second: handshakes that took too long are closed.
+  caf::reacts_to<tick_atom>>;
+
+/// The tracker announcer's own mailbox: the public interface plus its timer.
+using announcer_impl_actor = announcer_actor::extend<
+  // Timer (re-announce, min-interval deferral, back-off retry); stale
+  // generations are ignored.
+  caf::reacts_to<tick_atom, std::uint64_t>>;
+
+namespace announce {
+struct tracker_job;
+struct tracker_outcome;
+
+/// A tracker worker (actors/tracker_announcer.hpp defines the job and its
+/// outcome): answers one announce or scrape, then terminates. Spawned detached,
+/// so the blocking request never holds a scheduler thread.
+using worker_actor = caf::typed_actor<caf::replies_to<tracker_job>::with<tracker_outcome>>;
+} // namespace announce
 
 } // namespace actorrent

@@ -18,7 +18,6 @@ CAF_BEGIN_TYPE_ID_BLOCK(actorrent, caf::first_custom_type_id)
   CAF_ADD_ATOM(actorrent, actorrent, check_atom, "check")
   CAF_ADD_ATOM(actorrent, actorrent, flush_atom, "flush")
   CAF_ADD_ATOM(actorrent, actorrent, cancel_atom, "cancel")
-  CAF_ADD_ATOM(actorrent, actorrent, choked_atom, "choked")
   CAF_ADD_ATOM(actorrent, actorrent, left_atom, "left")
   CAF_ADD_ATOM(actorrent, actorrent, verdict_atom, "verdict")
   CAF_ADD_ATOM(actorrent, actorrent, announce_atom, "announce")
@@ -26,10 +25,17 @@ CAF_BEGIN_TYPE_ID_BLOCK(actorrent, caf::first_custom_type_id)
   CAF_ADD_ATOM(actorrent, actorrent, progress_atom, "progress")
   CAF_ADD_ATOM(actorrent, actorrent, start_atom, "start")
   CAF_ADD_ATOM(actorrent, actorrent, stop_atom, "stop")
-  CAF_ADD_ATOM(actorrent, actorrent, done_atom, "done")
+  // A torrent's lifecycle event (torrent -> its observer).
   CAF_ADD_ATOM(actorrent, actorrent, event_atom, "event")
+  // A peer's remote handshake arrived (peer -> torrent).
   CAF_ADD_ATOM(actorrent, actorrent, connected_atom, "connected")
+  // A tracker failed (announcer -> torrent).
   CAF_ADD_ATOM(actorrent, actorrent, failed_atom, "failed")
+  // An outgoing connect succeeded: the socket (connector -> torrent).
+  CAF_ADD_ATOM(actorrent, actorrent, dialed_atom, "dialed")
+  // A connection for a peer index never became a peer connection (connector:
+  // connect failed; listener: closed before it was handed over).
+  CAF_ADD_ATOM(actorrent, actorrent, peer_failed_atom, "peerfailed")
   CAF_ADD_ATOM(actorrent, actorrent, drop_atom, "drop")
   CAF_ADD_ATOM(actorrent, actorrent, stats_atom, "stats")
   CAF_ADD_ATOM(actorrent, actorrent, pin_atom, "pin")
@@ -43,17 +49,23 @@ CAF_BEGIN_TYPE_ID_BLOCK(actorrent, caf::first_custom_type_id)
   CAF_ADD_ATOM(actorrent, actorrent, attach_atom, "attach")
   CAF_ADD_ATOM(actorrent, actorrent, detach_atom, "detach")
   CAF_ADD_ATOM(actorrent, actorrent, resume_atom, "resume")
-  // Upload rate limit: the torrent's per-peer share, and the peer's own wake-up.
-  CAF_ADD_ATOM(actorrent, actorrent, rate_atom, "rate")
+  // Rate limits: the torrent's per-peer shares of the upload and download
+  // limits, and the peer's own wake-ups when its token buckets run dry.
+  CAF_ADD_ATOM(actorrent, actorrent, up_share_atom, "upshare")
+  CAF_ADD_ATOM(actorrent, actorrent, down_share_atom, "downshare")
   CAF_ADD_ATOM(actorrent, actorrent, pump_atom, "pump")
   // Torrent lifecycle: pause a torrent (no peers, no announces), resume or start a paused or queued one.
   CAF_ADD_ATOM(actorrent, actorrent, pause_atom, "pause")
   CAF_ADD_ATOM(actorrent, actorrent, unpause_atom, "unpause")
+  CAF_ADD_ATOM(actorrent, actorrent, refill_atom, "refill")
+  // Every actor's status (see status_client in interfaces.hpp).
+  CAF_ADD_ATOM(actorrent, actorrent, status_atom, "status")
 
   // The torrent tells a peer connection that we verified a piece.
   CAF_ADD_ATOM(actorrent, actorrent, local_have_atom, "localhave")
-  // Peer wire messages as a connection delivers them to its own state machine:
-  // the "w" prefix marks what came from the remote peer.
+  // Peer wire messages as a connection delivers them to its own state machines
+  // (invoked directly, never through the mailbox): the "w" prefix marks what
+  // came from the remote peer.
   CAF_ADD_ATOM(actorrent, actorrent, w_handshake_atom, "whandshake")
   CAF_ADD_ATOM(actorrent, actorrent, w_choke_atom, "wchoke")
   CAF_ADD_ATOM(actorrent, actorrent, w_unchoke_atom, "wunchoke")

@@ -10,6 +10,7 @@
 #include <caf/allowed_unsafe_message_type.hpp>
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -138,6 +139,15 @@ struct peer_report {
   bool interested = false;   ///< the remote wants pieces from us
 };
 
+/// What every actor answers to `status_atom` (see status_client): its name,
+/// the state it is in, and its own numbers by name, for people and tools (the
+/// swarm lab, the daemon's API) rather than for other actors' decisions.
+struct actor_status {
+  std::string name;                          ///< the state struct's `name`, e.g. "peer-connection"
+  std::string state;                         ///< its current behavior(s), e.g. "downloading/serving"
+  std::map<std::string, std::string> values; ///< e.g. {"downloaded", "1048576"}
+};
+
 // ---- inspect overloads ------------------------------------------------------
 
 template <class Inspector>
@@ -196,6 +206,11 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, peer_report& x) {
   return f(caf::meta::type_name("peer_report"), x.id, x.downloaded, x.uploaded, x.down_rate,
            x.up_rate, x.is_seed, x.snubbed, x.interested);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, actor_status& x) {
+  return f(caf::meta::type_name("actor_status"), x.name, x.state, x.values);
 }
 
 } // namespace actorrent

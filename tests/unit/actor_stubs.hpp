@@ -43,7 +43,7 @@ struct recorder {
   bool refuse_incoming = false;
   peer_index incoming_index = 5;
   std::vector<bool> incoming_have;
-  std::vector<std::pair<peer_index, caf::actor>> adopted;
+  std::vector<std::pair<peer_index, peer_actor>> adopted;
 };
 
 inline torrent_actor::behavior_type torrent_stub(torrent_actor::pointer, recorder* rec) {
@@ -54,8 +54,8 @@ inline torrent_actor::behavior_type torrent_stub(torrent_actor::pointer, recorde
     [](verdict_atom, const piece_verdict&, const std::vector<peer_index>&) {},
     [](stats_atom, const peer_report&) {},
     [rec](connected_atom, peer_index, const sha1_hash& id) { rec->connected.push_back(id); },
-    [](connected_atom, peer_index, int) {},
-    [](failed_atom, peer_index, const std::string&) {},
+    [](dialed_atom, peer_index, int) {},
+    [](peer_failed_atom, peer_index, const std::string&) {},
     [rec](drop_atom, peer_index, const std::string& reason) { rec->drops.push_back(reason); },
     [](tick_atom) {},
     [rec](incoming_atom, const peer_endpoint& ep) -> caf::result<peer_index, std::vector<bool>> {
@@ -64,7 +64,7 @@ inline torrent_actor::behavior_type torrent_stub(torrent_actor::pointer, recorde
         return caf::make_error(caf::sec::request_receiver_down, "peer limit reached");
       return caf::make_result(rec->incoming_index, rec->incoming_have);
     },
-    [rec](adopt_atom, peer_index idx, const caf::actor& hdl) { rec->adopted.emplace_back(idx, hdl); },
+    [rec](adopt_atom, peer_index idx, const peer_actor& hdl) { rec->adopted.emplace_back(idx, hdl); },
     [rec](interest_atom, peer_index, bool on) { rec->interest.push_back(on); },
     [](pause_atom) {},
     [](unpause_atom) {},
@@ -74,7 +74,7 @@ inline torrent_actor::behavior_type torrent_stub(torrent_actor::pointer, recorde
 
 inline picker_actor::behavior_type picker_stub(picker_actor::pointer, recorder* rec) {
   return {
-    [](caf::join_atom, peer_index, const caf::actor&) {},
+    [](caf::join_atom, peer_index, const peer_actor&) {},
     [rec](bitfield_atom, peer_index, const std::vector<bool>& bits) { rec->bitfields.push_back(bits); },
     [rec](have_atom, peer_index, std::uint32_t piece) { rec->haves.push_back(piece); },
     [rec](pick_atom, peer_index, std::uint32_t) {

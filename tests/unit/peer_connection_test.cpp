@@ -22,7 +22,7 @@ constexpr std::uint64_t piece_msg_size = 4 + 1 + 8 + blk;
 struct connection_fixture : broker_test::broker_fixture {
   io::connection_handle hdl = io::connection_handle::from_int(1);
   peer_config cfg;
-  actor peer;
+  peer_impl_actor peer;
 
   connection_fixture() {
     cfg.index = 7;
@@ -522,6 +522,92 @@ CAF_TEST(our new piece is announced to a remote that is no seed) {
   drain();
   CAF_CHECK_EQUAL(received(msg_type::have), (blocks{block_ref{num_pieces - 1, 0, 0}}));
   CAF_CHECK(rec.drops.empty());
+}
+
+CAF_TEST_FIXTURE_SCOPE_END()
+
+// ---- rate limits: the token buckets, driven by the test clock ----------------
+
+using namespace std::chrono_literals;
+
+namespace {
+
+struct rate_fixture : upload_fixture {
+  // Moves the test clock (firing the timers due: pumps, refills, ticks) and
+  // lets everything run.
+  // In steps of 10 ms, so each wake-up runs close to its time.
+  void advance(std::chrono::milliseconds d) {
+    for (auto left = d; left.count() > 0; left -= 10ms) {
+      sched.clock().advance_time(std::min(left, std::chrono::milliseconds{10}));
+      drain();
+    }
+  }
+};
+
+} // namespace
+
+CAF_TEST_FIXTURE_SCOPE(rate_tests, rate_fixture)
+
+CAF_TEST(the upload share is held: a block read per half second at 32 KiB/s) {
+  start_and_handshake();
+  anon_send(peer, up_share_atom_v, 32768.0);
+  torrent_says(unchoke_atom_v);
+  remote_requests({a, b, c, block_ref{1, blk, blk}, block_ref{2, 0, blk}, d});
+  CAF_CHECK(rec.reads.empty()); // a new limit starts with an empty bucket
+  advance(400ms);
+  CAF_CHECK(rec.reads.empty());
+  advance(110ms); // 16 KiB of tokens after 500 ms (the wake-up comes 1 ms later)
+  CAF_CHECK_EQUAL(rec.reads, (blocks{a}));
+  advance(510ms);
+  CAF_CHECK_EQUAL(rec.reads, (blocks{a, b}));
+  advance(1020ms);
+  CAF_CHECK_EQUAL(rec.reads.size(), 4u);
+  CAF_CHECK_EQUAL(received(msg_type::piece).size(), 4u);
+  // lifting the limit serves the rest at once
+  anon_send(peer, up_share_atom_v, 0.0);
+  drain();
+  CAF_CHECK_EQUAL(rec.reads.size(), 6u);
+  CAF_CHECK(rec.drops.empty());
+}
+
+CAF_TEST(the download share is held: a request per half second at 32 KiB/s) {
+  start();
+  remote_handshake(info_hash, their_id);
+  remote_sends_msg([](bytes& m) { wire::append_have_all(m); });
+  for (std::uint32_t i = 0; i < 4; ++i)
+    rec.picks.push_back({block_ref{i, 0, blk}});
+  anon_send(peer, down_share_atom_v, 32768.0);
+  drain();
+  remote_sends_msg([](bytes& m) { wire::append_unchoke(m); });
+  CAF_CHECK_EQUAL(rec.pick_requests, 0); // an empty bucket: nothing requested yet
+  CAF_CHECK_EQUAL(count(msg_type::request), 0u);
+  advance(400ms);
+  CAF_CHECK_EQUAL(count(msg_type::request), 0u);
+  advance(110ms);
+  CAF_CHECK_EQUAL(count(msg_type::request), 1u);
+  advance(510ms);
+  CAF_CHECK_EQUAL(count(msg_type::request), 2u);
+  // the block that arrives does not buy another request before its time
+  bytes block(blk, 0x11);
+  remote_sends_msg([&](bytes& m) { wire::append_piece(m, 0, 0, block); });
+  CAF_CHECK_EQUAL(rec.blocks.size(), 1u);
+  CAF_CHECK_EQUAL(count(msg_type::request), 2u);
+  advance(510ms);
+  CAF_CHECK_EQUAL(count(msg_type::request), 3u);
+  CAF_CHECK(rec.drops.empty());
+}
+
+CAF_TEST(the status names both states and the limits) {
+  start_and_handshake();
+  anon_send(peer, down_share_atom_v, 1000.0);
+  torrent_says(unchoke_atom_v);
+  actor_status st;
+  auto answer = self->request(peer, infinite, status_atom_v);
+  drain();
+  std::move(answer).receive([&](actor_status& x) { st = std::move(x); }, [](error&) { CAF_FAIL("no status"); });
+  CAF_CHECK_EQUAL(st.name, "peer-connection");
+  CAF_CHECK_EQUAL(st.state, "choked/serving");
+  CAF_CHECK_EQUAL(st.values["down_limit"], std::to_string(1000.0));
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()

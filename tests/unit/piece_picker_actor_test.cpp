@@ -50,12 +50,12 @@ torrent_actor::behavior_type torrent_stub(torrent_actor::pointer, recorder* rec)
     },
     [](stats_atom, const peer_report&) {},
     [](connected_atom, peer_index, const sha1_hash&) {},
-    [](connected_atom, peer_index, int) {},
-    [](failed_atom, peer_index, const std::string&) {},
+    [](dialed_atom, peer_index, int) {},
+    [](peer_failed_atom, peer_index, const std::string&) {},
     [](drop_atom, peer_index, const std::string&) {},
     [](tick_atom) {},
     [](incoming_atom, const peer_endpoint&) { return caf::make_result(peer_index{0}, std::vector<bool>{}); },
-    [](adopt_atom, peer_index, const caf::actor&) {},
+    [](adopt_atom, peer_index, const peer_actor&) {},
     [](interest_atom, peer_index, bool) {},
     [](pause_atom) {},
     [](unpause_atom) {},
@@ -91,8 +91,8 @@ struct fixture : test_coordinator_fixture<> {
     picker = sys.spawn(piece_picker_actor, cfg);
     peer_a = sys.spawn(peer_stub, &rec);
     peer_b = sys.spawn(peer_stub, &rec);
-    self->send(picker, join_atom_v, peer_index{1}, peer_a);
-    self->send(picker, join_atom_v, peer_index{2}, peer_b);
+    self->send(picker, join_atom_v, peer_index{1}, actor_cast<peer_actor>(peer_a));
+    self->send(picker, join_atom_v, peer_index{2}, actor_cast<peer_actor>(peer_b));
     self->send(picker, bitfield_atom_v, peer_index{1}, std::vector<bool>(4, true));
     self->send(picker, bitfield_atom_v, peer_index{2}, std::vector<bool>(4, true));
     run();
@@ -213,7 +213,7 @@ CAF_TEST(picks wait while the disk is behind and resume when it catches up) {
   cfg.torrent = sys.spawn(torrent_stub, &rec);
   auto picker = sys.spawn(piece_picker_actor, cfg);
   auto peer = sys.spawn(peer_stub, &rec);
-  self->send(picker, join_atom_v, peer_index{1}, peer);
+  self->send(picker, join_atom_v, peer_index{1}, actor_cast<peer_actor>(peer));
   self->send(picker, bitfield_atom_v, peer_index{1}, std::vector<bool>(8, true));
   run();
   std::vector<block_ref> answer;

@@ -113,7 +113,7 @@ struct fixture : test_coordinator_fixture<> {
     peers.push_back(stub);
     sha1_hash id;
     id.bytes.fill(n);
-    self->send(t, adopt_atom_v, idx, stub);
+    self->send(t, adopt_atom_v, idx, actor_cast<peer_actor>(stub));
     self->send(t, connected_atom_v, idx, id);
     if (interested)
       self->send(t, interest_atom_v, idx, true);
