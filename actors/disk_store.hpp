@@ -12,6 +12,7 @@
 
 #include "messages/interfaces.hpp"
 #include "protocol/metainfo.hpp"
+#include "storage/batch_hasher.hpp"
 #include "storage/torrent_storage.hpp"
 
 #include <atomic>
@@ -69,7 +70,9 @@ struct disk_state {
   std::chrono::milliseconds hash_delay{0};
   std::uint64_t hash_generation = 0; ///< bumped by every batch; a stale timer is ignored
   bool hash_timer = false;           ///< a timer for the current generation is pending
-  std::vector<std::uint8_t> hash_buffer; ///< chunks of the pieces of a batch read back from disk, reused
+  /// Hashes the batches (its read buffer, reused, holds a chunk of each piece
+  /// of a batch read back from disk, none for pieces hashed from memory).
+  std::optional<storage::batch_hasher> hasher;
   /// The blocks written so far of a piece not yet hashed (kept only when the
   /// piece length is a multiple of 16 KiB and the piece has its full length).
   struct assembly {
