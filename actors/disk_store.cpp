@@ -2,6 +2,7 @@
 
 #include "protocol/sha1_multi.hpp"
 #include "storage/batch_hasher.hpp"
+#include "storage/overwrite_guard.hpp"
 #include "storage/resume_data.hpp"
 
 #include <caf/all.hpp>
@@ -190,6 +191,81 @@ void drop_cached(self_ptr self, std::uint32_t piece) {
   }
 }
 
+// The resume data's plan for the start-up check (nullopt: hash everything);
+// sets *found when resume data for this torrent lies beside the data, whether
+// it is trusted or not. With `recheck`, it is read for its totals only.
+std::optional<storage::resume_plan> resume_plan_of(self_ptr self, bool* found) {
+  auto& st = self->state;
+  *found = false;
+  if (st.resume_file.empty())
+    return std::nullopt;
+  const auto& layout = st.storage->layout();
+  auto saved = storage::read_resume_file(st.resume_file, layout, st.torrent->info_hash);
+  if (!saved) {
+    *found = true; // ours, though unreadable: never trusted, a full check follows
+    std::fprintf(stderr, "actorrent: ignoring resume data: %s\n", saved.error().message.c_str());
+    return std::nullopt;
+  }
+  if (!*saved)
+    return std::nullopt;
+  *found = true;
+  st.saved_uploaded = (*saved)->uploaded;
+  st.saved_downloaded = (*saved)->downloaded;
+  st.saved_seconds = (*saved)->seconds_active;
+  if (st.recheck)
+    return std::nullopt;
+  auto stamps = st.storage->file_stamps();
+  if (!stamps)
+    return std::nullopt;
+  return storage::plan_resume(layout, **saved, *stamps);
+}
+
+// Refuses to go on over files that are not ours (storage/overwrite_guard.hpp)
+// unless forced; cuts files longer than the torrent says when the download
+// will write into them.
+caf::error guard_overwrite(self_ptr self, const std::vector<bool>& have, bool resume_found) {
+  auto& st = self->state;
+  auto stamps = st.storage->file_stamps();
+  if (!stamps)
+    return disk_error("checking existing data failed: " + stamps.error().message);
+  const auto& layout = st.storage->layout();
+  auto found = storage::check_overwrite(layout, *stamps, have, resume_found);
+  if (!found.unrelated.empty() && !st.force_overwrite)
+    return disk_error(storage::describe_unrelated(layout, found, st.storage->root()));
+  if (std::find(have.begin(), have.end(), false) == have.end())
+    return {}; // complete: nothing will be written
+  for (auto i : found.too_long)
+    if (auto t = st.storage->truncate_to_size(i); !t)
+      return disk_error(t.error().message);
+  return {};
+}
+
+// The start-up check: which pieces are on disk (resume data trusted where its
+// files are unchanged, everything else hashed), then the overwrite guard.
+caf::result<std::vector<bool>> check_existing(self_ptr self) {
+  auto& st = self->state;
+  bool resume_found = false;
+  auto plan = resume_plan_of(self, &resume_found);
+  storage::torrent_storage::progress_fn report;
+  if (st.progress)
+    report = [p = st.progress](std::size_t done, std::size_t total) {
+      p->total.store(total);
+      p->done.store(done);
+    };
+  auto res = st.storage->check_existing(st.check_threads, report, plan ? &plan->to_check : nullptr);
+  if (!res)
+    return disk_error("checking existing data failed: " + res.error().message);
+  if (plan)
+    for (std::size_t p = 0; p < res->size() && p < plan->trusted.size(); ++p)
+      if (plan->trusted[p]) {
+        (*res)[p] = true;
+        ++st.trusted_pieces;
+      }
+  if (auto err = guard_overwrite(self, *res, resume_found))
+    return err;
+  return std::move(*res);
+}
+
 } // namespace
 
 disk_actor::behavior_type disk_store(disk_actor::stateful_pointer<disk_state> self, disk_config cfg) {
@@ -198,6 +274,8 @@ disk_actor::behavior_type disk_store(disk_actor::stateful_pointer<disk_state> se
   st.check_threads = cfg.check_threads;
   st.cache_limit = cfg.read_cache_bytes;
   st.resume_file = cfg.resume_file;
+  st.force_overwrite = cfg.force_overwrite;
+  st.recheck = cfg.recheck;
   st.progress = cfg.progress;
   st.started = std::chrono::steady_clock::now();
   st.hash_delay = cfg.hash_delay;
@@ -252,42 +330,7 @@ disk_actor::behavior_type disk_store(disk_actor::stateful_pointer<disk_state> se
       if (generation == self->state.hash_generation)
         run_hash_batch(self);
     },
-    [self](check_atom) -> caf::result<std::vector<bool>> {
-      auto& st = self->state;
-      const auto& layout = st.storage->layout();
-      std::optional<storage::resume_plan> plan;
-      if (!st.resume_file.empty()) {
-        auto saved = storage::read_resume_file(st.resume_file, layout, st.torrent->info_hash);
-        if (!saved) {
-          // never trusted: a full check follows
-          std::fprintf(stderr, "actorrent: ignoring resume data: %s\n", saved.error().message.c_str());
-        } else if (*saved) {
-          auto stamps = st.storage->file_stamps();
-          if (stamps) {
-            plan = storage::plan_resume(layout, **saved, *stamps);
-            st.saved_uploaded = (*saved)->uploaded;
-            st.saved_downloaded = (*saved)->downloaded;
-            st.saved_seconds = (*saved)->seconds_active;
-          }
-        }
-      }
-      storage::torrent_storage::progress_fn report;
-      if (st.progress)
-        report = [p = st.progress](std::size_t done, std::size_t total) {
-          p->total.store(total);
-          p->done.store(done);
-        };
-      auto res = st.storage->check_existing(st.check_threads, report, plan ? &plan->to_check : nullptr);
-      if (!res)
-        return disk_error("checking existing data failed: " + res.error().message);
-      if (plan)
-        for (std::size_t p = 0; p < res->size() && p < plan->trusted.size(); ++p)
-          if (plan->trusted[p]) {
-            (*res)[p] = true;
-            ++st.trusted_pieces;
-          }
-      return std::move(*res);
-    },
+    [self](check_atom) -> caf::result<std::vector<bool>> { return check_existing(self); },
     [self](flush_atom) -> caf::result<bool> {
       auto& st = self->state;
       if (auto c = st.storage->create_all_files(); !c)

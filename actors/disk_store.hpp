@@ -51,6 +51,11 @@ struct disk_config {
   /// a piece is hashed from the bytes that came off the wire rather than read
   /// back from the page cache. Pieces that do not fit are read back.
   std::size_t hash_memory_bytes = 12 * 1024 * 1024;
+  /// Replace files that exist with data in them although there is no resume
+  /// data and no piece of theirs verifies (else the check fails, naming them).
+  bool force_overwrite = false;
+  /// Ignore the resume data at the start-up check: hash every piece.
+  bool recheck = false;
   /// Progress of the start-up check, for the torrent's status: pieces hashed and
   /// pieces to hash (written by the hashing threads, read by the torrent).
   std::shared_ptr<check_progress> progress;
@@ -88,6 +93,8 @@ struct disk_state {
   std::uint64_t bytes_written = 0;
   unsigned check_threads = 0;
   std::string resume_file;
+  bool force_overwrite = false;
+  bool recheck = false;
   std::shared_ptr<check_progress> progress;
   std::uint64_t saved_uploaded = 0;   ///< totals of earlier sessions, from the resume data
   std::uint64_t saved_downloaded = 0;

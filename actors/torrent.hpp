@@ -55,6 +55,8 @@ struct torrent_config {
   bool verbose = false;                  ///< print closed connections (with the reason), bans, hash failures
   bool seed = false;                     ///< keep serving peers once complete
   std::string resume_file;               ///< resume data path; empty: none
+  bool force_overwrite = false;          ///< replace existing files that are not ours (disk_config)
+  bool recheck = false;                  ///< ignore resume data: hash every piece at the check
   double max_upload_rate = 0;            ///< bytes/s for the whole torrent, 0: unlimited
   std::chrono::seconds resume_interval{5}; ///< rewrite it this often while pieces are added
   caf::actor listener;                   ///< routes incoming connections to us (may be null)

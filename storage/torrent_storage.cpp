@@ -676,6 +676,32 @@ status torrent_storage::create_all_files() {
   return {};
 }
 
+status torrent_storage::truncate_to_size(std::size_t file_index) {
+  auto& d = *impl_;
+  if (file_index >= d.layout.num_files())
+    return make_error("no file " + std::to_string(file_index));
+  const auto& f = d.layout.file(file_index);
+  if (f.pad || f.symlink)
+    return {};
+  bool missing = false;
+  auto fd = d.acquire(file_index, access_mode::read, &missing);
+  if (!fd)
+    return missing ? status{} : status{fd.error()};
+  struct stat st {};
+  if (::fstat((*fd)->fd, &st) != 0) {
+    int e = errno;
+    return make_error("cannot stat " + d.full_path(file_index) + ": " + errno_text(e));
+  }
+  if (static_cast<std::uint64_t>(st.st_size) <= f.size)
+    return {};
+  if (::ftruncate((*fd)->fd, static_cast<off_t>(f.size)) != 0) {
+    int e = errno;
+    return make_error("cannot truncate " + d.full_path(file_index) + " to " + std::to_string(f.size)
+                      + " bytes: " + errno_text(e));
+  }
+  return {};
+}
+
 void torrent_storage::close_files() {
   auto& d = *impl_;
   std::lock_guard<std::mutex> guard{d.mtx};
