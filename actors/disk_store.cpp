@@ -191,6 +191,25 @@ void drop_cached(self_ptr self, std::uint32_t piece) {
   }
 }
 
+// Writes the resume data: `have` and the files' stamps as they are now.
+caf::error write_resume(disk_state& st, const std::vector<bool>& have, const transfer_totals& t) {
+  auto stamps = st.storage->file_stamps();
+  if (!stamps)
+    return disk_error("cannot stat the files for the resume data: " + stamps.error().message);
+  storage::resume_data rd;
+  rd.info_hash = st.torrent->info_hash;
+  rd.pieces = have;
+  rd.pieces.resize(st.torrent->num_pieces(), false);
+  rd.files = std::move(*stamps);
+  rd.uploaded = st.saved_uploaded + t.uploaded;
+  rd.downloaded = st.saved_downloaded + t.downloaded;
+  auto secs = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - st.started);
+  rd.seconds_active = st.saved_seconds + static_cast<std::uint64_t>(secs.count());
+  if (auto w = storage::write_resume_file(st.resume_file, rd); !w)
+    return disk_error(w.error().message);
+  return {};
+}
+
 // The resume data's plan for the start-up check (nullopt: hash everything);
 // sets *found when resume data for this torrent lies beside the data, whether
 // it is trusted or not. With `recheck`, it is read for its totals only.
@@ -263,6 +282,11 @@ caf::result<std::vector<bool>> check_existing(self_ptr self) {
       }
   if (auto err = guard_overwrite(self, *res, resume_found))
     return err;
+  // from now on the data here is this torrent's: say so at once, so that a
+  // run killed before its first periodic save is not taken for a stranger's
+  if (!resume_found && !st.resume_file.empty())
+    if (auto err = write_resume(st, *res, transfer_totals{}))
+      std::fprintf(stderr, "actorrent: cannot write resume data: %s\n", self->system().render(err).c_str());
   return std::move(*res);
 }
 
@@ -347,20 +371,8 @@ disk_actor::behavior_type disk_store(disk_actor::stateful_pointer<disk_state> se
       if (sync)
         if (auto f = st.storage->flush(); !f)
           return disk_error("flush failed: " + f.error().message);
-      auto stamps = st.storage->file_stamps();
-      if (!stamps)
-        return disk_error("cannot stat the files for the resume data: " + stamps.error().message);
-      storage::resume_data rd;
-      rd.info_hash = st.torrent->info_hash;
-      rd.pieces = have;
-      rd.pieces.resize(st.torrent->num_pieces(), false);
-      rd.files = std::move(*stamps);
-      rd.uploaded = st.saved_uploaded + t.uploaded;
-      rd.downloaded = st.saved_downloaded + t.downloaded;
-      auto secs = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - st.started);
-      rd.seconds_active = st.saved_seconds + static_cast<std::uint64_t>(secs.count());
-      if (auto w = storage::write_resume_file(st.resume_file, rd); !w)
-        return disk_error(w.error().message);
+      if (auto err = write_resume(st, have, t))
+        return err;
       return true;
     },
     [self](read_atom, const std::vector<block_ref>& blocks) -> caf::result<std::vector<block_view>> {
