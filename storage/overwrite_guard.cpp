@@ -29,7 +29,7 @@ std::string describe_unrelated(const file_layout& layout, const overwrite_check&
     out += " (and " + std::to_string(check.unrelated.size() - 1) + " more file"
            + (check.unrelated.size() > 2 ? "s" : "") + ")";
   out += ": it exists, but there is no resume data for this torrent and none of its data matches the "
-         "torrent (use --force to replace it, or another download directory)";
+         "torrent (download --force replaces it; or choose another directory)";
   return out;
 }
 
