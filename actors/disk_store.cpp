@@ -284,9 +284,13 @@ caf::result<std::vector<bool>> check_existing(self_ptr self) {
     return err;
   // from now on the data here is this torrent's: say so at once, so that a
   // run killed before its first periodic save is not taken for a stranger's
+  // (right after the verdict: its fsyncs do not delay it)
   if (!resume_found && !st.resume_file.empty())
-    if (auto err = write_resume(st, *res, transfer_totals{}))
-      std::fprintf(stderr, "actorrent: cannot write resume data: %s\n", self->system().render(err).c_str());
+    self->request(caf::actor_cast<disk_actor>(self), caf::infinite, resume_atom_v, *res, transfer_totals{}, false)
+      .then([](bool) {},
+            [self](caf::error& err) {
+              std::fprintf(stderr, "actorrent: cannot write resume data: %s\n", self->system().render(err).c_str());
+            });
   return std::move(*res);
 }
 

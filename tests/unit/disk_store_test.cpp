@@ -377,6 +377,9 @@ check_outcome run_check(const metainfo& mi, const std::string& root, const std::
           out.have += b ? '1' : '0';
       },
       [&](caf::error& err) { out.error = sys.render(err); });
+  // a barrier: what the check queued for itself (the first resume data) is done
+  self->request(disk, std::chrono::seconds{60}, read_atom_v, std::vector<block_ref>{})
+    .receive([](std::vector<block_view>&) {}, [](caf::error&) {});
   if (save && out.ok)
     self->request(disk, std::chrono::seconds{60}, resume_atom_v, have, transfer_totals{}, true)
       .receive([](bool) {}, [](caf::error&) { CAF_FAIL("resume data not written"); });
@@ -402,11 +405,17 @@ CAF_TEST(an unrelated file with the name of the torrent is refused unless forced
   CAF_CHECK_NOT_EQUAL(refused.error.find("refusing to overwrite " + path), std::string::npos);
   CAF_CHECK_NOT_EQUAL(refused.error.find("--force"), std::string::npos);
   CAF_CHECK_EQUAL(std::filesystem::file_size(path), unrelated.size()); // untouched
+  CAF_CHECK(!std::filesystem::exists(dir.path + "/.actorrent/x.resume"));
   // forced: goes on, and the longer file is cut to the torrent's size
   auto forced = run_check(t.mi, dir.path, dir.path + "/.actorrent/x.resume", true, false);
   CAF_CHECK(forced.ok);
   CAF_CHECK_EQUAL(forced.have, "0000");
   CAF_CHECK_EQUAL(std::filesystem::file_size(path), t.content.size());
+  // the data is ours from now on: resume data says so at once, and the next
+  // check does not refuse the (still unverified) file
+  CAF_CHECK(std::filesystem::exists(dir.path + "/.actorrent/x.resume"));
+  write_file(path, unrelated.substr(0, t.content.size()));
+  CAF_CHECK(run_check(t.mi, dir.path, dir.path + "/.actorrent/x.resume", false, false).ok);
 }
 
 CAF_TEST(a file whose data verifies in part is a resume - no refusal and the longer file cut) {
