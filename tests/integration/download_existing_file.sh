@@ -19,7 +19,8 @@
 #  (d) symlinks: `create` of a directory holding a regular file and a symlink
 #      to a file outside it warns about the link and leaves it out (the
 #      torrent has one file), and `seed` of that torrent from the same
-#      directory finds every piece.
+#      directory finds every piece; a torrent whose file is a symlink in the
+#      directory (same bytes behind it) is refused by `seed` (exit 1), naming it.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
@@ -118,3 +119,15 @@ check_eq "seed of the created tree: exit status" 0 "$RC"
 pieces=$(((100000 + 16383) / 16384))
 check_contains "seed of the created tree" "checked: $pieces of $pieces" "$(cat "$WORKDIR/d-seed.err")"
 echo "   ok: the link was left out, and seed finds every piece"
+T2=$WORKDIR/tree2/share
+make_random "$T2/real.bin" 50000
+make_random "$T2/other.bin" 7000
+with_timeout 60 "$AR" create "$T2" -o "$WORKDIR/tree2.torrent" -l 16K -q || fail "create of tree2 exited $?"
+mv "$T2/other.bin" "$WORKDIR/other.bin"
+ln -s "$WORKDIR/other.bin" "$T2/other.bin"
+RC=0
+timeout --kill-after=5 60 "$AR" seed "$WORKDIR/tree2.torrent" "$WORKDIR/tree2" --port 0 --no-trackers --seed-time 1 \
+  </dev/null >"$WORKDIR/d-seed2.out" 2>"$WORKDIR/d-seed2.err" || RC=$?
+check_eq "seed with a symlink in place of a file: exit status" 1 "$RC"
+check_contains "seed with a symlink in place of a file" "$T2/other.bin is a symbolic link" "$(cat "$WORKDIR/d-seed2.err")"
+echo "   ok: a symlink in the tree is refused: $(grep -m1 'symbolic link' "$WORKDIR/d-seed2.err")"
