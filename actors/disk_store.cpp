@@ -1,6 +1,8 @@
 #include "actors/disk_store.hpp"
 
 #include "protocol/sha1_multi.hpp"
+#include "storage/batch_hasher.hpp"
+#include "storage/overwrite_guard.hpp"
 #include "storage/resume_data.hpp"
 
 #include <caf/all.hpp>
@@ -108,10 +110,31 @@ std::vector<sha1_hash> block_hashes_on_disk(disk_state& st, std::uint32_t piece)
   return out;
 }
 
-// Hashes every waiting piece and answers each with its verdict. Full-length
-// pieces are hashed side by side (sha1_stream), each from its blocks in memory
-// when all of them are there, else read back from the files (the page cache,
-// as a rule) in chunks of at most 256 KiB; a short last piece on its own.
+// The batch's pieces for the batch hasher: blocks still in memory where all of
+// a piece's blocks are there, else read back from the files (the page cache, as
+// a rule). A piece that cannot be read is absent: it fails and is fetched again.
+class batch_source final : public storage::piece_source {
+public:
+  explicit batch_source(disk_state& st) : st_(st) {}
+  /// Hashes the piece from `a`'s blocks.
+  void keep(std::uint32_t piece, const disk_state::assembly* a) { memory_.emplace_back(piece, a); }
+  result<bool> read(std::size_t piece, std::uint64_t offset, std::span<std::uint8_t> out) override {
+    return st_.storage->read(piece, offset, out).ok();
+  }
+  const std::uint8_t* memory(std::size_t piece, std::uint64_t offset) override {
+    for (const auto& [p, a] : memory_) // (a batch has at most 16)
+      if (p == piece)
+        return reinterpret_cast<const std::uint8_t*>(a->blocks[static_cast<std::size_t>(offset / block_size)].data());
+    return nullptr;
+  }
+
+private:
+  disk_state& st_;
+  std::vector<std::pair<std::size_t, const disk_state::assembly*>> memory_;
+};
+
+// Hashes every waiting piece with the batch hasher and answers each with its
+// verdict.
 void run_hash_batch(self_ptr self) {
   auto& st = self->state;
   ++st.hash_generation;
@@ -120,76 +143,27 @@ void run_hash_batch(self_ptr self) {
   st.hash_jobs.clear();
   if (jobs.empty())
     return;
-  const auto stride = st.torrent->piece_length;
-  // the update granularity: a block when pieces are made of whole blocks (so
-  // blocks in memory can feed a lane), else a whole chunk
-  const bool in_blocks = stride % block_size == 0;
-  const auto chunk = static_cast<std::size_t>(std::min<std::uint64_t>(stride, 256u * 1024));
-  const std::size_t part_len = in_blocks ? std::min<std::size_t>(block_size, chunk) : chunk;
-  std::vector<piece_verdict> verdicts(jobs.size());
-  std::vector<std::size_t> full; // jobs of full-length pieces
+  batch_source src{st};
   std::vector<const disk_state::assembly*> memory(jobs.size(), nullptr);
+  std::vector<std::size_t> ids(jobs.size());
   for (std::size_t i = 0; i < jobs.size(); ++i) {
-    auto& v = verdicts[i];
-    v.piece = jobs[i].piece;
-    if (st.torrent->piece_size(v.piece) != stride) {
-      auto h = st.storage->hash_piece(v.piece); // unreadable: failed, fetched again
-      v.ok = h && *h == st.torrent->piece_hash(v.piece);
-      continue;
-    }
-    full.push_back(i);
-    auto it = st.assembling.find(v.piece);
-    if (in_blocks && it != st.assembling.end() && !it->second.spilled
-        && it->second.received == it->second.blocks.size()) {
+    ids[i] = jobs[i].piece;
+    auto it = st.assembling.find(jobs[i].piece);
+    if (it != st.assembling.end() && !it->second.spilled && it->second.received == it->second.blocks.size()) {
       memory[i] = &it->second;
+      src.keep(jobs[i].piece, memory[i]);
       ++st.pieces_from_memory;
     }
   }
-  const std::size_t lanes = std::max<std::size_t>(1, sha1_lanes(sha1_default_kernel()));
-  std::vector<const std::uint8_t*> ptrs;
-  std::vector<std::uint8_t*> slots;
-  std::vector<char> readable;
-  std::vector<sha1_hash> digests;
-  for (std::size_t g = 0; g < full.size(); g += lanes) {
-    const std::size_t n = std::min(lanes, full.size() - g);
-    // a chunk of buffer for each piece read back, none for those in memory
-    std::size_t reads = 0;
-    for (std::size_t j = 0; j < n; ++j)
-      reads += memory[full[g + j]] == nullptr ? 1 : 0;
-    st.hash_buffer.resize(reads * chunk);
-    slots.assign(n, nullptr);
-    readable.assign(n, 1);
-    ptrs.resize(n);
-    for (std::size_t j = 0, k = 0; j < n; ++j)
-      if (memory[full[g + j]] == nullptr)
-        slots[j] = st.hash_buffer.data() + k++ * chunk;
-    sha1_stream stream{n};
-    for (std::uint64_t off = 0; off < stride; off += chunk) {
-      const auto len = static_cast<std::size_t>(std::min<std::uint64_t>(chunk, stride - off));
-      for (std::size_t j = 0; j < n; ++j)
-        if (slots[j] != nullptr && readable[j]
-            && !st.storage->read(verdicts[full[g + j]].piece, off, std::span<std::uint8_t>{slots[j], len}))
-          readable[j] = 0; // its lane goes on with whatever the buffer holds; the verdict is "failed"
-      for (std::size_t sub = 0; sub < len; sub += part_len) {
-        const auto m = std::min(part_len, len - sub);
-        for (std::size_t j = 0; j < n; ++j)
-          ptrs[j] = slots[j] != nullptr
-                      ? slots[j] + sub
-                      : reinterpret_cast<const std::uint8_t*>(
-                          memory[full[g + j]]->blocks[static_cast<std::size_t>((off + sub) / block_size)].data());
-        stream.update(ptrs.data(), m);
-      }
-    }
-    digests.resize(n);
-    stream.finish(digests.data());
-    for (std::size_t j = 0; j < n; ++j) {
-      auto& v = verdicts[full[g + j]];
-      v.ok = readable[j] && digests[j] == st.torrent->piece_hash(v.piece);
-    }
-  }
+  std::vector<storage::piece_digest> digests(jobs.size());
+  // (reads never fail the batch: an unreadable piece is absent)
+  auto hashed = st.hasher->hash(ids, src, digests);
+  std::vector<piece_verdict> verdicts(jobs.size());
   st.pieces_hashed += jobs.size();
   for (std::size_t i = 0; i < jobs.size(); ++i) {
     auto& v = verdicts[i];
+    v.piece = jobs[i].piece;
+    v.ok = hashed && digests[i].present && digests[i].hash == st.torrent->piece_hash(v.piece);
     if (!v.ok || jobs[i].with_blocks) {
       if (memory[i] != nullptr) {
         for (auto& b : memory[i]->blocks)
@@ -217,6 +191,109 @@ void drop_cached(self_ptr self, std::uint32_t piece) {
   }
 }
 
+// Writes the resume data: `have` and the files' stamps as they are now.
+caf::error write_resume(disk_state& st, const std::vector<bool>& have, const transfer_totals& t) {
+  auto stamps = st.storage->file_stamps();
+  if (!stamps)
+    return disk_error("cannot stat the files for the resume data: " + stamps.error().message);
+  storage::resume_data rd;
+  rd.info_hash = st.torrent->info_hash;
+  rd.pieces = have;
+  rd.pieces.resize(st.torrent->num_pieces(), false);
+  rd.files = std::move(*stamps);
+  rd.uploaded = st.saved_uploaded + t.uploaded;
+  rd.downloaded = st.saved_downloaded + t.downloaded;
+  auto secs = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - st.started);
+  rd.seconds_active = st.saved_seconds + static_cast<std::uint64_t>(secs.count());
+  if (auto w = storage::write_resume_file(st.resume_file, rd); !w)
+    return disk_error(w.error().message);
+  return {};
+}
+
+// The resume data's plan for the start-up check (nullopt: hash everything);
+// sets *found when resume data for this torrent lies beside the data, whether
+// it is trusted or not. With `recheck`, it is read for its totals only.
+std::optional<storage::resume_plan> resume_plan_of(self_ptr self, bool* found) {
+  auto& st = self->state;
+  *found = false;
+  if (st.resume_file.empty())
+    return std::nullopt;
+  const auto& layout = st.storage->layout();
+  auto saved = storage::read_resume_file(st.resume_file, layout, st.torrent->info_hash);
+  if (!saved) {
+    *found = true; // ours, though unreadable: never trusted, a full check follows
+    std::fprintf(stderr, "actorrent: ignoring resume data: %s\n", saved.error().message.c_str());
+    return std::nullopt;
+  }
+  if (!*saved)
+    return std::nullopt;
+  *found = true;
+  st.saved_uploaded = (*saved)->uploaded;
+  st.saved_downloaded = (*saved)->downloaded;
+  st.saved_seconds = (*saved)->seconds_active;
+  if (st.recheck)
+    return std::nullopt;
+  auto stamps = st.storage->file_stamps();
+  if (!stamps)
+    return std::nullopt;
+  return storage::plan_resume(layout, **saved, *stamps);
+}
+
+// Refuses to go on over files that are not ours (storage/overwrite_guard.hpp)
+// unless forced; cuts files longer than the torrent says when the download
+// will write into them.
+caf::error guard_overwrite(self_ptr self, const std::vector<bool>& have, bool resume_found) {
+  auto& st = self->state;
+  auto stamps = st.storage->file_stamps();
+  if (!stamps)
+    return disk_error("checking existing data failed: " + stamps.error().message);
+  const auto& layout = st.storage->layout();
+  auto found = storage::check_overwrite(layout, *stamps, have, resume_found);
+  if (!found.unrelated.empty() && !st.force_overwrite)
+    return disk_error(storage::describe_unrelated(layout, found, st.storage->root()));
+  if (std::find(have.begin(), have.end(), false) == have.end())
+    return {}; // complete: nothing will be written
+  for (auto i : found.too_long)
+    if (auto t = st.storage->truncate_to_size(i); !t)
+      return disk_error(t.error().message);
+  return {};
+}
+
+// The start-up check: which pieces are on disk (resume data trusted where its
+// files are unchanged, everything else hashed), then the overwrite guard.
+caf::result<std::vector<bool>> check_existing(self_ptr self) {
+  auto& st = self->state;
+  bool resume_found = false;
+  auto plan = resume_plan_of(self, &resume_found);
+  storage::torrent_storage::progress_fn report;
+  if (st.progress)
+    report = [p = st.progress](std::size_t done, std::size_t total) {
+      p->total.store(total);
+      p->done.store(done);
+    };
+  auto res = st.storage->check_existing(st.check_threads, report, plan ? &plan->to_check : nullptr);
+  if (!res)
+    return disk_error("checking existing data failed: " + res.error().message);
+  if (plan)
+    for (std::size_t p = 0; p < res->size() && p < plan->trusted.size(); ++p)
+      if (plan->trusted[p]) {
+        (*res)[p] = true;
+        ++st.trusted_pieces;
+      }
+  if (auto err = guard_overwrite(self, *res, resume_found))
+    return err;
+  // from now on the data here is this torrent's: say so at once, so that a
+  // run killed before its first periodic save is not taken for a stranger's
+  // (right after the verdict: its fsyncs do not delay it)
+  if (!resume_found && !st.resume_file.empty())
+    self->request(caf::actor_cast<disk_actor>(self), caf::infinite, resume_atom_v, *res, transfer_totals{}, false)
+      .then([](bool) {},
+            [self](caf::error& err) {
+              std::fprintf(stderr, "actorrent: cannot write resume data: %s\n", self->system().render(err).c_str());
+            });
+  return std::move(*res);
+}
+
 } // namespace
 
 disk_actor::behavior_type disk_store(disk_actor::stateful_pointer<disk_state> self, disk_config cfg) {
@@ -225,6 +302,8 @@ disk_actor::behavior_type disk_store(disk_actor::stateful_pointer<disk_state> se
   st.check_threads = cfg.check_threads;
   st.cache_limit = cfg.read_cache_bytes;
   st.resume_file = cfg.resume_file;
+  st.force_overwrite = cfg.force_overwrite;
+  st.recheck = cfg.recheck;
   st.progress = cfg.progress;
   st.started = std::chrono::steady_clock::now();
   st.hash_delay = cfg.hash_delay;
@@ -240,6 +319,12 @@ disk_actor::behavior_type disk_store(disk_actor::stateful_pointer<disk_state> se
     return disk_actor::behavior_type::make_empty_behavior();
   }
   st.storage.emplace(std::move(*opened));
+  storage::hash_settings hs;
+  hs.piece_length = cfg.torrent->piece_length;
+  hs.total_size = cfg.torrent->total_size;
+  if (cfg.torrent->piece_length % block_size == 0)
+    hs.memory_part = block_size; // blocks kept in memory feed the lanes directly
+  st.hasher.emplace(hs);
   return {
     [self](block_atom, block_data& bd) {
       auto& st = self->state;
@@ -273,42 +358,7 @@ disk_actor::behavior_type disk_store(disk_actor::stateful_pointer<disk_state> se
       if (generation == self->state.hash_generation)
         run_hash_batch(self);
     },
-    [self](check_atom) -> caf::result<std::vector<bool>> {
-      auto& st = self->state;
-      const auto& layout = st.storage->layout();
-      std::optional<storage::resume_plan> plan;
-      if (!st.resume_file.empty()) {
-        auto saved = storage::read_resume_file(st.resume_file, layout, st.torrent->info_hash);
-        if (!saved) {
-          // never trusted: a full check follows
-          std::fprintf(stderr, "actorrent: ignoring resume data: %s\n", saved.error().message.c_str());
-        } else if (*saved) {
-          auto stamps = st.storage->file_stamps();
-          if (stamps) {
-            plan = storage::plan_resume(layout, **saved, *stamps);
-            st.saved_uploaded = (*saved)->uploaded;
-            st.saved_downloaded = (*saved)->downloaded;
-            st.saved_seconds = (*saved)->seconds_active;
-          }
-        }
-      }
-      storage::torrent_storage::progress_fn report;
-      if (st.progress)
-        report = [p = st.progress](std::size_t done, std::size_t total) {
-          p->total.store(total);
-          p->done.store(done);
-        };
-      auto res = st.storage->check_existing(st.check_threads, report, plan ? &plan->to_check : nullptr);
-      if (!res)
-        return disk_error("checking existing data failed: " + res.error().message);
-      if (plan)
-        for (std::size_t p = 0; p < res->size() && p < plan->trusted.size(); ++p)
-          if (plan->trusted[p]) {
-            (*res)[p] = true;
-            ++st.trusted_pieces;
-          }
-      return std::move(*res);
-    },
+    [self](check_atom) -> caf::result<std::vector<bool>> { return check_existing(self); },
     [self](flush_atom) -> caf::result<bool> {
       auto& st = self->state;
       if (auto c = st.storage->create_all_files(); !c)
@@ -325,20 +375,8 @@ disk_actor::behavior_type disk_store(disk_actor::stateful_pointer<disk_state> se
       if (sync)
         if (auto f = st.storage->flush(); !f)
           return disk_error("flush failed: " + f.error().message);
-      auto stamps = st.storage->file_stamps();
-      if (!stamps)
-        return disk_error("cannot stat the files for the resume data: " + stamps.error().message);
-      storage::resume_data rd;
-      rd.info_hash = st.torrent->info_hash;
-      rd.pieces = have;
-      rd.pieces.resize(st.torrent->num_pieces(), false);
-      rd.files = std::move(*stamps);
-      rd.uploaded = st.saved_uploaded + t.uploaded;
-      rd.downloaded = st.saved_downloaded + t.downloaded;
-      auto secs = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - st.started);
-      rd.seconds_active = st.saved_seconds + static_cast<std::uint64_t>(secs.count());
-      if (auto w = storage::write_resume_file(st.resume_file, rd); !w)
-        return disk_error(w.error().message);
+      if (auto err = write_resume(st, have, t))
+        return err;
       return true;
     },
     [self](read_atom, const std::vector<block_ref>& blocks) -> caf::result<std::vector<block_view>> {

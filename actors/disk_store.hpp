@@ -12,6 +12,7 @@
 
 #include "messages/interfaces.hpp"
 #include "protocol/metainfo.hpp"
+#include "storage/batch_hasher.hpp"
 #include "storage/torrent_storage.hpp"
 
 #include <atomic>
@@ -50,6 +51,11 @@ struct disk_config {
   /// a piece is hashed from the bytes that came off the wire rather than read
   /// back from the page cache. Pieces that do not fit are read back.
   std::size_t hash_memory_bytes = 12 * 1024 * 1024;
+  /// Replace files that exist with data in them although there is no resume
+  /// data and no piece of theirs verifies (else the check fails, naming them).
+  bool force_overwrite = false;
+  /// Ignore the resume data at the start-up check: hash every piece.
+  bool recheck = false;
   /// Progress of the start-up check, for the torrent's status: pieces hashed and
   /// pieces to hash (written by the hashing threads, read by the torrent).
   std::shared_ptr<check_progress> progress;
@@ -69,7 +75,9 @@ struct disk_state {
   std::chrono::milliseconds hash_delay{0};
   std::uint64_t hash_generation = 0; ///< bumped by every batch; a stale timer is ignored
   bool hash_timer = false;           ///< a timer for the current generation is pending
-  std::vector<std::uint8_t> hash_buffer; ///< chunks of the pieces of a batch read back from disk, reused
+  /// Hashes the batches (its read buffer, reused, holds a chunk of each piece
+  /// of a batch read back from disk, none for pieces hashed from memory).
+  std::optional<storage::batch_hasher> hasher;
   /// The blocks written so far of a piece not yet hashed (kept only when the
   /// piece length is a multiple of 16 KiB and the piece has its full length).
   struct assembly {
@@ -85,6 +93,8 @@ struct disk_state {
   std::uint64_t bytes_written = 0;
   unsigned check_threads = 0;
   std::string resume_file;
+  bool force_overwrite = false;
+  bool recheck = false;
   std::shared_ptr<check_progress> progress;
   std::uint64_t saved_uploaded = 0;   ///< totals of earlier sessions, from the resume data
   std::uint64_t saved_downloaded = 0;

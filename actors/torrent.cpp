@@ -409,6 +409,8 @@ void spawn_children(self_ptr self) {
   dc.root = st.cfg.download_dir;
   dc.check_threads = st.cfg.check_threads;
   dc.resume_file = st.cfg.resume_file;
+  dc.force_overwrite = st.cfg.force_overwrite;
+  dc.recheck = st.cfg.recheck;
   dc.progress = st.check;
   st.disk = self->spawn(disk_store, std::move(dc));
   picker_config pc;

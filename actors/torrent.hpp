@@ -75,6 +75,8 @@ struct torrent_config {
   bool require_complete = false;         ///< after the check, missing data is an error (for `seed`), not a download
   bool start_queued = false;             ///< start in `queued`: no check until unpause_atom
   std::string resume_file;               ///< resume data path; empty: none
+  bool force_overwrite = false;          ///< replace existing files that are not ours (disk_config)
+  bool recheck = false;                  ///< ignore resume data: hash every piece at the check
   double max_upload_rate = 0;            ///< bytes/s for the whole torrent, 0: unlimited
   std::chrono::seconds resume_interval{5}; ///< rewrite it this often while pieces are added
   listener_actor listener;               ///< routes incoming connections to us (may be null)

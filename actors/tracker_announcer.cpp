@@ -1,30 +1,20 @@
-// The tracker announcer: plain parts (tiers, back-off, one blocking request
-// over HTTP or UDP) and the actor that drives them. See the header for the
-// design; this file follows its order.
+// The tracker announcer: plain parts (tiers, back-off), one blocking request
+// handed to the transports of net/ (HTTP over libcurl, UDP BEP 15), and the
+// actor that drives them. See the header for the design; this file follows its
+// order.
 #include "actors/tracker_announcer.hpp"
 
-#include "protocol/peer_address.hpp"
+#include "net/announce_transport.hpp"
+#include "net/http_announce.hpp"
 #include "protocol/tracker_http.hpp"
-#include "protocol/tracker_udp.hpp"
 
 #include <caf/actor_cast.hpp>
 #include <caf/send.hpp>
 #include <caf/spawn_options.hpp>
 #include <caf/typed_event_based_actor.hpp>
 
-#include <curl/curl.h>
-
-#include <netdb.h>
-#include <poll.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
-#include <mutex>
 #include <set>
-#include <string_view>
 #include <utility>
 
 namespace actorrent {
@@ -36,21 +26,6 @@ using std::chrono::milliseconds;
 
 std::int64_t to_ms(caf::timespan t) {
   return std::chrono::duration_cast<milliseconds>(t).count();
-}
-
-/// Untrusted tracker text for the torrent's status line: control bytes become
-/// '?', at most 256 bytes.
-std::string clean_text(std::string_view s) {
-  constexpr std::size_t max_len = 256;
-  std::string out;
-  out.reserve(std::min(s.size(), max_len + 3));
-  for (std::size_t i = 0; i < s.size() && i < max_len; ++i) {
-    auto c = static_cast<unsigned char>(s[i]);
-    out.push_back(c < 0x20 || c == 0x7f ? '?' : static_cast<char>(c));
-  }
-  if (s.size() > max_len)
-    out += "...";
-  return out;
 }
 
 tracker::event to_tracker_event(announce_event e) {
@@ -65,19 +40,6 @@ tracker::event to_tracker_event(announce_event e) {
       break;
   }
   return tracker::event::none;
-}
-
-bool starts_with_nocase(std::string_view s, std::string_view prefix) {
-  if (s.size() < prefix.size())
-    return false;
-  for (std::size_t i = 0; i < prefix.size(); ++i) {
-    auto c = s[i];
-    if (c >= 'A' && c <= 'Z')
-      c = static_cast<char>(c - 'A' + 'a');
-    if (c != prefix[i])
-      return false;
-  }
-  return true;
 }
 
 tracker::announce_request make_request(const announce::tracker_job& job) {
@@ -96,321 +58,16 @@ tracker::announce_request make_request(const announce::tracker_job& job) {
   return req;
 }
 
-std::string timed_out(std::uint32_t timeout_ms) {
-  return "timed out after " + std::to_string(timeout_ms) + " ms";
-}
-
-// ---- HTTP(S) via libcurl --------------------------------------------------------
-
-struct body_sink {
-  std::string data;
-  std::size_t cap = 0;
-  bool overflow = false;
-};
-
-extern "C" size_t actorrent_announce_write(char* ptr, size_t size, size_t nmemb, void* user) {
-  auto* sink = static_cast<body_sink*>(user);
-  auto n = size * nmemb;
-  if (n > sink->cap - sink->data.size()) {
-    sink->overflow = true;
-    return n == 0 ? 1 : 0; // any count other than n aborts the transfer
-  }
-  sink->data.append(ptr, n);
-  return n;
-}
-
-struct easy_deleter {
-  void operator()(CURL* h) const { curl_easy_cleanup(h); }
-};
-struct multi_deleter {
-  void operator()(CURLM* h) const { curl_multi_cleanup(h); }
-};
-
-announce::tracker_outcome perform_http(const announce::tracker_job& job,
-                                       const std::atomic<bool>* cancel) {
-  announce::tracker_outcome out;
-  out.url = job.url;
-  auto url = tracker::build_announce_url(job.url, make_request(job));
-  if (!url) {
-    out.error = "bad tracker url: " + url.error().message;
-    return out;
-  }
-  announce::init_curl_once();
-  std::unique_ptr<CURL, easy_deleter> easy{curl_easy_init()};
-  std::unique_ptr<CURLM, multi_deleter> multi{curl_multi_init()};
-  if (!easy || !multi) {
-    out.error = "curl initialisation failed";
-    return out;
-  }
-  body_sink sink;
-  sink.cap = static_cast<std::size_t>(job.max_response_bytes);
-  char errbuf[CURL_ERROR_SIZE] = {0};
-  auto* h = easy.get();
-  curl_easy_setopt(h, CURLOPT_URL, url->c_str());
-  curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, static_cast<long>(job.timeout_ms));
-  curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(job.timeout_ms));
-  curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, &actorrent_announce_write);
-  curl_easy_setopt(h, CURLOPT_WRITEDATA, &sink);
-  curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
-  curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
-  curl_easy_setopt(h, CURLOPT_MAXREDIRS, 5L);
-  curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-  curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-  curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, ""); // whatever curl can decode
-  curl_easy_setopt(h, CURLOPT_USERAGENT, "actorrent/0.1");
-  curl_easy_setopt(h, CURLOPT_NOPROGRESS, 1L);
-  if (curl_multi_add_handle(multi.get(), h) != CURLM_OK) {
-    out.error = "curl initialisation failed";
-    return out;
-  }
-  // Our own bound in case curl's timeout does not fire.
-  auto hard_deadline = clock_type::now() + milliseconds{job.timeout_ms} + std::chrono::seconds{2};
-  CURLcode rc = CURLE_OK;
-  bool done = false;
-  std::string fail;
-  while (!done) {
-    int running = 0;
-    auto mc = curl_multi_perform(multi.get(), &running);
-    if (mc != CURLM_OK) {
-      fail = std::string{"curl: "} + curl_multi_strerror(mc);
-      break;
-    }
-    int queued = 0;
-    while (auto* msg = curl_multi_info_read(multi.get(), &queued)) {
-      if (msg->msg == CURLMSG_DONE) {
-        rc = msg->data.result;
-        done = true;
-      }
-    }
-    if (done)
-      break;
-    if (cancel != nullptr && cancel->load()) {
-      fail = "cancelled";
-      break;
-    }
-    if (clock_type::now() >= hard_deadline) {
-      fail = timed_out(job.timeout_ms);
-      break;
-    }
-    curl_multi_poll(multi.get(), nullptr, 0, 100, nullptr);
-  }
-  long status = 0;
-  curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
-  curl_multi_remove_handle(multi.get(), h);
-  if (!fail.empty()) {
-    out.error = std::move(fail);
-    return out;
-  }
-  if (sink.overflow) {
-    out.error = "response larger than " + std::to_string(job.max_response_bytes) + " bytes";
-    return out;
-  }
-  if (rc == CURLE_OPERATION_TIMEDOUT) {
-    out.error = timed_out(job.timeout_ms);
-    return out;
-  }
-  if (rc != CURLE_OK) {
-    out.error = errbuf[0] != '\0' ? std::string{errbuf} : std::string{curl_easy_strerror(rc)};
-    return out;
-  }
-  auto parsed = tracker::parse_announce_response(sink.data);
-  if (parsed && parsed->failure_reason) {
-    out.error = "tracker failure: " + clean_text(*parsed->failure_reason);
-    return out;
-  }
-  if (status != 200) {
-    out.error = "http status " + std::to_string(status);
-    return out;
-  }
-  if (!parsed) {
-    out.error = "bad tracker response: " + parsed.error().to_string();
-    return out;
-  }
-  auto& r = *parsed;
-  out.ok = true;
-  out.reply.tracker = job.url;
-  out.reply.peers = std::move(r.peers);
-  out.reply.interval = r.interval.value_or(1800);
-  out.reply.min_interval = r.min_interval.value_or(0);
-  out.reply.seeders = r.complete.value_or(0);
-  out.reply.leechers = r.incomplete.value_or(0);
-  if (r.warning_message)
-    out.reply.warning = clean_text(*r.warning_message);
-  if (r.tracker_id) {
-    out.has_trackerid = true;
-    out.trackerid = *r.tracker_id;
-  }
-  return out;
-}
-
-// ---- UDP (BEP 15) -------------------------------------------------------------------
-
-struct fd_guard {
-  int fd = -1;
-  ~fd_guard() {
-    if (fd >= 0)
-      ::close(fd);
-  }
-};
-
-struct udp_session {
-  int fd = -1;
-  address_family family = address_family::v4;
-  clock_type::time_point deadline;
-  const std::atomic<bool>* cancel = nullptr;
-  int max_tries = 4;
-  milliseconds rto{1000};
-  std::uint32_t timeout_ms = 0;
-  std::vector<char> buf = std::vector<char>(65536);
-};
-
-std::uint32_t read_u32(std::string_view p, std::size_t pos) {
-  std::uint32_t v = 0;
-  for (std::size_t i = 0; i < 4; ++i)
-    v = (v << 8) | static_cast<unsigned char>(p[pos + i]);
-  return v;
-}
-
-/// Sends `packet` (retransmitting) until the answer with `tid` arrives, the
-/// deadline passes or the request is cancelled.
-result<tracker::udp::response> exchange(udp_session& s, const std::string& packet,
-                                        std::uint32_t tid, tracker::udp::action expected) {
-  int tries = 0;
-  auto rto = s.rto;
-  for (;;) {
-    auto now = clock_type::now();
-    if (now >= s.deadline)
-      return make_error(timed_out(s.timeout_ms) + " (udp " + tracker::udp::to_string(expected)
-                        + ", " + std::to_string(tries) + " tries)");
-    if (tries < s.max_tries) {
-      ++tries;
-      auto n = ::send(s.fd, packet.data(), packet.size(), MSG_NOSIGNAL);
-      if (n < 0 && errno == ECONNREFUSED)
-        return make_error("connection refused");
-      if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
-        return make_error(std::string{"udp send failed: "} + std::strerror(errno));
-    }
-    auto wait_until = tries < s.max_tries ? std::min(now + rto, s.deadline) : s.deadline;
-    rto *= 2;
-    while ((now = clock_type::now()) < wait_until) {
-      if (s.cancel != nullptr && s.cancel->load())
-        return make_error("cancelled");
-      auto left = std::chrono::duration_cast<milliseconds>(wait_until - now).count() + 1;
-      pollfd pfd{s.fd, POLLIN, 0};
-      auto pr = ::poll(&pfd, 1, static_cast<int>(std::min<std::int64_t>(left, 100)));
-      if (pr <= 0)
-        continue; // timeout slice, or EINTR
-      auto n = ::recv(s.fd, s.buf.data(), s.buf.size(), 0);
-      if (n < 0) {
-        if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
-          continue;
-        if (errno == ECONNREFUSED)
-          return make_error("connection refused");
-        return make_error(std::string{"udp receive failed: "} + std::strerror(errno));
-      }
-      std::string_view p{s.buf.data(), static_cast<std::size_t>(n)};
-      if (p.size() < 8 || read_u32(p, 4) != tid)
-        continue; // not ours (late answer to an earlier try, or junk)
-      return tracker::udp::parse_response(p, expected, tid, s.family);
-    }
-  }
-}
-
-announce::tracker_outcome perform_udp(const announce::tracker_job& job,
-                                      const std::atomic<bool>* cancel) {
-  namespace udp = tracker::udp;
-  announce::tracker_outcome out;
-  out.url = job.url;
-  auto start = clock_type::now();
-  auto url = udp::parse_url(job.url);
-  if (!url) {
-    out.error = "bad tracker url: " + url.error().message;
-    return out;
-  }
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_DGRAM;
-  hints.ai_protocol = IPPROTO_UDP;
-  hints.ai_flags = AI_NUMERICSERV;
-  addrinfo* found = nullptr;
-  auto port = std::to_string(url->port);
-  if (int rc = ::getaddrinfo(url->host.c_str(), port.c_str(), &hints, &found); rc != 0) {
-    out.error = "cannot resolve " + url->host + ": " + gai_strerror(rc);
-    return out;
-  }
-  std::unique_ptr<addrinfo, void (*)(addrinfo*)> addrs{found, &::freeaddrinfo};
-  fd_guard sock;
-  udp_session s;
-  std::string connect_error = "no usable address for " + url->host;
-  for (auto* ai = found; ai != nullptr; ai = ai->ai_next) {
-    if (ai->ai_family != AF_INET && ai->ai_family != AF_INET6)
-      continue;
-    int fd = ::socket(ai->ai_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0) {
-      connect_error = std::string{"udp socket: "} + std::strerror(errno);
-      continue;
-    }
-    if (::connect(fd, ai->ai_addr, ai->ai_addrlen) != 0) {
-      connect_error = std::string{"udp connect: "} + std::strerror(errno);
-      ::close(fd);
-      continue;
-    }
-    sock.fd = fd;
-    s.family = ai->ai_family == AF_INET6 ? address_family::v6 : address_family::v4;
-    break;
-  }
-  if (sock.fd < 0) {
-    out.error = connect_error;
-    return out;
-  }
-  s.fd = sock.fd;
-  s.deadline = start + milliseconds{job.timeout_ms};
-  s.cancel = cancel;
-  s.max_tries = std::max(1, job.udp_max_tries);
-  s.timeout_ms = job.timeout_ms;
-  s.rto = std::clamp(milliseconds{job.timeout_ms / 8}, milliseconds{100}, milliseconds{1000});
-  std::mt19937_64 rng{job.rng_seed};
-  auto next_tid = [&rng] { return static_cast<std::uint32_t>(rng()); };
-
-  auto conn_id = job.udp_connection_id;
-  bool cached = conn_id != 0;
-  auto req = make_request(job);
-  for (;;) {
-    if (conn_id == 0) {
-      auto tid = next_tid();
-      auto r = exchange(s, udp::encode(udp::connect_request{tid}), tid, udp::action::connect);
-      if (!r) {
-        out.error = r.error().message;
-        return out;
-      }
-      conn_id = std::get<udp::connect_response>(*r).connection_id;
-    }
-    auto tid = next_tid();
-    auto packet = udp::encode(udp::make_announce_request(req, conn_id, tid, url->request_string));
-    auto r = exchange(s, packet, tid, udp::action::announce);
-    if (!r) {
-      // A cached connection id may have expired at the tracker: one fresh
-      // connect, if the tracker answered with an error and time is left.
-      bool tracker_said_no = r.error().message.rfind("tracker error", 0) == 0;
-      if (cached && tracker_said_no && clock_type::now() < s.deadline) {
-        cached = false;
-        conn_id = 0;
-        continue;
-      }
-      out.error = r.error().message;
-      return out;
-    }
-    auto& a = std::get<udp::announce_response>(*r);
-    out.ok = true;
-    out.udp_connection_id = conn_id;
-    out.reply.tracker = job.url;
-    out.reply.peers = std::move(a.peers);
-    out.reply.interval = a.interval;
-    out.reply.seeders = a.seeders;
-    out.reply.leechers = a.leechers;
-    return out;
-  }
+net::announce_params make_params(const announce::tracker_job& job) {
+  net::announce_params p;
+  p.url = job.url;
+  p.request = make_request(job);
+  p.timeout_ms = job.timeout_ms;
+  p.max_response_bytes = job.max_response_bytes;
+  p.udp_connection_id = job.udp_connection_id;
+  p.udp_max_tries = job.udp_max_tries;
+  p.rng_seed = job.rng_seed;
+  return p;
 }
 
 } // namespace
@@ -490,19 +147,28 @@ caf::timespan backoff_delay(unsigned failures, caf::timespan initial, caf::times
 
 // ---- one request ------------------------------------------------------------------------
 
-void init_curl_once() {
-  static std::once_flag flag;
-  std::call_once(flag, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-}
+void init_curl_once() { net::init_curl_once(); }
 
 tracker_outcome perform_announce(const tracker_job& job, const std::atomic<bool>* cancel) {
-  if (starts_with_nocase(job.url, "http://") || starts_with_nocase(job.url, "https://"))
-    return perform_http(job, cancel);
-  if (starts_with_nocase(job.url, "udp://"))
-    return perform_udp(job, cancel);
+  auto answer = net::announce(make_params(job), cancel);
   tracker_outcome out;
   out.url = job.url;
-  out.error = "unsupported tracker url scheme";
+  out.ok = answer.ok;
+  out.error = std::move(answer.error);
+  out.udp_connection_id = answer.udp_connection_id;
+  if (answer.trackerid) {
+    out.has_trackerid = true;
+    out.trackerid = std::move(*answer.trackerid);
+  }
+  if (answer.ok) {
+    out.reply.tracker = job.url;
+    out.reply.peers = std::move(answer.peers);
+    out.reply.interval = answer.interval;
+    out.reply.min_interval = answer.min_interval;
+    out.reply.seeders = answer.seeders;
+    out.reply.leechers = answer.leechers;
+    out.reply.warning = std::move(answer.warning);
+  }
   return out;
 }
 
@@ -606,7 +272,7 @@ void run_job(self_ptr self, tracker_job job, caf::timespan bound, Handler handle
         tracker_outcome out;
         out.url = url;
         out.error = err == caf::sec::request_timeout
-                      ? timed_out(timeout_ms)
+                      ? net::timed_out(timeout_ms)
                       : "tracker request failed: " + self->system().render(err);
         self->state.udp_connections.erase(url);
         handler(out);

@@ -5,9 +5,11 @@
 //
 // Threads and blocking:
 //  - Every tracker request (one URL, one announce) runs in a short-lived
-//    DETACHED worker actor, i.e. on its own thread: libcurl (HTTP/HTTPS) and the
-//    BEP 15 UDP exchange block there, each bounded by its timeout, and never on a
-//    scheduler thread that other actors need.
+//    DETACHED worker actor, i.e. on its own thread: the CAF-free transports of
+//    net/ (net/http_announce: libcurl; net/udp_announce: the BEP 15 exchange)
+//    block there, each bounded by its timeout, and never on a scheduler thread
+//    that other actors need. The actor itself holds only tiers, intervals,
+//    back-off and what trackers asked it to remember.
 //  - The announcer itself never blocks. It only decides what to ask next, so it
 //    keeps reading its mailbox while a request hangs: a `stop_atom` request is
 //    answered within about `stopped_timeout` even if a tracker accepts the
@@ -167,14 +169,15 @@ struct tracker_outcome {
   std::uint64_t udp_connection_id = 0;  ///< id to cache (0: forget the cached one)
 };
 
-/// Performs one request, blocking for at most about `job.timeout_ms` (plus DNS
-/// resolution for udp:// host names). `cancel` (may be null) is polled every
-/// 100 ms; when set, the request stops with the error "cancelled".
-/// Schemes: http, https (libcurl), udp (BEP 15); anything else fails at once.
+/// Performs one request through net::announce (net/announce_transport.hpp),
+/// blocking for at most about `job.timeout_ms` (plus DNS resolution for udp://
+/// host names). `cancel` (may be null) is polled every 100 ms; when set, the
+/// request stops with the error "cancelled". Schemes: http, https (libcurl),
+/// udp (BEP 15); anything else fails at once.
 tracker_outcome perform_announce(const tracker_job& job, const std::atomic<bool>* cancel = nullptr);
 
-/// Initialises libcurl once per process (thread-safe; perform_announce and
-/// spawn_announcer call it).
+/// Initialises libcurl once per process (net::init_curl_once; thread-safe;
+/// spawn_announcer calls it).
 void init_curl_once();
 
 template <class Inspector>

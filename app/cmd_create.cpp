@@ -113,7 +113,8 @@ int run_create(const create_options& opts) {
     return exit_failure;
   }
   for (auto& s : content->skipped)
-    std::fprintf(stderr, "actorrent: warning: skipped %s (not a regular file)\n", s.c_str());
+    std::fprintf(stderr, "actorrent: warning: skipped %s (not a regular file; symbolic links are not followed)\n",
+                 s.c_str());
   torrent_spec spec;
   spec.name = opts.name.empty() ? content->name : opts.name;
   if (sanitize_path_element(spec.name).size() != 1 || spec.name.find('/') != std::string::npos) {

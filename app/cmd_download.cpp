@@ -86,6 +86,8 @@ struct download_cli {
   unsigned timeout = 0;
   bool seed_mode = false; ///< the `seed` command: the data must be complete
   bool seed = false;
+  bool force = false;   ///< download --force: write into files that are not ours
+  bool recheck = false; ///< --recheck: ignore the resume data, hash everything
   double seed_ratio = 0;
   unsigned seed_time = 0;
   unsigned upload_slots = 0;
@@ -510,6 +512,8 @@ int run_download(download_cli& cli) {
     // resume data beside the data, like aria2's control files, so a copied or
     // moved download directory keeps it; a hidden directory keeps it out of the way
     tc.resume_file = opts.download_dir + "/.actorrent/" + info.info_hash.hex() + ".resume";
+    tc.force_overwrite = cli.force;
+    tc.recheck = cli.recheck;
     tc.choker.regular_slots = opts.upload_slots;
     tc.max_upload_rate = static_cast<double>(opts.max_upload_rate);
     auto start = clock_type::now();
@@ -690,6 +694,8 @@ void add_common_options(CLI::App* cmd, download_cli& cli) {
                            ->check(CLI::Range(0u, upload_slots_limit));
   cli.max_upload_rate_opt = cmd->add_option("--max-upload-rate", cli.max_upload_rate,
                                             "Upload limit for the torrent in bytes/s, K/M/G suffixes (e.g. 5M; 0: none)");
+  cmd->add_flag("--recheck", cli.recheck,
+                "Ignore the resume data and hash every piece at the start-up check (as aria2c's --check-integrity)");
   cmd->add_option("--config", cli.config_file,
                   "YAML file with settings (download_dir, port, max_peers, peers, trackers, quiet, json_progress, "
                   "verbose, timeout, seed, seed_ratio, seed_time, upload_slots, max_upload_rate); options given here override it");
@@ -704,6 +710,8 @@ command_runner add_download_command(CLI::App& parent) {
   cli->dir_opt = cmd->add_option("-o,--dir", cli->dir, "Directory to save into (created if missing; default .)");
   add_common_options(cmd, *cli);
   cmd->add_flag("--seed", cli->seed, "Keep seeding after the download (until --seed-ratio/--seed-time or Ctrl-C)");
+  cmd->add_flag("--force", cli->force,
+                "Write into existing files even when no resume data or verified piece says they are this torrent's");
   cli->timeout_opt = cmd->add_option("--timeout", cli->timeout, "Stop and fail if not complete after this many seconds (0: never)")
                        ->check(CLI::Range(0u, timeout_limit));
   return [cli] { return run_download(*cli); };

@@ -14,9 +14,13 @@ result<scanned_content> scan_content(const std::string& path) {
   fs::path root = fs::path{path}.lexically_normal();
   if (root.has_filename() == false && root.has_parent_path())
     root = root.parent_path(); // "dir/" -> "dir"
-  auto st = fs::status(root, ec);
+  // symlinks are never followed (download and seed refuse them in a torrent's
+  // tree too): a linked path is refused, linked entries below a directory skipped
+  auto st = fs::symlink_status(root, ec);
   if (ec)
     return make_error("cannot access " + path + ": " + ec.message());
+  if (fs::is_symlink(st))
+    return make_error(path + " is a symbolic link; give the path it points to (links are not followed)");
   out.name = fs::absolute(root, ec).filename().string();
   if (out.name.empty() || out.name == "." || out.name == "..")
     out.name = fs::weakly_canonical(fs::absolute(root), ec).filename().string();
@@ -45,7 +49,7 @@ result<scanned_content> scan_content(const std::string& path) {
       return make_error("cannot read directory below " + path + ": " + ec.message());
     const auto& entry = *it;
     auto rel = entry.path().lexically_relative(root);
-    if (entry.is_symlink(ec) && entry.is_directory(ec)) {
+    if (entry.is_symlink(ec)) { // to a file or a directory: not followed
       out.skipped.push_back(rel.string());
       continue;
     }
@@ -62,7 +66,7 @@ result<scanned_content> scan_content(const std::string& path) {
     f.size = entry.file_size(ec);
     if (ec)
       return make_error("cannot stat " + f.full_path + ": " + ec.message());
-    f.executable = exec_bit(entry.status(ec).permissions());
+    f.executable = exec_bit(entry.symlink_status(ec).permissions());
     out.total_size += f.size;
     out.files.push_back(std::move(f));
   }

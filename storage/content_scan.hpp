@@ -22,11 +22,13 @@ struct scanned_content {
   bool is_directory = false;
   std::vector<scanned_file> files;
   std::uint64_t total_size = 0;
-  std::vector<std::string> skipped; ///< special files and symlinked dirs left out
+  std::vector<std::string> skipped; ///< special files and symbolic links left out
 };
 
-/// Regular files only (symlinks to files are followed, symlinked directories
-/// are not descended into); errors name the path.
+/// Regular files only. Symbolic links are never followed, as download and seed
+/// never follow them in a torrent's tree: links below a directory are skipped
+/// (listed in `skipped`), a `path` that is itself a link is an error. Errors
+/// name the path.
 result<scanned_content> scan_content(const std::string& path);
 
 } // namespace actorrent::storage

@@ -1,5 +1,5 @@
 // Hashes the v1 pieces of files laid end to end, on several threads (used by
-// `actorrent create` and, later, by the start-up check of existing data).
+// `actorrent create`), through the batch hasher (storage/batch_hasher.hpp).
 #pragma once
 
 #include "protocol/result.hpp"

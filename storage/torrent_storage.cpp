@@ -2,7 +2,7 @@
 
 #include "storage/posix_util.hpp"
 
-#include "protocol/sha1_multi.hpp"
+#include "storage/batch_hasher.hpp"
 
 #include <algorithm>
 #include <atomic>
@@ -339,23 +339,30 @@ struct torrent_storage::impl {
     return {};
   }
 
-  // Hashes a piece in buffer-sized chunks.
-  result<sha1_hash> hash_with(std::size_t piece, std::vector<std::uint8_t>& buf, sha1_hasher& h,
-                              bool* missing = nullptr) {
-    if (auto st = layout.check_block(piece, 0, 0); !st)
-      return st.error();
-    const auto size = layout.piece_size(piece);
-    for (std::uint64_t off = 0; off < size;) {
-      const auto n = std::min<std::uint64_t>(buf.size(), size - off);
-      if (auto st = read_into(piece, off, buf.data(), n, missing); !st) {
-        h.finish(); // reset for the next piece
-        return st.error();
-      }
-      h.update(buf.data(), static_cast<std::size_t>(n));
-      off += n;
-    }
-    return h.finish();
+  storage::hash_settings hash_settings() const {
+    storage::hash_settings hs;
+    hs.piece_length = layout.piece_length();
+    hs.total_size = layout.total_size();
+    return hs;
   }
+
+  // The pieces' bytes for the batch hasher. With `missing_is_absent`, a file
+  // that is missing or shorter than the piece needs makes the piece absent
+  // (the start-up check); otherwise every read error is an error.
+  struct piece_reader final : piece_source {
+    piece_reader(impl& i, bool missing_is_absent = true) : d(i), lenient(missing_is_absent) {}
+    result<bool> read(std::size_t piece, std::uint64_t offset, std::span<std::uint8_t> out) override {
+      bool missing = false;
+      if (auto st = d.read_into(piece, offset, out.data(), out.size(), &missing); !st) {
+        if (lenient && missing)
+          return false;
+        return std::move(st).error();
+      }
+      return true;
+    }
+    impl& d;
+    bool lenient;
+  };
 
   std::size_t hash_chunk() const {
     return static_cast<std::size_t>(std::min<std::uint64_t>(layout.piece_length(), 1u << 20));
@@ -500,9 +507,16 @@ status torrent_storage::read(std::size_t piece, std::uint64_t offset, std::span<
 }
 
 result<sha1_hash> torrent_storage::hash_piece(std::size_t piece) const {
-  std::vector<std::uint8_t> buf(impl_->hash_chunk());
-  sha1_hasher h;
-  return impl_->hash_with(piece, buf, h);
+  auto& d = *impl_;
+  if (auto st = d.layout.check_block(piece, 0, 0); !st)
+    return st.error();
+  impl::piece_reader src{d, false};
+  batch_hasher hasher{d.hash_settings()};
+  const std::size_t ids[1] = {piece};
+  piece_digest out[1];
+  if (auto st = hasher.hash(ids, src, out); !st)
+    return st.error();
+  return out[0].hash;
 }
 
 bool torrent_storage::verify_piece(std::size_t piece) const {
@@ -606,97 +620,14 @@ result<std::vector<bool>> torrent_storage::check_existing(unsigned threads, prog
     else if (*data == impl::on_disk::holes)
       good[p] = d.expected_hash(p) == d.zero_hash(layout.piece_size(p));
   }
-  std::atomic<std::size_t> next{0};
-  std::atomic<std::size_t> done{0};
-  std::atomic<bool> failed{false};
-  std::mutex err_mtx;
-  std::optional<error_info> first_error;
-  // Each worker takes a group of pieces (as many as the SHA-1 kernel has
-  // lanes) and hashes the full-length ones side by side (sha1_stream), fed in
-  // chunks of at most 256 KiB per piece, so memory stays bounded whatever the
-  // piece length; a short last piece is hashed on its own.
-  const auto plen = layout.piece_length();
-  const std::size_t group = std::clamp<std::size_t>(sha1_lanes(sha1_default_kernel()), 1, 16);
-  const auto chunk = static_cast<std::size_t>(std::min<std::uint64_t>(plen, 256u * 1024));
-  auto record = [&](const error_info& e) {
-    std::lock_guard<std::mutex> guard{err_mtx};
-    if (!first_error)
-      first_error = e;
-    failed = true;
-  };
-  auto worker = [&] {
-    std::vector<std::uint8_t> buf(group * chunk);
-    std::vector<std::uint8_t> small(d.hash_chunk());
-    sha1_hasher h;
-    std::vector<std::size_t> full;
-    std::vector<const std::uint8_t*> ptrs;
-    std::vector<char> present;
-    std::vector<sha1_hash> digests;
-    while (!failed.load()) {
-      const auto k = next.fetch_add(group);
-      if (k >= todo.size())
-        return;
-      const auto end = std::min(todo.size(), k + group);
-      full.clear();
-      for (auto i = k; i < end; ++i) {
-        const auto p = todo[i];
-        if (layout.piece_size(p) == plen) {
-          full.push_back(p);
-          continue;
-        }
-        bool missing = false;
-        auto got = d.hash_with(p, small, h, &missing);
-        if (!got && !missing)
-          return record(got.error());
-        good[p] = got && *got == d.expected_hash(p);
-      }
-      if (!full.empty()) {
-        sha1_stream stream{full.size()};
-        present.assign(full.size(), 1);
-        ptrs.resize(full.size());
-        for (std::uint64_t off = 0; off < plen; off += chunk) {
-          const auto n = static_cast<std::size_t>(std::min<std::uint64_t>(chunk, plen - off));
-          for (std::size_t j = 0; j < full.size(); ++j) {
-            auto* dst = buf.data() + j * chunk;
-            ptrs[j] = dst;
-            bool missing = false;
-            if (!present[j]) {
-              continue; // (its digest is ignored; the buffer still feeds its lane)
-            } else if (auto st = d.read_into(full[j], off, dst, n, &missing); !st) {
-              if (!missing)
-                return record(st.error());
-              present[j] = 0; // a file shrank since: the piece is not there
-            }
-          }
-          stream.update(ptrs.data(), n);
-        }
-        digests.resize(full.size());
-        stream.finish(digests.data());
-        for (std::size_t j = 0; j < full.size(); ++j)
-          good[full[j]] = present[j] && digests[j] == d.expected_hash(full[j]);
-      }
-      for (auto i = k; i < end; ++i) { // one call per piece, as promised
-        const auto n = done.fetch_add(1) + 1;
-        if (progress)
-          progress(n, todo.size());
-      }
-    }
-  };
-  unsigned n = threads != 0 ? threads : std::max(1u, std::thread::hardware_concurrency());
-  n = static_cast<unsigned>(std::min<std::size_t>(n, std::max<std::size_t>(todo.size(), 1)));
-  std::vector<std::thread> pool;
-  for (unsigned i = 1; i < n; ++i) {
-    try {
-      pool.emplace_back(worker);
-    } catch (...) {
-      break; // fewer threads still finish the job
-    }
-  }
-  worker();
-  for (auto& t : pool)
-    t.join();
-  if (first_error)
-    return *first_error;
+  // hashed by the batch hasher, side by side; a piece whose file vanished or
+  // shrank since the look above is simply not there
+  impl::piece_reader src{d};
+  std::vector<storage::piece_digest> digests(todo.size());
+  if (auto st = hash_in_parallel(d.hash_settings(), todo, src, threads, digests, progress); !st)
+    return st.error();
+  for (std::size_t i = 0; i < todo.size(); ++i)
+    good[todo[i]] = digests[i].present && digests[i].hash == d.expected_hash(todo[i]);
   return std::vector<bool>(good.begin(), good.end());
 }
 
@@ -741,6 +672,32 @@ status torrent_storage::create_all_files() {
       continue;
     if (auto fd = d.acquire(i, access_mode::write); !fd)
       return fd.error();
+  }
+  return {};
+}
+
+status torrent_storage::truncate_to_size(std::size_t file_index) {
+  auto& d = *impl_;
+  if (file_index >= d.layout.num_files())
+    return make_error("no file " + std::to_string(file_index));
+  const auto& f = d.layout.file(file_index);
+  if (f.pad || f.symlink)
+    return {};
+  bool missing = false;
+  auto fd = d.acquire(file_index, access_mode::read, &missing);
+  if (!fd)
+    return missing ? status{} : status{fd.error()};
+  struct stat st {};
+  if (::fstat((*fd)->fd, &st) != 0) {
+    int e = errno;
+    return make_error("cannot stat " + d.full_path(file_index) + ": " + errno_text(e));
+  }
+  if (static_cast<std::uint64_t>(st.st_size) <= f.size)
+    return {};
+  if (::ftruncate((*fd)->fd, static_cast<off_t>(f.size)) != 0) {
+    int e = errno;
+    return make_error("cannot truncate " + d.full_path(file_index) + " to " + std::to_string(f.size)
+                      + " bytes: " + errno_text(e));
   }
   return {};
 }

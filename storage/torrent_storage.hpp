@@ -122,6 +122,10 @@ public:
   /// size (sparse), including zero-length files, with their directories.
   status create_all_files();
 
+  /// Cuts file `file_index` to the size the torrent gives it if it is longer
+  /// (reached the safe way; a missing file is left missing). Errors name the file.
+  status truncate_to_size(std::size_t file_index);
+
   /// Closes every cached descriptor (they reopen on demand).
   void close_files();
 

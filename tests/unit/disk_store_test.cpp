@@ -1,10 +1,14 @@
 #define CAF_SUITE disk_store
 #include <caf/test/dsl.hpp>
 
+#include <caf/actor_system_config.hpp>
+#include <caf/scoped_actor.hpp>
+
 #include "actors/disk_store.hpp"
 #include "storage_test_util.hpp"
 
 #include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <memory>
@@ -335,3 +339,120 @@ CAF_TEST(pieces that are no multiple of the block size are hashed too) {
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()
+
+// ---- the start-up check: overwrite guard and --recheck -----------------------
+
+namespace {
+
+struct check_outcome {
+  bool ok = false;
+  std::string have; // '1' per piece found
+  std::string error;
+};
+
+// Runs the disk store's start-up check in a real actor system (its hashing
+// threads block the actor, as in the client), then, if `save`, writes resume
+// data saying the pieces found are there.
+check_outcome run_check(const metainfo& mi, const std::string& root, const std::string& resume, bool force,
+                        bool recheck, bool save = false) {
+  caf::actor_system_config cfg;
+  caf::actor_system sys{cfg};
+  caf::scoped_actor self{sys};
+  disk_config dc;
+  dc.torrent = std::make_shared<const metainfo>(mi);
+  dc.root = root;
+  dc.resume_file = resume;
+  dc.force_overwrite = force;
+  dc.recheck = recheck;
+  dc.check_threads = 2;
+  auto disk = sys.spawn(disk_store, std::move(dc));
+  check_outcome out;
+  std::vector<bool> have;
+  self->request(disk, std::chrono::seconds{60}, check_atom_v)
+    .receive(
+      [&](std::vector<bool>& h) {
+        out.ok = true;
+        have = h;
+        for (bool b : h)
+          out.have += b ? '1' : '0';
+      },
+      [&](caf::error& err) { out.error = sys.render(err); });
+  // a barrier: what the check queued for itself (the first resume data) is done
+  self->request(disk, std::chrono::seconds{60}, read_atom_v, std::vector<block_ref>{})
+    .receive([](std::vector<block_view>&) {}, [](caf::error&) {});
+  if (save && out.ok)
+    self->request(disk, std::chrono::seconds{60}, resume_atom_v, have, transfer_totals{}, true)
+      .receive([](bool) {}, [](caf::error&) { CAF_FAIL("resume data not written"); });
+  self->send_exit(disk, exit_reason::user_shutdown);
+  return out;
+}
+
+void write_file(const std::string& path, const std::string& bytes) {
+  std::filesystem::create_directories(std::filesystem::path{path}.parent_path());
+  std::ofstream{path, std::ios::binary | std::ios::trunc} << bytes;
+}
+
+} // namespace
+
+CAF_TEST(an unrelated file with the name of the torrent is refused unless forced) {
+  actorrent::test::temp_dir dir;
+  auto t = actorrent::test::make_torrent({{"data.bin", 3 * piece_len + 100}}, piece_len, 3);
+  const auto path = dir.path + "/data.bin";
+  const std::string unrelated(3 * piece_len + 5000, 'u'); // longer than the torrent says
+  write_file(path, unrelated);
+  auto refused = run_check(t.mi, dir.path, dir.path + "/.actorrent/x.resume", false, false);
+  CAF_CHECK(!refused.ok);
+  CAF_CHECK_NOT_EQUAL(refused.error.find("refusing to overwrite " + path), std::string::npos);
+  CAF_CHECK_NOT_EQUAL(refused.error.find("--force"), std::string::npos);
+  CAF_CHECK_EQUAL(std::filesystem::file_size(path), unrelated.size()); // untouched
+  CAF_CHECK(!std::filesystem::exists(dir.path + "/.actorrent/x.resume"));
+  // forced: goes on, and the longer file is cut to the torrent's size
+  auto forced = run_check(t.mi, dir.path, dir.path + "/.actorrent/x.resume", true, false);
+  CAF_CHECK(forced.ok);
+  CAF_CHECK_EQUAL(forced.have, "0000");
+  CAF_CHECK_EQUAL(std::filesystem::file_size(path), t.content.size());
+  // the data is ours from now on: resume data says so at once, and the next
+  // check does not refuse the (still unverified) file
+  CAF_CHECK(std::filesystem::exists(dir.path + "/.actorrent/x.resume"));
+  write_file(path, unrelated.substr(0, t.content.size()));
+  CAF_CHECK(run_check(t.mi, dir.path, dir.path + "/.actorrent/x.resume", false, false).ok);
+}
+
+CAF_TEST(a file whose data verifies in part is a resume - no refusal and the longer file cut) {
+  actorrent::test::temp_dir dir;
+  auto t = actorrent::test::make_torrent({{"data.bin", 3 * piece_len + 100}}, piece_len, 3);
+  const auto path = dir.path + "/data.bin";
+  auto bytes = t.content.substr(0, piece_len) + std::string(2 * piece_len + 100, 'x') + "trailing";
+  write_file(path, bytes);
+  auto got = run_check(t.mi, dir.path, "", false, false);
+  CAF_CHECK(got.ok);
+  CAF_CHECK_EQUAL(got.have, "1000");
+  CAF_CHECK_EQUAL(std::filesystem::file_size(path), t.content.size());
+  // complete data and an empty directory: nothing to refuse
+  write_file(path, t.content);
+  CAF_CHECK_EQUAL(run_check(t.mi, dir.path, "", false, false).have, "1111");
+  actorrent::test::temp_dir empty;
+  CAF_CHECK_EQUAL(run_check(t.mi, empty.path, "", false, false).have, "0000");
+}
+
+CAF_TEST(recheck ignores resume data and finds a byte changed with the mtime kept) {
+  actorrent::test::temp_dir dir;
+  auto t = actorrent::test::make_torrent({{"data.bin", 3 * piece_len + 100}}, piece_len, 3);
+  const auto path = dir.path + "/data.bin";
+  const auto resume = dir.path + "/.actorrent/t.resume";
+  write_file(path, t.content);
+  auto first = run_check(t.mi, dir.path, resume, false, false, true);
+  CAF_REQUIRE_EQUAL(first.have, "1111");
+  CAF_REQUIRE(std::filesystem::exists(resume));
+  // flip a byte of piece 2, keeping the mtime
+  auto mtime = std::filesystem::last_write_time(path);
+  {
+    std::fstream f{path, std::ios::in | std::ios::out | std::ios::binary};
+    f.seekp(static_cast<std::streamoff>(2 * piece_len + 10));
+    f.put(static_cast<char>(~t.content[2 * piece_len + 10]));
+  }
+  std::filesystem::last_write_time(path, mtime);
+  // trusted without --recheck (the resume data's promise), found with it
+  CAF_CHECK_EQUAL(run_check(t.mi, dir.path, resume, false, false).have, "1111");
+  CAF_CHECK_EQUAL(run_check(t.mi, dir.path, resume, false, true).have, "1101");
+}
