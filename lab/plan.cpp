@@ -276,7 +276,9 @@ struct parser {
       keys.push_back(b.first);
     auto e = entries(v, path, keys);
     std::vector<behavior_entry> out;
-    for (auto& [key, kv] : e) {
+    for (auto& entry : e) {
+      const std::string& key = entry.first;
+      const auto& kv = entry.second;
       auto type = std::find_if(behaviors.begin(), behaviors.end(), [&](auto& b) { return b.first == key; })->second;
       auto p = path + "." + key;
       const auto& val = kv.second;
