@@ -11,6 +11,7 @@
 
 #include <climits>
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 #include <memory>
 
@@ -79,6 +80,11 @@ int run_run(const lab_cli& cli) {
   }
   if (cli.out_dir.empty()) {
     std::fprintf(stderr, "actorrent: lab run needs --out DIR (or --dry-run)\n");
+    return exit_usage;
+  }
+  if (std::error_code ec; std::filesystem::exists(cli.out_dir, ec) && !std::filesystem::is_empty(cli.out_dir, ec)) {
+    // a previous run's peer folders would let leechers "complete" from old data
+    std::fprintf(stderr, "actorrent: --out %s: exists and is not empty (give a new directory)\n", cli.out_dir.c_str());
     return exit_usage;
   }
   if (::geteuid() != 0) {

@@ -289,7 +289,7 @@ void print_dry_run(const resolved_plan& rp, const run_options& opt, std::ostream
   for (std::size_t i = 0; i < rp.peers.size(); ++i)
     out << "  " << printable(net.in_peer(i, peer_argv(rp, i, opt.actorrent, torrent, dir + "/peers/" + rp.peers[i].name)))
         << "\n";
-  out << "\ntimeline:\n";
+  out << "\ntimeline (times from the start of the peers):\n";
   fault_applier fa{rp, net, nullptr, &out};
   for (auto& ev : timeline(rp)) {
     out << "  at " << format_duration_ms(ev.t_ms) << ": fault " << ev.fault << " ("
@@ -478,9 +478,12 @@ private:
         if (!rec.first_s)
           rec.first_s = std::round(t * 10) / 10;
         rec.last_s = std::round(t * 10) / 10;
+        std::string who;
+        for (auto p : rp_.faults[ev.fault].targets)
+          who += (who.empty() ? "" : ",") + rp_.peers[p].name;
         log_ << "lab: " << std::round(t * 10) / 10 << " s: fault " << ev.fault << " ("
-             << to_string(rp_.faults[ev.fault].kind) << ") " << (ev.begin ? "on" : "off") << ", " << *n
-             << " actions\n";
+             << to_string(rp_.faults[ev.fault].kind) << " " << who << ") " << (ev.begin ? "on" : "off") << ", "
+             << *n << " actions\n";
       }
       if (t >= next_sample) {
         sample_all();

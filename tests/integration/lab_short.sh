@@ -132,6 +132,12 @@ lines=$(wc -l <"$WORKDIR/run/samples.jsonl")
 ((lines >= 4 * 3)) || fail "samples.jsonl has $lines lines, expected at least 12"
 nothing_left "$WORKDIR"
 
+note "an --out directory that is not empty is refused (exit 2)"
+rc=0
+"$AR" lab run "$WORKDIR/short.yaml" --out "$WORKDIR/run" 2>/dev/null || rc=$?
+check_eq "lab run exit status (used --out)" 2 "$rc"
+nothing_left "$WORKDIR"
+
 note "the seeder partitioned away for good: all_honest_complete fails, exit 1"
 plan "$WORKDIR/cut.yaml" "  - {at: 0s, kind: partition, between: [leechers, seeders]}" \
   "[all_honest_complete, data_intact, no_crash]" 8s
