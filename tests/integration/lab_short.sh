@@ -12,6 +12,8 @@
 #    report.json says every leecher completed with intact data, every oracle
 #    holds, the partition was applied (and lifted); samples.jsonl has a line per
 #    peer and second.
+#    A mixed swarm (an actorrent seeder, an actorrent and a libtorrent leecher,
+#    a rate fault on the libtorrent one) passes too.
 # 3. The same swarm with the seeder partitioned away for good and an 8 s limit
 #    exits 1, and the report names all_honest_complete as failed.
 # 4. Ctrl-C (SIGINT to the runner) mid-run: it tears down and exits 1 with
@@ -32,6 +34,7 @@ probe=alab-probe-$$
 ip netns add "$probe" 2>/dev/null || skip "ip netns does not work here"
 ip netns del "$probe"
 need_tool opentracker iptables tc
+need_libtorrent
 it_setup
 
 # Every lab namespace not there before the test is removed on exit, also on failure.
@@ -130,6 +133,30 @@ report_check "$WORKDIR/run/report.json" \
   'r["interrupted"] is False and r["timed_out"] is False'
 lines=$(wc -l <"$WORKDIR/run/samples.jsonl")
 ((lines >= 4 * 3)) || fail "samples.jsonl has $lines lines, expected at least 12"
+nothing_left "$WORKDIR"
+
+note "a mixed swarm: a libtorrent leecher (lab/lt_peer.py) beside actorrent peers"
+cat >"$WORKDIR/mixed.yaml" <<YAML
+name: lab-mixed
+seed: 4
+torrent: {size: 8MiB, piece_length: 256KiB, files: 2}
+limits: {max_duration: 45s}
+groups:
+  - {name: seeders, kind: actorrent, count: 1, role: seed, link: {rate: 80mbit}}
+  - {name: ar, kind: actorrent, count: 1, role: leech}
+  - {name: lt, kind: libtorrent, count: 1, role: leech}
+faults:
+  - {at: 1s, for: 2s, kind: rate, targets: lt, rate: 8mbit}
+oracles: [all_honest_complete, data_intact, no_crash]
+YAML
+rc=0
+with_timeout 75 "$AR" lab run "$WORKDIR/mixed.yaml" --out "$WORKDIR/mixed" 2>"$WORKDIR/mixed.log" || rc=$?
+cat "$WORKDIR/mixed.log"
+check_eq "lab run exit status (mixed swarm)" 0 "$rc"
+report_check "$WORKDIR/mixed/report.json" \
+  '[p["kind"] for p in r["peers"]] == ["actorrent", "actorrent", "libtorrent"]' \
+  'all(p["completed"] and p["data_ok"] and not p["crashed"] for p in r["peers"])' \
+  'r["faults"][0]["applied"]["count"] == 2'
 nothing_left "$WORKDIR"
 
 note "an --out directory that is not empty is refused (exit 2)"
