@@ -178,15 +178,47 @@ status lab_network::set_link(std::size_t peer, const link_spec& l) {
   return {};
 }
 
-status lab_network::block(std::size_t from, std::size_t to, bool on) {
-  auto op = on ? "-I" : "-D";
-  if (auto ok = must(in_peer(from, {"iptables", "-w", op, "OUTPUT", "-d", rp_.peers[to].address, "-j", "DROP"})); !ok)
-    return ok;
-  return must(in_peer(to, {"iptables", "-w", op, "INPUT", "-s", rp_.peers[from].address, "-j", "DROP"}));
+std::uint64_t lab_network::drops(std::size_t peer, const std::string& chain, int column, const std::string& value) {
+  // "pkts bytes target prot opt in out source destination", one rule a line
+  auto r = run_(in_peer(peer, {"iptables", "-w", "-L", chain, "-v", "-x", "-n"}));
+  if (r.exit_code != 0)
+    return 0;
+  std::istringstream in(r.output);
+  std::string line;
+  std::uint64_t total = 0;
+  while (std::getline(in, line)) {
+    std::istringstream fields(line);
+    std::vector<std::string> f;
+    for (std::string w; fields >> w;)
+      f.push_back(w);
+    if (f.size() < 9 || f[2] != "DROP" || f[0].find_first_not_of("0123456789") != std::string::npos)
+      continue;
+    auto at = static_cast<std::size_t>(column);
+    if (f[at] == value || f[at] == value + "/32")
+      total += std::stoull(f[0]);
+  }
+  return total;
 }
 
-status lab_network::blackhole(std::size_t peer, bool on) {
+namespace {
+constexpr int col_in = 5, col_out = 6, col_source = 7, col_destination = 8;
+}
+
+status lab_network::block(std::size_t from, std::size_t to, bool on, std::uint64_t* dropped) {
   auto op = on ? "-I" : "-D";
+  const auto& a = rp_.peers[from].address;
+  const auto& b = rp_.peers[to].address;
+  if (!on && dropped != nullptr) // read the counters before the rules go
+    *dropped += drops(from, "OUTPUT", col_destination, b) + drops(to, "INPUT", col_source, a);
+  if (auto ok = must(in_peer(from, {"iptables", "-w", op, "OUTPUT", "-d", b, "-j", "DROP"})); !ok)
+    return ok;
+  return must(in_peer(to, {"iptables", "-w", op, "INPUT", "-s", a, "-j", "DROP"}));
+}
+
+status lab_network::blackhole(std::size_t peer, bool on, std::uint64_t* dropped) {
+  auto op = on ? "-I" : "-D";
+  if (!on && dropped != nullptr)
+    *dropped += drops(peer, "INPUT", col_in, "!lo") + drops(peer, "OUTPUT", col_out, "!lo");
   if (auto ok = must(in_peer(peer, {"iptables", "-w", op, "INPUT", "!", "-i", "lo", "-j", "DROP"})); !ok)
     return ok;
   return must(in_peer(peer, {"iptables", "-w", op, "OUTPUT", "!", "-o", "lo", "-j", "DROP"}));

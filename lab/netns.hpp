@@ -50,16 +50,20 @@ public:
   bool has_netem() const { return netem_; }
   /// An error naming the first peer link or fault this machine cannot shape.
   status check_shaping() const;
-  /// Drops packets from `from` to `to` (rules in both namespaces), or removes that.
-  status block(std::size_t from, std::size_t to, bool on);
-  /// Cuts a peer off from everyone, or lets it back.
-  status blackhole(std::size_t peer, bool on);
+  /// Drops packets from `from` to `to` (rules in both namespaces), or removes
+  /// that; when removing, adds the packets the rules dropped to `*dropped`.
+  status block(std::size_t from, std::size_t to, bool on, std::uint64_t* dropped = nullptr);
+  /// Cuts a peer off from everyone, or lets it back (counting as block does).
+  status blackhole(std::size_t peer, bool on, std::uint64_t* dropped = nullptr);
   /// Kills anything left in the namespaces and deletes them (idempotent,
   /// best effort: failures are collected in the returned text).
   std::string teardown();
 
 private:
   status must(const argv_t& argv);
+  /// Packets dropped so far by the DROP rules of `chain` in the peer's
+  /// namespace whose `column` (source, destination, in, out) reads `value`.
+  std::uint64_t drops(std::size_t peer, const std::string& chain, int column, const std::string& value);
   const resolved_plan& rp_;
   std::string run_id_;
   std::string bridge_ns_;

@@ -106,6 +106,7 @@ struct fault_applier {
   lab_network& net;
   std::vector<std::unique_ptr<peer_driver>>* drivers; ///< null for a dry run
   std::ostream* say;                                  ///< dry run: where signal actions are described
+  std::uint64_t dropped = 0; ///< packets the partition/blackhole rules dropped (counted as they are removed)
 
   result<std::size_t> apply(const timeline_event& ev) {
     const auto& f = rp.faults[ev.fault];
@@ -126,18 +127,18 @@ struct fault_applier {
       switch (f.kind) {
         case fault_kind::partition:
           for (auto o : f.other) {
-            if (ok = net.block(t, o, ev.begin); !ok)
+            if (ok = net.block(t, o, ev.begin, &dropped); !ok)
               break;
             ++actions;
             if (!f.one_way) {
-              if (ok = net.block(o, t, ev.begin); !ok)
+              if (ok = net.block(o, t, ev.begin, &dropped); !ok)
                 break;
               ++actions;
             }
           }
           break;
         case fault_kind::blackhole:
-          ok = net.blackhole(t, ev.begin);
+          ok = net.blackhole(t, ev.begin, &dropped);
           actions += ok ? 1 : 0;
           break;
         case fault_kind::delay:
@@ -325,6 +326,8 @@ struct peer_record {
 
 struct fault_record {
   std::size_t count = 0;
+  std::optional<std::uint64_t> dropped_packets; ///< partition/blackhole: counted when the rules go
+  bool active = false;                          ///< started and not ended
   std::optional<double> first_s, last_s;
 };
 
@@ -482,11 +485,16 @@ private:
       auto t = now_s();
       while (next_event < events.size() && events[next_event].t_ms <= t * 1000) {
         const auto& ev = events[next_event++];
+        fa.dropped = 0;
         auto n = fa.apply(ev);
         if (!n)
           return n.error();
         auto& rec = faults_[ev.fault];
         rec.count += *n;
+        rec.active = ev.begin;
+        auto k = rp_.faults[ev.fault].kind;
+        if (!ev.begin && (k == fault_kind::partition || k == fault_kind::blackhole))
+          rec.dropped_packets = rec.dropped_packets.value_or(0) + fa.dropped;
         if (!rec.first_s)
           rec.first_s = std::round(t * 10) / 10;
         rec.last_s = std::round(t * 10) / 10;
@@ -527,8 +535,24 @@ private:
     }
     tracker_.stop(SIGTERM, std::chrono::seconds(3));
     duration_s_ = now_s();
+    count_active_drops();
     if (auto problems = net_.teardown(); !problems.empty())
       log_ << "lab: teardown problems:\n" << problems;
+  }
+
+  /// Partitions and blackholes still on at the end: read what their rules
+  /// dropped before the namespaces go (the rules go with them).
+  void count_active_drops() {
+    fault_applier fa{rp_, net_, &drivers_, nullptr};
+    for (std::size_t i = 0; i < faults_.size(); ++i) {
+      auto k = rp_.faults[i].kind;
+      if (!faults_[i].active || (k != fault_kind::partition && k != fault_kind::blackhole))
+        continue;
+      fa.dropped = 0;
+      if (fa.apply({0, i, false}))
+        faults_[i].dropped_packets = faults_[i].dropped_packets.value_or(0) + fa.dropped;
+      faults_[i].active = false;
+    }
   }
 
   json oracle(const oracle_spec& o) {
@@ -635,7 +659,8 @@ private:
       const auto* rec = i < faults_.size() ? &faults_[i] : nullptr;
       fj["applied"] = json{{"count", rec ? rec->count : 0},
                            {"first_s", rec && rec->first_s ? json(*rec->first_s) : json(nullptr)},
-                           {"last_s", rec && rec->last_s ? json(*rec->last_s) : json(nullptr)}};
+                           {"last_s", rec && rec->last_s ? json(*rec->last_s) : json(nullptr)},
+                           {"dropped_packets", rec && rec->dropped_packets ? json(*rec->dropped_packets) : json(nullptr)}};
       out.push_back(std::move(fj));
     }
     return out;

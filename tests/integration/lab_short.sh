@@ -130,6 +130,7 @@ report_check "$WORKDIR/run/report.json" \
   'all(o["passed"] for o in r["oracles"]) and len(r["oracles"]) == 6' \
   'r["faults"][0]["kind"] == "partition" and r["faults"][0]["applied"]["count"] == 12' \
   'r["faults"][0]["applied"]["first_s"] >= 1 and r["faults"][0]["applied"]["last_s"] >= 4' \
+  'r["faults"][0]["applied"]["dropped_packets"] > 0' \
   'r["interrupted"] is False and r["timed_out"] is False'
 lines=$(wc -l <"$WORKDIR/run/samples.jsonl")
 ((lines >= 4 * 3)) || fail "samples.jsonl has $lines lines, expected at least 12"
@@ -176,7 +177,8 @@ report_check "$WORKDIR/cut/report.json" \
   'r["timed_out"] is True' \
   '[o["name"] for o in r["oracles"] if not o["passed"]] == ["all_honest_complete"]' \
   '"leechers-1 did not complete" in r["oracles"][0]["detail"]' \
-  'not any(p["completed"] for p in r["peers"] if p["role"] == "leech")'
+  'not any(p["completed"] for p in r["peers"] if p["role"] == "leech")' \
+  'r["faults"][0]["applied"]["dropped_packets"] > 0'
 nothing_left "$WORKDIR"
 
 note "Ctrl-C mid-run tears everything down, exit 1, report says interrupted"
