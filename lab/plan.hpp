@@ -137,7 +137,7 @@ struct resolved_fault {
   std::vector<std::size_t> other;    ///< partition: side B
   bool one_way = false;
   std::optional<std::uint64_t> down_for_ms;
-  link_spec link;                    ///< the peer's link during the window (its own link overlaid)
+  link_spec link;                    ///< delay/loss/rate: the window's shaping (the runner lays it over each target's own link)
 };
 
 struct resolved_plan {
