@@ -19,5 +19,6 @@ command_runner add_info_command(CLI::App& parent);
 command_runner add_create_command(CLI::App& parent);
 command_runner add_download_command(CLI::App& parent);
 command_runner add_seed_command(CLI::App& parent);
+command_runner add_lab_command(CLI::App& parent);
 
 } // namespace actorrent::app

@@ -24,6 +24,7 @@ int main(int argc, char** argv) {
   reg(&add_create_command);
   reg(&add_download_command);
   reg(&add_seed_command);
+  reg(&add_lab_command);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

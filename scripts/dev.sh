@@ -20,7 +20,8 @@ BUILD_PACKAGES=(cmake ninja-build g++ pkg-config libcaf-dev libssl-dev libcurl4-
 PEER_PACKAGES=(python3 python3-libtorrent transmission-cli mktorrent aria2 opentracker ctorrent)
 # Tools the test and benchmark scripts call: ss and ip (iproute2),
 # /usr/bin/time (time: CPU and peak RSS of each benchmark run). Usually present, not on a minimal image.
-TOOL_PACKAGES=(iproute2 time)
+# The swarm lab (actorrent lab run) calls ip and tc (iproute2) and iptables inside its namespaces.
+TOOL_PACKAGES=(iproute2 time iptables)
 
 log() { printf '\n==> %s\n' "$*"; }
 

@@ -1,0 +1,132 @@
+// `actorrent lab validate PLAN`, `lab run PLAN --out DIR [--dry-run]`,
+// `lab cleanup`: the swarm lab (issue 12). The work is in lab/; this file reads
+// the options and maps outcomes to exit codes (0 every oracle holds, 1 one
+// fails or the run could not be made, 2 a bad or not yet runnable plan).
+#include "app/commands.hpp"
+#include "lab/netns.hpp"
+#include "lab/plan.hpp"
+#include "lab/runner.hpp"
+
+#include <CLI/CLI.hpp>
+
+#include <climits>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <memory>
+
+#include <unistd.h>
+
+namespace actorrent::app {
+
+namespace {
+
+struct lab_cli {
+  std::string plan_file;
+  std::string out_dir;
+  bool dry_run = false;
+};
+
+std::string self_path() {
+  char buf[PATH_MAX];
+  auto n = ::readlink("/proc/self/exe", buf, sizeof(buf) - 1);
+  if (n <= 0)
+    return "actorrent";
+  return std::string(buf, static_cast<std::size_t>(n));
+}
+
+/// Loads and resolves the plan; prints the error and returns nullopt on a bad one.
+std::optional<lab::resolved_plan> load(const std::string& file, std::string& text) {
+  auto p = lab::load_plan(file, &text);
+  if (!p) {
+    std::fprintf(stderr, "actorrent: %s\n", p.error().message.c_str());
+    return std::nullopt;
+  }
+  auto r = lab::resolve(*p);
+  if (!r) {
+    std::fprintf(stderr, "actorrent: %s\n", r.error().message.c_str());
+    return std::nullopt;
+  }
+  return std::move(*r);
+}
+
+int run_validate(const lab_cli& cli) {
+  std::string text;
+  auto rp = load(cli.plan_file, text);
+  if (!rp)
+    return exit_usage;
+  std::cout << lab::describe(*rp);
+  if (auto u = lab::unsupported_parts(*rp); !u.empty())
+    std::cout << "\nvalid, but lab run cannot carry out yet:\n" << u;
+  return exit_ok;
+}
+
+int run_run(const lab_cli& cli) {
+  std::string text;
+  auto rp = load(cli.plan_file, text);
+  if (!rp)
+    return exit_usage;
+  lab::run_options opt;
+  opt.out_dir = cli.out_dir;
+  opt.actorrent = self_path();
+  opt.plan_text = text;
+  if (cli.dry_run) {
+    lab::print_dry_run(*rp, opt, std::cout);
+    return lab::unsupported_parts(*rp).empty() ? exit_ok : exit_usage;
+  }
+  if (auto u = lab::unsupported_parts(*rp); !u.empty()) {
+    std::fprintf(stderr, "actorrent: %s: lab run cannot carry out yet:\n%s", cli.plan_file.c_str(), u.c_str());
+    return exit_usage;
+  }
+  if (cli.out_dir.empty()) {
+    std::fprintf(stderr, "actorrent: lab run needs --out DIR (or --dry-run)\n");
+    return exit_usage;
+  }
+  if (std::error_code ec; std::filesystem::exists(cli.out_dir, ec) && !std::filesystem::is_empty(cli.out_dir, ec)) {
+    // a previous run's peer folders would let leechers "complete" from old data
+    std::fprintf(stderr, "actorrent: --out %s: exists and is not empty (give a new directory)\n", cli.out_dir.c_str());
+    return exit_usage;
+  }
+  if (::geteuid() != 0) {
+    std::fprintf(stderr, "actorrent: lab run needs root (it makes network namespaces)\n");
+    return exit_failure;
+  }
+  lab::install_stop_handlers();
+  return lab::run_plan(*rp, opt, std::cerr);
+}
+
+int run_cleanup() {
+  if (::geteuid() != 0) {
+    std::fprintf(stderr, "actorrent: lab cleanup needs root\n");
+    return exit_failure;
+  }
+  auto report = lab::cleanup_all_labs();
+  std::cout << (report.empty() ? std::string{"nothing left by a lab run\n"} : report);
+  return lab::list_lab_namespaces().empty() ? exit_ok : exit_failure;
+}
+
+} // namespace
+
+command_runner add_lab_command(CLI::App& parent) {
+  auto cli = std::make_shared<lab_cli>();
+  auto* lab = parent.add_subcommand("lab", "Swarm lab: fault-injection experiments from a YAML plan");
+  lab->require_subcommand(1);
+  auto* validate = lab->add_subcommand("validate", "Check a plan and print it resolved (peers, addresses, fault times)");
+  validate->add_option("plan", cli->plan_file, "The plan (YAML)")->required();
+  auto* run = lab->add_subcommand("run", "Run a plan in network namespaces (root), write DIR/report.json");
+  run->add_option("plan", cli->plan_file, "The plan (YAML)")->required();
+  run->add_option("--out", cli->out_dir, "Directory for samples.jsonl, report.json and the peers' data");
+  run->add_flag("--dry-run", cli->dry_run, "Print the resolved plan and every command, start nothing");
+  auto* cleanup = lab->add_subcommand("cleanup", "Remove namespaces and processes a crashed lab run left (root)");
+  return [cli, validate, run, cleanup] {
+    if (validate->parsed())
+      return run_validate(*cli);
+    if (run->parsed())
+      return run_run(*cli);
+    if (cleanup->parsed())
+      return run_cleanup();
+    return static_cast<int>(exit_usage);
+  };
+}
+
+} // namespace actorrent::app

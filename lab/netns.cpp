@@ -1,0 +1,294 @@
+#include "lab/netns.hpp"
+
+#include "lab/units.hpp"
+
+#include <csignal>
+#include <sstream>
+
+#include <sys/types.h>
+
+namespace actorrent::lab {
+
+lab_network::lab_network(const resolved_plan& rp, std::string run_id, command_sink run)
+  : rp_(rp), run_id_(std::move(run_id)), bridge_ns_(std::string{lab_prefix} + run_id_ + "-br"), run_(std::move(run)) {}
+
+lab_network::~lab_network() { teardown(); }
+
+std::string lab_network::peer_ns(std::size_t peer) const {
+  return std::string{lab_prefix} + run_id_ + "-" + rp_.peers[peer].name;
+}
+
+argv_t lab_network::in_peer(std::size_t peer, const argv_t& argv) const {
+  argv_t v{"ip", "netns", "exec", peer_ns(peer)};
+  v.insert(v.end(), argv.begin(), argv.end());
+  return v;
+}
+
+argv_t lab_network::in_bridge(const argv_t& argv) const {
+  argv_t v{"ip", "netns", "exec", bridge_ns_};
+  v.insert(v.end(), argv.begin(), argv.end());
+  return v;
+}
+
+status lab_network::must(const argv_t& argv) {
+  auto r = run_(argv);
+  if (r.exit_code != 0) {
+    auto out = r.output;
+    while (!out.empty() && (out.back() == '\n' || out.back() == ' '))
+      out.pop_back();
+    return make_error("`" + printable(argv) + "` failed (" + std::to_string(r.exit_code) + "): " + out);
+  }
+  return {};
+}
+
+argv_t netem_args(const link_spec& l) {
+  if (!l.delay_ms && !l.loss_ppm && !l.rate_bits)
+    return {};
+  argv_t a{"netem"};
+  if (l.delay_ms) {
+    a.insert(a.end(), {"delay", tc_time_us(*l.delay_ms * 1000)});
+    if (l.jitter_ms)
+      a.push_back(tc_time_us(*l.jitter_ms * 1000));
+  }
+  if (l.loss_ppm)
+    a.insert(a.end(), {"loss", tc_percent(*l.loss_ppm)});
+  if (l.rate_bits)
+    a.insert(a.end(), {"rate", tc_rate(*l.rate_bits)});
+  a.insert(a.end(), {"limit", "10000"});
+  return a;
+}
+
+status lab_network::build() {
+  auto host_bits = std::to_string(rp_.prefix_length);
+  made_.push_back(bridge_ns_);
+  if (auto ok = must({"ip", "netns", "add", bridge_ns_}); !ok) {
+    made_.pop_back();
+    return ok;
+  }
+  for (auto& cmd : std::vector<argv_t>{
+         {"ip", "-n", bridge_ns_, "link", "set", "lo", "up"},
+         {"ip", "-n", bridge_ns_, "link", "add", "br0", "type", "bridge"},
+         {"ip", "-n", bridge_ns_, "addr", "add", rp_.bridge_address + "/" + host_bits, "dev", "br0"},
+         {"ip", "-n", bridge_ns_, "link", "set", "br0", "up"}})
+    if (auto ok = must(cmd); !ok)
+      return ok;
+  // some kernels are built without netem: probe on the bridge namespace's loopback
+  netem_ = run_({"tc", "-n", bridge_ns_, "qdisc", "replace", "dev", "lo", "root", "netem", "delay", "1ms"}).exit_code == 0;
+  if (netem_)
+    run_({"tc", "-n", bridge_ns_, "qdisc", "del", "dev", "lo", "root"});
+  if (auto ok = check_shaping(); !ok)
+    return ok;
+  current_.assign(rp_.peers.size(), link_spec{});
+  loss_rule_.assign(rp_.peers.size(), argv_t{});
+  for (std::size_t i = 0; i < rp_.peers.size(); ++i) {
+    auto ns = peer_ns(i);
+    made_.push_back(ns);
+    if (auto ok = must({"ip", "netns", "add", ns}); !ok) {
+      made_.pop_back();
+      return ok;
+    }
+    auto port = "p" + std::to_string(i);
+    for (auto& cmd : std::vector<argv_t>{
+           {"ip", "-n", ns, "link", "set", "lo", "up"},
+           // both ends are made inside the namespaces: nothing appears in the host's
+           {"ip", "-n", bridge_ns_, "link", "add", port, "type", "veth", "peer", "name", "eth0", "netns", ns},
+           {"ip", "-n", bridge_ns_, "link", "set", port, "master", "br0", "up"},
+           {"ip", "-n", ns, "addr", "add", rp_.peers[i].address + "/" + host_bits, "dev", "eth0"},
+           {"ip", "-n", ns, "link", "set", "eth0", "up"}})
+      if (auto ok = must(cmd); !ok)
+        return ok;
+    if (!rp_.peers[i].link.empty())
+      if (auto ok = set_link(i, rp_.peers[i].link); !ok)
+        return ok;
+  }
+  return {};
+}
+
+status lab_network::check_shaping() const {
+  if (netem_)
+    return {};
+  auto needs_netem = [](const link_spec& l) { return l.delay_ms || l.jitter_ms; };
+  for (auto& peer : rp_.peers)
+    if (needs_netem(peer.link))
+      return make_error(peer.name + ": link delay/jitter needs the netem qdisc, which this kernel lacks "
+                        "(CONFIG_NET_SCH_NETEM); rate and loss work without it");
+  for (auto& f : rp_.faults)
+    if (needs_netem(f.link))
+      return make_error("fault " + std::to_string(f.index) + ": delay/jitter needs the netem qdisc, which this "
+                        "kernel lacks (CONFIG_NET_SCH_NETEM); rate and loss work without it");
+  return {};
+}
+
+status lab_network::set_link(std::size_t peer, const link_spec& l) {
+  auto ns = peer_ns(peer);
+  auto port = "p" + std::to_string(peer);
+  if (current_.size() <= peer) {
+    current_.resize(rp_.peers.size());
+    loss_rule_.resize(rp_.peers.size());
+  }
+  const auto before = current_[peer];
+  auto tbf = [](std::uint64_t bits) {
+    auto burst = std::max<std::uint64_t>(bits / 8 / 50, 32 * 1024);
+    return argv_t{"tbf", "rate", tc_rate(bits), "burst", std::to_string(burst), "latency", "200ms"};
+  };
+  // the peer's egress
+  argv_t egress;
+  if (netem_)
+    egress = netem_args(l);
+  else if (l.rate_bits)
+    egress = tbf(*l.rate_bits);
+  if (!egress.empty()) {
+    argv_t cmd{"tc", "-n", ns, "qdisc", "replace", "dev", "eth0", "root"};
+    cmd.insert(cmd.end(), egress.begin(), egress.end());
+    if (auto ok = must(cmd); !ok)
+      return ok;
+  } else if (!before.empty()) {
+    run_({"tc", "-n", ns, "qdisc", "del", "dev", "eth0", "root"}); // none there is fine
+  }
+  // loss without netem: a random drop of outgoing packets
+  if (!netem_ && before.loss_ppm != l.loss_ppm) {
+    if (!loss_rule_[peer].empty()) {
+      argv_t del = loss_rule_[peer];
+      del.insert(del.begin() + 6, "-D");
+      if (auto ok = must(del); !ok)
+        return ok;
+      loss_rule_[peer].clear();
+    }
+    if (l.loss_ppm && *l.loss_ppm > 0) {
+      auto prob = std::to_string(static_cast<double>(*l.loss_ppm) / 1e6);
+      auto rule = in_peer(peer, {"iptables", "-w", "OUTPUT", "!", "-o", "lo", "-m", "statistic", "--mode", "random",
+                                 "--probability", prob, "-j", "DROP"});
+      argv_t add = rule;
+      add.insert(add.begin() + 6, "-I"); // after "ip netns exec NS iptables -w"
+      if (auto ok = must(add); !ok)
+        return ok;
+      loss_rule_[peer] = rule;
+    }
+  }
+  current_[peer] = l;
+  // the peer's ingress: a token bucket on the bridge's side of its veth
+  if (l.rate_bits) {
+    argv_t cmd{"tc", "-n", bridge_ns_, "qdisc", "replace", "dev", port, "root"};
+    auto t = tbf(*l.rate_bits);
+    cmd.insert(cmd.end(), t.begin(), t.end());
+    return must(cmd);
+  }
+  if (before.rate_bits)
+    run_({"tc", "-n", bridge_ns_, "qdisc", "del", "dev", port, "root"});
+  return {};
+}
+
+std::uint64_t lab_network::drops(std::size_t peer, const std::string& chain, int column, const std::string& value) {
+  // "pkts bytes target prot opt in out source destination", one rule a line
+  auto r = run_(in_peer(peer, {"iptables", "-w", "-L", chain, "-v", "-x", "-n"}));
+  if (r.exit_code != 0)
+    return 0;
+  std::istringstream in(r.output);
+  std::string line;
+  std::uint64_t total = 0;
+  while (std::getline(in, line)) {
+    std::istringstream fields(line);
+    std::vector<std::string> f;
+    for (std::string w; fields >> w;)
+      f.push_back(w);
+    if (f.size() < 9 || f[2] != "DROP" || f[0].find_first_not_of("0123456789") != std::string::npos)
+      continue;
+    auto at = static_cast<std::size_t>(column);
+    if (f[at] == value || f[at] == value + "/32")
+      total += std::stoull(f[0]);
+  }
+  return total;
+}
+
+namespace {
+constexpr int col_in = 5, col_out = 6, col_source = 7, col_destination = 8;
+}
+
+status lab_network::block(std::size_t from, std::size_t to, bool on, std::uint64_t* dropped) {
+  auto op = on ? "-I" : "-D";
+  const auto& a = rp_.peers[from].address;
+  const auto& b = rp_.peers[to].address;
+  if (!on && dropped != nullptr) // read the counters before the rules go
+    *dropped += drops(from, "OUTPUT", col_destination, b) + drops(to, "INPUT", col_source, a);
+  if (auto ok = must(in_peer(from, {"iptables", "-w", op, "OUTPUT", "-d", b, "-j", "DROP"})); !ok)
+    return ok;
+  return must(in_peer(to, {"iptables", "-w", op, "INPUT", "-s", a, "-j", "DROP"}));
+}
+
+status lab_network::blackhole(std::size_t peer, bool on, std::uint64_t* dropped) {
+  auto op = on ? "-I" : "-D";
+  if (!on && dropped != nullptr)
+    *dropped += drops(peer, "INPUT", col_in, "!lo") + drops(peer, "OUTPUT", col_out, "!lo");
+  if (auto ok = must(in_peer(peer, {"iptables", "-w", op, "INPUT", "!", "-i", "lo", "-j", "DROP"})); !ok)
+    return ok;
+  return must(in_peer(peer, {"iptables", "-w", op, "OUTPUT", "!", "-o", "lo", "-j", "DROP"}));
+}
+
+namespace {
+
+/// Kills the processes `ip netns pids` lists for `ns`; returns how many.
+std::size_t kill_inside(const command_sink& run, const std::string& ns) {
+  auto r = run({"ip", "netns", "pids", ns});
+  if (r.exit_code != 0)
+    return 0;
+  std::istringstream in(r.output);
+  std::string line;
+  std::size_t n = 0;
+  while (std::getline(in, line)) {
+    if (line.empty() || line.size() > 10 || line.find_first_not_of("0123456789") != std::string::npos)
+      continue;
+    auto pid = static_cast<pid_t>(std::stol(line));
+    if (pid > 1 && ::kill(pid, SIGKILL) == 0)
+      ++n;
+  }
+  return n;
+}
+
+command_result run_real(const argv_t& argv) { return run_command(argv); }
+
+} // namespace
+
+std::string lab_network::teardown() {
+  std::string problems;
+  // the peers' namespaces first, the bridge last (reverse order of creation)
+  while (!made_.empty()) {
+    auto ns = made_.back();
+    made_.pop_back();
+    kill_inside(run_, ns);
+    auto r = run_({"ip", "netns", "del", ns});
+    if (r.exit_code != 0)
+      problems += "ip netns del " + ns + ": " + r.output + "\n";
+  }
+  return problems;
+}
+
+std::vector<std::string> list_lab_namespaces() {
+  std::vector<std::string> out;
+  auto r = run_command({"ip", "netns", "list"});
+  std::istringstream in(r.output);
+  std::string line;
+  while (std::getline(in, line)) {
+    auto name = line.substr(0, line.find(' '));
+    if (name.rfind(lab_prefix, 0) == 0)
+      out.push_back(name);
+  }
+  return out;
+}
+
+std::string cleanup_all_labs() {
+  std::string report;
+  command_sink run = &run_real;
+  for (auto& ns : list_lab_namespaces()) {
+    auto killed = kill_inside(run, ns);
+    auto r = run({"ip", "netns", "del", ns});
+    report += "removed namespace " + ns;
+    if (killed > 0)
+      report += " (killed " + std::to_string(killed) + " processes in it)";
+    if (r.exit_code != 0)
+      report += ": FAILED: " + r.output;
+    report += "\n";
+  }
+  return report;
+}
+
+} // namespace actorrent::lab

@@ -1,0 +1,88 @@
+// The lab network: one network namespace per peer, joined by veth pairs to a
+// bridge that lives in a namespace of its own. Addresses exist only inside those
+// namespaces (no interface is ever made in the host's namespace and nothing routes
+// to the host), so host firewall rules (Docker's FORWARD DROP) do not matter.
+// Link shaping is tc netem (the peer's egress) and tbf (its ingress, on the
+// bridge side); partitions and blackholes are iptables rules inside the peers'
+// namespaces. Every object is named with the run's prefix ("alab-<id>-"), so
+// `lab cleanup` finds what a crashed run left, and deleting a namespace takes its
+// interfaces, qdiscs and rules with it. All commands are argument vectors.
+#pragma once
+
+#include "lab/plan.hpp"
+#include "lab/process.hpp"
+
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace actorrent::lab {
+
+/// Every lab namespace starts with this.
+inline constexpr std::string_view lab_prefix = "alab-";
+
+/// Runs (or, for a dry run, records) one command.
+using command_sink = std::function<command_result(const argv_t&)>;
+
+class lab_network {
+public:
+  /// `run_id`: a few letters and digits naming this run's objects.
+  lab_network(const resolved_plan& rp, std::string run_id, command_sink run);
+  ~lab_network();
+  lab_network(const lab_network&) = delete;
+  lab_network& operator=(const lab_network&) = delete;
+
+  const std::string& bridge_ns() const { return bridge_ns_; }
+  std::string peer_ns(std::size_t peer) const;
+  /// argv run inside the peer's (or the bridge's) namespace.
+  argv_t in_peer(std::size_t peer, const argv_t& argv) const;
+  argv_t in_bridge(const argv_t& argv) const;
+
+  /// Creates the namespaces, the bridge, the veth pairs, the addresses and each
+  /// peer's own link shaping. On an error, what was made stays recorded for teardown.
+  status build();
+  /// Replaces a peer's shaping; an empty spec removes it. Rate: tbf both ways
+  /// (netem's own rate on the egress when netem is there). Delay, jitter, loss:
+  /// netem on the egress; without netem (some kernels lack it) loss is an
+  /// iptables `statistic` drop on the egress, and delay/jitter cannot be made.
+  status set_link(std::size_t peer, const link_spec& l);
+  /// Whether the kernel has the netem qdisc (probed by build()).
+  bool has_netem() const { return netem_; }
+  /// An error naming the first peer link or fault this machine cannot shape.
+  status check_shaping() const;
+  /// Drops packets from `from` to `to` (rules in both namespaces), or removes
+  /// that; when removing, adds the packets the rules dropped to `*dropped`.
+  status block(std::size_t from, std::size_t to, bool on, std::uint64_t* dropped = nullptr);
+  /// Cuts a peer off from everyone, or lets it back (counting as block does).
+  status blackhole(std::size_t peer, bool on, std::uint64_t* dropped = nullptr);
+  /// Kills anything left in the namespaces and deletes them (idempotent,
+  /// best effort: failures are collected in the returned text).
+  std::string teardown();
+
+private:
+  status must(const argv_t& argv);
+  /// Packets dropped so far by the DROP rules of `chain` in the peer's
+  /// namespace whose `column` (source, destination, in, out) reads `value`.
+  std::uint64_t drops(std::size_t peer, const std::string& chain, int column, const std::string& value);
+  const resolved_plan& rp_;
+  std::string run_id_;
+  std::string bridge_ns_;
+  command_sink run_;
+  std::vector<std::string> made_; ///< namespaces created, in order
+  bool netem_ = true;
+  std::vector<link_spec> current_;      ///< each peer's shaping now
+  std::vector<argv_t> loss_rule_;       ///< each peer's iptables loss rule (without -I/-D), if any
+};
+
+/// Names of lab namespaces present on this machine (from `ip netns list`).
+std::vector<std::string> list_lab_namespaces();
+
+/// Kills the processes inside every lab namespace and deletes them all; returns
+/// what it did, one line per object.
+std::string cleanup_all_labs();
+
+/// tc arguments for a peer's egress: {"netem", "delay", "40ms", "10ms", ...} ({}
+/// for no shaping).
+argv_t netem_args(const link_spec& l);
+
+} // namespace actorrent::lab

@@ -1,0 +1,727 @@
+#include "lab/runner.hpp"
+
+#include "lab/driver.hpp"
+#include "lab/netns.hpp"
+#include "lab/units.hpp"
+#include "protocol/metainfo.hpp"
+
+#include <nlohmann/json.hpp>
+#include <openssl/evp.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <csignal>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <ostream>
+#include <thread>
+
+#include <unistd.h>
+
+namespace actorrent::lab {
+
+namespace fs = std::filesystem;
+using json = nlohmann::ordered_json;
+using clock_type = std::chrono::steady_clock;
+
+namespace {
+
+std::atomic<int> g_stop_signal{0};
+
+void on_lab_stop_signal(int sig) { g_stop_signal.store(sig); }
+
+const std::string payload_name = "payload";
+
+/// One step of the timeline: a fault starts or ends.
+struct timeline_event {
+  std::uint64_t t_ms = 0;
+  std::size_t fault = 0; ///< index into resolved_plan::faults
+  bool begin = true;
+};
+
+std::vector<timeline_event> timeline(const resolved_plan& rp) {
+  std::vector<timeline_event> ev;
+  for (std::size_t i = 0; i < rp.faults.size(); ++i) {
+    const auto& f = rp.faults[i];
+    ev.push_back({f.start_ms, i, true});
+    if (f.end_ms)
+      ev.push_back({*f.end_ms, i, false});
+    else if (f.down_for_ms)
+      ev.push_back({f.start_ms + *f.down_for_ms, i, false});
+  }
+  std::stable_sort(ev.begin(), ev.end(), [](auto& a, auto& b) { return a.t_ms < b.t_ms; });
+  return ev;
+}
+
+link_spec overlay(link_spec own, const link_spec& over) {
+  if (over.rate_bits)
+    own.rate_bits = over.rate_bits;
+  if (over.delay_ms)
+    own.delay_ms = over.delay_ms;
+  if (over.jitter_ms)
+    own.jitter_ms = over.jitter_ms;
+  if (over.loss_ppm)
+    own.loss_ppm = over.loss_ppm;
+  return own;
+}
+
+std::string announce_url(const resolved_plan& rp) {
+  return "http://" + rp.bridge_address + ":" + std::to_string(rp.tracker_port) + "/announce";
+}
+
+argv_t tracker_argv(const resolved_plan& rp, const std::string& dir) {
+  auto port = std::to_string(rp.tracker_port);
+  return {"opentracker", "-i", rp.bridge_address, "-p", port, "-P", port, "-d", dir, "-w", "whitelist"};
+}
+
+/// The libtorrent driver script (lab/lt_peer.py of the source tree, or
+/// $ACTORRENT_LAB_LT_PEER).
+std::string lt_peer_script() {
+  if (const char* env = std::getenv("ACTORRENT_LAB_LT_PEER"); env != nullptr && *env != '\0')
+    return env;
+  return std::string{ACTORRENT_LAB_DIR} + "/lt_peer.py";
+}
+
+argv_t peer_argv(const resolved_plan& rp, std::size_t i, const std::string& actorrent, const std::string& torrent,
+                 const std::string& dir) {
+  const auto& peer = rp.peers[i];
+  auto port = std::to_string(peer.port);
+  if (peer.kind == peer_kind::libtorrent) // Debian's python: the one with the libtorrent module
+    return {"/usr/bin/python3", lt_peer_script(), std::string{to_string(peer.role)}, torrent, dir, port};
+  if (peer.role == peer_role::seed)
+    return {actorrent, "seed", torrent, dir, "--json-progress", "--verbose", "--port", port};
+  // leechers keep seeding once complete, as members of a real swarm do
+  return {actorrent, "download", torrent, "-o", dir, "--json-progress", "--verbose", "--seed", "--port", port};
+}
+
+/// Applies (or, with drivers empty, only describes) one timeline event. Returns
+/// how many actions it took.
+struct fault_applier {
+  const resolved_plan& rp;
+  lab_network& net;
+  std::vector<std::unique_ptr<peer_driver>>* drivers; ///< null for a dry run
+  std::ostream* say;                                  ///< dry run: where signal actions are described
+  std::uint64_t dropped = 0; ///< packets the partition/blackhole rules dropped (counted as they are removed)
+
+  result<std::size_t> apply(const timeline_event& ev) {
+    const auto& f = rp.faults[ev.fault];
+    std::size_t actions = 0;
+    auto signal_action = [&](std::size_t peer, const char* what, auto&& act) -> status {
+      if (drivers == nullptr) {
+        *say << "    " << what << " " << rp.peers[peer].name << " (its process, by PID)\n";
+      } else {
+        auto ok = act(*(*drivers)[peer]);
+        if (!ok)
+          return ok;
+      }
+      ++actions;
+      return {};
+    };
+    for (auto t : f.targets) {
+      status ok;
+      switch (f.kind) {
+        case fault_kind::partition:
+          for (auto o : f.other) {
+            if (ok = net.block(t, o, ev.begin, &dropped); !ok)
+              break;
+            ++actions;
+            if (!f.one_way) {
+              if (ok = net.block(o, t, ev.begin, &dropped); !ok)
+                break;
+              ++actions;
+            }
+          }
+          break;
+        case fault_kind::blackhole:
+          ok = net.blackhole(t, ev.begin, &dropped);
+          actions += ok ? 1 : 0;
+          break;
+        case fault_kind::delay:
+        case fault_kind::loss:
+        case fault_kind::rate:
+          ok = net.set_link(t, ev.begin ? overlay(rp.peers[t].link, f.link) : rp.peers[t].link);
+          actions += ok ? 1 : 0;
+          break;
+        case fault_kind::pause:
+          ok = signal_action(t, ev.begin ? "SIGSTOP" : "SIGCONT", [&](peer_driver& d) {
+            d.pause(ev.begin);
+            return status{};
+          });
+          break;
+        case fault_kind::churn:
+          ok = signal_action(t, ev.begin ? "SIGKILL" : "restart (resuming its data)", [&](peer_driver& d) {
+            if (!ev.begin)
+              return d.restart();
+            d.kill();
+            return status{};
+          });
+          break;
+      }
+      if (!ok)
+        return make_error("fault " + std::to_string(ev.fault) + " (" + std::string{to_string(f.kind)} + "): "
+                          + ok.error().message);
+    }
+    return actions;
+  }
+};
+
+std::string sha256_hex(const std::string& data) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  if (EVP_Digest(data.data(), data.size(), md, &len, EVP_sha256(), nullptr) != 1)
+    return {};
+  static const char* hex = "0123456789abcdef";
+  std::string s;
+  for (unsigned i = 0; i < len; ++i) {
+    s.push_back(hex[md[i] >> 4]);
+    s.push_back(hex[md[i] & 15]);
+  }
+  return s;
+}
+
+/// The content: `files` files of pseudo-random bytes from the plan's seed.
+status make_content(const plan& p, const fs::path& root) {
+  std::error_code ec;
+  fs::create_directories(root, ec);
+  seeded_rng rng(p.seed, "content");
+  std::vector<fs::path> files;
+  if (p.files == 1) {
+    files.push_back(root / payload_name);
+  } else {
+    fs::create_directories(root / payload_name, ec);
+    for (std::uint32_t i = 1; i <= p.files; ++i)
+      files.push_back(root / payload_name / ("file-" + std::to_string(i) + ".bin"));
+  }
+  std::vector<char> buf(1 << 16);
+  for (std::size_t i = 0; i < files.size(); ++i) {
+    auto size = p.size / p.files + (i + 1 == files.size() ? p.size % p.files : 0);
+    std::ofstream out(files[i], std::ios::binary | std::ios::trunc);
+    if (!out)
+      return make_error("cannot write " + files[i].string());
+    while (size > 0) {
+      auto n = std::min<std::uint64_t>(size, buf.size());
+      for (std::size_t k = 0; k < n; k += 8) {
+        auto x = rng.next();
+        std::memcpy(buf.data() + k, &x, std::min<std::size_t>(8, n - k));
+      }
+      out.write(buf.data(), static_cast<std::streamsize>(n));
+      size -= n;
+    }
+    if (!out.flush())
+      return make_error("cannot write " + files[i].string());
+  }
+  return {};
+}
+
+/// Whether every file under `a` equals its twin under `b` (same relative paths).
+bool same_tree(const fs::path& a, const fs::path& b) {
+  std::error_code ec;
+  auto same_file = [](const fs::path& x, const fs::path& y) {
+    std::ifstream fx(x, std::ios::binary), fy(y, std::ios::binary);
+    if (!fx || !fy)
+      return false;
+    std::vector<char> bx(1 << 16), by(1 << 16);
+    for (;;) {
+      fx.read(bx.data(), static_cast<std::streamsize>(bx.size()));
+      fy.read(by.data(), static_cast<std::streamsize>(by.size()));
+      if (fx.gcount() != fy.gcount() || !std::equal(bx.begin(), bx.begin() + fx.gcount(), by.begin()))
+        return false;
+      if (fx.gcount() == 0 || !fx)
+        return !fy.read(by.data(), 1) || fy.gcount() == 0;
+    }
+  };
+  if (fs::is_regular_file(a, ec))
+    return same_file(a, b);
+  for (auto& e : fs::recursive_directory_iterator(a, ec))
+    if (e.is_regular_file() && !same_file(e.path(), b / fs::relative(e.path(), a)))
+      return false;
+  return !ec;
+}
+
+std::string run_id() {
+  auto t = static_cast<unsigned long>(std::chrono::system_clock::now().time_since_epoch().count());
+  seeded_rng rng(t ^ static_cast<unsigned long>(::getpid()), "run-id");
+  static const char* alphabet = "0123456789abcdefghijklmnopqrstuvwxyz";
+  std::string id;
+  for (int i = 0; i < 5; ++i)
+    id.push_back(alphabet[rng.below(36)]);
+  return id;
+}
+
+} // namespace
+
+void install_stop_handlers() {
+  struct sigaction sa {};
+  sa.sa_handler = on_lab_stop_signal;
+  sigemptyset(&sa.sa_mask);
+  for (int sig : {SIGINT, SIGTERM, SIGHUP})
+    ::sigaction(sig, &sa, nullptr);
+}
+
+std::string unsupported_parts(const resolved_plan& rp) {
+  std::string s;
+  for (auto& g : rp.spec.groups) {
+    if (g.kind != peer_kind::actorrent && g.kind != peer_kind::libtorrent)
+      s += "group " + g.name + ": kind " + std::string{to_string(g.kind)}
+           + " (only actorrent and libtorrent peers run yet)\n";
+    if (!g.behavior.empty())
+      s += "group " + g.name + ": behavior (the wire-fault layer is not built yet)\n";
+  }
+  for (auto& o : rp.spec.oracles)
+    if (o.name == "slowdown")
+      s += "oracle slowdown (needs lab run --baseline, not built yet)\n";
+  return s;
+}
+
+void print_dry_run(const resolved_plan& rp, const run_options& opt, std::ostream& out) {
+  out << describe(rp);
+  if (auto u = unsupported_parts(rp); !u.empty())
+    out << "\nNOT RUNNABLE YET (lab run refuses this plan):\n" << u;
+  auto dir = opt.out_dir.empty() ? std::string{"OUT"} : opt.out_dir;
+  auto torrent = dir + "/lab.torrent";
+  command_sink print = [&](const argv_t& argv) {
+    out << "  " << printable(argv) << "\n";
+    return command_result{0, {}};
+  };
+  out << "\ncontent: " << format_size(rp.spec.size) << " of seeded random bytes in " << dir << "/content/"
+      << payload_name << "\n";
+  out << "  " << printable({opt.actorrent, "create", dir + "/content/" + payload_name, "-t", announce_url(rp), "-o",
+                            torrent, "-l", std::to_string(rp.spec.piece_length)})
+      << "\n";
+  lab_network net(rp, "RUNID", print);
+  out << "\nnetwork:\n";
+  net.build();
+  out << "\ntracker (whitelist " << dir << "/tracker/whitelist holds the info-hash):\n  "
+      << printable(net.in_bridge(tracker_argv(rp, dir + "/tracker"))) << "\n";
+  out << "\npeers (stdout: JSON progress lines, sampled once a second into " << dir << "/samples.jsonl):\n";
+  for (std::size_t i = 0; i < rp.peers.size(); ++i)
+    out << "  " << printable(net.in_peer(i, peer_argv(rp, i, opt.actorrent, torrent, dir + "/peers/" + rp.peers[i].name)))
+        << "\n";
+  out << "\ntimeline (times from the start of the peers):\n";
+  fault_applier fa{rp, net, nullptr, &out};
+  for (auto& ev : timeline(rp)) {
+    out << "  at " << format_duration_ms(ev.t_ms) << ": fault " << ev.fault << " ("
+        << to_string(rp.faults[ev.fault].kind) << ") " << (ev.begin ? "starts" : "ends") << "\n";
+    fa.apply(ev);
+  }
+  out << "  at the end (all honest leechers complete, or " << format_duration_ms(rp.spec.max_duration_ms)
+      << "): SIGINT to every peer (SIGKILL after 8s), SIGTERM to the tracker\n";
+  out << "\nteardown:\n";
+  net.teardown();
+}
+
+namespace {
+
+struct peer_record {
+  bool completed = false;
+  std::optional<double> completion_s;
+  std::optional<bool> data_ok;
+  json last = nullptr; ///< last progress object
+};
+
+struct fault_record {
+  std::size_t count = 0;
+  std::optional<std::uint64_t> dropped_packets; ///< partition/blackhole: counted when the rules go
+  bool active = false;                          ///< started and not ended
+  std::optional<double> first_s, last_s;
+};
+
+/// One real run; the destructor tears down whatever was made.
+class lab_run {
+public:
+  lab_run(const resolved_plan& rp, const run_options& opt, std::ostream& log)
+    : rp_(rp), opt_(opt), log_(log), dir_(fs::absolute(opt.out_dir)), net_(rp, run_id(), &run_logged_command) {}
+
+  ~lab_run() { shutdown(); }
+
+  int run() {
+    if (auto ok = prepare(); !ok)
+      return fail(ok.error().message);
+    if (auto ok = start(); !ok)
+      return fail(ok.error().message);
+    auto ok = loop();
+    shutdown();
+    if (!ok)
+      return fail(ok.error().message);
+    return finish();
+  }
+
+private:
+  static command_result run_logged_command(const argv_t& argv) { return run_command(argv); }
+
+  int fail(const std::string& why) {
+    log_ << "lab run: " << why << "\n";
+    error_ = why;
+    shutdown();
+    write_report();
+    return 1;
+  }
+
+  double now_s() const { return std::chrono::duration<double>(clock_type::now() - t0_).count(); }
+
+  status prepare() {
+    std::error_code ec;
+    fs::create_directories(dir_ / "peers", ec);
+    fs::create_directories(dir_ / "tracker", ec);
+    if (ec)
+      return make_error("cannot create " + dir_.string() + ": " + ec.message());
+    // opentracker drops privileges to nobody: it must read its folder
+    fs::permissions(dir_, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec
+                            | fs::perms::others_read | fs::perms::others_exec, ec);
+    fs::permissions(dir_ / "tracker", fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec
+                                        | fs::perms::others_read | fs::perms::others_exec, ec);
+    log_ << "lab: content " << format_size(rp_.spec.size) << " and torrent in " << dir_.string() << "\n";
+    if (auto ok = make_content(rp_.spec, dir_ / "content"); !ok)
+      return ok;
+    torrent_ = (dir_ / "lab.torrent").string();
+    auto made = run_command({opt_.actorrent, "create", (dir_ / "content" / payload_name).string(), "-t",
+                             announce_url(rp_), "-o", torrent_, "-l", std::to_string(rp_.spec.piece_length), "-f"},
+                            std::chrono::minutes(5));
+    if (made.exit_code != 0)
+      return make_error("actorrent create failed: " + made.output);
+    auto mi = load_metainfo_file(torrent_);
+    if (!mi)
+      return make_error("cannot read back " + torrent_ + ": " + mi.error().to_string());
+    std::ofstream wl(dir_ / "tracker" / "whitelist");
+    wl << mi->info_hash.hex() << "\n";
+    if (!wl.flush())
+      return make_error("cannot write the tracker's whitelist");
+    fs::permissions(dir_ / "tracker" / "whitelist", fs::perms::owner_read | fs::perms::owner_write
+                                                      | fs::perms::group_read | fs::perms::others_read, ec);
+    for (std::size_t i = 0; i < rp_.peers.size(); ++i) {
+      auto pdir = dir_ / "peers" / rp_.peers[i].name;
+      fs::create_directories(pdir, ec);
+      if (rp_.peers[i].role == peer_role::seed)
+        fs::copy(dir_ / "content" / payload_name, pdir / payload_name,
+                 fs::copy_options::recursive | fs::copy_options::overwrite_existing, ec);
+      if (ec)
+        return make_error("cannot prepare " + pdir.string() + ": " + ec.message());
+    }
+    return {};
+  }
+
+  status start() {
+    log_ << "lab: network of " << rp_.peers.size() << " namespaces + bridge\n";
+    if (auto ok = net_.build(); !ok)
+      return ok;
+    std::string err;
+    if (!tracker_.start(net_.in_bridge(tracker_argv(rp_, (dir_ / "tracker").string())),
+                        (dir_ / "tracker" / "out.log").string(), (dir_ / "tracker" / "err.log").string(), err))
+      return make_error("cannot start opentracker: " + err);
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    if (!tracker_.poll())
+      return make_error("opentracker ended at once (" + tracker_.describe_status() + "; see "
+                        + (dir_ / "tracker" / "err.log").string() + ")");
+    t0_ = clock_type::now();
+    for (std::size_t i = 0; i < rp_.peers.size(); ++i) {
+      auto pdir = dir_ / "peers" / rp_.peers[i].name;
+      auto d = std::make_unique<process_driver>(
+        net_.in_peer(i, peer_argv(rp_, i, opt_.actorrent, torrent_, pdir.string())),
+        (dir_ / "peers" / (rp_.peers[i].name + ".jsonl")).string(),
+        (dir_ / "peers" / (rp_.peers[i].name + ".err")).string());
+      if (auto ok = d->start(); !ok)
+        return make_error("cannot start " + rp_.peers[i].name + ": " + ok.error().message);
+      drivers_.push_back(std::move(d));
+    }
+    records_.resize(rp_.peers.size());
+    faults_.resize(rp_.faults.size());
+    samples_.open(dir_ / "samples.jsonl", std::ios::trunc);
+    log_ << "lab: tracker and " << drivers_.size() << " peers started\n";
+    return {};
+  }
+
+  void sample_all() {
+    auto t = now_s();
+    for (std::size_t i = 0; i < drivers_.size(); ++i) {
+      auto s = drivers_[i]->sample();
+      json line;
+      line["t"] = std::round(t * 10) / 10;
+      line["peer"] = rp_.peers[i].name;
+      line["running"] = s.running;
+      line["paused"] = s.paused;
+      if (s.progress) {
+        records_[i].last = json::parse(s.progress->dump());
+        for (auto key : {"percent", "have_bytes", "downloaded", "uploaded", "wasted", "down_rate", "up_rate", "peers",
+                         "seeds", "hash_failures", "banned", "complete"})
+          line[key] = s.progress->contains(key) ? json::parse((*s.progress)[key].dump()) : json(nullptr);
+        if (s.progress->value("complete", false) && !records_[i].completed) {
+          records_[i].completed = true;
+          // a seed is complete from the start: only leechers get a completion time
+          if (rp_.peers[i].role == peer_role::leech) {
+            records_[i].completion_s = std::round(t * 10) / 10;
+            log_ << "lab: " << rp_.peers[i].name << " complete at " << *records_[i].completion_s << " s\n";
+          }
+        }
+      }
+      line["peak_rss_bytes"] = s.rss_bytes ? json(*s.rss_bytes) : json(nullptr);
+      samples_ << line.dump() << "\n";
+    }
+    samples_.flush();
+  }
+
+  bool honest_leechers_complete() const {
+    for (std::size_t i = 0; i < rp_.peers.size(); ++i)
+      if (rp_.peers[i].honest && rp_.peers[i].role == peer_role::leech && !records_[i].completed)
+        return false;
+    return true;
+  }
+
+  status loop() {
+    auto events = timeline(rp_);
+    std::size_t next_event = 0;
+    double next_sample = 0;
+    fault_applier fa{rp_, net_, &drivers_, nullptr};
+    for (;;) {
+      if (g_stop_signal.load() != 0) {
+        interrupted_ = true;
+        log_ << "lab: interrupted (signal " << g_stop_signal.load() << "), tearing down\n";
+        return {};
+      }
+      auto t = now_s();
+      while (next_event < events.size() && events[next_event].t_ms <= t * 1000) {
+        const auto& ev = events[next_event++];
+        fa.dropped = 0;
+        auto n = fa.apply(ev);
+        if (!n)
+          return n.error();
+        auto& rec = faults_[ev.fault];
+        rec.count += *n;
+        rec.active = ev.begin;
+        auto k = rp_.faults[ev.fault].kind;
+        if (!ev.begin && (k == fault_kind::partition || k == fault_kind::blackhole))
+          rec.dropped_packets = rec.dropped_packets.value_or(0) + fa.dropped;
+        if (!rec.first_s)
+          rec.first_s = std::round(t * 10) / 10;
+        rec.last_s = std::round(t * 10) / 10;
+        std::string who;
+        for (auto p : rp_.faults[ev.fault].targets)
+          who += (who.empty() ? "" : ",") + rp_.peers[p].name;
+        log_ << "lab: " << std::round(t * 10) / 10 << " s: fault " << ev.fault << " ("
+             << to_string(rp_.faults[ev.fault].kind) << " " << who << ") " << (ev.begin ? "on" : "off") << ", "
+             << *n << " actions\n";
+      }
+      if (t >= next_sample) {
+        sample_all();
+        next_sample += 1.0;
+        if (honest_leechers_complete())
+          return {};
+      }
+      if (t * 1000 >= static_cast<double>(rp_.spec.max_duration_ms)) {
+        timed_out_ = true;
+        log_ << "lab: max_duration reached\n";
+        return {};
+      }
+      if (!tracker_.poll())
+        return make_error("opentracker ended during the run (" + tracker_.describe_status() + ")");
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  }
+
+  void shutdown() {
+    if (down_)
+      return;
+    down_ = true;
+    for (auto& d : drivers_)
+      d->request_stop();
+    for (std::size_t i = 0; i < drivers_.size(); ++i) {
+      drivers_[i]->stop();
+      if (auto s = drivers_[i]->sample(); s.progress && i < records_.size())
+        records_[i].last = json::parse(s.progress->dump());
+    }
+    tracker_.stop(SIGTERM, std::chrono::seconds(3));
+    duration_s_ = now_s();
+    count_active_drops();
+    if (auto problems = net_.teardown(); !problems.empty())
+      log_ << "lab: teardown problems:\n" << problems;
+  }
+
+  /// Partitions and blackholes still on at the end: read what their rules
+  /// dropped before the namespaces go (the rules go with them).
+  void count_active_drops() {
+    fault_applier fa{rp_, net_, &drivers_, nullptr};
+    for (std::size_t i = 0; i < faults_.size(); ++i) {
+      auto k = rp_.faults[i].kind;
+      if (!faults_[i].active || (k != fault_kind::partition && k != fault_kind::blackhole))
+        continue;
+      fa.dropped = 0;
+      if (fa.apply({0, i, false}))
+        faults_[i].dropped_packets = faults_[i].dropped_packets.value_or(0) + fa.dropped;
+      faults_[i].active = false;
+    }
+  }
+
+  json oracle(const oracle_spec& o) {
+    bool passed = true;
+    std::string detail;
+    auto add = [&](const std::string& s) { detail += (detail.empty() ? "" : "; ") + s; };
+    for (std::size_t i = 0; i < rp_.peers.size(); ++i) {
+      const auto& peer = rp_.peers[i];
+      const auto& rec = records_[i];
+      if (o.name == "all_honest_complete" && peer.honest && peer.role == peer_role::leech) {
+        if (!rec.completed) {
+          passed = false;
+          add(peer.name + " did not complete");
+        } else if (o.within_ms && *rec.completion_s * 1000 > static_cast<double>(*o.within_ms)) {
+          passed = false;
+          add(peer.name + " completed after " + std::to_string(*rec.completion_s) + " s");
+        }
+      } else if (o.name == "data_intact" && rec.completed && rec.data_ok && !*rec.data_ok) {
+        passed = false;
+        add(peer.name + "'s files differ from the source");
+      } else if (o.name == "no_crash" && drivers_[i]->crash()) {
+        passed = false;
+        add(peer.name + ": " + *drivers_[i]->crash());
+      } else if (o.name == "no_honest_banned" && peer.honest && rec.last.is_object() && rec.last.contains("banned")
+                 && rec.last["banned"].is_number_unsigned() && rec.last["banned"].get<std::uint64_t>() > 0) {
+        // every peer of a runnable plan is honest, so any ban is of an honest peer
+        // (libtorrent peers report no ban count: they are not checked)
+        passed = false;
+        add(peer.name + " banned " + std::to_string(rec.last["banned"].get<std::uint64_t>()) + " peers");
+      } else if (o.name == "max_rss" && peer.kind == peer_kind::actorrent && drivers_[i]->peak_rss()
+                 && *drivers_[i]->peak_rss() > *o.max_bytes) {
+        passed = false;
+        add(peer.name + " peaked at " + std::to_string(*drivers_[i]->peak_rss()) + " bytes");
+      }
+    }
+    if (o.name == "misbehaving_banned")
+      add("no misbehaving peer in this plan");
+    if (o.name == "data_intact") {
+      std::size_t checked = 0;
+      for (auto& r : records_)
+        checked += r.data_ok ? 1 : 0;
+      add(std::to_string(checked) + " completed peers compared byte for byte");
+    }
+    if (passed && detail.empty())
+      detail = "holds for every peer";
+    return json{{"name", o.name}, {"passed", passed}, {"detail", detail}};
+  }
+
+  void check_data() {
+    for (std::size_t i = 0; i < rp_.peers.size(); ++i)
+      if (records_[i].completed)
+        records_[i].data_ok = same_tree(dir_ / "content" / payload_name, dir_ / "peers" / rp_.peers[i].name / payload_name);
+  }
+
+  json peers_json() const {
+    json out = json::array();
+    for (std::size_t i = 0; i < rp_.peers.size(); ++i) {
+      const auto& peer = rp_.peers[i];
+      const auto* rec = i < records_.size() ? &records_[i] : nullptr;
+      const auto* drv = i < drivers_.size() ? drivers_[i].get() : nullptr;
+      auto last = [&](const char* key) {
+        return rec && rec->last.is_object() && rec->last.contains(key) ? json::parse(rec->last[key].dump()) : json(nullptr);
+      };
+      json p{{"name", peer.name}, {"group", rp_.spec.groups[peer.group].name}, {"kind", to_string(peer.kind)},
+             {"role", to_string(peer.role)}, {"honest", peer.honest}, {"address", peer.address}};
+      p["completed"] = rec ? json(rec->completed) : json(nullptr);
+      p["completion_s"] = rec && rec->completion_s ? json(*rec->completion_s) : json(nullptr);
+      p["data_ok"] = rec && rec->data_ok ? json(*rec->data_ok) : json(nullptr);
+      p["bytes_down"] = last("downloaded");
+      p["bytes_up"] = last("uploaded");
+      p["wasted_bytes"] = last("wasted");
+      p["banned_peers"] = nullptr; // who was banned is not reported by the peers yet (only how many)
+      p["banned_count"] = last("banned");
+      p["hash_failures"] = last("hash_failures");
+      p["crashed"] = drv ? json(drv->crash().has_value()) : json(nullptr);
+      p["crash"] = drv && drv->crash() ? json(*drv->crash()) : json(nullptr);
+      p["stop_needed_sigkill"] = drv ? json(drv->forced()) : json(nullptr);
+      p["peak_rss_bytes"] = drv && drv->peak_rss() ? json(*drv->peak_rss()) : json(nullptr);
+      out.push_back(std::move(p));
+    }
+    return out;
+  }
+
+  json faults_json() const {
+    json out = json::array();
+    for (std::size_t i = 0; i < rp_.faults.size(); ++i) {
+      const auto& f = rp_.faults[i];
+      json targets = json::array();
+      for (auto t : f.targets)
+        targets.push_back(rp_.peers[t].name);
+      json fj{{"kind", to_string(f.kind)}, {"targets", targets}};
+      if (f.kind == fault_kind::partition) {
+        json other = json::array();
+        for (auto t : f.other)
+          other.push_back(rp_.peers[t].name);
+        fj["other"] = other;
+        fj["one_way"] = f.one_way;
+      }
+      fj["at_s"] = static_cast<double>(f.start_ms) / 1000;
+      fj["for_s"] = f.end_ms ? json(static_cast<double>(*f.end_ms - f.start_ms) / 1000)
+                    : f.down_for_ms ? json(static_cast<double>(*f.down_for_ms) / 1000) : json(nullptr);
+      if (!f.link.empty())
+        fj["link"] = f.link.describe();
+      const auto* rec = i < faults_.size() ? &faults_[i] : nullptr;
+      fj["applied"] = json{{"count", rec ? rec->count : 0},
+                           {"first_s", rec && rec->first_s ? json(*rec->first_s) : json(nullptr)},
+                           {"last_s", rec && rec->last_s ? json(*rec->last_s) : json(nullptr)},
+                           {"dropped_packets", rec && rec->dropped_packets ? json(*rec->dropped_packets) : json(nullptr)}};
+      out.push_back(std::move(fj));
+    }
+    return out;
+  }
+
+  void write_report() {
+    json r;
+    r["plan"] = json{{"name", rp_.spec.name}, {"sha256", sha256_hex(opt_.plan_text)}, {"seed", rp_.spec.seed},
+                     {"source", rp_.spec.source}};
+    r["commit"] = nullptr; // the binary does not know its commit yet
+    r["duration_s"] = std::round(duration_s_ * 10) / 10;
+    r["interrupted"] = interrupted_;
+    r["timed_out"] = timed_out_;
+    r["error"] = error_.empty() ? json(nullptr) : json(error_);
+    r["peers"] = peers_json();
+    r["faults"] = faults_json();
+    r["oracles"] = oracles_;
+    r["bans"] = json{{"precision", nullptr}, {"recall", nullptr}}; // needs per-peer ban lists
+    std::ofstream out(dir_ / "report.json", std::ios::trunc);
+    out << r.dump(2) << "\n";
+  }
+
+  int finish() {
+    check_data();
+    bool all = true;
+    oracles_ = json::array();
+    for (auto& o : rp_.spec.oracles) {
+      auto j = oracle(o);
+      all = all && j["passed"].get<bool>();
+      log_ << "lab: oracle " << o.describe() << ": " << (j["passed"].get<bool>() ? "holds" : "FAILS") << " ("
+           << j["detail"].get<std::string>() << ")\n";
+      oracles_.push_back(std::move(j));
+    }
+    write_report();
+    log_ << "lab: report in " << (dir_ / "report.json").string() << "\n";
+    return all && !interrupted_ ? 0 : 1;
+  }
+
+  const resolved_plan& rp_;
+  const run_options& opt_;
+  std::ostream& log_;
+  fs::path dir_;
+  lab_network net_;
+  std::string torrent_;
+  child_process tracker_;
+  std::vector<std::unique_ptr<peer_driver>> drivers_;
+  std::vector<peer_record> records_;
+  std::vector<fault_record> faults_;
+  std::ofstream samples_;
+  json oracles_ = json::array();
+  clock_type::time_point t0_ = clock_type::now();
+  double duration_s_ = 0;
+  bool interrupted_ = false, timed_out_ = false, down_ = false;
+  std::string error_;
+};
+
+} // namespace
+
+int run_plan(const resolved_plan& rp, const run_options& opt, std::ostream& log) {
+  lab_run run(rp, opt, log);
+  return run.run();
+}
+
+} // namespace actorrent::lab

@@ -1,0 +1,163 @@
+#define CAF_SUITE lab_netns
+#include <caf/test/unit_test.hpp>
+
+#include "lab/netns.hpp"
+#include "lab/plan.hpp"
+#include "lab/process.hpp"
+
+#include <algorithm>
+#include <string>
+#include <vector>
+
+using namespace actorrent;
+using namespace actorrent::lab;
+
+namespace {
+
+const std::string plan_text = R"(name: n
+seed: 1
+torrent: {size: 1MiB}
+limits: {max_duration: 30s}
+groups:
+  - {name: s, kind: actorrent, count: 1, role: seed, link: {rate: 8mbit}}
+  - {name: l, kind: actorrent, count: 2, role: leech, link: {loss: 1%}}
+faults:
+  - {at: 1s, for: 2s, kind: partition, between: [l, s], oneway: true}
+)";
+
+/// Records every command; commands starting with one of `failing` fail.
+struct recorder {
+  std::vector<argv_t> commands;
+  std::vector<std::string> failing;
+
+  command_sink sink() {
+    return [this](const argv_t& argv) {
+      commands.push_back(argv);
+      auto text = printable(argv);
+      for (auto& f : failing)
+        if (text.find(f) != std::string::npos)
+          return command_result{2, "Error: Specified qdisc kind is unknown."};
+      return command_result{0, {}};
+    };
+  }
+
+  std::vector<std::string> lines() const {
+    std::vector<std::string> out;
+    for (auto& c : commands)
+      out.push_back(printable(c));
+    return out;
+  }
+
+  bool has(const std::string& line) const {
+    auto l = lines();
+    return std::find(l.begin(), l.end(), line) != l.end();
+  }
+};
+
+resolved_plan resolved(const std::string& text) {
+  auto p = parse_plan(text, "n.yaml");
+  CAF_REQUIRE(p.ok());
+  auto r = resolve(*p);
+  CAF_REQUIRE(r.ok());
+  return *r;
+}
+
+} // namespace
+
+CAF_TEST(printable quotes what a shell would split) {
+  CAF_CHECK_EQUAL(printable({"ip", "-n", "alab-x-br", "link"}), "ip -n alab-x-br link");
+  CAF_CHECK_EQUAL(printable({"echo", "a b", "it's", ""}), "echo 'a b' 'it'\\''s' ''");
+}
+
+CAF_TEST(build makes namespaces veths addresses and shaping inside the lab only) {
+  auto rp = resolved(plan_text);
+  recorder rec;
+  {
+    lab_network net(rp, "t1", rec.sink());
+    CAF_REQUIRE(net.build().ok());
+    CAF_CHECK(net.has_netem());
+    CAF_CHECK(rec.has("ip netns add alab-t1-br"));
+    CAF_CHECK(rec.has("ip netns add alab-t1-l-2"));
+    CAF_CHECK(rec.has("ip -n alab-t1-br link add p1 type veth peer name eth0 netns alab-t1-l-1"));
+    CAF_CHECK(rec.has("ip -n alab-t1-l-1 addr add 10.77.0.3/16 dev eth0"));
+    CAF_CHECK(rec.has("tc -n alab-t1-s-1 qdisc replace dev eth0 root netem rate 8000000bit limit 10000"));
+    CAF_CHECK(rec.has("tc -n alab-t1-br qdisc replace dev p0 root tbf rate 8000000bit burst 32768 latency 200ms"));
+    CAF_CHECK(rec.has("tc -n alab-t1-l-2 qdisc replace dev eth0 root netem loss 1% limit 10000"));
+    // every command names a lab namespace: nothing is made in the host's
+    for (auto& c : rec.commands) {
+      auto text = printable(c);
+      CAF_CHECK(text.find("alab-t1-") != std::string::npos);
+    }
+    rec.commands.clear();
+    CAF_REQUIRE(net.block(1, 0, true).ok());
+    CAF_CHECK(rec.has("ip netns exec alab-t1-l-1 iptables -w -I OUTPUT -d 10.77.0.2 -j DROP"));
+    CAF_CHECK(rec.has("ip netns exec alab-t1-s-1 iptables -w -I INPUT -s 10.77.0.3 -j DROP"));
+    rec.commands.clear();
+  } // the destructor tears down: every namespace, the bridge last
+  auto l = rec.lines();
+  CAF_REQUIRE(!l.empty());
+  CAF_CHECK_EQUAL(l.back(), "ip netns del alab-t1-br");
+  CAF_CHECK_EQUAL(std::count_if(l.begin(), l.end(), [](auto& s) { return s.rfind("ip netns del ", 0) == 0; }), 4);
+}
+
+CAF_TEST(without netem loss becomes an iptables drop and delay is refused) {
+  auto rp = resolved(plan_text);
+  recorder rec;
+  rec.failing = {"netem"};
+  lab_network net(rp, "t2", rec.sink());
+  CAF_REQUIRE(net.build().ok());
+  CAF_CHECK(!net.has_netem());
+  CAF_CHECK(rec.has("tc -n alab-t2-s-1 qdisc replace dev eth0 root tbf rate 8000000bit burst 32768 latency 200ms"));
+  CAF_CHECK(rec.has("ip netns exec alab-t2-l-1 iptables -w -I OUTPUT '!' -o lo -m statistic --mode random "
+                    "--probability 0.010000 -j DROP"));
+  rec.commands.clear();
+  link_spec more;
+  more.loss_ppm = 100000;
+  CAF_REQUIRE(net.set_link(1, more).ok());
+  CAF_CHECK(rec.has("ip netns exec alab-t2-l-1 iptables -w -D OUTPUT '!' -o lo -m statistic --mode random "
+                    "--probability 0.010000 -j DROP"));
+  CAF_CHECK(rec.has("ip netns exec alab-t2-l-1 iptables -w -I OUTPUT '!' -o lo -m statistic --mode random "
+                    "--probability 0.100000 -j DROP"));
+  net.teardown();
+  auto delayed = resolved(R"(name: n
+seed: 1
+torrent: {size: 1MiB}
+groups:
+  - {name: s, kind: actorrent, count: 1, role: seed, link: {delay: 20ms}}
+)");
+  recorder rec2;
+  rec2.failing = {"netem"};
+  lab_network net2(delayed, "t3", rec2.sink());
+  auto ok = net2.build();
+  CAF_REQUIRE(!ok.ok());
+  CAF_CHECK(ok.error().message.find("s-1: link delay/jitter needs the netem qdisc") != std::string::npos);
+  net2.teardown();
+  CAF_CHECK(rec2.has("ip netns del alab-t3-br"));
+}
+
+CAF_TEST(a failed step stops the build and teardown removes what was made) {
+  auto rp = resolved(plan_text);
+  recorder rec;
+  rec.failing = {"ip netns add alab-t4-l-2"};
+  lab_network net(rp, "t4", rec.sink());
+  CAF_CHECK(!net.build().ok());
+  rec.commands.clear();
+  net.teardown();
+  CAF_CHECK(rec.has("ip netns del alab-t4-l-1"));
+  CAF_CHECK(rec.has("ip netns del alab-t4-s-1"));
+  CAF_CHECK(rec.has("ip netns del alab-t4-br"));
+  CAF_CHECK(!rec.has("ip netns del alab-t4-l-2"));
+  rec.commands.clear();
+  net.teardown(); // idempotent
+  CAF_CHECK(rec.commands.empty());
+}
+
+CAF_TEST(run_command passes arguments without a shell) {
+  auto r = run_command({"printf", "%s|", "a b", "$(echo no)", ";"});
+  CAF_CHECK_EQUAL(r.exit_code, 0);
+  CAF_CHECK_EQUAL(r.output, "a b|$(echo no)|;|");
+  auto missing = run_command({"/nonexistent/program"});
+  CAF_CHECK_EQUAL(missing.exit_code, 127);
+  auto slow = run_command({"sleep", "5"}, std::chrono::milliseconds(200));
+  CAF_CHECK_EQUAL(slow.exit_code, -1);
+}
