@@ -64,9 +64,12 @@ run_tests() {
      ctest -L unit --output-on-failure -j "$JOBS") || status=1
   log "integration tests (Release binary, real clients on loopback)"
   (cd build && ctest -L integration --output-on-failure) || status=1
+  log "fuzz targets, ${FUZZ_SECONDS} s each"
   if [ -x "$ROOT/scripts/fuzz.sh" ]; then
-    log "fuzz targets, ${FUZZ_SECONDS} s each"
     "$ROOT/scripts/fuzz.sh" build && "$ROOT/scripts/fuzz.sh" run "$FUZZ_SECONDS" || status=1
+  else
+    echo "FAIL: scripts/fuzz.sh is missing or not executable: the fuzz targets were not run" >&2
+    status=1
   fi
   log "all tests took $((SECONDS - start)) s; status $status"
   return $status
