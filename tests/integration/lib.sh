@@ -872,6 +872,61 @@ ar_seeder_stop() {
   echo "   ok: actorrent seed exited 0 ${t}s after SIGTERM"
 }
 
+# sock_watch_start FILE SECS: every 0.25 s for up to SECS, append what the
+# kernel counts for every established TCP socket (ss -tinp: owner PID,
+# addresses, bytes_acked = bytes sent and acknowledged, bytes_received) to
+# FILE. Stop it with bg_stop "$SOCK_WATCH"; read it with sock_bytes.
+sock_watch_start() {
+  need_tool ss
+  : >"$1"
+  # the loop also ends when its parent (timeout) is gone, so it never outlives it
+  bg_start "$2" "$1.log" bash -c 'while kill -0 "$PPID" 2>/dev/null; do
+      ss -tinpH state established >>"$1" 2>/dev/null; sleep 0.25; done' _ "$1"
+  SOCK_WATCH=$BG_LAST
+}
+
+# sock_bytes FILE PID [PEER_PID]: "SENT RECEIVED CONNECTIONS" of process PID
+# over every TCP connection it had while sock_watch ran (each connection's
+# largest sample, summed; what it moved after the last sample is missing);
+# with PEER_PID, only its connections to process PEER_PID.
+sock_bytes() {
+  timeout 30 "$PY" - "$1" "$2" "${3:-}" <<'PYEOF'
+import re, sys
+path, pid, peer_pid = sys.argv[1], sys.argv[2], sys.argv[3]
+# "127.0.0.1%lo:PORT" (a socket bound to a device) is the address 127.0.0.1:PORT
+lines = [re.sub(r"%[^:\]\s]+", "", l) for l in open(path, errors="replace").read().splitlines()]
+def ends(p):
+    out = set()
+    for line in lines:
+        f = line.split()
+        if not line.startswith(("\t", " ")) and len(f) >= 4 and re.search(r"pid=%s," % p, line):
+            out.add((f[2], f[3]))
+    return out
+peer_ends = ends(peer_pid) if peer_pid else None
+best = {}
+key = None
+for line in lines:
+    if not line.startswith(("\t", " ")):
+        f = line.split()
+        key = None
+        if re.search(r"pid=%s," % pid, line) and len(f) >= 4:
+            key = (f[2], f[3])
+            if peer_ends is not None and (f[3], f[2]) not in peer_ends:
+                key = None
+        continue
+    if key is None:
+        continue
+    acked = re.search(r"bytes_acked:(\d+)", line)
+    recv = re.search(r"bytes_received:(\d+)", line)
+    a = int(acked.group(1)) if acked else 0
+    r = int(recv.group(1)) if recv else 0
+    pa, pr = best.get(key, (0, 0))
+    best[key] = (max(pa, a), max(pr, r))
+    key = None
+print(sum(v[0] for v in best.values()), sum(v[1] for v in best.values()), len(best))
+PYEOF
+}
+
 # child_pid PID: the PID of PID's (first) child process.
 child_pid() {
   local c=
