@@ -875,13 +875,14 @@ ar_seeder_stop() {
 # sock_watch_start FILE SECS: every 0.25 s for up to SECS, append what the
 # kernel counts for every established TCP socket (ss -tinp: owner PID,
 # addresses, bytes_acked = bytes sent and acknowledged, bytes_received) to
-# FILE. Stop it with bg_stop "$SOCK_WATCH"; read it with sock_bytes.
+# FILE, each sample after a line "@ TIME" ($EPOCHREALTIME). Stop it with
+# bg_stop "$SOCK_WATCH"; read it with sock_bytes or sock_send_rate.
 sock_watch_start() {
   need_tool ss
   : >"$1"
   # the loop also ends when its parent (timeout) is gone, so it never outlives it
   bg_start "$2" "$1.log" bash -c 'while kill -0 "$PPID" 2>/dev/null; do
-      ss -tinpH state established >>"$1" 2>/dev/null; sleep 0.25; done' _ "$1"
+      echo "@ $EPOCHREALTIME" >>"$1"; ss -tinpH state established >>"$1" 2>/dev/null; sleep 0.25; done' _ "$1"
   SOCK_WATCH=$BG_LAST
 }
 
@@ -924,6 +925,51 @@ for line in lines:
     best[key] = (max(pa, a), max(pr, r))
     key = None
 print(sum(v[0] for v in best.values()), sum(v[1] for v in best.values()), len(best))
+PYEOF
+}
+
+# sock_send_rate FILE PID SKIP WINDOW: how fast process PID sent over TCP (all
+# its connections), from sock_watch's FILE: the window of WINDOW seconds that
+# starts SKIP seconds after it had first sent 256 KiB. Prints
+# "RATE_B_PER_S SECONDS_MEASURED PER_CONNECTION_BYTES..." (bytes each
+# connection sent within the window, largest first); fails if the samples do
+# not cover the window.
+sock_send_rate() {
+  timeout 30 "$PY" - "$@" <<'PYEOF' || fail "sock_send_rate: no measurement (see above)"
+import re, sys
+path, pid, skip, window = sys.argv[1], sys.argv[2], float(sys.argv[3]), float(sys.argv[4])
+series = []  # (time, {connection: bytes_acked})
+last = {}
+key = None
+for line in open(path, errors="replace"):
+    line = re.sub(r"%[^:\]\s]+", "", line)
+    if line.startswith("@ "):
+        if series or last:
+            series.append((t, dict(last)))
+        t = float(line.split()[1])
+        continue
+    if not line.startswith(("\t", " ")):
+        f = line.split()
+        key = (f[2], f[3]) if len(f) >= 4 and re.search(r"pid=%s," % pid, line) else None
+        continue
+    if key is not None:
+        m = re.search(r"bytes_acked:(\d+)", line)
+        if m:
+            last[key] = max(last.get(key, 0), int(m.group(1)))
+        key = None
+if last:
+    series.append((t, dict(last)))
+start = next((t for t, c in series if sum(c.values()) >= 256 * 1024), None)
+if start is None:
+    sys.exit("process %s never sent 256 KiB" % pid)
+a = next((s for s in series if s[0] >= start + skip), None)
+b = next((s for s in series if s[0] >= start + skip + window), None)
+if a is None or b is None:
+    sys.exit("the samples end %.1f s after the start, before the window [%g, %g] s"
+             % (series[-1][0] - start, skip, skip + window))
+secs = b[0] - a[0]
+per = sorted((b[1].get(k, 0) - a[1].get(k, 0) for k in b[1]), reverse=True)
+print("%.0f %.2f %s" % (sum(per) / secs, secs, " ".join(str(x) for x in per if x > 0)))
 PYEOF
 }
 
