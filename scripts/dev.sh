@@ -19,8 +19,9 @@ BUILD_PACKAGES=(cmake ninja-build g++ pkg-config libcaf-dev libssl-dev libcurl4-
                 nlohmann-json3-dev clang libclang-rt-14-dev)
 PEER_PACKAGES=(python3 python3-libtorrent transmission-cli mktorrent aria2 opentracker ctorrent)
 # Tools the test and benchmark scripts call: ss and ip (iproute2),
-# /usr/bin/time (time: CPU and peak RSS of each benchmark run). Usually present, not on a minimal image.
-TOOL_PACKAGES=(iproute2 time)
+# /usr/bin/time (time: CPU and peak RSS of each benchmark run), tmux (a real terminal for the progress-bar
+# test). Usually present, not on a minimal image.
+TOOL_PACKAGES=(iproute2 time tmux)
 
 log() { printf '\n==> %s\n' "$*"; }
 
