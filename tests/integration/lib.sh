@@ -340,6 +340,8 @@ elapsed() {
 
 # The seeders of peers.py (lt-seed, bad-seed), beside this file.
 PEERS_PY=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/peers.py
+# Reads sock_watch_start's samples (sock_bytes, sock_send_rate, sock_active).
+SOCKSTAT_PY=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/sockstat.py
 BG_PIDS=()
 BG_LAST=
 declare -A BG_STATUS=()
@@ -889,43 +891,9 @@ sock_watch_start() {
 # sock_bytes FILE PID [PEER_PID]: "SENT RECEIVED CONNECTIONS" of process PID
 # over every TCP connection it had while sock_watch ran (each connection's
 # largest sample, summed; what it moved after the last sample is missing);
-# with PEER_PID, only its connections to process PEER_PID.
+# with PEER_PID, only its connections to process PEER_PID. (sockstat.py)
 sock_bytes() {
-  timeout 30 "$PY" - "$1" "$2" "${3:-}" <<'PYEOF'
-import re, sys
-path, pid, peer_pid = sys.argv[1], sys.argv[2], sys.argv[3]
-# "127.0.0.1%lo:PORT" (a socket bound to a device) is the address 127.0.0.1:PORT
-lines = [re.sub(r"%[^:\]\s]+", "", l) for l in open(path, errors="replace").read().splitlines()]
-def ends(p):
-    out = set()
-    for line in lines:
-        f = line.split()
-        if not line.startswith(("\t", " ")) and len(f) >= 4 and re.search(r"pid=%s," % p, line):
-            out.add((f[2], f[3]))
-    return out
-peer_ends = ends(peer_pid) if peer_pid else None
-best = {}
-key = None
-for line in lines:
-    if not line.startswith(("\t", " ")):
-        f = line.split()
-        key = None
-        if re.search(r"pid=%s," % pid, line) and len(f) >= 4:
-            key = (f[2], f[3])
-            if peer_ends is not None and (f[3], f[2]) not in peer_ends:
-                key = None
-        continue
-    if key is None:
-        continue
-    acked = re.search(r"bytes_acked:(\d+)", line)
-    recv = re.search(r"bytes_received:(\d+)", line)
-    a = int(acked.group(1)) if acked else 0
-    r = int(recv.group(1)) if recv else 0
-    pa, pr = best.get(key, (0, 0))
-    best[key] = (max(pa, a), max(pr, r))
-    key = None
-print(sum(v[0] for v in best.values()), sum(v[1] for v in best.values()), len(best))
-PYEOF
+  timeout 30 "$PY" "$SOCKSTAT_PY" bytes "$@" || fail "sockstat.py bytes $* failed"
 }
 
 # sock_send_rate FILE PID SKIP WINDOW: how fast process PID sent over TCP (all
@@ -935,42 +903,13 @@ PYEOF
 # connection sent within the window, largest first); fails if the samples do
 # not cover the window.
 sock_send_rate() {
-  timeout 30 "$PY" - "$@" <<'PYEOF' || fail "sock_send_rate: no measurement (see above)"
-import re, sys
-path, pid, skip, window = sys.argv[1], sys.argv[2], float(sys.argv[3]), float(sys.argv[4])
-series = []  # (time, {connection: bytes_acked})
-last = {}
-key = None
-for line in open(path, errors="replace"):
-    line = re.sub(r"%[^:\]\s]+", "", line)
-    if line.startswith("@ "):
-        if series or last:
-            series.append((t, dict(last)))
-        t = float(line.split()[1])
-        continue
-    if not line.startswith(("\t", " ")):
-        f = line.split()
-        key = (f[2], f[3]) if len(f) >= 4 and re.search(r"pid=%s," % pid, line) else None
-        continue
-    if key is not None:
-        m = re.search(r"bytes_acked:(\d+)", line)
-        if m:
-            last[key] = max(last.get(key, 0), int(m.group(1)))
-        key = None
-if last:
-    series.append((t, dict(last)))
-start = next((t for t, c in series if sum(c.values()) >= 256 * 1024), None)
-if start is None:
-    sys.exit("process %s never sent 256 KiB" % pid)
-a = next((s for s in series if s[0] >= start + skip), None)
-b = next((s for s in series if s[0] >= start + skip + window), None)
-if a is None or b is None:
-    sys.exit("the samples end %.1f s after the start, before the window [%g, %g] s"
-             % (series[-1][0] - start, skip, skip + window))
-secs = b[0] - a[0]
-per = sorted((b[1].get(k, 0) - a[1].get(k, 0) for k in b[1]), reverse=True)
-print("%.0f %.2f %s" % (sum(per) / secs, secs, " ".join(str(x) for x in per if x > 0)))
-PYEOF
+  timeout 30 "$PY" "$SOCKSTAT_PY" rate "$@" || fail "sock_send_rate: no measurement (see above)"
+}
+
+# sock_active FILE PID SKIP WINDOW: over the same window, "N:COUNT ...": in
+# COUNT of the intervals between two samples, N of PID's connections sent data.
+sock_active() {
+  timeout 30 "$PY" "$SOCKSTAT_PY" active "$@" || fail "sock_active: no measurement (see above)"
 }
 
 # child_pid PID: the PID of PID's (first) child process.

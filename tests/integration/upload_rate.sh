@@ -15,6 +15,8 @@
 # 256 KiB. Checks: that rate is within +-15% of 2 MiB/s (2,097,152 B/s) in
 # both cases, and in (b) every leecher got at least a sixth of it (the limit is
 # shared, not taken by one).
+#   (c) three leechers, seeder with --upload-slots 1: the rate as above, and
+#       at most two connections served at once (see below).
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
@@ -30,13 +32,15 @@ make_random "$C/big.bin" $((64 * 1024 * 1024))
 with_timeout 60 "$AR" create "$C/big.bin" -t http://127.0.0.1:1/announce -l 256K -o "$WORKDIR/big.torrent" -q ||
   fail "actorrent create exited $?"
 
-# measure NAME LEECHERS: a fresh seeder limited to 2M, LEECHERS libtorrent
-# leechers dialling it, the seeder's send rate over the window; leaves
-# "RATE SECONDS PER_CONNECTION..." in MEASURED.
+# measure NAME LEECHERS [SEED_ARGS...]: a fresh seeder limited to 2M,
+# LEECHERS libtorrent leechers dialling it, the seeder's send rate over the
+# window; leaves "RATE SECONDS PER_CONNECTION..." in MEASURED and how many
+# connections were sent data at once (sock_active) in ACTIVE.
 measure() {
   local name=$1 n=$2 i seeder pids=()
-  note "$name: actorrent seed --max-upload-rate 2M, $n libtorrent leecher(s)"
-  ar_seeder_start "$AR" "$WORKDIR/$name.seed" "$WORKDIR/big.torrent" "$C" --no-trackers --max-upload-rate 2M
+  shift 2
+  note "$name: actorrent seed --max-upload-rate 2M $*, $n libtorrent leecher(s)"
+  ar_seeder_start "$AR" "$WORKDIR/$name.seed" "$WORKDIR/big.torrent" "$C" --no-trackers --max-upload-rate 2M "$@"
   seeder=$BG_LAST
   sock_watch_start "$WORKDIR/$name.sockets" 60
   local watch=$SOCK_WATCH
@@ -50,6 +54,7 @@ measure() {
   for i in "${pids[@]}"; do bg_alive "$i" "lt-leech" "$WORKDIR/$name.leech0.log"; done
   bg_stop "$watch"
   MEASURED=$(sock_send_rate "$WORKDIR/$name.sockets" "$SEED_PID" 3 10)
+  ACTIVE=$(sock_active "$WORKDIR/$name.sockets" "$SEED_PID" 3 10)
   bg_stop "${pids[@]}"
   ar_seeder_stop "$seeder" "$WORKDIR/$name.seed"
 }
@@ -78,4 +83,25 @@ for s in "${shares[@]}"; do
   ((s * 6 >= total)) || fail "three leechers: one got $s of $total bytes in the window, less than a sixth"
 done
 echo "   ok: each of the three got at least a sixth of the rate"
-echo "PASS: upload_rate (--max-upload-rate 2M held within 15% for one and for three leechers; ${SECONDS}s)"
+echo "   default upload slots (4 + 1 optimistic): intervals by connections sent data at once: $ACTIVE"
+three_at_once=$(tr ' ' '\n' <<<"$ACTIVE" | awk -F: '$1 >= 3 { n += $2 } END { print n + 0 }')
+all=$(tr ' ' '\n' <<<"$ACTIVE" | awk -F: '{ n += $2 } END { print n + 0 }')
+
+# (c) --upload-slots 1: one regular slot and the optimistic one, so at most two
+# of the three leechers are served at any time (a third only where the round
+# robin hands a slot over). Measured as in (b): in at most a tenth of the
+# 0.25 s intervals may three connections have been sent data, where in (b)
+# (slots to spare) it was most of them.
+measure slots1 3 --upload-slots 1
+read -r rate secs per <<<"$MEASURED"
+echo "   --upload-slots 1: $rate B/s over ${secs}s (bytes per connection in the window: $per)"
+echo "   --upload-slots 1: intervals by connections sent data at once: $ACTIVE"
+check_rate "--upload-slots 1, three leechers" "$rate"
+three1=$(tr ' ' '\n' <<<"$ACTIVE" | awk -F: '$1 >= 3 { n += $2 } END { print n + 0 }')
+all1=$(tr ' ' '\n' <<<"$ACTIVE" | awk -F: '{ n += $2 } END { print n + 0 }')
+((three_at_once * 2 > all)) ||
+  fail "(b) with slots to spare, three connections were served at once in only $three_at_once of $all intervals"
+((three1 * 10 <= all1)) ||
+  fail "--upload-slots 1: three connections were served at once in $three1 of $all1 intervals (at most 2 expected)"
+echo "   ok: --upload-slots 1: three served at once in $three1 of $all1 intervals (default slots: $three_at_once of $all)"
+echo "PASS: upload_rate (--max-upload-rate 2M held within 15% for one and for three leechers; --upload-slots 1 serves two at a time; ${SECONDS}s)"
