@@ -19,9 +19,10 @@ BUILD_PACKAGES=(cmake ninja-build g++ pkg-config libcaf-dev libssl-dev libcurl4-
                 nlohmann-json3-dev clang libclang-rt-14-dev)
 PEER_PACKAGES=(python3 python3-libtorrent transmission-cli mktorrent aria2 opentracker ctorrent)
 # Tools the test and benchmark scripts call: ss and ip (iproute2),
-# /usr/bin/time (time: CPU and peak RSS of each benchmark run). Usually present, not on a minimal image.
+# /usr/bin/time (time: CPU and peak RSS of each benchmark run), tmux (a real terminal for the progress-bar
+# test). Usually present, not on a minimal image.
 # The swarm lab (actorrent lab run) calls ip and tc (iproute2) and iptables inside its namespaces.
-TOOL_PACKAGES=(iproute2 time iptables)
+TOOL_PACKAGES=(iproute2 time tmux iptables)
 
 log() { printf '\n==> %s\n' "$*"; }
 
@@ -65,9 +66,12 @@ run_tests() {
      ctest -L unit --output-on-failure -j "$JOBS") || status=1
   log "integration tests (Release binary, real clients on loopback)"
   (cd build && ctest -L integration --output-on-failure) || status=1
+  log "fuzz targets, ${FUZZ_SECONDS} s each"
   if [ -x "$ROOT/scripts/fuzz.sh" ]; then
-    log "fuzz targets, ${FUZZ_SECONDS} s each"
     "$ROOT/scripts/fuzz.sh" build && "$ROOT/scripts/fuzz.sh" run "$FUZZ_SECONDS" || status=1
+  else
+    echo "FAIL: scripts/fuzz.sh is missing or not executable: the fuzz targets were not run" >&2
+    status=1
   fi
   log "all tests took $((SECONDS - start)) s; status $status"
   return $status

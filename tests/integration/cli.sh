@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # The actorrent command line: exit codes (0 ok, 1 error, 2 usage), error
-# messages on stderr, --help, --json output, and create's refusals.
+# messages on stderr, --help, --json output, and create's refusals; for
+# download and seed: exit codes on bad arguments, and against libtorrent
+# seeders and a leecher (peers.py) on loopback: --config FILE.yaml (and the
+# command line over it), --max-peers, --seed-time and --seed-ratio.
 #
 #   bash cli.sh ACTORRENT WORKDIR
 set -euo pipefail
@@ -11,6 +14,8 @@ setup_workdir "$WORKDIR"
 WORKDIR=$(cd "$WORKDIR" && pwd)
 AR=$(cd "$(dirname "$AR")" && pwd)/$(basename "$AR")
 cd "$WORKDIR"
+trap bg_stop_all EXIT
+trap 'exit 130' INT TERM
 OUT=$WORKDIR/out
 ERR=$WORKDIR/err
 
@@ -169,5 +174,133 @@ expect 0 "create on 'd ü'" create "d ü" -o utf8.torrent -q
 expect 0 "info utf8.torrent --json" info utf8.torrent --json
 check_eq "UTF-8 path in JSON" "d ü/ü ✓ x.bin" "$(json_get files.0.path <"$OUT")"
 check_eq "UTF-8 name in JSON" "d ü" "$(json_get name <"$OUT")"
+
+note "download and seed: usage errors exit 2, failures exit 1"
+make_random "$WORKDIR/dsrc/four.bin" $((4 * 1024 * 1024))
+expect 0 "create four.torrent" create dsrc/four.bin -t http://127.0.0.1:1/announce -l 64K -o four.torrent -q
+expect_usage "download without a torrent" download
+expect_usage "download with an unknown option" download four.torrent --bogus
+expect_usage "download --max-peers not a number" download four.torrent --max-peers many
+expect_usage "download --seed-ratio not a number" download four.torrent --seed-ratio lots
+expect_usage "download --seed-time not a number" download four.torrent --seed-time soon
+expect_usage "download --upload-slots not a number" download four.torrent --upload-slots some
+expect_usage "download --max-upload-rate with a bad unit" download four.torrent --max-upload-rate 5X
+expect_usage "download --peer without a port" download four.torrent --peer 127.0.0.1
+expect_usage "download --config of a missing file" download four.torrent --config nope.yaml
+printf 'bogus_key: 1\n' >bad.yaml
+expect_usage "download --config with an unknown key" download four.torrent --config bad.yaml
+grep -q "bogus_key" "$ERR" || fail "the config error does not name the unknown key: $(cat "$ERR")"
+expect_usage "seed without a directory" seed four.torrent
+expect_usage "seed with an unknown option" seed four.torrent dsrc --bogus
+expect_error "download of a missing torrent file" "nope\.torrent" download nope.torrent -o dl --no-trackers
+expect_error "seed of a missing torrent file" "nope\.torrent" seed nope.torrent dsrc --no-trackers
+# seed checks the data first: exit 1 with an error naming how many pieces are
+# missing, and without creating the directory it was given.
+expect 1 "seed with no data (the directory does not exist)" seed four.torrent nodata --no-trackers --port 0
+grep -Eq "^actorrent: error: .*\b0 of 64\b" "$ERR" ||
+  fail "seed with no data: no error naming the pieces present (0 of 64): $(cat "$ERR")"
+[[ ! -s "$OUT" ]] || fail "seed with no data: unexpected stdout: $(head -c 300 "$OUT")"
+echo "      $(grep -m1 '^actorrent: error:' "$ERR")"
+[[ ! -e nodata ]] || fail "seed created the data directory 'nodata' of a torrent it cannot seed"
+
+need_libtorrent
+read -r P1 P2 PA PC <<<"$(free_ports 4)"
+note "two libtorrent seeders on 127.0.0.1:$P1 and :$P2, 1 MB/s each"
+lt_seed_start "$WORKDIR/lt1.log" four.torrent dsrc "$P1" --upload-limit 1000000
+lt_seed_start "$WORKDIR/lt2.log" four.torrent dsrc "$P2" --upload-limit 1000000
+
+# ar_json_dl NAME ARGS...: actorrent download four.torrent ARGS (bounded),
+# JSON lines in NAME.json, stderr in NAME.err; fail unless it exits 0 with a
+# last JSON event "complete".
+ar_json_dl() {
+  local name=$1 rc=0
+  shift
+  with_timeout 60 "$AR" download four.torrent "$@" >"$name.json" 2>"$name.err" </dev/null || rc=$?
+  ((rc == 0)) || fail "download $name: exit $rc ($(tail -n 3 "$name.err"))"
+  check_eq "download $name: event of the last JSON line" complete "$(json_last "$name.json" event)"
+}
+
+note "--config FILE.yaml: directory, peers, port, max_peers and JSON output from the file"
+{
+  echo "download_dir: $WORKDIR/cfg-dl"
+  echo "peers: [\"127.0.0.1:$P1\", \"127.0.0.1:$P2\"]"
+  echo "port: $PC"
+  echo "max_peers: 1"
+  echo "json_progress: true"
+  echo "timeout: 50"
+} >cfg.yaml
+ar_json_dl cfg --config cfg.yaml --no-trackers
+n=$(check_same_content dsrc/four.bin cfg-dl/four.bin)
+check_eq "--config: most peers at once (max_peers: 1 in the file)" 1 "$(json_max cfg.json peers)"
+check_eq "--config: the port listened on (port: $PC in the file)" "$PC" "$(json_last cfg.json listen_port)"
+echo "   ok: --config: $n file in cfg-dl, JSON lines, port $PC, at most 1 peer"
+note "the command line wins over the file: -o and --max-peers 2"
+ar_json_dl cfg2 --config cfg.yaml --no-trackers -o cfg-dl2 --max-peers 2
+check_same_content dsrc/four.bin cfg-dl2/four.bin >/dev/null
+check_eq "--config + --max-peers 2: most peers at once" 2 "$(json_max cfg2.json peers)"
+echo "   ok: -o and --max-peers on the command line override the file"
+
+note "--max-peers 1 on the command line, two seeders given"
+ar_json_dl mp1 -o mp1 --no-trackers --port 0 --json-progress --max-peers 1 --peer "127.0.0.1:$P1" \
+  --peer "127.0.0.1:$P2"
+check_same_content dsrc/four.bin mp1/four.bin >/dev/null
+check_eq "--max-peers 1: most peers at once" 1 "$(json_max mp1.json peers)"
+echo "   ok: --max-peers 1 held (with --max-peers 2 the same seeders gave 2)"
+
+# first_complete_time JSON PID: wait (up to 60 s) until JSON has a line with
+# "complete":true; print $EPOCHREALTIME then.
+first_complete_time() {
+  wait_until 60 "$2" "actorrent download" "${1%.json}.err" "no complete JSON line" \
+    grep -q '"complete":true' "$1"
+  echo "$EPOCHREALTIME"
+}
+
+note "--seed --seed-time 3: seeds 3 s after completing, then exits 0"
+ar_json_start "$WORKDIR/st" 60 "$AR" download four.torrent -o st --no-trackers --port 0 --json-progress \
+  --peer "127.0.0.1:$P1" --seed --seed-time 3
+pid=$BG_LAST
+t_done=$(first_complete_time "$WORKDIR/st.json" "$pid")
+rc=0
+wait "$pid" || rc=$?
+bg_forget "$pid"
+took=$(seconds_between "$t_done" "$EPOCHREALTIME")
+check_eq "--seed-time 3: exit status" 0 "$rc"
+awk -v t="$took" 'BEGIN { exit !(t >= 2.5 && t <= 8) }' ||
+  fail "--seed-time 3: exited ${took}s after completing (expected 3 s, 2.5 to 8)"
+check_same_content dsrc/four.bin st/four.bin >/dev/null
+echo "   ok: --seed-time 3: exit 0 ${took}s after completing"
+
+note "--seed --seed-ratio 1: seeds until it has uploaded the torrent's size (to a libtorrent leecher)"
+ar_json_start "$WORKDIR/sr" 90 "$AR" download four.torrent -o sr --no-trackers --port "$PA" --json-progress \
+  --peer "127.0.0.1:$P1" --seed --seed-ratio 1
+pid=$BG_LAST
+first_complete_time "$WORKDIR/sr.json" "$pid" >/dev/null
+sleep 2
+bg_alive "$pid" "actorrent download --seed --seed-ratio 1 (nothing uploaded yet)" "$WORKDIR/sr.err"
+bg_start 60 "$WORKDIR/leech.log" "$PY" "$PEERS_PY" lt-leech four.torrent "$WORKDIR/leech" \
+  --peer "127.0.0.1:$PA" --lifetime 50
+leech=$BG_LAST
+rc=0
+for ((i = 0; i < 600; i++)); do
+  kill -0 "$pid" 2>/dev/null || break
+  sleep 0.1
+done
+kill -0 "$pid" 2>/dev/null && fail "--seed-ratio 1: still seeding 60 s after the leecher started"
+wait "$pid" || rc=$?
+bg_forget "$pid"
+check_eq "--seed-ratio 1: exit status" 0 "$rc"
+up=$(json_last "$WORKDIR/sr.json" uploaded)
+((up >= 4 * 1024 * 1024)) || fail "--seed-ratio 1: exited having uploaded $up bytes, less than the torrent's size"
+lrc=0
+wait "$leech" || lrc=$?
+bg_forget "$leech"
+check_eq "the libtorrent leecher (from actorrent only): exit status" 0 "$lrc"
+echo "   ok: --seed-ratio 1: exit 0 after uploading $up bytes; the leecher verified every piece"
+
+note "port: 0 (any free port) in a config file, as --port 0 on the command line"
+sed "s/^port: .*/port: 0/" cfg.yaml >cfg0.yaml
+ar_json_dl cfg0 --config cfg0.yaml --no-trackers -o cfg-dl0
+check_same_content dsrc/four.bin cfg-dl0/four.bin >/dev/null
+echo "   ok: port: 0 in the file"
 
 echo "PASS: cli (${SECONDS}s)"

@@ -15,7 +15,8 @@
 # Torrent: one 8 MiB + 1,000 byte file, 64 KiB pieces (129 pieces, the last
 # one 1,000 bytes). Checks per case: exit 0 with a final JSON event
 # "complete", have_bytes == total_size, the file byte-identical to the source
-# (cmp), hash_failures >= 1, banned == 1 (the liar, not the honest seeder),
+# (cmp), hash_failures >= 1, banned == 1, and the one address actorrent -v
+# reports as banned is the liar's (the honest seeder's never appears),
 # and the liar's own log shows that it really sent corrupt blocks.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
@@ -63,6 +64,16 @@ run_case() {
   n=$(check_same_content "$C/file.bin" "$WORKDIR/$name.dl/file.bin")
   ((hf >= 1)) || fail "$name: hash_failures is $hf although the liar sent corrupt blocks"
   check_eq "$name: banned peers (the liar only, never the honest seeder)" 1 "$banned"
+  # Which peer: actorrent -v reports each ban on stderr as
+  # "actorrent: NAME: banned HOST:PORT: why"; the one address must be the liar's.
+  # (the same address may be reported again for pieces still in flight from it)
+  bans=$(sed -n 's/^actorrent: [^:]*: banned \([^ ]*\): .*$/\1/p' "$WORKDIR/$name.err" | LC_ALL=C sort -u |
+    paste -sd ' ')
+  check_eq "$name: the addresses banned (actorrent -v stderr)" "127.0.0.1:$bad_port" "$bans"
+  if grep -q "banned 127\.0\.0\.1:$good_port:" "$WORKDIR/$name.err"; then
+    fail "$name: the honest seeder 127.0.0.1:$good_port was banned"
+  fi
+  echo "   ok: $name: banned $bans, the honest seeder 127.0.0.1:$good_port never"
   echo "   ok: $name: $n file byte-identical, liar banned"
 }
 

@@ -340,6 +340,8 @@ elapsed() {
 
 # The seeders of peers.py (lt-seed, bad-seed), beside this file.
 PEERS_PY=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/peers.py
+# Reads sock_watch_start's samples (sock_bytes, sock_send_rate, sock_active).
+SOCKSTAT_PY=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/sockstat.py
 BG_PIDS=()
 BG_LAST=
 declare -A BG_STATUS=()
@@ -870,6 +872,44 @@ ar_seeder_stop() {
     fail "actorrent seed exited ${t}s after SIGTERM, by its watchdog: '$(grep -m1 'did not shut down' "$name.err")'"
   fi
   echo "   ok: actorrent seed exited 0 ${t}s after SIGTERM"
+}
+
+# sock_watch_start FILE SECS: every 0.25 s for up to SECS, append what the
+# kernel counts for every established TCP socket (ss -tinp: owner PID,
+# addresses, bytes_acked = bytes sent and acknowledged, bytes_received) to
+# FILE, each sample after a line "@ TIME" ($EPOCHREALTIME). Stop it with
+# bg_stop "$SOCK_WATCH"; read it with sock_bytes or sock_send_rate.
+sock_watch_start() {
+  need_tool ss
+  : >"$1"
+  # the loop also ends when its parent (timeout) is gone, so it never outlives it
+  bg_start "$2" "$1.log" bash -c 'while kill -0 "$PPID" 2>/dev/null; do
+      echo "@ $EPOCHREALTIME" >>"$1"; ss -tinpH state established >>"$1" 2>/dev/null; sleep 0.25; done' _ "$1"
+  SOCK_WATCH=$BG_LAST
+}
+
+# sock_bytes FILE PID [PEER_PID]: "SENT RECEIVED CONNECTIONS" of process PID
+# over every TCP connection it had while sock_watch ran (each connection's
+# largest sample, summed; what it moved after the last sample is missing);
+# with PEER_PID, only its connections to process PEER_PID. (sockstat.py)
+sock_bytes() {
+  timeout 30 "$PY" "$SOCKSTAT_PY" bytes "$@" || fail "sockstat.py bytes $* failed"
+}
+
+# sock_send_rate FILE PID SKIP WINDOW: how fast process PID sent over TCP (all
+# its connections), from sock_watch's FILE: the window of WINDOW seconds that
+# starts SKIP seconds after it had first sent 256 KiB. Prints
+# "RATE_B_PER_S SECONDS_MEASURED PER_CONNECTION_BYTES..." (bytes each
+# connection sent within the window, largest first); fails if the samples do
+# not cover the window.
+sock_send_rate() {
+  timeout 30 "$PY" "$SOCKSTAT_PY" rate "$@" || fail "sock_send_rate: no measurement (see above)"
+}
+
+# sock_active FILE PID SKIP WINDOW: over the same window, "N:COUNT ...": in
+# COUNT of the intervals between two samples, N of PID's connections sent data.
+sock_active() {
+  timeout 30 "$PY" "$SOCKSTAT_PY" active "$@" || fail "sock_active: no measurement (see above)"
 }
 
 # child_pid PID: the PID of PID's (first) child process.

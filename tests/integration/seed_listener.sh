@@ -10,7 +10,9 @@
 #   (c) nothing at all: still open after 8 s, closed before 14 s (the handshake
 #       timeout is 10 s, checked on a 1 s tick);
 #   (d) over IPv6 to [::1]:PORT, a handshake for the torrent: answered with a
-#       handshake carrying the torrent's info-hash, and kept open;
+#       handshake carrying the torrent's info-hash, and kept open (on a machine
+#       without a usable ::1, every other check still runs, then the test exits
+#       77, "SKIP: ...", so that ctest shows it as skipped, not passed);
 #   (e) the same over IPv4, so (a) and (b) cannot pass because nothing works.
 # The seeder must still run after all this and exit 0 on SIGTERM. Then a second
 # `actorrent seed` on the port the first one holds must exit 1 within 10 s,
@@ -80,12 +82,19 @@ check_answered() {
   echo "   ok: $1: handshake $HASH back, $line"
 }
 
-note "(d) IPv6: a handshake to [::1]:$SEED_PORT"
-check_answered ipv6 "[::1]:$SEED_PORT"
+no_ipv6=$(ipv6_loopback_missing) || true
+if [[ -z "$no_ipv6" ]]; then
+  note "(d) IPv6: a handshake to [::1]:$SEED_PORT"
+  check_answered ipv6 "[::1]:$SEED_PORT"
+else
+  note "(d) IPv6: not checked: $no_ipv6"
+fi
 note "(e) IPv4: a handshake to 127.0.0.1:$SEED_PORT"
 check_answered ipv4 "127.0.0.1:$SEED_PORT"
-grep -qE "^actorrent: one\.bin: closed \[::1\]:[0-9]+: " "$WORKDIR/seed.err" ||
-  fail "the seeder's log names no closed [::1] connection (see $WORKDIR/seed.err)"
+if [[ -z "$no_ipv6" ]]; then
+  grep -qE "^actorrent: one\.bin: closed \[::1\]:[0-9]+: " "$WORKDIR/seed.err" ||
+    fail "the seeder's log names no closed [::1] connection (see $WORKDIR/seed.err)"
+fi
 bg_alive "$SEED" "actorrent seed" "$WORKDIR/seed.err"
 
 note "a second actorrent seed on port $SEED_PORT, which the first one holds"
@@ -102,4 +111,5 @@ bg_alive "$SEED" "actorrent seed (the first one)" "$WORKDIR/seed.err"
 
 note "the seeder exits 0 on SIGTERM"
 ar_seeder_stop "$SEED" "$WORKDIR/seed"
+[[ -z "$no_ipv6" ]] || skip "seed_listener: every check passed but (d), IPv6: $no_ipv6"
 echo "PASS: seed_listener (unknown info-hash, junk, silent, IPv6, port in use; ${SECONDS}s)"

@@ -7,6 +7,7 @@
 #include "storage_test_util.hpp"
 #include "test_util.hpp"
 
+#include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <mutex>
@@ -15,6 +16,7 @@
 #include <vector>
 
 #include <fcntl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -285,23 +287,44 @@ CAF_TEST(a failed write leaves no temporary file and the old file intact) {
                     + pid + ": Not a directory");
   CAF_CHECK_EQUAL(error_of(write_resume_file(tmp.path + "/", sample_data())),
                   "cannot write " + tmp.path + "/: not a file name");
-  // an unwritable directory (root may write anywhere: not checkable then)
-  const auto ro = tmp.path + "/ro";
-  const auto path = ro + "/resume";
+  // An existing file whose replacement cannot be written: the old file is
+  // kept and no temporary file is left. The write fails on the file-size limit
+  // (RLIMIT_FSIZE, as a full disk would fail it), which binds root as well.
+  const auto dir = tmp.path + "/full";
+  const auto path = dir + "/resume";
   CAF_REQUIRE_EQUAL(error_of(write_resume_file(path, sample_data())), "ok");
   const auto before = read_file(path);
-  CAF_REQUIRE_EQUAL(::chmod(ro.c_str(), 0555), 0);
+  auto bigger = sample_data();
+  bigger.downloaded = 99;
+  CAF_REQUIRE_GREATER(encode_resume(bigger).size(), 16u);
+  {
+    struct ::sigaction ignore = {}, old_action = {};
+    ignore.sa_handler = SIG_IGN; // else SIGXFSZ ends the process
+    CAF_REQUIRE_EQUAL(::sigaction(SIGXFSZ, &ignore, &old_action), 0);
+    ::rlimit old_limit{};
+    CAF_REQUIRE_EQUAL(::getrlimit(RLIMIT_FSIZE, &old_limit), 0);
+    auto limit = old_limit;
+    limit.rlim_cur = 16;
+    CAF_REQUIRE_EQUAL(::setrlimit(RLIMIT_FSIZE, &limit), 0);
+    auto err = error_of(write_resume_file(path, bigger));
+    ::setrlimit(RLIMIT_FSIZE, &old_limit);
+    ::sigaction(SIGXFSZ, &old_action, nullptr);
+    CAF_CHECK_EQUAL(err, "cannot write " + path + ": cannot write " + path + ".tmp-" + pid + ": File too large");
+  }
+  CAF_CHECK_EQUAL(read_file(path), before);
+  CAF_CHECK(names_in(dir) == std::set<std::string>{"resume"});
+  // An unwritable directory: only checkable when not root (root may write
+  // anywhere); the failed write above covers the same promise for root.
   if (::geteuid() != 0) {
+    CAF_REQUIRE_EQUAL(::chmod(dir.c_str(), 0555), 0);
     auto d = sample_data();
-    d.downloaded = 99;
+    d.downloaded = 98;
     CAF_CHECK_EQUAL(error_of(write_resume_file(path, d)),
                     "cannot write " + path + ": cannot create " + path + ".tmp-" + pid + ": Permission denied");
     CAF_CHECK_EQUAL(read_file(path), before);
-    CAF_CHECK(names_in(ro) == std::set<std::string>{"resume"});
-  } else {
-    CAF_MESSAGE("running as root: permission check skipped");
+    CAF_CHECK(names_in(dir) == std::set<std::string>{"resume"});
+    ::chmod(dir.c_str(), 0755);
   }
-  ::chmod(ro.c_str(), 0755);
 }
 
 CAF_TEST(reading tells absent from corrupt) {

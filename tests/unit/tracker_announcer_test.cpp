@@ -5,6 +5,7 @@
 #include "protocol/text.hpp"
 #include "protocol/tracker_http.hpp"
 #include "protocol/tracker_udp.hpp"
+#include "test_util.hpp"
 
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
@@ -754,8 +755,7 @@ CAF_TEST(udp announce over ipv6 returns ipv6 peers) {
                   *peer_endpoint::from_ip("::ffff:10.1.2.3", 6001)};
   fake_udp_tracker tracker{true, false, answer};
   if (!tracker.ok()) {
-    CAF_MESSAGE("skipped: cannot bind udp [::1]");
-    return;
+    ACTORRENT_SKIP("cannot bind udp [::1] (no IPv6 loopback)");
   }
   caf::scoped_actor self{sys};
   auto a = spawn_announcer(sys, config({{tracker.url()}}, self));
@@ -902,8 +902,7 @@ CAF_TEST(an invalid config makes an inert announcer that says why) {
 CAF_TEST(opentracker answers over http and udp) {
   const char* bin = "/usr/bin/opentracker";
   if (::access(bin, X_OK) != 0) {
-    CAF_MESSAGE("skipped: " << bin << " is not installed");
-    return;
+    ACTORRENT_SKIP(std::string{bin} + " is not installed");
   }
   // A run directory readable by `nobody` (opentracker drops privileges).
   char tmpl[] = "/tmp/actorrent-opentracker-XXXXXX";
@@ -990,8 +989,7 @@ CAF_TEST(opentracker answers over http and udp) {
   if (exited) {
     std::error_code ec;
     std::filesystem::remove_all(dir, ec);
-    CAF_MESSAGE("skipped: opentracker exited at start (not root?)");
-    return;
+    ACTORRENT_SKIP("opentracker exited at start (it drops privileges to nobody: not root?)");
   }
   if (!up) {
     cleanup();
