@@ -23,6 +23,10 @@ PEER_PACKAGES=(python3 python3-libtorrent transmission-cli mktorrent aria2 opent
 # test). Usually present, not on a minimal image.
 # The swarm lab (actorrent lab run) calls ip and tc (iproute2) and iptables inside its namespaces.
 TOOL_PACKAGES=(iproute2 time tmux iptables)
+# The Docker tests and scripts (deploy/, scripts/docker-*.sh): debootstrap makes the
+# base image where no registry can be reached; docker-compose runs the swarm. The
+# engine itself (docker.io) is the machine's: the Docker tests skip without one.
+DOCKER_PACKAGES=(debootstrap docker-compose)
 
 log() { printf '\n==> %s\n' "$*"; }
 
@@ -32,7 +36,7 @@ as_root() {
 
 deps() {
   local missing=()
-  for p in "${BUILD_PACKAGES[@]}" "${PEER_PACKAGES[@]}" "${TOOL_PACKAGES[@]}"; do
+  for p in "${BUILD_PACKAGES[@]}" "${PEER_PACKAGES[@]}" "${TOOL_PACKAGES[@]}" "${DOCKER_PACKAGES[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
   done
   if [ "${#missing[@]}" -eq 0 ]; then

@@ -2,14 +2,13 @@
 """Seeders and leechers for the integration tests and benchmarks.
 
   peers.py lt-seed    TORRENT DATADIR PORT [--listen ADDR] [--tracker] [--upload-limit B/S] [--lifetime S]
-  peers.py bad-seed   TORRENT DATADIR PORT --corrupt 0,3,5|all|none [--upload-limit B/S] [--lifetime S]
+  peers.py bad-seed   TORRENT DATADIR PORT --corrupt 0,3,5|all|none [--listen ADDR] [--upload-limit B/S] [--lifetime S]
   peers.py lt-leech   TORRENT OUTDIR --peer HOST:PORT [--peer ...] [--tracker] [--port P] [--lifetime S]
   peers.py bad-leech  TORRENT HOST:PORT --mode garbage|flood|stall|invalid [--requests N] [--lifetime S]
   peers.py good-leech TORRENT HOST:PORT [--pipeline N] [--lifetime S]
   peers.py probe      HOST:PORT --send handshake|junk|nothing [--info-hash HEX] [--wait S]
 
-Seeders. Both listen on 127.0.0.1:PORT only (lt-seed on --listen ADDR:PORT
-only, ADDR a numeric IPv4 or IPv6 address, 127.0.0.1 by default: --listen ::1
+Seeders. Both listen on 127.0.0.1:PORT only (on --listen ADDR:PORT only, ADDR a numeric IPv4 or IPv6 address, 127.0.0.1 by default: --listen ::1
 makes it an IPv6-only seeder), print "ready" on stdout once a leecher can
 connect (lt-seed --tracker: once the tracker has also accepted its announce),
 log what happens on stderr, and exit by themselves after --lifetime seconds
@@ -372,9 +371,9 @@ async def run_bad_seed(args):
             log("bad-seed", "--corrupt %s: pieces are 0..%d" % (args.corrupt, t.num_pieces - 1))
             return 2
     seed = BadSeed(t, storage, corrupt, args.upload_limit)
-    server = await asyncio.start_server(seed.handle, "127.0.0.1", args.port)
-    log("bad-seed", "listening on 127.0.0.1:%d, %d pieces, corrupting %d of them"
-        % (args.port, t.num_pieces, len(corrupt)))
+    server = await asyncio.start_server(seed.handle, args.listen, args.port)
+    log("bad-seed", "listening on %s:%d, %d pieces, corrupting %d of them"
+        % (args.listen, args.port, t.num_pieces, len(corrupt)))
     stop = asyncio.get_running_loop().create_future()
     for sig in (signal.SIGTERM, signal.SIGINT):
         asyncio.get_running_loop().add_signal_handler(
@@ -1119,13 +1118,13 @@ def main():
         p.add_argument("datadir")
         p.add_argument("port", type=int)
         p.add_argument("--lifetime", type=float, default=120.0)
+        p.add_argument("--listen", default="127.0.0.1",
+                       help="numeric address to listen on, IPv4 or IPv6 (::1; bad-seed: 0.0.0.0 in a container)")
         if name == "lt-seed":
             p.add_argument("--tracker", action="store_true",
                            help="announce to the torrent's trackers; ready once one replied")
             p.add_argument("--upload-limit", type=int, default=0, help="bytes/s, 0 = none")
             p.add_argument("--ready-timeout", type=float, default=30.0)
-            p.add_argument("--listen", default="127.0.0.1",
-                           help="numeric address to listen on, IPv4 or IPv6 (::1)")
         else:
             p.add_argument("--corrupt", required=True, help="0,3,5 | all | none")
             p.add_argument("--upload-limit", type=int, default=0, help="bytes/s, 0 = none")
