@@ -298,6 +298,8 @@ void on_checked(self_ptr self, std::vector<bool>& have) {
   st.checked = true;
   st.resumed_pieces = st.pieces_have;
   notify(self, torrent_event::kind::checked);
+  if (st.phase == torrent_phase::stopping)
+    return;
   auto missing = mi.num_pieces() - st.pieces_have;
   if (st.cfg.require_complete && missing > 0) {
     auto msg = std::to_string(missing) + " of " + std::to_string(mi.num_pieces()) + " pieces missing or wrong in "

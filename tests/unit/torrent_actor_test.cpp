@@ -404,6 +404,26 @@ CAF_TEST(pause drops the peers and refuses new ones; unpause downloads again) {
   CAF_CHECK_NOT_EQUAL(incoming(t, 2), 0u);
 }
 
+CAF_TEST(a torrent paused during its check stays paused with the result of the check) {
+  auto damaged = content;
+  damaged[5] ^= 0x01; // piece 0
+  write_content(damaged);
+  auto cfg = config();
+  cfg.observer = actor_cast<actor>(self);
+  auto t = sys.spawn(torrent, cfg);
+  started = t;
+  self->send(t, pause_atom_v); // handled by the checking behavior, before the disk answers
+  step();
+  CAF_CHECK_EQUAL(take_events(), (std::vector<std::string>{"state paused", "checked paused 3/4"}));
+  auto s = status(t);
+  CAF_CHECK_EQUAL(s.state, "paused");
+  CAF_CHECK(!s.checking);
+  CAF_CHECK_EQUAL(s.pieces_have, 3u);
+  self->send(t, unpause_atom_v);
+  step();
+  CAF_CHECK_EQUAL(take_events(), std::vector<std::string>{"state downloading"});
+}
+
 CAF_TEST(a paused complete torrent resumes as a seed) {
   write_content(content);
   auto cfg = config();
