@@ -1,5 +1,7 @@
 #include "actors/listener.hpp"
 
+#include "actors/peer_connection.hpp"
+
 #include "protocol/wire.hpp"
 
 #include <caf/all.hpp>
@@ -138,7 +140,6 @@ listener_impl_actor::behavior_type listener(listener_broker* self, listener_conf
   st.cfg = std::move(cfg);
   auto bind = st.cfg.bind_address.empty() ? nullptr : st.cfg.bind_address.c_str();
   if (auto doorman = self->add_tcp_doorman(st.cfg.port, bind, true)) {
-    st.acceptor = doorman->first;
     st.port = doorman->second;
     self->delayed_send(caf::actor_cast<listener_impl_actor>(self), 1s, tick_atom_v);
   } else {

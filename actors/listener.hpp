@@ -14,11 +14,9 @@
 // hashes: the listener runs on the middleman thread like every broker.
 #pragma once
 
-#include "actors/peer_connection.hpp"
 #include "messages/interfaces.hpp"
 
 #include <caf/fwd.hpp>
-#include <caf/io/accept_handle.hpp>
 #include <caf/io/typed_broker.hpp>
 #include <caf/stateful_actor.hpp>
 #include <caf/io/connection_handle.hpp>
@@ -50,7 +48,6 @@ struct listener_state {
     torrent_actor torrent;
   };
   listener_config cfg;
-  caf::io::accept_handle acceptor;
   std::uint16_t port = 0;
   std::map<caf::io::connection_handle, pending> pending;
   std::unordered_map<sha1_hash, route> routes;

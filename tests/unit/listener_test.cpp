@@ -190,6 +190,23 @@ CAF_TEST(a torrent that refuses the peer gets the connection closed) {
   CAF_CHECK(mpx.output_buffer(hdl).empty()); // no handshake of ours
 }
 
+CAF_TEST(the status counts what was handed over and what was refused) {
+  auto good = connect();
+  remote_sends(good, handshake_bytes(info_hash, their_id));
+  auto bad = connect();
+  remote_sends(bad, bytes(68, 'x'));
+  CAF_CHECK(closed(bad));
+  auto answer = self->request(lst, infinite, status_atom_v);
+  drain();
+  actor_status st;
+  std::move(answer).receive([&](actor_status& x) { st = std::move(x); }, [](error&) { CAF_FAIL("no status"); });
+  CAF_CHECK_EQUAL(st.name, "listener");
+  CAF_CHECK_EQUAL(st.state, "listening");
+  CAF_CHECK_EQUAL(st.values["accepted"], "1");
+  CAF_CHECK_EQUAL(st.values["refused"], "1");
+  CAF_CHECK_EQUAL(st.values["torrents"], "1");
+}
+
 CAF_TEST(a detached torrent gets no more connections) {
   anon_send(lst, detach_atom_v, info_hash);
   drain();
