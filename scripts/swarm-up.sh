@@ -58,6 +58,7 @@ else
 fi
 COMPOSE+=(-p "$PROJECT" -f "$ROOT/docker-compose.yml")
 export SWARM_SIZE_MIB=$SIZE
+((BAD)) || export SWARM_BAD_PEERS=
 
 say() { printf '[swarm-up %s] %s\n' "$(date -u +%H:%M:%S)" "$*"; }
 
