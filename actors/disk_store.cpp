@@ -284,8 +284,10 @@ caf::result<std::vector<bool>> check_existing(self_ptr self) {
     return err;
   // from now on the data here is this torrent's: say so at once, so that a
   // run killed before its first periodic save is not taken for a stranger's
-  // (right after the verdict: its fsyncs do not delay it)
-  if (!resume_found && !st.resume_file.empty())
+  // (right after the verdict: its fsyncs do not delay it); a seed whose data
+  // is incomplete ends after the check and writes nothing
+  bool complete = std::find(res->begin(), res->end(), false) == res->end();
+  if (!resume_found && !st.resume_file.empty() && (complete || !st.require_complete))
     self->request(caf::actor_cast<disk_actor>(self), caf::infinite, resume_atom_v, *res, transfer_totals{}, false)
       .then([](bool) {},
             [self](caf::error& err) {
@@ -304,6 +306,7 @@ disk_actor::behavior_type disk_store(disk_actor::stateful_pointer<disk_state> se
   st.resume_file = cfg.resume_file;
   st.force_overwrite = cfg.force_overwrite;
   st.recheck = cfg.recheck;
+  st.require_complete = cfg.require_complete;
   st.progress = cfg.progress;
   st.started = std::chrono::steady_clock::now();
   st.hash_delay = cfg.hash_delay;

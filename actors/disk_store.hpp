@@ -56,6 +56,9 @@ struct disk_config {
   bool force_overwrite = false;
   /// Ignore the resume data at the start-up check: hash every piece.
   bool recheck = false;
+  /// The torrent ends unless every piece verifies (a seed): the check then
+  /// claims the data as this torrent's only when it is complete.
+  bool require_complete = false;
   /// Progress of the start-up check, for the torrent's status: pieces hashed and
   /// pieces to hash (written by the hashing threads, read by the torrent).
   std::shared_ptr<check_progress> progress;
@@ -95,6 +98,7 @@ struct disk_state {
   std::string resume_file;
   bool force_overwrite = false;
   bool recheck = false;
+  bool require_complete = false;
   std::shared_ptr<check_progress> progress;
   std::uint64_t saved_uploaded = 0;   ///< totals of earlier sessions, from the resume data
   std::uint64_t saved_downloaded = 0;

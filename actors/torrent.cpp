@@ -413,6 +413,7 @@ void spawn_children(self_ptr self) {
   dc.resume_file = st.cfg.resume_file;
   dc.force_overwrite = st.cfg.force_overwrite;
   dc.recheck = st.cfg.recheck;
+  dc.require_complete = st.cfg.require_complete;
   dc.progress = st.check;
   st.disk = self->spawn(disk_store, std::move(dc));
   picker_config pc;
