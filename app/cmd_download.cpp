@@ -15,10 +15,11 @@
 // the data was complete), or on SIGINT/SIGTERM, which for a seeder is the
 // normal way to stop.
 //
-// Exit codes: 0 complete (and seeding, if asked, ended); 1 failure (bad
-// torrent, interrupted before completion, timed out, the torrent failed, the
-// port cannot be opened; for `seed`: data missing or wrong); 2 usage (bad
-// option or configuration file).
+// Exit codes: 0 complete (and seeding, if asked, ended at its ratio or time);
+// 1 failure (bad torrent, timed out, the torrent failed, the port cannot be
+// opened; for `seed`: data missing or wrong); 2 usage (bad option or
+// configuration file); 130 after SIGINT (Ctrl-C) and 143 after SIGTERM, for
+// `download` and `seed` alike, whether or not the data was complete.
 #include "actors/listener.hpp"
 #include "actors/torrent.hpp"
 #include "app/commands.hpp"
@@ -38,7 +39,9 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
+#include <cerrno>
 #include <chrono>
+#include <cmath>
 #include <condition_variable>
 #include <csignal>
 #include <cstdio>
@@ -51,6 +54,7 @@
 #include <thread>
 
 #include <netdb.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -79,6 +83,7 @@ struct download_cli {
   unsigned max_peers = 0;
   std::vector<std::string> peers;
   bool no_trackers = false;
+  std::vector<std::string> trackers;
   bool quiet = false;
   bool json_progress = false;
   bool verbose = false;
@@ -97,6 +102,7 @@ struct download_cli {
   CLI::Option* port_opt = nullptr;
   CLI::Option* max_peers_opt = nullptr;
   CLI::Option* peers_opt = nullptr;
+  CLI::Option* trackers_opt = nullptr;
   CLI::Option* timeout_opt = nullptr;
 };
 
@@ -161,6 +167,36 @@ std::string describe(caf::actor_system& sys, const caf::error& err) {
   if (ctx.size() == 1 && ctx.match_element<std::string>(0))
     return ctx.get_as<std::string>(0);
   return sys.render(err);
+}
+
+/// Whether something else listens on `port` (a bind with SO_REUSEADDR, as
+/// CAF's own, fails with EADDRINUSE on IPv4 or IPv6): tells a busy port from
+/// other reasons a listener could not start.
+bool port_in_use(std::uint16_t port) {
+  auto try_bind = [port](int family) {
+    int fd = ::socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+      return false;
+    int one = 1;
+    ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    int rc;
+    if (family == AF_INET) {
+      sockaddr_in a{};
+      a.sin_family = AF_INET;
+      a.sin_port = htons(port);
+      rc = ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a));
+    } else {
+      ::setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+      sockaddr_in6 a{};
+      a.sin6_family = AF_INET6;
+      a.sin6_port = htons(port);
+      rc = ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a));
+    }
+    bool busy = rc != 0 && errno == EADDRINUSE;
+    ::close(fd);
+    return busy;
+  };
+  return port != 0 && (try_bind(AF_INET) || try_bind(AF_INET6));
 }
 
 // ---- output ------------------------------------------------------------------------
@@ -357,6 +393,17 @@ private:
 
 // ---- the download -------------------------------------------------------------------
 
+/// The extra fields of the JSON `complete` event: seconds since the start and
+/// the average download rate of this run (bytes received / elapsed).
+nlohmann::ordered_json complete_fields(const std::optional<torrent_status>& st, clock_type::duration since_start) {
+  auto secs = std::chrono::duration<double>(since_start).count();
+  auto got = st ? st->downloaded : 0;
+  nlohmann::ordered_json j;
+  j["elapsed_seconds"] = std::round(secs * 1000.0) / 1000.0;
+  j["avg_down_rate"] = secs > 0 ? static_cast<std::uint64_t>(std::llround(static_cast<double>(got) / secs)) : 0;
+  return j;
+}
+
 enum class outcome { complete, seeded, interrupted, timed_out, failed, incomplete_seed };
 
 int run_download(download_cli& cli) {
@@ -381,7 +428,9 @@ int run_download(download_cli& cli) {
   if (cli.timeout_opt->count() > 0)
     cli.given.timeout = cli.timeout;
   if (cli.no_trackers)
-    cli.given.trackers = false;
+    cli.given.use_trackers = false;
+  if (cli.trackers_opt->count() > 0)
+    cli.given.trackers = cli.trackers;
   if (cli.quiet)
     cli.given.quiet = true;
   if (cli.json_progress)
@@ -416,10 +465,28 @@ int run_download(download_cli& cli) {
     }
   }
 
+  if (cli.torrent_file.rfind("magnet:", 0) == 0) {
+    print_error("magnet links are not supported yet: give the .torrent file");
+    return exit_failure;
+  }
   auto mi = load_metainfo_file(cli.torrent_file);
   if (!mi) {
     print_error(cli.torrent_file + ": " + mi.error().to_string());
     return exit_failure;
+  }
+  if (opts.use_trackers && !opts.trackers.empty()) {
+    // the user's trackers: one more tier after the torrent's own (BEP 12);
+    // trackers are not part of the info dictionary, so the info-hash stays
+    std::vector<std::string> tier;
+    for (auto& url : opts.trackers) {
+      bool dup = std::find(tier.begin(), tier.end(), url) != tier.end();
+      for (auto& t : mi->trackers)
+        dup = dup || std::find(t.begin(), t.end(), url) != t.end();
+      if (!dup)
+        tier.push_back(url);
+    }
+    if (!tier.empty())
+      mi->trackers.push_back(std::move(tier));
   }
   auto torrent_info = std::make_shared<const metainfo>(std::move(*mi));
   const metainfo& info = *torrent_info;
@@ -436,21 +503,11 @@ int run_download(download_cli& cli) {
         initial.push_back(e);
   }
 
-  {
-    std::error_code ec;
-    std::filesystem::create_directories(opts.download_dir, ec);
-    if (ec || !std::filesystem::is_directory(opts.download_dir, ec)) {
-      print_error("cannot create download directory " + opts.download_dir + ": "
-                  + (ec ? ec.message() : std::string{"not a directory"}));
-      return exit_failure;
-    }
-  }
-
   reporter out{opts, info};
-  bool trackers = opts.trackers && !info.trackers.empty();
+  bool trackers = opts.use_trackers && !info.trackers.empty();
   if (!trackers && initial.empty() && !opts.seed)
     out.warning(std::string{"no peers to connect to: "}
-                + (opts.trackers ? "the torrent has no trackers" : "trackers are off")
+                + (opts.use_trackers ? "the torrent has no trackers" : "trackers are off")
                 + " and no --peer was given");
   out.note(std::string{cli.seed_mode ? "seeding " : "downloading "} + info.name + " ("
            + format_bytes(info.total_size) + ", " + std::to_string(info.num_pieces()) + " pieces) "
@@ -463,7 +520,7 @@ int run_download(download_cli& cli) {
     out.detail("peer " + e.to_string());
 
   install_signal_handlers();
-  auto code = exit_failure;
+  int code = exit_failure;
   std::optional<shutdown_watchdog> watchdog;
   {
     caf::actor_system_config cfg;
@@ -477,8 +534,22 @@ int run_download(download_cli& cli) {
     lc.port = opts.port;
     auto listener = spawn_listener(sys, lc);
     if (!listener) {
-      print_error("cannot listen on port " + std::to_string(opts.port) + ": " + describe(sys, listener.error()));
+      if (port_in_use(opts.port))
+        print_error("port " + std::to_string(opts.port) + " is in use (choose another with --port, or 0 for any)");
+      else
+        print_error("cannot listen on port " + std::to_string(opts.port) + ": " + describe(sys, listener.error()));
       return exit_failure;
+    }
+    {
+      // only once the port is ours: a failed start leaves no directory behind
+      std::error_code ec;
+      std::filesystem::create_directories(opts.download_dir, ec);
+      if (ec || !std::filesystem::is_directory(opts.download_dir, ec)) {
+        print_error("cannot create download directory " + opts.download_dir + ": "
+                    + (ec ? ec.message() : std::string{"not a directory"}));
+        self->send_exit(*listener, caf::exit_reason::user_shutdown);
+        return exit_failure;
+      }
     }
     std::uint16_t port = opts.port;
     self->request(*listener, progress_request_timeout, caf::get_atom_v)
@@ -491,7 +562,7 @@ int run_download(download_cli& cli) {
     tc.listen_port = port;
     tc.max_peers = opts.max_peers;
     tc.initial_peers = initial;
-    tc.use_trackers = opts.trackers;
+    tc.use_trackers = opts.use_trackers;
     tc.verbose = opts.verbose && !opts.quiet;
     tc.peer_id = generate_peer_id();
     tc.seed = opts.seed;
@@ -561,8 +632,8 @@ int run_download(download_cli& cli) {
           auto now = clock_type::now();
           if (!complete_at) {
             complete_at = now;
-            if (!cli.seed_mode)
-              out.finish(last, "complete"); // the download part is done; seeding goes on
+            if (!cli.seed_mode) // the download part is done; seeding goes on
+              out.finish(last, "complete", complete_fields(last, clock_type::now() - start));
           }
           auto ratio = last->total_size > 0 ? static_cast<double>(last->uploaded) / static_cast<double>(last->total_size) : 0.0;
           if (opts.seed_ratio > 0 && ratio >= opts.seed_ratio) {
@@ -601,7 +672,7 @@ int run_download(download_cli& cli) {
         if (out.human())
           std::printf("seeding stopped: %s uploaded, ratio %s\n", format_bytes(last ? last->uploaded : 0).c_str(),
                       format_ratio(last ? last->uploaded : 0, info.total_size).c_str());
-        code = exit_ok;
+        code = g_signal != 0 ? exit_signal_base + g_signal : exit_ok;
         break;
       case outcome::incomplete_seed:
         out.finish(last, "error", {{"error", "data incomplete"}});
@@ -609,7 +680,7 @@ int run_download(download_cli& cli) {
                     + std::to_string(last->pieces_total) + " pieces verify in " + opts.download_dir);
         break;
       case outcome::complete:
-        out.finish(last, "complete");
+        out.finish(last, "complete", complete_fields(last, clock_type::now() - start));
         if (out.human())
           std::printf("%s\n",
                       format_summary(info.name, info.total_size, elapsed, last ? last->downloaded : 0).c_str());
@@ -618,6 +689,7 @@ int run_download(download_cli& cli) {
       case outcome::interrupted:
         out.finish(last, "stopped", {{"reason", "interrupted"}});
         print_error(std::string{"interrupted ("} + (g_signal == SIGTERM ? "SIGTERM" : "SIGINT") + ")");
+        code = exit_signal_base + g_signal;
         break;
       case outcome::timed_out:
         out.finish(last, "stopped", {{"reason", "timed out"}});
@@ -654,7 +726,14 @@ void add_common_options(CLI::App* cmd, download_cli& cli) {
                       return ok ? std::string{} : ok.error().message;
                     })
                     ->allow_extra_args(false); // one address per --peer: never swallow the file
-  cmd->add_flag("--no-trackers", cli.no_trackers, "Do not contact the torrent's trackers");
+  cmd->add_flag("--no-trackers", cli.no_trackers, "Do not contact the torrent's trackers (nor --tracker ones)");
+  cli.trackers_opt = cmd->add_option("--tracker", cli.trackers,
+                                     "Another tracker URL to announce to, after the torrent's own (repeatable)")
+                       ->check([](const std::string& v) {
+                         auto ok = check_tracker_url(v);
+                         return ok ? std::string{} : ok.error().message;
+                       })
+                       ->allow_extra_args(false);
   cmd->add_flag("-q,--quiet", cli.quiet, "Print nothing but errors");
   cmd->add_flag("--json-progress", cli.json_progress,
                 "Print one JSON object a second on stdout, and a final one with \"event\"");
@@ -669,7 +748,7 @@ void add_common_options(CLI::App* cmd, download_cli& cli) {
   cli.max_upload_rate_opt = cmd->add_option("--max-upload-rate", cli.max_upload_rate,
                                             "Upload limit for the torrent in bytes/s, K/M/G suffixes (e.g. 5M; 0: none)");
   cmd->add_option("--config", cli.config_file,
-                  "YAML file with settings (download_dir, port, max_peers, peers, trackers, quiet, json_progress, "
+                  "YAML file with settings (download_dir, port, max_peers, peers, use_trackers, trackers, quiet, json_progress, "
                   "verbose, timeout, seed, seed_ratio, seed_time, upload_slots, max_upload_rate); options given here override it");
 }
 
@@ -694,7 +773,9 @@ command_runner add_seed_command(CLI::App& parent) {
   cmd->add_option("file", cli->torrent_file, "The .torrent file")->required();
   cli->dir_opt = cmd->add_option("dir", cli->dir, "Directory holding the data (as given to download -o)")->required();
   add_common_options(cmd, *cli);
-  cli->timeout_opt = cmd->add_option("--timeout", cli->timeout, "Fail if the data is not complete after this many seconds")
+  cli->timeout_opt = cmd->add_option("--timeout", cli->timeout,
+                                     "Fail if checking the data takes longer than this many seconds (0: never; "
+                                     "use --seed-time to stop seeding after a time)")
                        ->check(CLI::Range(0u, timeout_limit));
   return [cli] { return run_download(*cli); };
 }

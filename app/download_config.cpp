@@ -19,8 +19,8 @@ namespace actorrent::app {
 
 namespace {
 
-constexpr std::array<std::string_view, 14> known_keys{
-  "download_dir", "port", "max_peers", "peers", "trackers", "quiet", "json_progress", "verbose", "timeout",
+constexpr std::array<std::string_view, 15> known_keys{
+  "download_dir", "port", "max_peers", "peers", "use_trackers", "trackers", "quiet", "json_progress", "verbose", "timeout",
   "seed", "seed_ratio", "seed_time", "upload_slots", "max_upload_rate"};
 
 using text::quote; // user text in error messages
@@ -150,7 +150,7 @@ struct parser {
         return fail(key, "the path contains a NUL byte");
       out.download_dir = v.Scalar();
     } else if (key == "port") {
-      auto i = integer(key, v, 1, 65535, "an integer");
+      auto i = integer(key, v, 0, 65535, "an integer");
       if (!i)
         return i.error();
       out.port = static_cast<std::uint16_t>(*i);
@@ -176,8 +176,8 @@ struct parser {
       out.upload_slots = static_cast<std::uint32_t>(*i);
     } else if (key == "max_upload_rate") {
       auto r = v.IsScalar() ? parse_rate(v.Scalar()) : result<std::uint64_t>{make_error("expected a rate")};
-      if (!r)
-        return fail(key, r.error().message + ", " + got(v));
+      if (!r) // parse_rate's message already quotes the value
+        return fail(key, v.IsScalar() ? r.error().message : "expected bytes/s like 500K, 5M or 1G, " + got(v));
       out.max_upload_rate = *r;
     } else if (key == "seed_ratio") {
       auto d = to_number(v, 0, seed_ratio_limit);
@@ -199,12 +199,29 @@ struct parser {
         peers.push_back(e.Scalar());
       }
       out.peers = std::move(peers);
+    } else if (key == "trackers") {
+      if (to_bool(v))
+        return fail(key, "expected a list of tracker URLs (to turn the torrent's trackers off, use "
+                         "'use_trackers: false'), " + got(v));
+      if (!v.IsSequence())
+        return fail(key, "expected a list of tracker URLs, " + got(v));
+      std::vector<std::string> urls;
+      std::size_t index = 0;
+      for (const auto& e : v) {
+        auto entry = "entry " + std::to_string(++index);
+        if (!e.IsScalar())
+          return fail(key, entry + ": expected a tracker URL, " + got(e));
+        if (auto ok = check_tracker_url(e.Scalar()); !ok)
+          return fail(key, entry + ": " + ok.error().message);
+        urls.push_back(e.Scalar());
+      }
+      out.trackers = std::move(urls);
     } else {
       auto b = boolean(key, v);
       if (!b)
         return b.error();
-      if (key == "trackers")
-        out.trackers = *b;
+      if (key == "use_trackers")
+        out.use_trackers = *b;
       else if (key == "quiet")
         out.quiet = *b;
       else if (key == "json_progress")
@@ -251,6 +268,20 @@ struct parser {
 };
 
 } // namespace
+
+status check_tracker_url(std::string_view url) {
+  auto starts = [&](std::string_view p) { return url.substr(0, p.size()) == p; };
+  if (url.size() > 2048)
+    return make_error("tracker URL longer than 2048 bytes");
+  if (!starts("http://") && !starts("https://") && !starts("udp://"))
+    return make_error("expected an http://, https:// or udp:// tracker URL, got " + quote(url));
+  auto host = url.substr(url.find("//") + 2);
+  if (host.empty() || host.front() == '/' || host.front() == ':')
+    return make_error("the tracker URL " + quote(url) + " has no host");
+  if (url.find_first_of(std::string_view{" \t\r\n\0", 5}) != std::string_view::npos)
+    return make_error("the tracker URL " + quote(url) + " contains white space or a NUL byte");
+  return {};
+}
 
 status check_peer_address(std::string_view text) {
   auto hp = parse_host_port(text);
@@ -310,6 +341,8 @@ void apply_to(const download_settings& s, download_options& opts) {
     opts.max_peers = *s.max_peers;
   if (s.peers)
     opts.peers = *s.peers;
+  if (s.use_trackers)
+    opts.use_trackers = *s.use_trackers;
   if (s.trackers)
     opts.trackers = *s.trackers;
   if (s.quiet)

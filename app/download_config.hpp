@@ -3,10 +3,12 @@
 // line). No CAF here, so it is tested on its own.
 //
 //   download_dir: /srv/torrents   # string, not empty
-//   port: 6881                    # 1..65535
+//   port: 6881                    # 0..65535 (0: any free port)
 //   max_peers: 50                 # 1..10000
 //   peers: ["127.0.0.1:6881", "[::1]:6882", "seed.example:6881"]
-//   trackers: true                # true/false (also yes/no, on/off)
+//   use_trackers: true            # false: do not contact the torrent's trackers
+//   trackers: ["udp://tracker.example:6969/announce"]  # more trackers, tried
+//                                 # after the torrent's own (one extra tier)
 //   quiet: false
 //   json_progress: false
 //   verbose: false
@@ -34,7 +36,8 @@ struct download_settings {
   std::optional<std::uint16_t> port;
   std::optional<std::uint32_t> max_peers;
   std::optional<std::vector<std::string>> peers; ///< "host:port", syntax checked
-  std::optional<bool> trackers;
+  std::optional<bool> use_trackers;
+  std::optional<std::vector<std::string>> trackers; ///< extra tracker URLs
   std::optional<bool> quiet;
   std::optional<bool> json_progress;
   std::optional<bool> verbose;
@@ -52,7 +55,8 @@ struct download_options {
   std::uint16_t port = 6881;
   std::uint32_t max_peers = 50;
   std::vector<std::string> peers;
-  bool trackers = true;
+  bool use_trackers = true;
+  std::vector<std::string> trackers; ///< extra tracker URLs, one tier after the torrent's
   bool quiet = false;
   bool json_progress = false;
   bool verbose = false;
@@ -86,6 +90,10 @@ void apply_to(const download_settings& s, download_options& opts);
 /// A rate in bytes/s: digits with an optional K, M or G suffix (1024-based,
 /// case-insensitive, optional trailing "B" or "/s" not accepted); at most 1 TiB/s.
 result<std::uint64_t> parse_rate(std::string_view text);
+
+/// Checks the syntax of a tracker URL given by the user (http, https or udp,
+/// with a host; at most 2048 bytes, no white space).
+status check_tracker_url(std::string_view url);
 
 /// Checks one "host:port" peer address (IP literal or host name); the error
 /// names the problem ("invalid port '99999' ...").

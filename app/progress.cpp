@@ -161,10 +161,13 @@ std::string render_progress_line(const torrent_status& st, std::size_t columns) 
   auto parts = status_parts(st);
   // Fixed widths where the numbers change, so the bar does not breathe:
   // " 45.2%", have as wide as the total, " 0 B/s" as wide as "23.4 MiB/s".
-  parts[p_percent] = pad_left(parts[p_percent], 6);
-  parts[p_size] = pad_left(format_bytes(st.have_bytes), format_bytes(st.total_size).size()) + "/"
-                  + format_bytes(st.total_size);
-  parts[p_rate] = pad_left(parts[p_rate], 10);
+  // (A seeder's line keeps its own parts: the ratio where the size would be.)
+  if (!st.seeding) {
+    parts[p_percent] = pad_left(parts[p_percent], 6);
+    parts[p_size] = pad_left(format_bytes(st.have_bytes), format_bytes(st.total_size).size()) + "/"
+                    + format_bytes(st.total_size);
+    parts[p_rate] = pad_left(parts[p_rate], 10);
+  }
   // Levels of detail: all parts, then without the upload part, peers, size, ETA, rate.
   std::array<std::array<bool, p_count>, 6> levels;
   levels.fill({true, true, true, true, true, true});
@@ -252,9 +255,11 @@ std::string format_summary(const std::string& name, std::uint64_t total_size, do
     seconds = 0;
   char secs[32];
   std::snprintf(secs, sizeof(secs), "%.1f", seconds);
+  auto head = "download complete: " + name + " (" + format_bytes(total_size) + "), ";
+  if (downloaded == 0)
+    return head + "nothing downloaded: the data was already here (checked in " + secs + " s)";
   double avg = seconds > 0 ? static_cast<double>(downloaded) / seconds : 0.0;
-  return "download complete: " + name + ", " + format_bytes(total_size) + " in " + secs + " s (avg "
-         + format_rate(avg) + ")";
+  return head + format_bytes(downloaded) + " downloaded in " + secs + " s (avg " + format_rate(avg) + ")";
 }
 
 } // namespace actorrent::app

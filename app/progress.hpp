@@ -76,8 +76,11 @@ std::size_t terminal_columns(int fd, std::size_t fallback = 80);
 nlohmann::ordered_json progress_json(const std::string& name, const std::string& info_hash,
                              const torrent_status& st, const std::string& event);
 
-/// "download complete: NAME, SIZE in T s (avg RATE)"; the average is
-/// `downloaded` bytes over `seconds` ("0 B/s" for no time).
+/// "download complete: NAME (SIZE), GOT downloaded in T s (avg RATE)": GOT is
+/// what this run received (`downloaded`), not the torrent's size, and the
+/// average is GOT over `seconds` ("0 B/s" for no time). With nothing
+/// received: "download complete: NAME (SIZE), nothing downloaded: the data was
+/// already here (checked in T s)".
 std::string format_summary(const std::string& name, std::uint64_t total_size, double seconds,
                            std::uint64_t downloaded);
 

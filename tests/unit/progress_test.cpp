@@ -216,9 +216,15 @@ CAF_TEST(json progress object) {
 
 CAF_TEST(summary line) {
   CAF_CHECK_EQUAL(format_summary("data.bin", 50000000, 4.66, 50000000),
-                  "download complete: data.bin, 47.7 MiB in 4.7 s (avg 10.2 MiB/s)");
-  CAF_CHECK_EQUAL(format_summary("big.bin", GiB, 0, GiB), "download complete: big.bin, 1.0 GiB in 0.0 s (avg 0 B/s)");
-  CAF_CHECK_EQUAL(format_summary("x", 1, -3, 1), "download complete: x, 1 B in 0.0 s (avg 0 B/s)");
+                  "download complete: data.bin (47.7 MiB), 47.7 MiB downloaded in 4.7 s (avg 10.2 MiB/s)");
+  CAF_CHECK_EQUAL(format_summary("big.bin", GiB, 0, GiB),
+                  "download complete: big.bin (1.0 GiB), 1.0 GiB downloaded in 0.0 s (avg 0 B/s)");
+  CAF_CHECK_EQUAL(format_summary("x", 1, -3, 1), "download complete: x (1 B), 1 B downloaded in 0.0 s (avg 0 B/s)");
+  // a resumed download counts what this run fetched, not the whole torrent
+  CAF_CHECK_EQUAL(format_summary("big.bin", 32 * MiB, 0.5, 64 * 1024),
+                  "download complete: big.bin (32.0 MiB), 64.0 KiB downloaded in 0.5 s (avg 128.0 KiB/s)");
+  CAF_CHECK_EQUAL(format_summary("big.bin", 32 * MiB, 0.5, 0),
+                  "download complete: big.bin (32.0 MiB), nothing downloaded: the data was already here (checked in 0.5 s)");
 }
 
 CAF_TEST(seeding status shows the up rate and ratio and leechers) {
@@ -235,6 +241,11 @@ CAF_TEST(seeding status shows the up rate and ratio and leechers) {
   auto j = progress_json("x", "00", st, "progress");
   CAF_CHECK_EQUAL(j["ratio"].get<double>(), 1.25);
   CAF_CHECK_EQUAL(j["seeding"].get<bool>(), true);
+  // the terminal line shows the same parts, ratio included
+  auto line = render_progress_line(st, 120);
+  CAF_CHECK(line.find("seeding  ratio 1.25  up 2.0 KiB/s  uploaded 1.2 KiB  peers 3 (leechers 2)")
+            != std::string::npos);
+  CAF_CHECK(render_progress_line(st, 60).find("ratio 1.25") != std::string::npos);
 }
 
 CAF_TEST(the start-up check shows its progress) {
