@@ -24,6 +24,7 @@
 #include "actors/torrent.hpp"
 #include "app/commands.hpp"
 #include "app/download_config.hpp"
+#include "app/engine_config.hpp"
 #include "app/format.hpp"
 #include "app/progress.hpp"
 #include "protocol/metainfo.hpp"
@@ -80,7 +81,6 @@ struct download_cli {
   // CLI11 writes into these; run_download copies the given ones into `given`.
   std::string dir;
   unsigned port = 0;
-  unsigned max_peers = 0;
   std::vector<std::string> peers;
   bool no_trackers = false;
   std::vector<std::string> trackers;
@@ -92,15 +92,18 @@ struct download_cli {
   bool seed = false;
   double seed_ratio = 0;
   unsigned seed_time = 0;
-  unsigned upload_slots = 0;
-  std::string max_upload_rate;
-  CLI::Option* max_upload_rate_opt = nullptr;
+  /// Options that set one tunable of logic::settings: flag, setting, text.
+  struct tunable_flag {
+    CLI::Option* opt = nullptr;
+    std::string setting;
+    std::string text;
+  };
+  std::vector<std::unique_ptr<tunable_flag>> tunable_flags;
+  std::vector<std::string> sets; ///< --set NAME=VALUE
   CLI::Option* seed_ratio_opt = nullptr;
   CLI::Option* seed_time_opt = nullptr;
-  CLI::Option* upload_slots_opt = nullptr;
   CLI::Option* dir_opt = nullptr;
   CLI::Option* port_opt = nullptr;
-  CLI::Option* max_peers_opt = nullptr;
   CLI::Option* peers_opt = nullptr;
   CLI::Option* trackers_opt = nullptr;
   CLI::Option* timeout_opt = nullptr;
@@ -421,8 +424,6 @@ int run_download(download_cli& cli) {
     cli.given.download_dir = cli.dir;
   if (cli.port_opt->count() > 0)
     cli.given.port = static_cast<std::uint16_t>(cli.port);
-  if (cli.max_peers_opt->count() > 0)
-    cli.given.max_peers = cli.max_peers;
   if (cli.peers_opt->count() > 0)
     cli.given.peers = cli.peers;
   if (cli.timeout_opt->count() > 0)
@@ -443,17 +444,33 @@ int run_download(download_cli& cli) {
     cli.given.seed_ratio = cli.seed_ratio;
   if (cli.seed_time_opt->count() > 0)
     cli.given.seed_time = cli.seed_time;
-  if (cli.upload_slots_opt->count() > 0)
-    cli.given.upload_slots = cli.upload_slots;
-  if (cli.max_upload_rate_opt->count() > 0) {
-    auto r = parse_rate(cli.max_upload_rate);
-    if (!r) {
-      print_error("--max-upload-rate: " + r.error().message);
+  // tunables: --set first, then the named flags (the more specific wins)
+  for (auto& assignment : cli.sets) {
+    auto eq = assignment.find('=');
+    auto* e = eq == std::string::npos ? nullptr : logic::find_setting(assignment.substr(0, eq));
+    logic::settings probe;
+    if (auto ok = logic::set_setting(probe, assignment); !ok || e == nullptr) {
+      print_error("--set: " + ok.error().message);
       return exit_usage;
     }
-    cli.given.max_upload_rate = *r;
+    cli.given.tunables[std::string{e->name}] = probe.*(e->field);
+  }
+  for (auto& f : cli.tunable_flags) {
+    if (f->opt->count() == 0)
+      continue;
+    auto* e = logic::find_setting(f->setting);
+    auto v = logic::parse_setting(*e, f->text);
+    if (!v) {
+      print_error(f->opt->get_name() + ": " + v.error().message);
+      return exit_usage;
+    }
+    cli.given.tunables[f->setting] = *v;
   }
   apply_to(cli.given, opts);
+  if (auto ok = logic::validate(opts.tunables); !ok) {
+    print_error(ok.error().message);
+    return exit_usage;
+  }
   if (opts.download_dir.empty()) {
     print_error("the download directory is empty");
     return exit_usage;
@@ -513,7 +530,7 @@ int run_download(download_cli& cli) {
            + format_bytes(info.total_size) + ", " + std::to_string(info.num_pieces()) + " pieces) "
            + (cli.seed_mode ? "from " : "to ") + opts.download_dir);
   out.detail("info-hash " + info.info_hash.hex() + ", port " + std::to_string(opts.port) + ", max peers "
-             + std::to_string(opts.max_peers) + ", trackers " + (trackers ? "on" : "off") + ", "
+             + std::to_string(opts.tunables.max_peers) + ", trackers " + (trackers ? "on" : "off") + ", "
              + std::to_string(initial.size()) + " peer address(es) given"
              + (opts.timeout > 0 ? ", timeout " + std::to_string(opts.timeout) + " s" : std::string{}));
   for (auto& e : initial)
@@ -531,6 +548,7 @@ int run_download(download_cli& cli) {
     caf::scoped_actor self{sys};
 
     listener_config lc;
+    apply_settings(opts.tunables, lc);
     lc.port = opts.port;
     auto listener = spawn_listener(sys, lc);
     if (!listener) {
@@ -560,7 +578,7 @@ int run_download(download_cli& cli) {
     tc.torrent = torrent_info;
     tc.download_dir = opts.download_dir;
     tc.listen_port = port;
-    tc.max_peers = opts.max_peers;
+    apply_settings(opts.tunables, tc);
     tc.initial_peers = initial;
     tc.use_trackers = opts.use_trackers;
     tc.verbose = opts.verbose && !opts.quiet;
@@ -570,8 +588,6 @@ int run_download(download_cli& cli) {
     // resume data beside the data, like aria2's control files, so a copied or
     // moved download directory keeps it; a hidden directory keeps it out of the way
     tc.resume_file = opts.download_dir + "/.actorrent/" + info.info_hash.hex() + ".resume";
-    tc.choker.regular_slots = opts.upload_slots;
-    tc.max_upload_rate = static_cast<double>(opts.max_upload_rate);
     auto start = clock_type::now();
     auto torrent = spawn_torrent(sys, std::move(tc));
     self->monitor(torrent);
@@ -714,12 +730,21 @@ int run_download(download_cli& cli) {
 
 namespace {
 
+/// An option that sets the tunable `setting` (its value parsed with the
+/// setting's units and bounds when the command runs).
+void add_tunable_flag(CLI::App* cmd, download_cli& cli, const std::string& flag, const std::string& setting,
+                      const std::string& help) {
+  auto f = std::make_unique<download_cli::tunable_flag>();
+  f->setting = setting;
+  f->opt = cmd->add_option(flag, f->text, help);
+  cli.tunable_flags.push_back(std::move(f));
+}
+
 // Options both commands share.
 void add_common_options(CLI::App* cmd, download_cli& cli) {
   cli.port_opt = cmd->add_option("--port", cli.port, "Port to listen on and announce (default 6881; 0: any free port)")
                    ->check(CLI::Range(0, 65535));
-  cli.max_peers_opt = cmd->add_option("--max-peers", cli.max_peers, "Most peers connected at once (default 50)")
-                        ->check(CLI::Range(1u, max_peers_limit));
+  add_tunable_flag(cmd, cli, "--max-peers", "max_peers", "Most peers connected at once (default 50)");
   cli.peers_opt = cmd->add_option("--peer", cli.peers, "Peer to connect to, HOST:PORT or [IPv6]:PORT (repeatable)")
                     ->check([](const std::string& v) {
                       auto ok = check_peer_address(v);
@@ -742,14 +767,20 @@ void add_common_options(CLI::App* cmd, download_cli& cli) {
                          ->check(CLI::Range(0.0, seed_ratio_limit));
   cli.seed_time_opt = cmd->add_option("--seed-time", cli.seed_time, "Stop seeding after this many seconds (0: never)")
                         ->check(CLI::Range(0u, timeout_limit));
-  cli.upload_slots_opt = cmd->add_option("--upload-slots", cli.upload_slots,
-                                         "Peers unchoked at once, besides one optimistic unchoke (default 4)")
-                           ->check(CLI::Range(0u, upload_slots_limit));
-  cli.max_upload_rate_opt = cmd->add_option("--max-upload-rate", cli.max_upload_rate,
-                                            "Upload limit for the torrent in bytes/s, K/M/G suffixes (e.g. 5M; 0: none)");
+  add_tunable_flag(cmd, cli, "--upload-slots", "upload_slots",
+                   "Peers unchoked at once, besides one optimistic unchoke (default 4)");
+  add_tunable_flag(cmd, cli, "--max-upload-rate", "max_upload_rate",
+                   "Upload limit for the torrent in bytes/s, K/M/G suffixes (e.g. 5M; 0: none)");
+  add_tunable_flag(cmd, cli, "--max-download-rate", "max_download_rate",
+                   "Download limit for the torrent in bytes/s, K/M/G suffixes (e.g. 10M; 0: none)");
+  cmd->add_option("--set", cli.sets,
+                  "Set any tunable, NAME=VALUE with its unit (e.g. read_size=128K, choke_interval=5s); "
+                  "repeatable; 'actorrent settings' lists them")
+    ->allow_extra_args(false);
   cmd->add_option("--config", cli.config_file,
-                  "YAML file with settings (download_dir, port, max_peers, peers, use_trackers, trackers, quiet, json_progress, "
-                  "verbose, timeout, seed, seed_ratio, seed_time, upload_slots, max_upload_rate); options given here override it");
+                  "YAML file with settings (download_dir, port, peers, use_trackers, trackers, quiet, json_progress, "
+                  "verbose, timeout, seed, seed_ratio, seed_time, and every name of 'actorrent settings'); "
+                  "options given here override it");
 }
 
 } // namespace

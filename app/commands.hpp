@@ -21,6 +21,7 @@ command_runner add_info_command(CLI::App& parent);
 command_runner add_create_command(CLI::App& parent);
 command_runner add_download_command(CLI::App& parent);
 command_runner add_seed_command(CLI::App& parent);
+command_runner add_settings_command(CLI::App& parent);
 
 
 } // namespace actorrent::app

@@ -19,9 +19,15 @@ namespace actorrent::app {
 
 namespace {
 
-constexpr std::array<std::string_view, 15> known_keys{
-  "download_dir", "port", "max_peers", "peers", "use_trackers", "trackers", "quiet", "json_progress", "verbose", "timeout",
-  "seed", "seed_ratio", "seed_time", "upload_slots", "max_upload_rate"};
+// Keys of the run itself; every name of logic::settings is a key too.
+constexpr std::array<std::string_view, 12> known_keys{
+  "download_dir", "port", "peers", "use_trackers", "trackers", "quiet", "json_progress", "verbose", "timeout",
+  "seed", "seed_ratio", "seed_time"};
+
+bool is_known(std::string_view key) {
+  return std::find(known_keys.begin(), known_keys.end(), key) != known_keys.end()
+         || logic::find_setting(key) != nullptr;
+}
 
 using text::quote; // user text in error messages
 
@@ -47,13 +53,17 @@ std::string suggestion(std::string_view key) {
     return {};
   std::string_view best;
   std::size_t best_d = 3; // suggest only within distance 2
-  for (auto k : known_keys) {
+  auto consider = [&](std::string_view k) {
     auto d = edit_distance(key, k);
     if (d < best_d) {
       best_d = d;
       best = k;
     }
-  }
+  };
+  for (auto k : known_keys)
+    consider(k);
+  for (auto& e : logic::default_setting_table())
+    consider(e.name);
   return best.empty() ? std::string{} : " (did you mean '" + std::string{best} + "'?)";
 }
 
@@ -154,11 +164,13 @@ struct parser {
       if (!i)
         return i.error();
       out.port = static_cast<std::uint16_t>(*i);
-    } else if (key == "max_peers") {
-      auto i = integer(key, v, 1, max_peers_limit, "an integer");
-      if (!i)
-        return i.error();
-      out.max_peers = static_cast<std::uint32_t>(*i);
+    } else if (auto* e = logic::find_setting(key)) {
+      if (!v.IsScalar())
+        return fail(key, logic::setting_expectation(*e) + ", " + got(v));
+      auto x = logic::parse_setting(*e, v.Scalar());
+      if (!x)
+        return fail(key, x.error().message);
+      out.tunables[key] = *x;
     } else if (key == "timeout") {
       auto i = integer(key, v, 0, timeout_limit, "a number of seconds");
       if (!i)
@@ -169,16 +181,6 @@ struct parser {
       if (!i)
         return i.error();
       out.seed_time = static_cast<std::uint32_t>(*i);
-    } else if (key == "upload_slots") {
-      auto i = integer(key, v, 0, upload_slots_limit, "an integer");
-      if (!i)
-        return i.error();
-      out.upload_slots = static_cast<std::uint32_t>(*i);
-    } else if (key == "max_upload_rate") {
-      auto r = v.IsScalar() ? parse_rate(v.Scalar()) : result<std::uint64_t>{make_error("expected a rate")};
-      if (!r) // parse_rate's message already quotes the value
-        return fail(key, v.IsScalar() ? r.error().message : "expected bytes/s like 500K, 5M or 1G, " + got(v));
-      out.max_upload_rate = *r;
     } else if (key == "seed_ratio") {
       auto d = to_number(v, 0, seed_ratio_limit);
       if (!d)
@@ -256,7 +258,7 @@ struct parser {
         return make_error(name + ": line " + std::to_string(k.Mark().line + 1) + ": expected a key name, "
                           + got(k));
       const std::string& key = k.Scalar();
-      if (std::find(known_keys.begin(), known_keys.end(), key) == known_keys.end())
+      if (!is_known(key))
         return make_error(name + ": unknown key " + quote(key) + suggestion(key));
       if (!seen.insert(key).second)
         return make_error(name + ": key '" + key + "' given twice");
@@ -337,8 +339,6 @@ void apply_to(const download_settings& s, download_options& opts) {
     opts.download_dir = *s.download_dir;
   if (s.port)
     opts.port = *s.port;
-  if (s.max_peers)
-    opts.max_peers = *s.max_peers;
   if (s.peers)
     opts.peers = *s.peers;
   if (s.use_trackers)
@@ -359,10 +359,9 @@ void apply_to(const download_settings& s, download_options& opts) {
     opts.seed_ratio = *s.seed_ratio;
   if (s.seed_time)
     opts.seed_time = *s.seed_time;
-  if (s.upload_slots)
-    opts.upload_slots = *s.upload_slots;
-  if (s.max_upload_rate)
-    opts.max_upload_rate = *s.max_upload_rate;
+  for (auto& [name, value] : s.tunables)
+    if (auto* e = logic::find_setting(name))
+      opts.tunables.*(e->field) = value;
 }
 
 result<std::uint64_t> parse_rate(std::string_view text) {

@@ -36,7 +36,7 @@ int main(int argc, char** argv) {
   reg(&add_create_command);
   reg(&add_download_command);
   reg(&add_seed_command);
-  // SETTINGS_REG
+  reg(&add_settings_command);
   // A first word that is no option and no subcommand: name it (CLI11 would say
   // "A subcommand is required" or that the argument was not expected).
   if (argc > 1 && argv[1][0] != '-') {

@@ -142,7 +142,9 @@ std::optional<std::uint64_t> parse_units(setting_unit un, std::string_view t) {
   return *v * mult;
 }
 
-std::string expectation(const setting_entry& e) {
+} // namespace
+
+std::string setting_expectation(const setting_entry& e) {
   auto range = " from " + format_setting(e, e.min) + " to " + format_setting(e, e.max);
   switch (e.unit) {
     case u::count:
@@ -158,6 +160,8 @@ std::string expectation(const setting_entry& e) {
   }
   return "expected a value" + range;
 }
+
+namespace {
 
 std::size_t edit_distance(std::string_view a, std::string_view b) {
   std::vector<std::size_t> prev(b.size() + 1), cur(b.size() + 1);
@@ -206,7 +210,7 @@ const setting_entry* find_setting(std::string_view name, const setting_table& ta
 result<std::uint64_t> parse_setting(const setting_entry& e, std::string_view text) {
   auto v = parse_units(e.unit, text);
   if (!v || *v < e.min || *v > e.max)
-    return make_error(expectation(e) + ", got " + text::quote(text));
+    return make_error(setting_expectation(e) + ", got " + text::quote(text));
   return *v;
 }
 

@@ -111,6 +111,9 @@ const setting_entry* find_setting(std::string_view name, const setting_table& ta
 /// got 'abc'").
 result<std::uint64_t> parse_setting(const setting_entry& e, std::string_view text);
 
+/// What parse_setting wants for `e`: "expected an integer from 1 to 10000".
+std::string setting_expectation(const setting_entry& e);
+
 /// `v` as text that parse_setting reads back: "50", "64K", "5M", "500ms",
 /// "30s", "30m".
 std::string format_setting(const setting_entry& e, std::uint64_t v);

@@ -44,6 +44,28 @@ note "seed --timeout is described for a seeder"
 run 0 "seed --help" seed --help
 grep -A2 -- "--timeout" "$OUT" | grep -q "checking the data" || fail "seed --timeout help: $(grep -A2 -- --timeout "$OUT")"
 
+note "the settings list, --set and the named flags go through it"
+run 0 "settings" settings
+head -n 1 "$OUT" | grep -q "^NAME *DEFAULT *RANGE *UNIT *MEANING" || fail "settings header: $(head -n 1 "$OUT")"
+for name in max_peers read_size choke_interval reconnect_delay_max max_download_rate connect_timeout; do
+  grep -q "^$name " "$OUT" || fail "settings does not list $name"
+done
+printf 'read_size: 128K\n' >tun.yaml
+run 0 "settings with a file and --set" settings --config tun.yaml --set max_peers=80
+grep -q "^read_size .*64K (now 128K)" "$OUT" || fail "settings --config: $(grep read_size "$OUT")"
+grep -q "^max_peers .*50 (now 80)" "$OUT" || fail "settings --set: $(grep max_peers "$OUT")"
+run 2 "--set of an unknown name" download d.torrent -o data --set max_peer=5
+err_has "--set unknown" "did you mean 'max_peers'"
+run 2 "--set out of bounds" download d.torrent -o data --set choke_interval=0
+err_has "--set bounds" "from 1s to 1h, got '0'"
+run 2 "--max-download-rate without a number" download d.torrent -o data --max-download-rate fast
+err_has "--max-download-rate" "--max-download-rate: expected bytes/s"
+run 2 "--max-peers 0" download d.torrent -o data --max-peers 0
+run 2 "settings out of order" download d.torrent -o data --set initial_queue_depth=500
+err_has "order" "'initial_queue_depth' (500) is above 'max_queue_depth' (400)"
+run 0 "download with tunables set" download d.torrent -o data --no-trackers --port 0 --set read_size=128K \
+  --max-download-rate 1M --set connect_timeout=2s
+
 read -r BUSY P1 P2 <<<"$(free_ports 3)"
 note "a busy port is named and no directory is made"
 bg_start 60 "$WORKDIR/busy.log" "$PY" -c '

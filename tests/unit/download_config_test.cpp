@@ -64,7 +64,7 @@ CAF_TEST(a valid file sets every key) {
   CAF_REQUIRE(s.ok());
   CAF_CHECK_EQUAL(s->download_dir.value_or(""), "/srv/torrents");
   CAF_CHECK_EQUAL(s->port.value_or(0), 51413);
-  CAF_CHECK_EQUAL(s->max_peers.value_or(0), 80u);
+  CAF_CHECK_EQUAL(s->tunables.at("max_peers"), 80u);
   CAF_REQUIRE(s->peers.has_value());
   CAF_CHECK_EQUAL(s->peers->size(), 3u);
   CAF_CHECK_EQUAL(s->peers->at(0), "127.0.0.1:6881");
@@ -84,7 +84,7 @@ CAF_TEST(empty and partial files) {
   for (auto text : {"", "\n", "# nothing\n", "---\n"}) {
     auto s = parse_download_config(text, "c.yaml");
     CAF_REQUIRE(s.ok());
-    CAF_CHECK(!s->download_dir && !s->port && !s->max_peers && !s->peers && !s->trackers && !s->use_trackers && !s->quiet
+    CAF_CHECK(!s->download_dir && !s->port && s->tunables.empty() && !s->peers && !s->trackers && !s->use_trackers && !s->quiet
               && !s->json_progress && !s->verbose && !s->timeout);
   }
   auto s = parse_download_config("port: 6882\npeers: []\ntimeout: 0\n", "c.yaml");
@@ -93,7 +93,7 @@ CAF_TEST(empty and partial files) {
   CAF_REQUIRE(s->peers.has_value());
   CAF_CHECK(s->peers->empty());
   CAF_CHECK_EQUAL(s->timeout.value_or(9), 0u);
-  CAF_CHECK(!s->max_peers);
+  CAF_CHECK(s->tunables.empty());
   // Quoted numbers are numbers too.
   CAF_CHECK_EQUAL(parse_download_config("port: '80'\n", "c.yaml")->port.value_or(0), 80);
 }
@@ -102,7 +102,7 @@ CAF_TEST(defaults then file then command line) {
   download_options opts;
   CAF_CHECK_EQUAL(opts.download_dir, ".");
   CAF_CHECK_EQUAL(opts.port, 6881);
-  CAF_CHECK_EQUAL(opts.max_peers, 50u);
+  CAF_CHECK_EQUAL(opts.tunables.max_peers, 50u);
   CAF_CHECK_EQUAL(opts.use_trackers, true);
   CAF_CHECK(opts.trackers.empty());
   CAF_CHECK_EQUAL(opts.timeout, 0u);
@@ -117,7 +117,7 @@ CAF_TEST(defaults then file then command line) {
   apply_to(cli, opts);
   CAF_CHECK_EQUAL(opts.download_dir, "/data"); // only in the file
   CAF_CHECK_EQUAL(opts.port, 7001);            // the command line wins
-  CAF_CHECK_EQUAL(opts.max_peers, 50u);        // nobody set it
+  CAF_CHECK_EQUAL(opts.tunables.max_peers, 50u); // nobody set it
   CAF_REQUIRE_EQUAL(opts.peers.size(), 2u);    // replaced, not merged
   CAF_CHECK_EQUAL(opts.peers[0], "5.6.7.8:9");
   CAF_CHECK_EQUAL(opts.use_trackers, false);
@@ -255,11 +255,11 @@ CAF_TEST(upload rates with suffixes) {
   auto s = parse_download_config("max_upload_rate: 2M\nseed: yes\nseed_ratio: 1.5\nseed_time: 60\n"
                                  "upload_slots: 2\n", "f.yaml");
   CAF_REQUIRE(s);
-  CAF_CHECK_EQUAL(*s->max_upload_rate, 2u << 20);
+  CAF_CHECK_EQUAL(s->tunables.at("max_upload_rate"), 2u << 20);
   CAF_CHECK_EQUAL(*s->seed, true);
   CAF_CHECK_EQUAL(*s->seed_ratio, 1.5);
   CAF_CHECK_EQUAL(*s->seed_time, 60u);
-  CAF_CHECK_EQUAL(*s->upload_slots, 2u);
+  CAF_CHECK_EQUAL(s->tunables.at("upload_slots"), 2u);
   auto e = parse_download_config("seed_ratio: 1e9\n", "f.yaml");
   CAF_REQUIRE(!e);
   CAF_CHECK(e.error().message.find("key 'seed_ratio'") != std::string::npos);
@@ -267,7 +267,30 @@ CAF_TEST(upload rates with suffixes) {
   CAF_REQUIRE(!r);
   CAF_CHECK(r.error().message.find("key 'max_upload_rate'") != std::string::npos);
   // the value is named once, not twice
-  CAF_CHECK_EQUAL(r.error().message, "f.yaml: key 'max_upload_rate': expected bytes/s like 500K, 5M or 1G, got 'fast'");
+  CAF_CHECK_EQUAL(r.error().message,
+                  "f.yaml: key 'max_upload_rate': expected bytes/s like 500K, 5M or 1G from 0 to 1024G, got 'fast'");
   CAF_CHECK_EQUAL(error_of("max_upload_rate: [1]\n"),
-                  "c.yaml: key 'max_upload_rate': expected bytes/s like 500K, 5M or 1G, got a list");
+                  "c.yaml: key 'max_upload_rate': expected bytes/s like 500K, 5M or 1G from 0 to 1024G, got a list");
+}
+
+CAF_TEST(every tunable of the settings list is a key) {
+  auto s = parse_download_config("read_size: 128K\nchoke_interval: 5s\nmax_download_rate: 10M\n"
+                                 "connect_timeout: 2s\n", "c.yaml");
+  CAF_REQUIRE(s.ok());
+  download_options opts;
+  download_settings cli;
+  cli.tunables["choke_interval"] = 7; // the command line wins, key by key
+  apply_to(*s, opts);
+  apply_to(cli, opts);
+  CAF_CHECK_EQUAL(opts.tunables.read_size, 128u * 1024);
+  CAF_CHECK_EQUAL(opts.tunables.choke_interval, 7u);
+  CAF_CHECK_EQUAL(opts.tunables.max_download_rate, 10u << 20);
+  CAF_CHECK_EQUAL(opts.tunables.connect_timeout, 2000u);
+  CAF_CHECK_EQUAL(opts.tunables.max_peers, 50u);
+  CAF_CHECK_EQUAL(error_of("read_size: 1\n"),
+                  "c.yaml: key 'read_size': expected a size in bytes (K, M, G suffixes) from 4K to 16M, got '1'");
+  CAF_CHECK_EQUAL(error_of("read_sise: 1\n"), "c.yaml: unknown key 'read_sise' (did you mean 'read_size'?)");
+  CAF_CHECK_EQUAL(error_of("choke_interval: {a: 1}\n"),
+                  "c.yaml: key 'choke_interval': expected a number of seconds (or with s, m, h) from 1s to 1h, "
+                  "got a mapping");
 }
