@@ -468,6 +468,19 @@ torrent_actor::behavior_type torrent(self_ptr self, torrent_config cfg) {
         s.down_rate += p.report.down_rate;
         s.up_rate += p.report.up_rate;
         s.leechers += p.report.interested ? 1 : 0;
+        peer_info pi; // for the peer list (download --peers, JSON "peers" events)
+        pi.address = p.endpoint.to_string();
+        pi.client = describe_client(p.id);
+        pi.down_rate = p.report.down_rate;
+        pi.up_rate = p.report.up_rate;
+        pi.downloaded = p.report.downloaded;
+        pi.uploaded = p.report.uploaded;
+        pi.incoming = p.incoming;
+        pi.seed = p.report.is_seed;
+        pi.interested = p.report.interested;
+        pi.unchoked = st.choker.is_unchoked(idx);
+        pi.snubbed = p.report.snubbed;
+        s.peer_list.push_back(std::move(pi));
       }
       s.seeding = st.complete && st.cfg.seed;
       s.resumed_pieces = st.resumed_pieces;

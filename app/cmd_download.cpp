@@ -87,6 +87,7 @@ struct download_cli {
   bool quiet = false;
   bool json_progress = false;
   bool verbose = false;
+  bool show_peers = false;
   unsigned timeout = 0;
   bool seed_mode = false; ///< the `seed` command: the data must be complete
   bool seed = false;
@@ -251,16 +252,28 @@ public:
       if (!last_json_ || now - *last_json_ >= json_interval) {
         last_json_ = now;
         emit_json(progress_json(name_, hash_, st, "progress"));
+        if (opts_.show_peers)
+          emit_json(peers_json(name_, hash_, st));
       }
       return;
     }
     if (opts_.quiet)
       return;
+    bool peers_due = opts_.show_peers && (!last_peers_ || now - *last_peers_ >= plain_line_interval);
+    if (peers_due) {
+      last_peers_ = now;
+      if (tty_)
+        for (auto& line : peer_table(st))
+          print_above_bar("  " + line);
+    }
     if (tty_) {
       draw(st);
     } else if (!last_plain_ || now - *last_plain_ >= plain_line_interval) {
       last_plain_ = now;
       plain_line(status_text(st));
+      if (peers_due)
+        for (auto& line : peer_table(st))
+          plain_line("  " + line);
     }
   }
 
@@ -360,6 +373,7 @@ private:
   std::optional<clock_type::time_point> last_plain_;
   std::string last_plain_text_; ///< no final line that repeats the last one
   std::optional<clock_type::time_point> last_json_;
+  std::optional<clock_type::time_point> last_peers_;
 };
 
 /// Ends the process if shutting the actor system down hangs (an actor that
@@ -438,6 +452,8 @@ int run_download(download_cli& cli) {
     cli.given.json_progress = true;
   if (cli.verbose)
     cli.given.verbose = true;
+  if (cli.show_peers)
+    cli.given.show_peers = true;
   if (cli.seed || cli.seed_mode)
     cli.given.seed = true;
   if (cli.seed_ratio_opt->count() > 0)
@@ -763,6 +779,9 @@ void add_common_options(CLI::App* cmd, download_cli& cli) {
   cmd->add_flag("--json-progress", cli.json_progress,
                 "Print one JSON object a second on stdout, and a final one with \"event\"");
   cmd->add_flag("-v,--verbose", cli.verbose, "Print settings, tracker, peer and hash-failure events");
+  cmd->add_flag("--peers", cli.show_peers,
+                "Show the peer list (address, client, rates, bytes, flags I incoming, S seed, i interested, "
+                "U unchoked, s snubbed) every 5 s; with --json-progress, a \"peers\" event a second");
   cli.seed_ratio_opt = cmd->add_option("--seed-ratio", cli.seed_ratio, "Stop seeding at this upload/size ratio (0: never)")
                          ->check(CLI::Range(0.0, seed_ratio_limit));
   cli.seed_time_opt = cmd->add_option("--seed-time", cli.seed_time, "Stop seeding after this many seconds (0: never)")
@@ -779,7 +798,7 @@ void add_common_options(CLI::App* cmd, download_cli& cli) {
     ->allow_extra_args(false);
   cmd->add_option("--config", cli.config_file,
                   "YAML file with settings (download_dir, port, peers, use_trackers, trackers, quiet, json_progress, "
-                  "verbose, timeout, seed, seed_ratio, seed_time, and every name of 'actorrent settings'); "
+                  "verbose, show_peers, timeout, seed, seed_ratio, seed_time, and every name of 'actorrent settings'); "
                   "options given here override it");
 }
 

@@ -20,8 +20,8 @@ namespace actorrent::app {
 namespace {
 
 // Keys of the run itself; every name of logic::settings is a key too.
-constexpr std::array<std::string_view, 12> known_keys{
-  "download_dir", "port", "peers", "use_trackers", "trackers", "quiet", "json_progress", "verbose", "timeout",
+constexpr std::array<std::string_view, 13> known_keys{
+  "download_dir", "port", "peers", "use_trackers", "trackers", "quiet", "json_progress", "verbose", "show_peers", "timeout",
   "seed", "seed_ratio", "seed_time"};
 
 bool is_known(std::string_view key) {
@@ -230,6 +230,8 @@ struct parser {
         out.json_progress = *b;
       else if (key == "seed")
         out.seed = *b;
+      else if (key == "show_peers")
+        out.show_peers = *b;
       else
         out.verbose = *b;
     }
@@ -351,6 +353,8 @@ void apply_to(const download_settings& s, download_options& opts) {
     opts.json_progress = *s.json_progress;
   if (s.verbose)
     opts.verbose = *s.verbose;
+  if (s.show_peers)
+    opts.show_peers = *s.show_peers;
   if (s.timeout)
     opts.timeout = *s.timeout;
   if (s.seed)

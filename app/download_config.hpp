@@ -12,6 +12,7 @@
 //   quiet: false
 //   json_progress: false
 //   verbose: false
+//   show_peers: false             # the peer list with the progress (--peers)
 //   timeout: 0                    # seconds, 0 = none, at most 31536000
 //   seed: false                   # keep seeding after the download
 //   seed_ratio: 0                 # stop seeding at uploaded/size >= this (0: no limit)
@@ -43,6 +44,7 @@ struct download_settings {
   std::optional<bool> quiet;
   std::optional<bool> json_progress;
   std::optional<bool> verbose;
+  std::optional<bool> show_peers;
   std::optional<std::uint32_t> timeout; ///< seconds, 0 = none
   std::optional<bool> seed;
   std::optional<double> seed_ratio;
@@ -61,6 +63,7 @@ struct download_options {
   bool quiet = false;
   bool json_progress = false;
   bool verbose = false;
+  bool show_peers = false; ///< the peer list with the progress (--peers)
   std::uint32_t timeout = 0;
   bool seed = false;
   double seed_ratio = 0;       ///< 0: no limit

@@ -66,7 +66,7 @@ err_has "order" "'initial_queue_depth' (500) is above 'max_queue_depth' (400)"
 run 0 "download with tunables set" download d.torrent -o data --no-trackers --port 0 --set read_size=128K \
   --max-download-rate 1M --set connect_timeout=2s
 
-read -r BUSY P1 P2 <<<"$(free_ports 3)"
+read -r BUSY P1 P2 P3 <<<"$(free_ports 4)"
 note "a busy port is named and no directory is made"
 bg_start 60 "$WORKDIR/busy.log" "$PY" -c '
 import socket, sys, time
@@ -123,6 +123,45 @@ el=$(json_get elapsed_seconds <<<"$last")
 avg=$(json_get avg_down_rate <<<"$last")
 "$PY" -c 'import sys; e, a = float(sys.argv[1]), int(sys.argv[2]); sys.exit(not (0 < e < 40 and a > 0 and abs(a - 32768 / e) <= 32768 / e * 0.01 + 1))' "$el" "$avg" ||
   fail "complete event: elapsed_seconds $el, avg_down_rate $avg do not fit 32768 bytes"
+
+note "the peer list: a seeder with --peers shows a connected peer with its client and flags"
+ar_seed_start "$AR" "$WORKDIR/lister" 60 d.torrent data --port "$P3" --no-trackers --peers
+LISTER=$BG_LAST
+wait_for_log "$WORKDIR/lister.json" '"event":"checked"' 30 "$LISTER" "seeder with --peers"
+HASH=$(ar_info_hash "$AR" d.torrent)
+# a peer that says it is libtorrent 2.0.9, is interested, and stays 6 s
+bg_start 30 "$WORKDIR/fakepeer.log" "$PY" -c '
+import socket, sys, time
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=10)
+s.sendall(b"\x13BitTorrent protocol" + bytes(8) + bytes.fromhex(sys.argv[2]) + b"-LT2090-abcdefghijkl")
+got = b""
+while len(got) < 68:
+    chunk = s.recv(4096)
+    if not chunk:
+        sys.exit("closed during the handshake")
+    got += chunk
+s.sendall(b"\x00\x00\x00\x01\x02")  # interested
+print("connected", flush=True)
+end = time.time() + 6
+while time.time() < end:
+    s.settimeout(max(0.1, end - time.time()))
+    try:
+        if not s.recv(65536):
+            break
+    except socket.timeout:
+        pass
+' "$P3" "$HASH"
+FAKE=$BG_LAST
+wait_for_log "$WORKDIR/fakepeer.log" '^connected$' 20 "$FAKE" "fake peer"
+wait_for_log "$WORKDIR/lister.json" '"event":"peers".*"client":"libtorrent 2.0.9"' 15 "$LISTER" "seeder with --peers"
+line=$(grep '"event":"peers".*"client":"libtorrent 2.0.9"' "$WORKDIR/lister.json" | tail -n 1)
+addr=$(json_get peers.0.address <<<"$line")
+[[ "$addr" == 127.0.0.1:* ]] || fail "peer address in the peers event: $addr"
+flags=$(json_get peers.0.flags <<<"$line")
+[[ "$flags" == *I* && "$flags" == *i* ]] || fail "flags of an incoming interested peer: '$flags' ($line)"
+bg_stop "$FAKE"
+bg_signal_stop INT "$LISTER"
+check_eq "seed --peers: exit status after SIGINT" 130 "${BG_STATUS[$LISTER]}"
 
 note "Ctrl-C exits 130, for seed and download alike"
 bg_signal_stop INT "$SEED"

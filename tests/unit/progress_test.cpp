@@ -257,3 +257,44 @@ CAF_TEST(the start-up check shows its progress) {
   st.check_total = 100;
   CAF_CHECK(status_text(st).find("checking files 45.0%") != std::string::npos);
 }
+
+CAF_TEST(the peer list) {
+  torrent_status st;
+  auto none = peer_table(st);
+  CAF_REQUIRE_EQUAL(none.size(), 1u);
+  CAF_CHECK_EQUAL(none[0], "no peers");
+  peer_info slow;
+  slow.address = "127.0.0.1:6881";
+  slow.client = "libtorrent 2.0.9";
+  slow.down_rate = 1024;
+  slow.downloaded = 2048;
+  slow.seed = true;
+  slow.snubbed = true;
+  peer_info fast;
+  fast.address = "[::1]:51413";
+  fast.client = "Transmission 4.0.0";
+  fast.down_rate = 2 * 1048576.0;
+  fast.up_rate = 512;
+  fast.uploaded = 100;
+  fast.incoming = true;
+  fast.interested = true;
+  fast.unchoked = true;
+  st.peer_list = {slow, fast};
+  CAF_CHECK_EQUAL(format_peer_flags(slow), "Ss");
+  CAF_CHECK_EQUAL(format_peer_flags(fast), "IiU");
+  CAF_CHECK_EQUAL(format_peer_flags(peer_info{}), "-");
+  auto t = peer_table(st);
+  CAF_REQUIRE_EQUAL(t.size(), 3u);
+  CAF_CHECK_EQUAL(t[0], "ADDRESS         CLIENT              DOWN       UP       DOWNLOADED  UPLOADED  FLAGS");
+  CAF_CHECK_EQUAL(t[1], "[::1]:51413     Transmission 4.0.0  2.0 MiB/s  512 B/s  0 B         100 B     IiU");
+  CAF_CHECK_EQUAL(t[2], "127.0.0.1:6881  libtorrent 2.0.9    1.0 KiB/s  0 B/s    2.0 KiB     0 B       Ss");
+  auto j = peers_json("x", "00", st);
+  CAF_CHECK_EQUAL(j["event"].get<std::string>(), "peers");
+  CAF_REQUIRE_EQUAL(j["peers"].size(), 2u);
+  CAF_CHECK_EQUAL(j["peers"][0]["address"].get<std::string>(), "[::1]:51413");
+  CAF_CHECK_EQUAL(j["peers"][0]["down_rate"].get<std::uint64_t>(), 2097152u);
+  CAF_CHECK_EQUAL(j["peers"][0]["flags"].get<std::string>(), "IiU");
+  CAF_CHECK_EQUAL(j["peers"][1]["client"].get<std::string>(), "libtorrent 2.0.9");
+  CAF_CHECK_EQUAL(j["peers"][1]["seed"].get<bool>(), true);
+  CAF_CHECK_EQUAL(j["peers"][1]["downloaded"].get<std::uint64_t>(), 2048u);
+}
