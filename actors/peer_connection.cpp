@@ -82,8 +82,6 @@ namespace {
 using namespace peer_wire;
 using namespace std::chrono_literals;
 
-constexpr std::size_t read_chunk = 64 * 1024;
-
 // Runs one wire message (as a CAF message) through the current state of the
 // download machine, or of the upload machine.
 void deliver(peer_broker* self, caf::message msg) {
@@ -183,7 +181,7 @@ void start_wire(peer_broker* self) {
   if (st.wire_started || st.closing)
     return;
   st.wire_started = true;
-  self->configure_read(st.hdl, caf::io::receive_policy::at_most(read_chunk));
+  self->configure_read(st.hdl, caf::io::receive_policy::at_most(st.cfg.read_size));
   self->ack_writes(st.hdl, true);
   wire::handshake hs;
   hs.info_hash = st.cfg.info_hash;

@@ -25,7 +25,6 @@ namespace {
 
 using namespace peer_wire;
 
-constexpr std::size_t max_recently_cancelled = 4096;
 // With a download limit, requests go out in batches of about this much time
 // at the limit (so a slow limit is not one wake-up per block).
 constexpr double request_batch_seconds = 0.05;
@@ -40,8 +39,9 @@ std::vector<bool> to_bools(const bitfield& bf) {
   return out;
 }
 
-void remember_cancelled(download_state& d, const block_ref& b) {
-  if (d.recently_cancelled.size() < max_recently_cancelled)
+void remember_cancelled(peer_broker* self, const block_ref& b) {
+  auto& d = self->state.down;
+  if (d.recently_cancelled.size() < self->state.cfg.cancelled_memory)
     d.recently_cancelled.push_back(b);
 }
 
@@ -125,7 +125,7 @@ void give_back_outstanding(peer_broker* self, bool send_cancels) {
     blocks.push_back(r.block);
     if (send_cancels)
       send(self, [&](auto& buf) { wire::append_cancel(buf, r.block.piece, r.block.offset, r.block.length); });
-    remember_cancelled(d, r.block);
+    remember_cancelled(self, r.block);
   }
   d.outstanding.clear();
   self->send(st.cfg.picker, cancel_atom_v, st.cfg.index, std::move(blocks));
@@ -345,7 +345,7 @@ void cancel(peer_broker* self, const block_ref& b) {
   if (it == d.outstanding.end())
     return;
   d.outstanding.erase(it);
-  remember_cancelled(d, b);
+  remember_cancelled(self, b);
   send(self, [&](auto& buf) { wire::append_cancel(buf, b.piece, b.offset, b.length); });
   self->flush(st.hdl);
   refill(self);

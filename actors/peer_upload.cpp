@@ -17,10 +17,6 @@ namespace {
 
 using namespace peer_wire;
 
-// Most blocks one disk read asks for: one message to the disk and back per
-// 16 blocks rather than per block.
-constexpr std::size_t max_read_batch = 16;
-
 caf::behavior serving(peer_broker* self);
 
 void append_block(peer_broker* self, const block_ref& b, const block_view& data) {
@@ -240,7 +236,7 @@ void pump(peer_broker* self) {
     u.reads.push_back({u.next_read_seq++, b, std::nullopt, false});
     u.read_bytes += b.length;
     batch.push_back(b);
-    if (batch.size() == max_read_batch)
+    if (batch.size() >= st.cfg.read_batch)
       read_batch(self, std::exchange(batch, {}));
   }
   read_batch(self, std::move(batch));

@@ -52,6 +52,11 @@ picker_actor::behavior_type piece_picker_actor(picker_actor::stateful_pointer<pi
     self->quit(caf::make_error(caf::sec::runtime_error, "piece picker: " + algo.error().message));
     return picker_actor::behavior_type::make_empty_behavior();
   }
+  if (!st.cfg.wanted.empty() && !algo->set_wanted(st.cfg.wanted)) {
+    self->quit(caf::make_error(caf::sec::runtime_error, "piece picker: the wanted-piece mask has "
+                                 + std::to_string(st.cfg.wanted.size()) + " entries, not one per piece"));
+    return picker_actor::behavior_type::make_empty_behavior();
+  }
   st.algo.emplace(std::move(*algo));
   return {
     [self](caf::join_atom, peer_index peer, peer_actor& hdl) { self->state.peers[peer] = std::move(hdl); },

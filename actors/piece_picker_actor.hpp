@@ -10,6 +10,8 @@
 #include <caf/typed_response_promise.hpp>
 
 #include <deque>
+#include <string>
+#include <vector>
 #include <optional>
 #include <unordered_map>
 #include <unordered_set>
@@ -22,6 +24,9 @@ struct picker_config {
   /// be written. Above this, pick requests wait, so peers stop requesting until
   /// the disk catches up (memory stays bounded whatever the network does).
   std::uint64_t max_disk_queue = 16u << 20;
+  /// Pieces to download (one flag per piece; empty: all), from the files the
+  /// user chose (logic/file_selection.hpp). Pieces outside it are never requested.
+  std::vector<bool> wanted;
   disk_actor disk;
   torrent_actor torrent;
 };

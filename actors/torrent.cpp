@@ -55,6 +55,24 @@ bool active(const torrent_state& st) {
   return st.phase == torrent_phase::downloading || st.phase == torrent_phase::seeding;
 }
 
+// One line of the peer list (download --peers, JSON "peers" events).
+peer_info peer_entry_info(self_ptr self, peer_index idx, const logic::peer_set::connection& c,
+                          const torrent_state::peer_link& l) {
+  peer_info pi;
+  pi.address = c.endpoint.to_string();
+  pi.client = describe_client(c.id);
+  pi.down_rate = l.report.down_rate;
+  pi.up_rate = l.report.up_rate;
+  pi.downloaded = l.report.downloaded;
+  pi.uploaded = l.report.uploaded;
+  pi.incoming = c.incoming;
+  pi.seed = l.report.is_seed;
+  pi.interested = l.report.interested;
+  pi.unchoked = self->state.choker.is_unchoked(idx);
+  pi.snubbed = l.report.snubbed;
+  return pi;
+}
+
 torrent_status make_status(self_ptr self) {
   auto& st = self->state;
   torrent_status s;
@@ -78,6 +96,7 @@ torrent_status make_status(self_ptr self) {
     s.down_rate += l.report.down_rate;
     s.up_rate += l.report.up_rate;
     s.leechers += l.report.interested ? 1 : 0;
+    s.peer_list.push_back(peer_entry_info(self, idx, *c, l));
   }
   s.seeding = st.complete && st.cfg.seed;
   s.resumed_pieces = st.resumed_pieces;
@@ -149,7 +168,7 @@ void save_resume(self_ptr self, bool force, bool sync) {
 void start_announcer(self_ptr self) {
   auto& st = self->state;
   auto& mi = *st.cfg.torrent;
-  announcer_config ac;
+  announcer_config ac = st.cfg.announcer_defaults;
   ac.tiers = mi.trackers;
   ac.info_hash = mi.info_hash;
   ac.peer_id = st.cfg.peer_id;
@@ -406,7 +425,7 @@ void on_down(self_ptr self, caf::down_msg& dm) {
 void spawn_children(self_ptr self) {
   auto& st = self->state;
   auto& mi = *st.cfg.torrent;
-  disk_config dc;
+  disk_config dc = st.cfg.disk_defaults;
   dc.torrent = st.cfg.torrent;
   dc.root = st.cfg.download_dir;
   dc.check_threads = st.cfg.check_threads;
@@ -416,7 +435,7 @@ void spawn_children(self_ptr self) {
   dc.require_complete = st.cfg.require_complete;
   dc.progress = st.check;
   st.disk = self->spawn(disk_store, std::move(dc));
-  picker_config pc;
+  picker_config pc = st.cfg.picker_defaults;
   pc.algo.total_size = mi.total_size;
   pc.algo.piece_length = static_cast<std::uint32_t>(mi.piece_length);
   pc.algo.seed = std::hash<sha1_hash>{}(st.cfg.peer_id);

@@ -38,6 +38,9 @@
 #pragma once
 
 #include "actors/disk_store.hpp"
+#include "actors/peer_connection.hpp"
+#include "actors/piece_picker_actor.hpp"
+#include "actors/tracker_announcer.hpp"
 #include "logic/blame.hpp"
 #include "logic/choker.hpp"
 #include "logic/peer_set.hpp"
@@ -85,6 +88,17 @@ struct torrent_config {
   logic::peer_set_config peer_set;       ///< back-off times; max_peers/max_half_open come from above
   std::chrono::seconds choke_interval{10};
   sha1_hash peer_id;                     ///< ours; generated if zero
+  // Tunables from logic::settings (app/engine_config.cpp fills them).
+  // TODO(coordinator): wire these in torrent.cpp, which still uses constants or
+  // default-constructed child configs:
+  double max_download_rate = 0;          ///< bytes/s for the whole torrent, split among peers; 0: unlimited
+  std::chrono::seconds more_peers_interval{30}; ///< with few peers, ask the trackers this often at most
+  /// Templates of the children's configs: the torrent starts from these and
+  /// fills in what is its own (torrent, handles, ids, paths, geometry).
+  disk_config disk_defaults;
+  picker_config picker_defaults;
+  announcer_config announcer_defaults;
+  peer_config peer_defaults;
 };
 
 struct torrent_state {
@@ -92,6 +106,7 @@ struct torrent_state {
   struct peer_link {
     peer_actor handle;
     double rate_sent = -1;               ///< the upload share last sent to it
+    double down_share_sent = -1;         ///< the download share last sent to it
     peer_report report;
   };
 

@@ -2,6 +2,8 @@
 // connections, and each unchoked peer's share of the upload limit.
 #include "actors/torrent_internal.hpp"
 
+#include "logic/rate_split.hpp"
+
 #include <caf/all.hpp>
 
 #include <algorithm>
@@ -69,6 +71,27 @@ void send_choke(self_ptr self, peer_index idx, bool unchoke) {
   }
 }
 
+// The download limit is split among the handshaken peers by what each one
+// delivers now (logic/rate_split.hpp); each peer's download bucket holds its share.
+void update_download_shares(self_ptr self) {
+  auto& st = self->state;
+  if (st.cfg.max_download_rate <= 0)
+    return;
+  std::vector<torrent_state::peer_link*> links;
+  std::vector<double> used;
+  for (auto& [idx, l] : st.links)
+    if (choosable(st, idx, l)) {
+      links.push_back(&l);
+      used.push_back(l.report.down_rate);
+    }
+  auto shares = logic::split_limit(st.cfg.max_download_rate, used);
+  for (std::size_t i = 0; i < links.size(); ++i)
+    if (links[i]->down_share_sent != shares[i]) {
+      links[i]->down_share_sent = shares[i];
+      caf::anon_send(links[i]->handle, down_share_atom_v, shares[i]);
+    }
+}
+
 } // namespace
 
 void update_rates(self_ptr self) {
@@ -77,6 +100,7 @@ void update_rates(self_ptr self) {
   for (auto& [idx, l] : st.links)
     if (auto* c = st.peers.find(idx); c != nullptr && c->handshaken)
       send_rate(self, l, share);
+  update_download_shares(self);
 }
 
 // A slot came free between rounds (a peer left or lost interest): interested

@@ -1,7 +1,7 @@
 // The torrent's peers: dialling and accepting (as the peer set decides),
 // spawning and holding peer brokers, handshakes and duplicates, closes, bans
 // and hash verdicts. The connector's and listener's messages
-// (connected_atom with a socket, failed_atom with an index) are handled in
+// (dialed_atom with a socket, peer_failed_atom with an index) are handled in
 // accepting_handlers / refusing_handlers / peer_handlers only.
 #include "actors/torrent_internal.hpp"
 
@@ -27,7 +27,7 @@ torrent_state::peer_link* find_link(torrent_state& st, peer_index idx) {
 peer_config peer_template(self_ptr self) {
   auto& st = self->state;
   auto& mi = *st.cfg.torrent;
-  peer_config pc;
+  peer_config pc = st.cfg.peer_defaults;
   pc.info_hash = mi.info_hash;
   pc.our_peer_id = st.cfg.peer_id;
   pc.num_pieces = static_cast<std::uint32_t>(mi.num_pieces());
@@ -49,7 +49,7 @@ void maybe_connect(self_ptr self) {
     spawn_connector(self->system(), ep, st.cfg.connect_timeout, torrent_actor{self}, idx, st.cancel_connects);
   // running low on peers: ask the trackers early (the announcer honours min interval)
   if (st.announcer && st.announced && st.peers.size() < st.cfg.max_peers / 2
-      && now - st.last_announce_request > 30s) {
+      && now - st.last_announce_request > st.cfg.more_peers_interval) {
     st.last_announce_request = now;
     self->send(st.announcer, announce_atom_v, announce_event::none, totals(self));
   }
@@ -213,7 +213,10 @@ caf::message_handler peer_handlers(self_ptr self) {
       if (auto* l = find_link(self->state, r.id))
         l->report = r;
     },
-    [self](connected_atom, peer_index idx, const sha1_hash& id) { on_handshake(self, idx, id); },
+    [self](connected_atom, peer_index idx, const sha1_hash& id) {
+      on_handshake(self, idx, id);
+      update_rates(self); // its share of a download limit before it requests anything
+    },
     [self](peer_failed_atom, peer_index idx, const std::string& reason) { on_failed(self, idx, reason); },
     [self](adopt_atom, peer_index idx, peer_actor& hdl) { on_adopt(self, idx, hdl); },
     [self](interest_atom, peer_index idx, bool on) { on_interest(self, idx, on); },

@@ -16,14 +16,16 @@
 // the data was complete), or on SIGINT/SIGTERM, which for a seeder is the
 // normal way to stop.
 //
-// Exit codes: 0 complete (and seeding, if asked, ended); 1 failure (bad
-// torrent, interrupted before completion, timed out, the torrent failed, the
-// port cannot be opened; for `seed`: data missing or wrong); 2 usage (bad
-// option or configuration file).
+// Exit codes: 0 complete (and seeding, if asked, ended at its ratio or time);
+// 1 failure (bad torrent, timed out, the torrent failed, the port cannot be
+// opened; for `seed`: data missing or wrong); 2 usage (bad option or
+// configuration file); 130 after SIGINT (Ctrl-C) and 143 after SIGTERM, for
+// `download` and `seed` alike, whether or not the data was complete.
 #include "actors/listener.hpp"
 #include "actors/torrent.hpp"
 #include "app/commands.hpp"
 #include "app/download_config.hpp"
+#include "app/engine_config.hpp"
 #include "app/format.hpp"
 #include "app/progress.hpp"
 #include "protocol/metainfo.hpp"
@@ -39,7 +41,9 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
+#include <cerrno>
 #include <chrono>
+#include <cmath>
 #include <condition_variable>
 #include <csignal>
 #include <cstdio>
@@ -52,6 +56,7 @@
 #include <thread>
 
 #include <netdb.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -77,12 +82,13 @@ struct download_cli {
   // CLI11 writes into these; run_download copies the given ones into `given`.
   std::string dir;
   unsigned port = 0;
-  unsigned max_peers = 0;
   std::vector<std::string> peers;
   bool no_trackers = false;
+  std::vector<std::string> trackers;
   bool quiet = false;
   bool json_progress = false;
   bool verbose = false;
+  bool show_peers = false;
   unsigned timeout = 0;
   bool seed_mode = false; ///< the `seed` command: the data must be complete
   bool seed = false;
@@ -90,16 +96,20 @@ struct download_cli {
   bool recheck = false; ///< --recheck: ignore the resume data, hash everything
   double seed_ratio = 0;
   unsigned seed_time = 0;
-  unsigned upload_slots = 0;
-  std::string max_upload_rate;
-  CLI::Option* max_upload_rate_opt = nullptr;
+  /// Options that set one tunable of logic::settings: flag, setting, text.
+  struct tunable_flag {
+    CLI::Option* opt = nullptr;
+    std::string setting;
+    std::string text;
+  };
+  std::vector<std::unique_ptr<tunable_flag>> tunable_flags;
+  std::vector<std::string> sets; ///< --set NAME=VALUE
   CLI::Option* seed_ratio_opt = nullptr;
   CLI::Option* seed_time_opt = nullptr;
-  CLI::Option* upload_slots_opt = nullptr;
   CLI::Option* dir_opt = nullptr;
   CLI::Option* port_opt = nullptr;
-  CLI::Option* max_peers_opt = nullptr;
   CLI::Option* peers_opt = nullptr;
+  CLI::Option* trackers_opt = nullptr;
   CLI::Option* timeout_opt = nullptr;
 };
 
@@ -166,6 +176,36 @@ std::string describe(caf::actor_system& sys, const caf::error& err) {
   return sys.render(err);
 }
 
+/// Whether something else listens on `port` (a bind with SO_REUSEADDR, as
+/// CAF's own, fails with EADDRINUSE on IPv4 or IPv6): tells a busy port from
+/// other reasons a listener could not start.
+bool port_in_use(std::uint16_t port) {
+  auto try_bind = [port](int family) {
+    int fd = ::socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+      return false;
+    int one = 1;
+    ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    int rc;
+    if (family == AF_INET) {
+      sockaddr_in a{};
+      a.sin_family = AF_INET;
+      a.sin_port = htons(port);
+      rc = ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a));
+    } else {
+      ::setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+      sockaddr_in6 a{};
+      a.sin6_family = AF_INET6;
+      a.sin6_port = htons(port);
+      rc = ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a));
+    }
+    bool busy = rc != 0 && errno == EADDRINUSE;
+    ::close(fd);
+    return busy;
+  };
+  return port != 0 && (try_bind(AF_INET) || try_bind(AF_INET6));
+}
+
 // ---- output ------------------------------------------------------------------------
 
 /// Renders progress according to the mode: a bar on a terminal, plain lines on
@@ -215,16 +255,28 @@ public:
       if (!last_json_ || now - *last_json_ >= json_interval) {
         last_json_ = now;
         emit_json(progress_json(name_, hash_, st, "progress"));
+        if (opts_.show_peers)
+          emit_json(peers_json(name_, hash_, st));
       }
       return;
     }
     if (opts_.quiet)
       return;
+    bool peers_due = opts_.show_peers && (!last_peers_ || now - *last_peers_ >= plain_line_interval);
+    if (peers_due) {
+      last_peers_ = now;
+      if (tty_)
+        for (auto& line : peer_table(st))
+          print_above_bar("  " + line);
+    }
     if (tty_) {
       draw(st);
     } else if (!last_plain_ || now - *last_plain_ >= plain_line_interval) {
       last_plain_ = now;
       plain_line(status_text(st));
+      if (peers_due)
+        for (auto& line : peer_table(st))
+          plain_line("  " + line);
     }
   }
 
@@ -324,6 +376,7 @@ private:
   std::optional<clock_type::time_point> last_plain_;
   std::string last_plain_text_; ///< no final line that repeats the last one
   std::optional<clock_type::time_point> last_json_;
+  std::optional<clock_type::time_point> last_peers_;
 };
 
 /// Ends the process if shutting the actor system down hangs (an actor that
@@ -360,6 +413,17 @@ private:
 
 // ---- the download -------------------------------------------------------------------
 
+/// The extra fields of the JSON `complete` event: seconds since the start and
+/// the average download rate of this run (bytes received / elapsed).
+nlohmann::ordered_json complete_fields(const std::optional<torrent_status>& st, clock_type::duration since_start) {
+  auto secs = std::chrono::duration<double>(since_start).count();
+  auto got = st ? st->downloaded : 0;
+  nlohmann::ordered_json j;
+  j["elapsed_seconds"] = std::round(secs * 1000.0) / 1000.0;
+  j["avg_down_rate"] = secs > 0 ? static_cast<std::uint64_t>(std::llround(static_cast<double>(got) / secs)) : 0;
+  return j;
+}
+
 enum class outcome { complete, seeded, interrupted, timed_out, failed, incomplete_seed };
 
 int run_download(download_cli& cli) {
@@ -377,37 +441,55 @@ int run_download(download_cli& cli) {
     cli.given.download_dir = cli.dir;
   if (cli.port_opt->count() > 0)
     cli.given.port = static_cast<std::uint16_t>(cli.port);
-  if (cli.max_peers_opt->count() > 0)
-    cli.given.max_peers = cli.max_peers;
   if (cli.peers_opt->count() > 0)
     cli.given.peers = cli.peers;
   if (cli.timeout_opt->count() > 0)
     cli.given.timeout = cli.timeout;
   if (cli.no_trackers)
-    cli.given.trackers = false;
+    cli.given.use_trackers = false;
+  if (cli.trackers_opt->count() > 0)
+    cli.given.trackers = cli.trackers;
   if (cli.quiet)
     cli.given.quiet = true;
   if (cli.json_progress)
     cli.given.json_progress = true;
   if (cli.verbose)
     cli.given.verbose = true;
+  if (cli.show_peers)
+    cli.given.show_peers = true;
   if (cli.seed || cli.seed_mode)
     cli.given.seed = true;
   if (cli.seed_ratio_opt->count() > 0)
     cli.given.seed_ratio = cli.seed_ratio;
   if (cli.seed_time_opt->count() > 0)
     cli.given.seed_time = cli.seed_time;
-  if (cli.upload_slots_opt->count() > 0)
-    cli.given.upload_slots = cli.upload_slots;
-  if (cli.max_upload_rate_opt->count() > 0) {
-    auto r = parse_rate(cli.max_upload_rate);
-    if (!r) {
-      print_error("--max-upload-rate: " + r.error().message);
+  // tunables: --set first, then the named flags (the more specific wins)
+  for (auto& assignment : cli.sets) {
+    auto eq = assignment.find('=');
+    auto* e = eq == std::string::npos ? nullptr : logic::find_setting(assignment.substr(0, eq));
+    logic::settings probe;
+    if (auto ok = logic::set_setting(probe, assignment); !ok || e == nullptr) {
+      print_error("--set: " + ok.error().message);
       return exit_usage;
     }
-    cli.given.max_upload_rate = *r;
+    cli.given.tunables[std::string{e->name}] = probe.*(e->field);
+  }
+  for (auto& f : cli.tunable_flags) {
+    if (f->opt->count() == 0)
+      continue;
+    auto* e = logic::find_setting(f->setting);
+    auto v = logic::parse_setting(*e, f->text);
+    if (!v) {
+      print_error(f->opt->get_name() + ": " + v.error().message);
+      return exit_usage;
+    }
+    cli.given.tunables[f->setting] = *v;
   }
   apply_to(cli.given, opts);
+  if (auto ok = logic::validate(opts.tunables); !ok) {
+    print_error(ok.error().message);
+    return exit_usage;
+  }
   if (opts.download_dir.empty()) {
     print_error("the download directory is empty");
     return exit_usage;
@@ -419,10 +501,28 @@ int run_download(download_cli& cli) {
     }
   }
 
+  if (cli.torrent_file.rfind("magnet:", 0) == 0) {
+    print_error("magnet links are not supported yet: give the .torrent file");
+    return exit_failure;
+  }
   auto mi = load_metainfo_file(cli.torrent_file);
   if (!mi) {
     print_error(cli.torrent_file + ": " + mi.error().to_string());
     return exit_failure;
+  }
+  if (opts.use_trackers && !opts.trackers.empty()) {
+    // the user's trackers: one more tier after the torrent's own (BEP 12);
+    // trackers are not part of the info dictionary, so the info-hash stays
+    std::vector<std::string> tier;
+    for (auto& url : opts.trackers) {
+      bool dup = std::find(tier.begin(), tier.end(), url) != tier.end();
+      for (auto& t : mi->trackers)
+        dup = dup || std::find(t.begin(), t.end(), url) != t.end();
+      if (!dup)
+        tier.push_back(url);
+    }
+    if (!tier.empty())
+      mi->trackers.push_back(std::move(tier));
   }
   auto torrent_info = std::make_shared<const metainfo>(std::move(*mi));
   const metainfo& info = *torrent_info;
@@ -447,34 +547,26 @@ int run_download(download_cli& cli) {
                   + std::to_string(info.num_pieces()) + " pieces missing)");
       return exit_failure;
     }
-  } else {
-    std::error_code ec;
-    std::filesystem::create_directories(opts.download_dir, ec);
-    if (ec || !std::filesystem::is_directory(opts.download_dir, ec)) {
-      print_error("cannot create download directory " + opts.download_dir + ": "
-                  + (ec ? ec.message() : std::string{"not a directory"}));
-      return exit_failure;
-    }
   }
 
   reporter out{opts, info};
-  bool trackers = opts.trackers && !info.trackers.empty();
+  bool trackers = opts.use_trackers && !info.trackers.empty();
   if (!trackers && initial.empty() && !opts.seed)
     out.warning(std::string{"no peers to connect to: "}
-                + (opts.trackers ? "the torrent has no trackers" : "trackers are off")
+                + (opts.use_trackers ? "the torrent has no trackers" : "trackers are off")
                 + " and no --peer was given");
   out.note(std::string{cli.seed_mode ? "seeding " : "downloading "} + info.name + " ("
            + format_bytes(info.total_size) + ", " + std::to_string(info.num_pieces()) + " pieces) "
            + (cli.seed_mode ? "from " : "to ") + opts.download_dir);
   out.detail("info-hash " + info.info_hash.hex() + ", port " + std::to_string(opts.port) + ", max peers "
-             + std::to_string(opts.max_peers) + ", trackers " + (trackers ? "on" : "off") + ", "
+             + std::to_string(opts.tunables.max_peers) + ", trackers " + (trackers ? "on" : "off") + ", "
              + std::to_string(initial.size()) + " peer address(es) given"
              + (opts.timeout > 0 ? ", timeout " + std::to_string(opts.timeout) + " s" : std::string{}));
   for (auto& e : initial)
     out.detail("peer " + e.to_string());
 
   install_signal_handlers();
-  auto code = exit_failure;
+  int code = exit_failure;
   std::optional<shutdown_watchdog> watchdog;
   {
     caf::actor_system_config cfg;
@@ -485,11 +577,26 @@ int run_download(download_cli& cli) {
     caf::scoped_actor self{sys};
 
     listener_config lc;
+    apply_settings(opts.tunables, lc);
     lc.port = opts.port;
     auto listener = spawn_listener(sys, lc);
     if (!listener) {
-      print_error("cannot listen on port " + std::to_string(opts.port) + ": " + describe(sys, listener.error()));
+      if (port_in_use(opts.port))
+        print_error("port " + std::to_string(opts.port) + " is in use (choose another with --port, or 0 for any)");
+      else
+        print_error("cannot listen on port " + std::to_string(opts.port) + ": " + describe(sys, listener.error()));
       return exit_failure;
+    }
+    {
+      // only once the port is ours: a failed start leaves no directory behind
+      std::error_code ec;
+      std::filesystem::create_directories(opts.download_dir, ec);
+      if (ec || !std::filesystem::is_directory(opts.download_dir, ec)) {
+        print_error("cannot create download directory " + opts.download_dir + ": "
+                    + (ec ? ec.message() : std::string{"not a directory"}));
+        self->send_exit(*listener, caf::exit_reason::user_shutdown);
+        return exit_failure;
+      }
     }
     std::uint16_t port = opts.port;
     self->request(*listener, progress_request_timeout, caf::get_atom_v)
@@ -500,9 +607,9 @@ int run_download(download_cli& cli) {
     tc.torrent = torrent_info;
     tc.download_dir = opts.download_dir;
     tc.listen_port = port;
-    tc.max_peers = opts.max_peers;
+    apply_settings(opts.tunables, tc);
     tc.initial_peers = initial;
-    tc.use_trackers = opts.trackers;
+    tc.use_trackers = opts.use_trackers;
     tc.verbose = opts.verbose && !opts.quiet;
     tc.peer_id = generate_peer_id();
     tc.seed = opts.seed;
@@ -514,8 +621,6 @@ int run_download(download_cli& cli) {
     tc.resume_file = opts.download_dir + "/.actorrent/" + info.info_hash.hex() + ".resume";
     tc.force_overwrite = cli.force;
     tc.recheck = cli.recheck;
-    tc.choker.regular_slots = opts.upload_slots;
-    tc.max_upload_rate = static_cast<double>(opts.max_upload_rate);
     auto start = clock_type::now();
     auto torrent = spawn_torrent(sys, std::move(tc));
     self->monitor(torrent);
@@ -583,8 +688,8 @@ int run_download(download_cli& cli) {
           auto now = clock_type::now();
           if (!complete_at) {
             complete_at = now;
-            if (!cli.seed_mode)
-              out.finish(last, "complete"); // the download part is done; seeding goes on
+            if (!cli.seed_mode) // the download part is done; seeding goes on
+              out.finish(last, "complete", complete_fields(last, clock_type::now() - start));
           }
           auto ratio = last->total_size > 0 ? static_cast<double>(last->uploaded) / static_cast<double>(last->total_size) : 0.0;
           if (opts.seed_ratio > 0 && ratio >= opts.seed_ratio) {
@@ -626,7 +731,7 @@ int run_download(download_cli& cli) {
         if (out.human())
           std::printf("seeding stopped: %s uploaded, ratio %s\n", format_bytes(last ? last->uploaded : 0).c_str(),
                       format_ratio(last ? last->uploaded : 0, info.total_size).c_str());
-        code = exit_ok;
+        code = g_signal != 0 ? exit_signal_base + g_signal : exit_ok;
         break;
       case outcome::incomplete_seed:
         out.finish(last, "error", {{"error", "data incomplete"}});
@@ -635,7 +740,7 @@ int run_download(download_cli& cli) {
                     + std::to_string(last->pieces_total - last->pieces_have) + " missing)");
         break;
       case outcome::complete:
-        out.finish(last, "complete");
+        out.finish(last, "complete", complete_fields(last, clock_type::now() - start));
         if (out.human())
           std::printf("%s\n",
                       format_summary(info.name, info.total_size, elapsed, last ? last->downloaded : 0).c_str());
@@ -644,6 +749,7 @@ int run_download(download_cli& cli) {
       case outcome::interrupted:
         out.finish(last, "stopped", {{"reason", "interrupted"}});
         print_error(std::string{"interrupted ("} + (g_signal == SIGTERM ? "SIGTERM" : "SIGINT") + ")");
+        code = exit_signal_base + g_signal;
         break;
       case outcome::timed_out:
         out.finish(last, "stopped", {{"reason", "timed out"}});
@@ -668,37 +774,62 @@ int run_download(download_cli& cli) {
 
 namespace {
 
+/// An option that sets the tunable `setting` (its value parsed with the
+/// setting's units and bounds when the command runs).
+void add_tunable_flag(CLI::App* cmd, download_cli& cli, const std::string& flag, const std::string& setting,
+                      const std::string& help) {
+  auto f = std::make_unique<download_cli::tunable_flag>();
+  f->setting = setting;
+  f->opt = cmd->add_option(flag, f->text, help);
+  cli.tunable_flags.push_back(std::move(f));
+}
+
 // Options both commands share.
 void add_common_options(CLI::App* cmd, download_cli& cli) {
   cli.port_opt = cmd->add_option("--port", cli.port, "Port to listen on and announce (default 6881; 0: any free port)")
                    ->check(CLI::Range(0, 65535));
-  cli.max_peers_opt = cmd->add_option("--max-peers", cli.max_peers, "Most peers connected at once (default 50)")
-                        ->check(CLI::Range(1u, max_peers_limit));
+  add_tunable_flag(cmd, cli, "--max-peers", "max_peers", "Most peers connected at once (default 50)");
   cli.peers_opt = cmd->add_option("--peer", cli.peers, "Peer to connect to, HOST:PORT or [IPv6]:PORT (repeatable)")
                     ->check([](const std::string& v) {
                       auto ok = check_peer_address(v);
                       return ok ? std::string{} : ok.error().message;
                     })
                     ->allow_extra_args(false); // one address per --peer: never swallow the file
-  cmd->add_flag("--no-trackers", cli.no_trackers, "Do not contact the torrent's trackers");
+  cmd->add_flag("--no-trackers", cli.no_trackers, "Do not contact the torrent's trackers (nor --tracker ones)");
+  cli.trackers_opt = cmd->add_option("--tracker", cli.trackers,
+                                     "Another tracker URL to announce to, after the torrent's own (repeatable)")
+                       ->check([](const std::string& v) {
+                         auto ok = check_tracker_url(v);
+                         return ok ? std::string{} : ok.error().message;
+                       })
+                       ->allow_extra_args(false);
   cmd->add_flag("-q,--quiet", cli.quiet, "Print nothing but errors");
   cmd->add_flag("--json-progress", cli.json_progress,
                 "Print one JSON object a second on stdout, and a final one with \"event\"");
   cmd->add_flag("-v,--verbose", cli.verbose, "Print settings, tracker, peer and hash-failure events");
+  cmd->add_flag("--peers", cli.show_peers,
+                "Show the peer list (address, client, rates, bytes, flags I incoming, S seed, i interested, "
+                "U unchoked, s snubbed) every 5 s; with --json-progress, a \"peers\" event a second");
   cli.seed_ratio_opt = cmd->add_option("--seed-ratio", cli.seed_ratio, "Stop seeding at this upload/size ratio (0: never)")
                          ->check(CLI::Range(0.0, seed_ratio_limit));
   cli.seed_time_opt = cmd->add_option("--seed-time", cli.seed_time, "Stop seeding after this many seconds (0: never)")
                         ->check(CLI::Range(0u, timeout_limit));
-  cli.upload_slots_opt = cmd->add_option("--upload-slots", cli.upload_slots,
-                                         "Peers unchoked at once, besides one optimistic unchoke (default 4)")
-                           ->check(CLI::Range(0u, upload_slots_limit));
-  cli.max_upload_rate_opt = cmd->add_option("--max-upload-rate", cli.max_upload_rate,
-                                            "Upload limit for the torrent in bytes/s, K/M/G suffixes (e.g. 5M; 0: none)");
+  add_tunable_flag(cmd, cli, "--upload-slots", "upload_slots",
+                   "Peers unchoked at once, besides one optimistic unchoke (default 4)");
+  add_tunable_flag(cmd, cli, "--max-upload-rate", "max_upload_rate",
+                   "Upload limit for the torrent in bytes/s, K/M/G suffixes (e.g. 5M; 0: none)");
+  add_tunable_flag(cmd, cli, "--max-download-rate", "max_download_rate",
+                   "Download limit for the torrent in bytes/s, K/M/G suffixes (e.g. 10M; 0: none)");
+  cmd->add_option("--set", cli.sets,
+                  "Set any tunable, NAME=VALUE with its unit (e.g. read_size=128K, choke_interval=5s); "
+                  "repeatable; 'actorrent settings' lists them")
+    ->allow_extra_args(false);
   cmd->add_flag("--recheck", cli.recheck,
                 "Ignore the resume data and hash every piece at the start-up check (as aria2c's --check-integrity)");
   cmd->add_option("--config", cli.config_file,
-                  "YAML file with settings (download_dir, port, max_peers, peers, trackers, quiet, json_progress, "
-                  "verbose, timeout, seed, seed_ratio, seed_time, upload_slots, max_upload_rate); options given here override it");
+                  "YAML file with settings (download_dir, port, peers, use_trackers, trackers, quiet, json_progress, "
+                  "verbose, show_peers, timeout, seed, seed_ratio, seed_time, and every name of 'actorrent settings'); "
+                  "options given here override it");
 }
 
 } // namespace
@@ -724,7 +855,9 @@ command_runner add_seed_command(CLI::App& parent) {
   cmd->add_option("file", cli->torrent_file, "The .torrent file")->required();
   cli->dir_opt = cmd->add_option("dir", cli->dir, "Directory holding the data (as given to download -o)")->required();
   add_common_options(cmd, *cli);
-  cli->timeout_opt = cmd->add_option("--timeout", cli->timeout, "Fail if the data is not complete after this many seconds")
+  cli->timeout_opt = cmd->add_option("--timeout", cli->timeout,
+                                     "Fail if checking the data takes longer than this many seconds (0: never; "
+                                     "use --seed-time to stop seeding after a time)")
                        ->check(CLI::Range(0u, timeout_limit));
   return [cli] { return run_download(*cli); };
 }

@@ -19,9 +19,15 @@ namespace actorrent::app {
 
 namespace {
 
-constexpr std::array<std::string_view, 14> known_keys{
-  "download_dir", "port", "max_peers", "peers", "trackers", "quiet", "json_progress", "verbose", "timeout",
-  "seed", "seed_ratio", "seed_time", "upload_slots", "max_upload_rate"};
+// Keys of the run itself; every name of logic::settings is a key too.
+constexpr std::array<std::string_view, 13> known_keys{
+  "download_dir", "port", "peers", "use_trackers", "trackers", "quiet", "json_progress", "verbose", "show_peers", "timeout",
+  "seed", "seed_ratio", "seed_time"};
+
+bool is_known(std::string_view key) {
+  return std::find(known_keys.begin(), known_keys.end(), key) != known_keys.end()
+         || logic::find_setting(key) != nullptr;
+}
 
 using text::quote; // user text in error messages
 
@@ -47,13 +53,17 @@ std::string suggestion(std::string_view key) {
     return {};
   std::string_view best;
   std::size_t best_d = 3; // suggest only within distance 2
-  for (auto k : known_keys) {
+  auto consider = [&](std::string_view k) {
     auto d = edit_distance(key, k);
     if (d < best_d) {
       best_d = d;
       best = k;
     }
-  }
+  };
+  for (auto k : known_keys)
+    consider(k);
+  for (auto& e : logic::default_setting_table())
+    consider(e.name);
   return best.empty() ? std::string{} : " (did you mean '" + std::string{best} + "'?)";
 }
 
@@ -150,15 +160,17 @@ struct parser {
         return fail(key, "the path contains a NUL byte");
       out.download_dir = v.Scalar();
     } else if (key == "port") {
-      auto i = integer(key, v, 1, 65535, "an integer");
+      auto i = integer(key, v, 0, 65535, "an integer");
       if (!i)
         return i.error();
       out.port = static_cast<std::uint16_t>(*i);
-    } else if (key == "max_peers") {
-      auto i = integer(key, v, 1, max_peers_limit, "an integer");
-      if (!i)
-        return i.error();
-      out.max_peers = static_cast<std::uint32_t>(*i);
+    } else if (auto* e = logic::find_setting(key)) {
+      if (!v.IsScalar())
+        return fail(key, logic::setting_expectation(*e) + ", " + got(v));
+      auto x = logic::parse_setting(*e, v.Scalar());
+      if (!x)
+        return fail(key, x.error().message);
+      out.tunables[key] = *x;
     } else if (key == "timeout") {
       auto i = integer(key, v, 0, timeout_limit, "a number of seconds");
       if (!i)
@@ -169,16 +181,6 @@ struct parser {
       if (!i)
         return i.error();
       out.seed_time = static_cast<std::uint32_t>(*i);
-    } else if (key == "upload_slots") {
-      auto i = integer(key, v, 0, upload_slots_limit, "an integer");
-      if (!i)
-        return i.error();
-      out.upload_slots = static_cast<std::uint32_t>(*i);
-    } else if (key == "max_upload_rate") {
-      auto r = v.IsScalar() ? parse_rate(v.Scalar()) : result<std::uint64_t>{make_error("expected a rate")};
-      if (!r)
-        return fail(key, r.error().message + ", " + got(v));
-      out.max_upload_rate = *r;
     } else if (key == "seed_ratio") {
       auto d = to_number(v, 0, seed_ratio_limit);
       if (!d)
@@ -199,18 +201,37 @@ struct parser {
         peers.push_back(e.Scalar());
       }
       out.peers = std::move(peers);
+    } else if (key == "trackers") {
+      if (to_bool(v))
+        return fail(key, "expected a list of tracker URLs (to turn the torrent's trackers off, use "
+                         "'use_trackers: false'), " + got(v));
+      if (!v.IsSequence())
+        return fail(key, "expected a list of tracker URLs, " + got(v));
+      std::vector<std::string> urls;
+      std::size_t index = 0;
+      for (const auto& e : v) {
+        auto entry = "entry " + std::to_string(++index);
+        if (!e.IsScalar())
+          return fail(key, entry + ": expected a tracker URL, " + got(e));
+        if (auto ok = check_tracker_url(e.Scalar()); !ok)
+          return fail(key, entry + ": " + ok.error().message);
+        urls.push_back(e.Scalar());
+      }
+      out.trackers = std::move(urls);
     } else {
       auto b = boolean(key, v);
       if (!b)
         return b.error();
-      if (key == "trackers")
-        out.trackers = *b;
+      if (key == "use_trackers")
+        out.use_trackers = *b;
       else if (key == "quiet")
         out.quiet = *b;
       else if (key == "json_progress")
         out.json_progress = *b;
       else if (key == "seed")
         out.seed = *b;
+      else if (key == "show_peers")
+        out.show_peers = *b;
       else
         out.verbose = *b;
     }
@@ -239,7 +260,7 @@ struct parser {
         return make_error(name + ": line " + std::to_string(k.Mark().line + 1) + ": expected a key name, "
                           + got(k));
       const std::string& key = k.Scalar();
-      if (std::find(known_keys.begin(), known_keys.end(), key) == known_keys.end())
+      if (!is_known(key))
         return make_error(name + ": unknown key " + quote(key) + suggestion(key));
       if (!seen.insert(key).second)
         return make_error(name + ": key '" + key + "' given twice");
@@ -251,6 +272,20 @@ struct parser {
 };
 
 } // namespace
+
+status check_tracker_url(std::string_view url) {
+  auto starts = [&](std::string_view p) { return url.substr(0, p.size()) == p; };
+  if (url.size() > 2048)
+    return make_error("tracker URL longer than 2048 bytes");
+  if (!starts("http://") && !starts("https://") && !starts("udp://"))
+    return make_error("expected an http://, https:// or udp:// tracker URL, got " + quote(url));
+  auto host = url.substr(url.find("//") + 2);
+  if (host.empty() || host.front() == '/' || host.front() == ':')
+    return make_error("the tracker URL " + quote(url) + " has no host");
+  if (url.find_first_of(std::string_view{" \t\r\n\0", 5}) != std::string_view::npos)
+    return make_error("the tracker URL " + quote(url) + " contains white space or a NUL byte");
+  return {};
+}
 
 status check_peer_address(std::string_view text) {
   auto hp = parse_host_port(text);
@@ -306,10 +341,10 @@ void apply_to(const download_settings& s, download_options& opts) {
     opts.download_dir = *s.download_dir;
   if (s.port)
     opts.port = *s.port;
-  if (s.max_peers)
-    opts.max_peers = *s.max_peers;
   if (s.peers)
     opts.peers = *s.peers;
+  if (s.use_trackers)
+    opts.use_trackers = *s.use_trackers;
   if (s.trackers)
     opts.trackers = *s.trackers;
   if (s.quiet)
@@ -318,6 +353,8 @@ void apply_to(const download_settings& s, download_options& opts) {
     opts.json_progress = *s.json_progress;
   if (s.verbose)
     opts.verbose = *s.verbose;
+  if (s.show_peers)
+    opts.show_peers = *s.show_peers;
   if (s.timeout)
     opts.timeout = *s.timeout;
   if (s.seed)
@@ -326,10 +363,9 @@ void apply_to(const download_settings& s, download_options& opts) {
     opts.seed_ratio = *s.seed_ratio;
   if (s.seed_time)
     opts.seed_time = *s.seed_time;
-  if (s.upload_slots)
-    opts.upload_slots = *s.upload_slots;
-  if (s.max_upload_rate)
-    opts.max_upload_rate = *s.max_upload_rate;
+  for (auto& [name, value] : s.tunables)
+    if (auto* e = logic::find_setting(name))
+      opts.tunables.*(e->field) = value;
 }
 
 result<std::uint64_t> parse_rate(std::string_view text) {

@@ -6,6 +6,19 @@
 #include <CLI/CLI.hpp>
 
 #include <map>
+#include <string>
+
+namespace {
+
+/// A word from the command line in quotes, cut at 64 bytes, control bytes shown as '?'.
+std::string quote_word(const std::string& w) {
+  std::string out = "'";
+  for (std::size_t i = 0; i < w.size() && i < 64; ++i)
+    out += (static_cast<unsigned char>(w[i]) < 0x20 || w[i] == 0x7f) ? '?' : w[i];
+  return out + (w.size() > 64 ? "...'" : "'");
+}
+
+} // namespace
 
 int main(int argc, char** argv) {
   using namespace actorrent::app;
@@ -25,6 +38,26 @@ int main(int argc, char** argv) {
   reg(&add_download_command);
   reg(&add_seed_command);
   reg(&add_lab_command);
+  reg(&add_settings_command);
+  // A first word that is no option and no subcommand: name it (CLI11 would say
+  // "A subcommand is required" or that the argument was not expected).
+  if (argc > 1 && argv[1][0] != '-') {
+    std::string word = argv[1];
+    bool known = false;
+    std::string names;
+    for (auto* sub : app.get_subcommands({})) {
+      known = known || sub->get_name() == word;
+      names += (names.empty() ? "" : ", ") + sub->get_name();
+    }
+    if (!known) {
+      bool magnet = word.rfind("magnet:", 0) == 0;
+      bool file = !magnet && word.find('.') != std::string::npos;
+      print_error("unknown command " + quote_word(word) + " (commands: " + names + ")"
+                  + (magnet || file ? "; to download, run: actorrent download FILE.torrent" : "")
+                  + "; see actorrent --help");
+      return exit_usage;
+    }
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

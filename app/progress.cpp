@@ -1,5 +1,6 @@
 #include "app/progress.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <cstdio>
@@ -161,10 +162,13 @@ std::string render_progress_line(const torrent_status& st, std::size_t columns) 
   auto parts = status_parts(st);
   // Fixed widths where the numbers change, so the bar does not breathe:
   // " 45.2%", have as wide as the total, " 0 B/s" as wide as "23.4 MiB/s".
-  parts[p_percent] = pad_left(parts[p_percent], 6);
-  parts[p_size] = pad_left(format_bytes(st.have_bytes), format_bytes(st.total_size).size()) + "/"
-                  + format_bytes(st.total_size);
-  parts[p_rate] = pad_left(parts[p_rate], 10);
+  // (A seeder's line keeps its own parts: the ratio where the size would be.)
+  if (!st.seeding) {
+    parts[p_percent] = pad_left(parts[p_percent], 6);
+    parts[p_size] = pad_left(format_bytes(st.have_bytes), format_bytes(st.total_size).size()) + "/"
+                    + format_bytes(st.total_size);
+    parts[p_rate] = pad_left(parts[p_rate], 10);
+  }
   // Levels of detail: all parts, then without the upload part, peers, size, ETA, rate.
   std::array<std::array<bool, p_count>, 6> levels;
   levels.fill({true, true, true, true, true, true});
@@ -246,15 +250,106 @@ std::string format_ratio(std::uint64_t uploaded, std::uint64_t total_size) {
   return buf;
 }
 
+std::string format_peer_flags(const peer_info& p) {
+  std::string f;
+  if (p.incoming)
+    f += 'I';
+  if (p.seed)
+    f += 'S';
+  if (p.interested)
+    f += 'i';
+  if (p.unchoked)
+    f += 'U';
+  if (p.snubbed)
+    f += 's';
+  return f.empty() ? std::string{"-"} : f;
+}
+
+namespace {
+
+std::vector<const peer_info*> sorted_peers(const torrent_status& st) {
+  std::vector<const peer_info*> out;
+  for (auto& p : st.peer_list)
+    out.push_back(&p);
+  std::sort(out.begin(), out.end(), [](const peer_info* a, const peer_info* b) {
+    if (a->down_rate != b->down_rate)
+      return a->down_rate > b->down_rate;
+    return a->address < b->address;
+  });
+  return out;
+}
+
+std::string cell(std::string s, std::size_t width) {
+  if (s.size() > width)
+    s.resize(width);
+  s.append(width - s.size(), ' ');
+  return s;
+}
+
+} // namespace
+
+std::vector<std::string> peer_table(const torrent_status& st) {
+  if (st.peer_list.empty())
+    return {"no peers"};
+  std::vector<std::array<std::string, 7>> rows;
+  rows.push_back({"ADDRESS", "CLIENT", "DOWN", "UP", "DOWNLOADED", "UPLOADED", "FLAGS"});
+  for (auto* p : sorted_peers(st))
+    rows.push_back({p->address, p->client, format_rate(p->down_rate), format_rate(p->up_rate),
+                    format_bytes(p->downloaded), format_bytes(p->uploaded), format_peer_flags(*p)});
+  std::array<std::size_t, 7> width{};
+  for (auto& r : rows)
+    for (std::size_t i = 0; i < r.size(); ++i)
+      width[i] = std::max(width[i], std::min<std::size_t>(r[i].size(), 48)); // a silly client name stays short
+  std::vector<std::string> out;
+  for (auto& r : rows) {
+    std::string line;
+    for (std::size_t i = 0; i < r.size(); ++i)
+      line += i + 1 < r.size() ? cell(r[i], width[i]) + "  " : r[i];
+    out.push_back(std::move(line));
+  }
+  return out;
+}
+
+nlohmann::ordered_json peers_json(const std::string& name, const std::string& info_hash, const torrent_status& st) {
+  auto rate = [](double r) -> std::uint64_t {
+    return std::isfinite(r) && r > 0 ? static_cast<std::uint64_t>(std::llround(std::min(r, 9e18))) : 0;
+  };
+  nlohmann::ordered_json j;
+  j["event"] = "peers";
+  j["name"] = name;
+  j["info_hash"] = info_hash;
+  auto list = nlohmann::ordered_json::array();
+  for (auto* p : sorted_peers(st)) {
+    nlohmann::ordered_json e;
+    e["address"] = p->address;
+    e["client"] = p->client;
+    e["down_rate"] = rate(p->down_rate);
+    e["up_rate"] = rate(p->up_rate);
+    e["downloaded"] = p->downloaded;
+    e["uploaded"] = p->uploaded;
+    e["flags"] = format_peer_flags(*p);
+    e["incoming"] = p->incoming;
+    e["seed"] = p->seed;
+    e["interested"] = p->interested;
+    e["unchoked"] = p->unchoked;
+    e["snubbed"] = p->snubbed;
+    list.push_back(std::move(e));
+  }
+  j["peers"] = std::move(list);
+  return j;
+}
+
 std::string format_summary(const std::string& name, std::uint64_t total_size, double seconds,
                            std::uint64_t downloaded) {
   if (!std::isfinite(seconds) || seconds < 0)
     seconds = 0;
   char secs[32];
   std::snprintf(secs, sizeof(secs), "%.1f", seconds);
+  auto head = "download complete: " + name + " (" + format_bytes(total_size) + "), ";
+  if (downloaded == 0)
+    return head + "nothing downloaded: the data was already here (checked in " + secs + " s)";
   double avg = seconds > 0 ? static_cast<double>(downloaded) / seconds : 0.0;
-  return "download complete: " + name + ", " + format_bytes(total_size) + " in " + secs + " s (avg "
-         + format_rate(avg) + ")";
+  return head + format_bytes(downloaded) + " downloaded in " + secs + " s (avg " + format_rate(avg) + ")";
 }
 
 } // namespace actorrent::app

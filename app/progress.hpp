@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace actorrent::app {
 
@@ -76,8 +77,27 @@ std::size_t terminal_columns(int fd, std::size_t fallback = 80);
 nlohmann::ordered_json progress_json(const std::string& name, const std::string& info_hash,
                              const torrent_status& st, const std::string& event);
 
-/// "download complete: NAME, SIZE in T s (avg RATE)"; the average is
-/// `downloaded` bytes over `seconds` ("0 B/s" for no time).
+/// A peer's flags as letters, in this order: "I" it dialled us (incoming), "S"
+/// seed, "i" interested in our pieces, "U" unchoked by us, "s" snubbed; "-" for
+/// none.
+std::string format_peer_flags(const peer_info& p);
+
+/// The peer list for people: a header line and one line per peer, fastest
+/// download first (then address), in aligned columns:
+/// "ADDRESS  CLIENT  DOWN  UP  DOWNLOADED  UPLOADED  FLAGS". "no peers" alone
+/// when there are none.
+std::vector<std::string> peer_table(const torrent_status& st);
+
+/// A JSON `peers` event: event "peers", name, info_hash, and `peers`: a list of
+/// {address, client, down_rate, up_rate, downloaded, uploaded, flags,
+/// incoming, seed, interested, unchoked, snubbed}, in peer_table's order.
+nlohmann::ordered_json peers_json(const std::string& name, const std::string& info_hash, const torrent_status& st);
+
+/// "download complete: NAME (SIZE), GOT downloaded in T s (avg RATE)": GOT is
+/// what this run received (`downloaded`), not the torrent's size, and the
+/// average is GOT over `seconds` ("0 B/s" for no time). With nothing
+/// received: "download complete: NAME (SIZE), nothing downloaded: the data was
+/// already here (checked in T s)".
 std::string format_summary(const std::string& name, std::uint64_t total_size, double seconds,
                            std::uint64_t downloaded);
 

@@ -100,6 +100,7 @@ piece_picker::piece_picker(const piece_picker_config& cfg)
     bucket_pos_(num_pieces_, 0),
     dirty_(true), // the buckets are built by the first pick()
     slot_(num_pieces_, npos32) {
+  unwanted_.assign(num_pieces_, false);
   last_piece_size_ = static_cast<std::uint32_t>(
     cfg.total_size - static_cast<std::uint64_t>(num_pieces_ - 1) * cfg.piece_length);
 }
@@ -365,6 +366,8 @@ bool piece_picker::mark_have(std::uint32_t index) {
     bucket_remove(index, avail_[index]);
   have_.set(index);
   ++num_have_;
+  if (unwanted_[index])
+    --num_unwanted_missing_;
   bytes_have_ += piece_size(index);
   return true;
 }
@@ -681,7 +684,19 @@ void piece_picker::take_blocks(std::uint32_t slot, peer_id_t peer, peer_state& p
 }
 
 bool piece_picker::startable(const peer_state& ps, std::uint32_t piece) const noexcept {
-  return slot_[piece] == npos32 && !have_.test(piece) && has(ps, piece);
+  return slot_[piece] == npos32 && !have_.test(piece) && !unwanted_[piece] && has(ps, piece);
+}
+
+bool piece_picker::set_wanted(const std::vector<bool>& wanted) {
+  if (wanted.size() != num_pieces_)
+    return false;
+  num_unwanted_missing_ = 0;
+  for (std::uint32_t p = 0; p < num_pieces_; ++p) {
+    unwanted_[p] = !wanted[p];
+    if (unwanted_[p] && !have_.test(p))
+      ++num_unwanted_missing_;
+  }
+  return true;
 }
 
 void piece_picker::pick_new_pieces(peer_id_t peer, peer_state& ps, std::size_t max,
@@ -747,7 +762,7 @@ void piece_picker::pick_endgame(peer_id_t peer, peer_state& ps, std::size_t max,
 std::vector<block_request> piece_picker::pick(peer_id_t peer, std::size_t max_blocks) {
   std::vector<block_request> out;
   auto* ps = find_peer(peer);
-  if (max_blocks == 0 || ps == nullptr || is_complete())
+  if (max_blocks == 0 || ps == nullptr || wanted_complete())
     return out;
   auto usable = [&](const download& d) {
     return d.num_free() > 0 && (d.pinned == no_peer || d.pinned == peer) && has(*ps, d.piece);
@@ -812,6 +827,14 @@ std::string piece_picker::self_check() {
   auto fail = [](std::string what) { return what; };
   if (have_.count() != num_have_)
     return fail("num_have " + std::to_string(num_have_) + " != have bits");
+  {
+    std::uint32_t unwanted_missing = 0;
+    for (std::uint32_t p = 0; p < num_pieces_; ++p)
+      unwanted_missing += unwanted_[p] && !have_.test(p) ? 1 : 0;
+    if (unwanted_missing != num_unwanted_missing_)
+      return fail("num_unwanted_missing " + std::to_string(num_unwanted_missing_) + " != "
+                  + std::to_string(unwanted_missing));
+  }
   std::uint64_t bytes = 0;
   for (std::uint32_t p = 0; p < num_pieces_; ++p)
     if (have_.test(p))

@@ -188,6 +188,14 @@ public:
   bool have(std::uint32_t index) const noexcept { return have_.test(index); }
   std::uint32_t num_have() const noexcept { return num_have_; }
   bool is_complete() const noexcept { return num_have_ == num_pieces_; }
+  /// Choosing files (--select-file): only pieces set in `wanted` (one flag
+  /// per piece) are started from now on; pieces already in progress finish.
+  /// Pieces we have stay ours whatever the mask says. False (and no change)
+  /// if wanted.size() != num_pieces(). By default every piece is wanted.
+  bool set_wanted(const std::vector<bool>& wanted);
+  bool is_wanted(std::uint32_t index) const noexcept { return index < num_pieces_ && !unwanted_[index]; }
+  /// Every wanted piece is verified (is_complete() when all are wanted).
+  bool wanted_complete() const noexcept { return num_have_ + num_unwanted_missing_ == num_pieces_; }
   /// Our pieces as a wire bitfield (for the bitfield message, interest checks).
   const bitfield& have_bitfield() const noexcept { return have_; }
 
@@ -255,7 +263,7 @@ public:
   std::size_t num_received_blocks() const noexcept { return num_received_blocks_; }
   /// Whether every missing piece has been started (endgame may duplicate).
   bool all_pieces_started() const noexcept {
-    return num_pieces_ - num_have_ == downloads_.size();
+    return downloads_.size() >= num_pieces_ - num_have_ - num_unwanted_missing_;
   }
 
   /// Checks every internal invariant in O(N + peers * N/8); for tests.
@@ -372,6 +380,8 @@ private:
 
   bitfield have_;
   std::uint32_t num_have_ = 0;
+  std::vector<bool> unwanted_;             // pieces of unselected files
+  std::uint32_t num_unwanted_missing_ = 0; // unwanted and not had
   std::uint64_t bytes_have_ = 0;
 
   // Availability (non-seed peers) per piece; missing pieces are kept in

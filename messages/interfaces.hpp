@@ -190,6 +190,10 @@ struct peer_config {
   /// Reset the socket on close instead of draining what is queued (see
   /// abort_socket); off for handles that are not real sockets (tests).
   bool abortive_close = false;
+  // Tunables from logic::settings (see there for units and bounds).
+  std::size_t read_size = 64 * 1024;       ///< bytes read from the socket at once
+  std::size_t read_batch = 16;             ///< blocks read from the disk per request
+  std::size_t cancelled_memory = 4096;     ///< cancelled requests remembered
 };
 
 } // namespace actorrent

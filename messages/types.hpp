@@ -79,6 +79,22 @@ struct announce_reply {
 };
 
 /// A snapshot of a torrent for progress output.
+/// One connected peer as the status shows it (`download --peers`, JSON
+/// `peers` events).
+struct peer_info {
+  std::string address;          ///< "1.2.3.4:6881", "[::1]:6881"
+  std::string client;           ///< from its peer id: "libtorrent 2.0.9", "unknown"
+  double down_rate = 0;         ///< bytes/s from it
+  double up_rate = 0;           ///< bytes/s to it
+  std::uint64_t downloaded = 0; ///< payload bytes from it
+  std::uint64_t uploaded = 0;   ///< payload bytes to it
+  bool incoming = false;        ///< it dialled us
+  bool seed = false;            ///< it has every piece
+  bool interested = false;      ///< it wants pieces from us
+  bool unchoked = false;        ///< we let it download
+  bool snubbed = false;         ///< it sent us nothing for a while
+};
+
 struct torrent_status {
   std::uint64_t total_size = 0;
   std::uint64_t have_bytes = 0;     ///< verified
@@ -104,6 +120,7 @@ struct torrent_status {
   std::string tracker_status;       ///< last announce outcome, for the status line
   std::string state;                ///< the lifecycle state: queued, checking, downloading, seeding, finished, paused, stopping
   std::string tracker_error;        ///< the last tracker failure ("URL: reason"); empty once an announce succeeds
+  std::vector<peer_info> peer_list; ///< the handshaken peers
 };
 
 /// The lifecycle states of a torrent (see actors/torrent.hpp).
@@ -189,12 +206,18 @@ typename Inspector::result_type inspect(Inspector& f, announce_reply& x) {
 }
 
 template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, peer_info& x) {
+  return f(caf::meta::type_name("peer_info"), x.address, x.client, x.down_rate, x.up_rate, x.downloaded,
+           x.uploaded, x.incoming, x.seed, x.interested, x.unchoked, x.snubbed);
+}
+
+template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, torrent_status& x) {
   return f(caf::meta::type_name("torrent_status"), x.total_size, x.have_bytes, x.downloaded,
            x.wasted, x.uploaded, x.pieces_have, x.pieces_total, x.peers, x.seeds,
            x.hash_failures, x.banned, x.down_rate, x.up_rate, x.complete, x.checking,
            x.seeding, x.resumed_pieces, x.leechers, x.listen_port, x.check_done, x.check_total,
-           x.tracker_status, x.state, x.tracker_error);
+           x.tracker_status, x.state, x.tracker_error, x.peer_list);
 }
 
 template <class Inspector>

@@ -94,7 +94,7 @@ echo "   ok: no shutdown watchdog fired"
 names=(leecher{0..5} seeder)
 pids=("${LPIDS[@]}" "$SPID")
 for ((i = 0; i <= LEECHERS; i++)); do
-  check_eq "${names[i]}: exit status after SIGINT" 0 "${BG_STATUS[${pids[i]}]}"
+  check_eq "${names[i]}: exit status after SIGINT" 130 "${BG_STATUS[${pids[i]}]}"
   check_eq "${names[i]}: event of the last JSON line" stopped "$(json_last "$WORKDIR/${names[i]}.json" event)"
 done
 

@@ -41,7 +41,7 @@ std::string error_of(const std::string& yaml) {
   return r ? std::string{} : r.error().to_string();
 }
 
-const std::string port_range = "expected an integer from 1 to 65535, ";
+const std::string port_range = "expected an integer from 0 to 65535, ";
 
 } // namespace
 
@@ -54,7 +54,8 @@ CAF_TEST(a valid file sets every key) {
               "  - 127.0.0.1:6881\n"
               "  - \"[::1]:6882\"\n"
               "  - seed.example.org:6883\n"
-              "trackers: false\n"
+              "use_trackers: false\n"
+              "trackers: [\"udp://t.example:6969/announce\", \"http://t.example/a\"]\n"
               "quiet: yes\n"
               "json_progress: True\n"
               "verbose: off\n"
@@ -63,13 +64,16 @@ CAF_TEST(a valid file sets every key) {
   CAF_REQUIRE(s.ok());
   CAF_CHECK_EQUAL(s->download_dir.value_or(""), "/srv/torrents");
   CAF_CHECK_EQUAL(s->port.value_or(0), 51413);
-  CAF_CHECK_EQUAL(s->max_peers.value_or(0), 80u);
+  CAF_CHECK_EQUAL(s->tunables.at("max_peers"), 80u);
   CAF_REQUIRE(s->peers.has_value());
   CAF_CHECK_EQUAL(s->peers->size(), 3u);
   CAF_CHECK_EQUAL(s->peers->at(0), "127.0.0.1:6881");
   CAF_CHECK_EQUAL(s->peers->at(1), "[::1]:6882");
   CAF_CHECK_EQUAL(s->peers->at(2), "seed.example.org:6883");
-  CAF_CHECK_EQUAL(s->trackers.value_or(true), false);
+  CAF_CHECK_EQUAL(s->use_trackers.value_or(true), false);
+  CAF_REQUIRE(s->trackers.has_value());
+  CAF_CHECK_EQUAL(s->trackers->size(), 2u);
+  CAF_CHECK_EQUAL(s->trackers->at(0), "udp://t.example:6969/announce");
   CAF_CHECK_EQUAL(s->quiet.value_or(false), true);
   CAF_CHECK_EQUAL(s->json_progress.value_or(false), true);
   CAF_CHECK_EQUAL(s->verbose.value_or(true), false);
@@ -80,7 +84,7 @@ CAF_TEST(empty and partial files) {
   for (auto text : {"", "\n", "# nothing\n", "---\n"}) {
     auto s = parse_download_config(text, "c.yaml");
     CAF_REQUIRE(s.ok());
-    CAF_CHECK(!s->download_dir && !s->port && !s->max_peers && !s->peers && !s->trackers && !s->quiet
+    CAF_CHECK(!s->download_dir && !s->port && s->tunables.empty() && !s->peers && !s->trackers && !s->use_trackers && !s->quiet
               && !s->json_progress && !s->verbose && !s->timeout);
   }
   auto s = parse_download_config("port: 6882\npeers: []\ntimeout: 0\n", "c.yaml");
@@ -89,7 +93,7 @@ CAF_TEST(empty and partial files) {
   CAF_REQUIRE(s->peers.has_value());
   CAF_CHECK(s->peers->empty());
   CAF_CHECK_EQUAL(s->timeout.value_or(9), 0u);
-  CAF_CHECK(!s->max_peers);
+  CAF_CHECK(s->tunables.empty());
   // Quoted numbers are numbers too.
   CAF_CHECK_EQUAL(parse_download_config("port: '80'\n", "c.yaml")->port.value_or(0), 80);
 }
@@ -98,11 +102,12 @@ CAF_TEST(defaults then file then command line) {
   download_options opts;
   CAF_CHECK_EQUAL(opts.download_dir, ".");
   CAF_CHECK_EQUAL(opts.port, 6881);
-  CAF_CHECK_EQUAL(opts.max_peers, 50u);
-  CAF_CHECK_EQUAL(opts.trackers, true);
+  CAF_CHECK_EQUAL(opts.tunables.max_peers, 50u);
+  CAF_CHECK_EQUAL(opts.use_trackers, true);
+  CAF_CHECK(opts.trackers.empty());
   CAF_CHECK_EQUAL(opts.timeout, 0u);
   auto file = parse_download_config("download_dir: /data\nport: 7000\npeers: [\"1.2.3.4:5\"]\n"
-                                    "trackers: no\nverbose: yes\n",
+                                    "use_trackers: no\nverbose: yes\n",
                                     "c.yaml");
   CAF_REQUIRE(file.ok());
   apply_to(*file, opts);
@@ -112,17 +117,19 @@ CAF_TEST(defaults then file then command line) {
   apply_to(cli, opts);
   CAF_CHECK_EQUAL(opts.download_dir, "/data"); // only in the file
   CAF_CHECK_EQUAL(opts.port, 7001);            // the command line wins
-  CAF_CHECK_EQUAL(opts.max_peers, 50u);        // nobody set it
+  CAF_CHECK_EQUAL(opts.tunables.max_peers, 50u); // nobody set it
   CAF_REQUIRE_EQUAL(opts.peers.size(), 2u);    // replaced, not merged
   CAF_CHECK_EQUAL(opts.peers[0], "5.6.7.8:9");
-  CAF_CHECK_EQUAL(opts.trackers, false);
+  CAF_CHECK_EQUAL(opts.use_trackers, false);
   CAF_CHECK_EQUAL(opts.verbose, true);
   CAF_CHECK_EQUAL(opts.quiet, false);
 }
 
 CAF_TEST(bad integers name the key and the value) {
   CAF_CHECK_EQUAL(error_of("port: abc\n"), "c.yaml: key 'port': " + port_range + "got 'abc'");
-  CAF_CHECK_EQUAL(error_of("port: 0\n"), "c.yaml: key 'port': " + port_range + "got '0'");
+  // 0 (any free port) is accepted, as on the command line
+  CAF_CHECK_EQUAL(error_of("port: 0\n"), "");
+  CAF_CHECK_EQUAL(parse_download_config("port: 0\n", "c.yaml")->port.value_or(1), 0);
   CAF_CHECK_EQUAL(error_of("port: 65536\n"), "c.yaml: key 'port': " + port_range + "got '65536'");
   CAF_CHECK_EQUAL(error_of("port: -1\n"), "c.yaml: key 'port': " + port_range + "got '-1'");
   CAF_CHECK_EQUAL(error_of("port: 80.5\n"), "c.yaml: key 'port': " + port_range + "got '80.5'");
@@ -145,7 +152,18 @@ CAF_TEST(bad integers name the key and the value) {
 
 CAF_TEST(bad booleans and strings) {
   CAF_CHECK_EQUAL(error_of("quiet: maybe\n"), "c.yaml: key 'quiet': expected true or false, got 'maybe'");
-  CAF_CHECK_EQUAL(error_of("trackers: 1\n"), "c.yaml: key 'trackers': expected true or false, got '1'");
+  CAF_CHECK_EQUAL(error_of("use_trackers: 1\n"), "c.yaml: key 'use_trackers': expected true or false, got '1'");
+  // `trackers` is a list of URLs now; the old boolean says where it went
+  CAF_CHECK_EQUAL(error_of("trackers: false\n"),
+                  "c.yaml: key 'trackers': expected a list of tracker URLs (to turn the torrent's trackers off, "
+                  "use 'use_trackers: false'), got 'false'");
+  CAF_CHECK_EQUAL(error_of("trackers: http://a/b\n"),
+                  "c.yaml: key 'trackers': expected a list of tracker URLs, got 'http://a/b'");
+  CAF_CHECK_EQUAL(error_of("trackers: [ftp://a/b]\n"),
+                  "c.yaml: key 'trackers': entry 1: expected an http://, https:// or udp:// tracker URL, got 'ftp://a/b'");
+  CAF_CHECK_EQUAL(error_of("trackers: [\"http://a/b\", \"udp://\"]\n"),
+                  "c.yaml: key 'trackers': entry 2: the tracker URL 'udp://' has no host");
+  CAF_CHECK_EQUAL(error_of("trackers: [[x]]\n"), "c.yaml: key 'trackers': entry 1: expected a tracker URL, got a list");
   CAF_CHECK_EQUAL(error_of("verbose:\n"), "c.yaml: key 'verbose': expected true or false, got nothing");
   CAF_CHECK_EQUAL(error_of("json_progress: [true]\n"),
                   "c.yaml: key 'json_progress': expected true or false, got a list");
@@ -237,15 +255,42 @@ CAF_TEST(upload rates with suffixes) {
   auto s = parse_download_config("max_upload_rate: 2M\nseed: yes\nseed_ratio: 1.5\nseed_time: 60\n"
                                  "upload_slots: 2\n", "f.yaml");
   CAF_REQUIRE(s);
-  CAF_CHECK_EQUAL(*s->max_upload_rate, 2u << 20);
+  CAF_CHECK_EQUAL(s->tunables.at("max_upload_rate"), 2u << 20);
   CAF_CHECK_EQUAL(*s->seed, true);
   CAF_CHECK_EQUAL(*s->seed_ratio, 1.5);
   CAF_CHECK_EQUAL(*s->seed_time, 60u);
-  CAF_CHECK_EQUAL(*s->upload_slots, 2u);
+  CAF_CHECK_EQUAL(s->tunables.at("upload_slots"), 2u);
   auto e = parse_download_config("seed_ratio: 1e9\n", "f.yaml");
   CAF_REQUIRE(!e);
   CAF_CHECK(e.error().message.find("key 'seed_ratio'") != std::string::npos);
   auto r = parse_download_config("max_upload_rate: fast\n", "f.yaml");
   CAF_REQUIRE(!r);
   CAF_CHECK(r.error().message.find("key 'max_upload_rate'") != std::string::npos);
+  // the value is named once, not twice
+  CAF_CHECK_EQUAL(r.error().message,
+                  "f.yaml: key 'max_upload_rate': expected bytes/s like 500K, 5M or 1G from 0 to 1024G, got 'fast'");
+  CAF_CHECK_EQUAL(error_of("max_upload_rate: [1]\n"),
+                  "c.yaml: key 'max_upload_rate': expected bytes/s like 500K, 5M or 1G from 0 to 1024G, got a list");
+}
+
+CAF_TEST(every tunable of the settings list is a key) {
+  auto s = parse_download_config("read_size: 128K\nchoke_interval: 5s\nmax_download_rate: 10M\n"
+                                 "connect_timeout: 2s\n", "c.yaml");
+  CAF_REQUIRE(s.ok());
+  download_options opts;
+  download_settings cli;
+  cli.tunables["choke_interval"] = 7; // the command line wins, key by key
+  apply_to(*s, opts);
+  apply_to(cli, opts);
+  CAF_CHECK_EQUAL(opts.tunables.read_size, 128u * 1024);
+  CAF_CHECK_EQUAL(opts.tunables.choke_interval, 7u);
+  CAF_CHECK_EQUAL(opts.tunables.max_download_rate, 10u << 20);
+  CAF_CHECK_EQUAL(opts.tunables.connect_timeout, 2000u);
+  CAF_CHECK_EQUAL(opts.tunables.max_peers, 50u);
+  CAF_CHECK_EQUAL(error_of("read_size: 1\n"),
+                  "c.yaml: key 'read_size': expected a size in bytes (K, M, G suffixes) from 4K to 16M, got '1'");
+  CAF_CHECK_EQUAL(error_of("read_sise: 1\n"), "c.yaml: unknown key 'read_sise' (did you mean 'read_size'?)");
+  CAF_CHECK_EQUAL(error_of("choke_interval: {a: 1}\n"),
+                  "c.yaml: key 'choke_interval': expected a number of seconds (or with s, m, h) from 1s to 1h, "
+                  "got a mapping");
 }

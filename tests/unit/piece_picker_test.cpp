@@ -888,3 +888,47 @@ CAF_TEST(a large picker is fast) {
   // second 4; as a seed it takes 4 new pieces.
   CAF_CHECK_EQUAL(pp.pieces_in_progress(), 49u * 6 + 2 + 4);
 }
+
+CAF_TEST(only wanted pieces are started when files are chosen) {
+  // 8 pieces of one block; the user wants pieces 2..4 (the pieces of chosen files)
+  auto pp = make(8 * K16, K16, {.seed = 7, .random_first = 4});
+  CAF_CHECK(!pp.set_wanted(std::vector<bool>(7, true))); // wrong size: refused
+  std::vector<bool> wanted{false, false, true, true, true, false, false, false};
+  CAF_REQUIRE(pp.set_wanted(wanted));
+  CAF_CHECK(!pp.is_wanted(0));
+  CAF_CHECK(pp.is_wanted(3));
+  CAF_CHECK(!pp.wanted_complete());
+  pp.peer_have_all(1);
+  pp.peer_bitfield(2, bits(8, {0, 1, 5, 6, 7})); // only unwanted pieces
+  CAF_CHECK(pp.pick(2, 100).empty());
+  auto got = pp.pick(1, 100);
+  CAF_REQUIRE_EQUAL(got.size(), 3u);
+  for (auto& b : got)
+    CAF_CHECK(b.piece >= 2 && b.piece <= 4);
+  // every wanted piece started: endgame may duplicate, but only wanted blocks
+  CAF_CHECK(pp.all_pieces_started());
+  pp.peer_have_all(3);
+  auto dup = pp.pick(3, 100);
+  CAF_CHECK_EQUAL(dup.size(), 3u);
+  for (auto& b : dup)
+    CAF_CHECK(b.piece >= 2 && b.piece <= 4);
+  for (auto& b : got) {
+    auto r = pp.block_received(1, b);
+    CAF_CHECK(r.accepted());
+    CAF_CHECK(r.piece_complete);
+    CAF_CHECK(pp.piece_verified(b.piece));
+  }
+  CAF_CHECK(pp.wanted_complete());
+  CAF_CHECK(!pp.is_complete());
+  CAF_CHECK(pp.pick(1, 100).empty());
+  CAF_CHECK_EQUAL(pp.self_check(), "");
+  // a piece we had from earlier stays ours; wanting everything again resumes
+  CAF_CHECK(pp.mark_have(0));
+  CAF_REQUIRE(pp.set_wanted(std::vector<bool>(8, true)));
+  CAF_CHECK(!pp.wanted_complete());
+  auto rest = pp.pick(1, 100);
+  CAF_CHECK_EQUAL(rest.size(), 4u); // pieces 1, 5, 6, 7
+  for (auto& b : rest)
+    CAF_CHECK(b.piece == 1 || b.piece >= 5);
+  CAF_CHECK_EQUAL(pp.self_check(), "");
+}

@@ -216,9 +216,15 @@ CAF_TEST(json progress object) {
 
 CAF_TEST(summary line) {
   CAF_CHECK_EQUAL(format_summary("data.bin", 50000000, 4.66, 50000000),
-                  "download complete: data.bin, 47.7 MiB in 4.7 s (avg 10.2 MiB/s)");
-  CAF_CHECK_EQUAL(format_summary("big.bin", GiB, 0, GiB), "download complete: big.bin, 1.0 GiB in 0.0 s (avg 0 B/s)");
-  CAF_CHECK_EQUAL(format_summary("x", 1, -3, 1), "download complete: x, 1 B in 0.0 s (avg 0 B/s)");
+                  "download complete: data.bin (47.7 MiB), 47.7 MiB downloaded in 4.7 s (avg 10.2 MiB/s)");
+  CAF_CHECK_EQUAL(format_summary("big.bin", GiB, 0, GiB),
+                  "download complete: big.bin (1.0 GiB), 1.0 GiB downloaded in 0.0 s (avg 0 B/s)");
+  CAF_CHECK_EQUAL(format_summary("x", 1, -3, 1), "download complete: x (1 B), 1 B downloaded in 0.0 s (avg 0 B/s)");
+  // a resumed download counts what this run fetched, not the whole torrent
+  CAF_CHECK_EQUAL(format_summary("big.bin", 32 * MiB, 0.5, 64 * 1024),
+                  "download complete: big.bin (32.0 MiB), 64.0 KiB downloaded in 0.5 s (avg 128.0 KiB/s)");
+  CAF_CHECK_EQUAL(format_summary("big.bin", 32 * MiB, 0.5, 0),
+                  "download complete: big.bin (32.0 MiB), nothing downloaded: the data was already here (checked in 0.5 s)");
 }
 
 CAF_TEST(seeding status shows the up rate and ratio and leechers) {
@@ -235,6 +241,11 @@ CAF_TEST(seeding status shows the up rate and ratio and leechers) {
   auto j = progress_json("x", "00", st, "progress");
   CAF_CHECK_EQUAL(j["ratio"].get<double>(), 1.25);
   CAF_CHECK_EQUAL(j["seeding"].get<bool>(), true);
+  // the terminal line shows the same parts, ratio included
+  auto line = render_progress_line(st, 120);
+  CAF_CHECK(line.find("seeding  ratio 1.25  up 2.0 KiB/s  uploaded 1.2 KiB  peers 3 (leechers 2)")
+            != std::string::npos);
+  CAF_CHECK(render_progress_line(st, 60).find("ratio 1.25") != std::string::npos);
 }
 
 CAF_TEST(the start-up check shows its progress) {
@@ -245,4 +256,45 @@ CAF_TEST(the start-up check shows its progress) {
   st.check_done = 45;
   st.check_total = 100;
   CAF_CHECK(status_text(st).find("checking files 45.0%") != std::string::npos);
+}
+
+CAF_TEST(the peer list) {
+  torrent_status st;
+  auto none = peer_table(st);
+  CAF_REQUIRE_EQUAL(none.size(), 1u);
+  CAF_CHECK_EQUAL(none[0], "no peers");
+  peer_info slow;
+  slow.address = "127.0.0.1:6881";
+  slow.client = "libtorrent 2.0.9";
+  slow.down_rate = 1024;
+  slow.downloaded = 2048;
+  slow.seed = true;
+  slow.snubbed = true;
+  peer_info fast;
+  fast.address = "[::1]:51413";
+  fast.client = "Transmission 4.0.0";
+  fast.down_rate = 2 * 1048576.0;
+  fast.up_rate = 512;
+  fast.uploaded = 100;
+  fast.incoming = true;
+  fast.interested = true;
+  fast.unchoked = true;
+  st.peer_list = {slow, fast};
+  CAF_CHECK_EQUAL(format_peer_flags(slow), "Ss");
+  CAF_CHECK_EQUAL(format_peer_flags(fast), "IiU");
+  CAF_CHECK_EQUAL(format_peer_flags(peer_info{}), "-");
+  auto t = peer_table(st);
+  CAF_REQUIRE_EQUAL(t.size(), 3u);
+  CAF_CHECK_EQUAL(t[0], "ADDRESS         CLIENT              DOWN       UP       DOWNLOADED  UPLOADED  FLAGS");
+  CAF_CHECK_EQUAL(t[1], "[::1]:51413     Transmission 4.0.0  2.0 MiB/s  512 B/s  0 B         100 B     IiU");
+  CAF_CHECK_EQUAL(t[2], "127.0.0.1:6881  libtorrent 2.0.9    1.0 KiB/s  0 B/s    2.0 KiB     0 B       Ss");
+  auto j = peers_json("x", "00", st);
+  CAF_CHECK_EQUAL(j["event"].get<std::string>(), "peers");
+  CAF_REQUIRE_EQUAL(j["peers"].size(), 2u);
+  CAF_CHECK_EQUAL(j["peers"][0]["address"].get<std::string>(), "[::1]:51413");
+  CAF_CHECK_EQUAL(j["peers"][0]["down_rate"].get<std::uint64_t>(), 2097152u);
+  CAF_CHECK_EQUAL(j["peers"][0]["flags"].get<std::string>(), "IiU");
+  CAF_CHECK_EQUAL(j["peers"][1]["client"].get<std::string>(), "libtorrent 2.0.9");
+  CAF_CHECK_EQUAL(j["peers"][1]["seed"].get<bool>(), true);
+  CAF_CHECK_EQUAL(j["peers"][1]["downloaded"].get<std::uint64_t>(), 2048u);
 }
