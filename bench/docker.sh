@@ -42,7 +42,7 @@ timeout 20 docker info >/dev/null 2>&1 || { echo "docker.sh: no Docker engine an
 TMP=$(mktemp -d /tmp/actorrent-bench-docker.XXXXXX)
 CID=
 cleanup() {
-  [[ -z "$CID" ]] || docker rm -f "$CID" >/dev/null 2>&1 || true
+  [[ -z "$CID" ]] || docker rm -f -v "$CID" >/dev/null 2>&1 || true
   rm -rf -- "$TMP"
 }
 trap cleanup EXIT
@@ -74,7 +74,7 @@ echo "== container start"
 for i in $(seq 10); do
   CID=$(docker create actorrent:latest --version)
   t=$(now); docker start -a "$CID" >/dev/null; since "$t"; echo
-  docker rm "$CID" >/dev/null; CID=
+  docker rm -v "$CID" >/dev/null; CID=
 done | median >"$TMP/start"
 for i in $(seq 10); do
   t=$(now); docker run --rm actorrent:latest --version >/dev/null; since "$t"; echo

@@ -140,10 +140,14 @@ SUMMARY=$(mktemp)
   for id in $LEECHERS; do
     name=$(docker inspect -f '{{.Name}}' "$id")
     name=${name#/}
-    code=$(docker inspect -f '{{.State.ExitCode}}' "$id")
+    code=$(docker inspect -f '{{if .State.Running}}running{{else}}{{.State.ExitCode}}{{end}}' "$id")
     line=$(docker logs "$id" 2>&1 | grep '^swarm-result ' | tail -n 1 || true)
     printf '%-28s exit %s  %s\n' "$name" "$code" "${line#swarm-result }"
-    [[ "$code" == 0 && "$line" == *"verified=yes"* ]] && ok=$((ok + 1))
+    if [[ "$code" == 0 && "$line" == *"verified=yes"* ]]; then
+      ok=$((ok + 1))
+    else # where it stands: its last progress line
+      echo "    last progress: $(docker cp "$id:/tmp/progress.json" - 2>/dev/null | tar -xO 2>/dev/null | tail -n 1)"
+    fi
     if [[ -n "$COLLECT" ]]; then
       docker cp "$id:/downloads/swarm.bin" "$COLLECT/leecher-$k.bin" 2>/dev/null || true
       docker logs "$id" >"$COLLECT/$name.log" 2>&1 || true
