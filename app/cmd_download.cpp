@@ -58,6 +58,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <termios.h>
 #include <unistd.h>
 
 namespace actorrent::app {
@@ -211,11 +212,38 @@ bool port_in_use(std::uint16_t port) {
 /// Renders progress according to the mode: a bar on a terminal, plain lines on
 /// a pipe, JSON lines on stdout, or nothing (--quiet). Notes (verbose lines,
 /// warnings) go to stderr above the bar.
+// While the progress bar is drawn, the terminal does not echo control
+// characters: a Ctrl-C would print "^C" after the bar (wrapping a full-width
+// bar onto a new line) and the final bar could not be drawn over it. The
+// terminal's settings come back when the command ends.
+class quiet_control_echo {
+public:
+  quiet_control_echo() {
+    if (::isatty(STDIN_FILENO) != 1 || ::tcgetattr(STDIN_FILENO, &saved_) != 0)
+      return;
+    auto t = saved_;
+    t.c_lflag &= ~static_cast<tcflag_t>(ECHOCTL);
+    active_ = ::tcsetattr(STDIN_FILENO, TCSANOW, &t) == 0;
+  }
+  ~quiet_control_echo() {
+    if (active_)
+      ::tcsetattr(STDIN_FILENO, TCSANOW, &saved_);
+  }
+  quiet_control_echo(const quiet_control_echo&) = delete;
+  quiet_control_echo& operator=(const quiet_control_echo&) = delete;
+
+private:
+  termios saved_{};
+  bool active_ = false;
+};
+
 class reporter {
 public:
   reporter(const download_options& opts, const metainfo& mi)
     : opts_(opts), name_(mi.name), hash_(mi.info_hash.hex()),
       tty_(!opts.quiet && !opts.json_progress && stderr_is_tty()) {
+    if (tty_)
+      echo_.emplace();
   }
 
   bool human() const { return !opts_.quiet && !opts_.json_progress; }
@@ -314,6 +342,7 @@ public:
   }
 
 private:
+  std::optional<quiet_control_echo> echo_;
   void draw(const torrent_status& st) {
     auto line = render_progress_line(st, terminal_columns(STDERR_FILENO));
     std::fprintf(stderr, "\r%s\033[K", line.c_str());

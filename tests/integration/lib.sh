@@ -852,7 +852,7 @@ ar_seeder_start() {
 }
 
 # ar_seeder_stop PID NAME: SIGTERM the seeder started as PID (ar_seeder_start's
-# BG_LAST) and fail unless it exits 0 within 12 s, its last status line
+# BG_LAST) and fail unless it exits 143 (stopped by SIGTERM, as documented) within 12 s, its last status line
 # saying "seeding stopped", without its shutdown watchdog's warning (an actor
 # that did not terminate). Prints how long it took.
 ar_seeder_stop() {
@@ -866,12 +866,12 @@ ar_seeder_stop() {
   wait "$pid" || rc=$?
   bg_forget "$pid"
   t=$(seconds_between "$t0" "$EPOCHREALTIME")
-  check_eq "actorrent seed: exit status after SIGTERM" 0 "$rc"
+  check_eq "actorrent seed: exit status after SIGTERM" 143 "$rc"
   check_contains "actorrent seed: last status line" "seeding stopped" "$(tail -n 1 "$name.out")"
   if grep -q 'did not shut down' "$name.err"; then
     fail "actorrent seed exited ${t}s after SIGTERM, by its watchdog: '$(grep -m1 'did not shut down' "$name.err")'"
   fi
-  echo "   ok: actorrent seed exited 0 ${t}s after SIGTERM"
+  echo "   ok: actorrent seed exited 143 ${t}s after SIGTERM"
 }
 
 # sock_watch_start FILE SECS: every 0.25 s for up to SECS, append what the
