@@ -906,6 +906,12 @@ sock_send_rate() {
   timeout 30 "$PY" "$SOCKSTAT_PY" rate "$@" || fail "sock_send_rate: no measurement (see above)"
 }
 
+# sock_recv_rate FILE PID SKIP WINDOW: the same for what process PID received
+# (the window starts SKIP seconds after it had received 256 KiB).
+sock_recv_rate() {
+  timeout 30 "$PY" "$SOCKSTAT_PY" recvrate "$@" || fail "sock_recv_rate: no measurement (see above)"
+}
+
 # sock_active FILE PID SKIP WINDOW: over the same window, "N:COUNT ...": in
 # COUNT of the intervals between two samples, N of PID's connections sent data.
 sock_active() {

@@ -9,6 +9,8 @@ prints what one process sent or received.
   sockstat.py rate   FILE PID SKIP WINDOW  "RATE SECONDS PER_CONNECTION...": bytes/s
       sent over WINDOW s starting SKIP s after PID first had sent 256 KiB, and
       what each connection sent in that window (largest first)
+  sockstat.py recvrate FILE PID SKIP WINDOW  the same for what PID received
+      (the window starts once it had received 256 KiB)
   sockstat.py active FILE PID SKIP WINDOW  "N:COUNT ...": over the same window, for
       each interval between two samples, how many connections sent data in it
       (N), and in how many intervals (COUNT)
@@ -51,11 +53,11 @@ def of_pid(state, pid):
     return {c: v for c, v in state.items() if v[0] == pid}
 
 
-def window(series, pid, skip, length):
+def window(series, pid, skip, length, field=1):
     own = [(t, of_pid(s, pid)) for t, s in series]
-    start = next((t for t, s in own if sum(v[1] for v in s.values()) >= 256 * 1024), None)
+    start = next((t for t, s in own if sum(v[field] for v in s.values()) >= 256 * 1024), None)
     if start is None:
-        sys.exit("process %s never sent 256 KiB" % pid)
+        sys.exit("process %s never %s 256 KiB" % (pid, "sent" if field == 1 else "received"))
     inside = [x for x in own if start + skip <= x[0] <= start + skip + length + 0.3]
     if not inside or inside[-1][0] < start + skip + length - 0.3:
         sys.exit("the samples end %.1f s after the start, before the window [%g, %g] s"
@@ -73,11 +75,12 @@ def main():
             theirs = {c for c, v in series[-1][1].items() if v[0] == peer} if series else set()
             final = {c: v for c, v in final.items() if (c[1], c[0]) in theirs}
         print(sum(v[1] for v in final.values()), sum(v[2] for v in final.values()), len(final))
-    elif cmd in ("rate", "active"):
-        inside = window(series, pid, float(sys.argv[4]), float(sys.argv[5]))
+    elif cmd in ("rate", "recvrate", "active"):
+        field = 2 if cmd == "recvrate" else 1
+        inside = window(series, pid, float(sys.argv[4]), float(sys.argv[5]), field)
         (ta, a), (tb, b) = inside[0], inside[-1]
-        if cmd == "rate":
-            per = sorted((b[c][1] - a.get(c, (0, 0, 0))[1] for c in b), reverse=True)
+        if cmd in ("rate", "recvrate"):
+            per = sorted((b[c][field] - a.get(c, (0, 0, 0))[field] for c in b), reverse=True)
             print("%.0f %.2f %s" % (sum(per) / (tb - ta), tb - ta, " ".join(str(x) for x in per if x > 0)))
         else:
             hist = {}
