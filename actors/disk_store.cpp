@@ -298,7 +298,10 @@ caf::result<std::vector<bool>> check_existing(self_ptr self) {
 
 } // namespace
 
-disk_actor::behavior_type disk_store(disk_actor::stateful_pointer<disk_state> self, disk_config cfg) {
+namespace {
+
+// Takes the configuration and opens the torrent's files; an error ends the store.
+caf::error open_store(self_ptr self, const disk_config& cfg) {
   auto& st = self->state;
   st.torrent = cfg.torrent;
   st.check_threads = cfg.check_threads;
@@ -317,10 +320,8 @@ disk_actor::behavior_type disk_store(disk_actor::stateful_pointer<disk_state> se
       static_cast<std::size_t>(std::min<std::uint64_t>(st.hash_batch, cfg.hash_batch_bytes / cfg.torrent->piece_length)),
       1, st.hash_batch);
   auto opened = storage::torrent_storage::open(*cfg.torrent, cfg.root);
-  if (!opened) {
-    self->quit(disk_error("cannot open storage in " + cfg.root + ": " + opened.error().message));
-    return disk_actor::behavior_type::make_empty_behavior();
-  }
+  if (!opened)
+    return disk_error("cannot open storage in " + cfg.root + ": " + opened.error().message);
   st.storage.emplace(std::move(*opened));
   storage::hash_settings hs;
   hs.piece_length = cfg.torrent->piece_length;
@@ -328,34 +329,78 @@ disk_actor::behavior_type disk_store(disk_actor::stateful_pointer<disk_state> se
   if (cfg.torrent->piece_length % block_size == 0)
     hs.memory_part = block_size; // blocks kept in memory feed the lanes directly
   st.hasher.emplace(hs);
+  return {};
+}
+
+void write_block(self_ptr self, block_data& bd) {
+  auto& st = self->state;
+  auto data = std::span<const std::uint8_t>{reinterpret_cast<const std::uint8_t*>(bd.bytes.data()), bd.bytes.size()};
+  if (auto pad = st.storage->layout().check_pad(bd.piece, bd.offset, data); !pad)
+    return; // the sender's fault: the hash check will fail the piece and blame it
+  drop_cached(self, bd.piece); // never serve a stale copy
+  if (auto w = st.storage->write(bd.piece, bd.offset, data); !w) {
+    self->quit(disk_error("write failed: " + w.error().message));
+    return;
+  }
+  st.bytes_written += data.size();
+  keep_block(st, bd); // moves the bytes, no copy
+}
+
+// Queues a hash request: the batch runs when full or when its timer fires.
+caf::result<piece_verdict> queue_hash(self_ptr self, std::uint32_t piece, bool with_blocks) {
+  auto& st = self->state;
+  auto rp = self->make_response_promise<piece_verdict>();
+  st.hash_jobs.push_back({piece, with_blocks, rp});
+  if (st.hash_jobs.size() >= st.hash_batch) {
+    run_hash_batch(self);
+  } else if (!st.hash_timer) {
+    st.hash_timer = true;
+    self->delayed_send(self, st.hash_delay, hash_atom_v, st.hash_generation);
+  }
+  return rp;
+}
+
+caf::result<bool> save_resume(self_ptr self, const std::vector<bool>& have, const transfer_totals& t, bool sync) {
+  auto& st = self->state;
+  if (st.resume_file.empty())
+    return false;
+  if (sync)
+    if (auto f = st.storage->flush(); !f)
+      return disk_error("flush failed: " + f.error().message);
+  if (auto err = write_resume(st, have, t))
+    return err;
+  return true;
+}
+
+// Blocks for upload, one view per block (shared slices of cached pieces).
+caf::result<std::vector<block_view>> read_blocks(self_ptr self, const std::vector<block_ref>& blocks) {
+  auto& st = self->state;
+  std::vector<block_view> out;
+  out.reserve(blocks.size());
+  for (const auto& b : blocks) {
+    if (b.piece >= st.torrent->num_pieces())
+      return disk_error("read of piece " + std::to_string(b.piece) + " out of range");
+    auto piece = cached_piece(self, b.piece);
+    if (piece == nullptr)
+      return disk_error("cannot read piece " + std::to_string(b.piece));
+    if (std::uint64_t{b.offset} + b.length > piece->size())
+      return disk_error("read past the end of piece " + std::to_string(b.piece));
+    out.push_back(block_view{std::move(piece), b.offset, b.length});
+  }
+  return out;
+}
+
+} // namespace
+
+disk_actor::behavior_type disk_store(disk_actor::stateful_pointer<disk_state> self, disk_config cfg) {
+  if (auto err = open_store(self, cfg)) {
+    self->quit(std::move(err));
+    return disk_actor::behavior_type::make_empty_behavior();
+  }
   return {
-    [self](block_atom, block_data& bd) {
-      auto& st = self->state;
-      auto data = std::span<const std::uint8_t>{reinterpret_cast<const std::uint8_t*>(bd.bytes.data()),
-                                                bd.bytes.size()};
-      if (auto pad = st.storage->layout().check_pad(bd.piece, bd.offset, data); !pad) {
-        // the sender's fault: the hash check will fail the piece and blame it
-        return;
-      }
-      drop_cached(self, bd.piece); // never serve a stale copy
-      if (auto w = st.storage->write(bd.piece, bd.offset, data); !w) {
-        self->quit(disk_error("write failed: " + w.error().message));
-        return;
-      }
-      st.bytes_written += data.size();
-      keep_block(st, bd); // moves the bytes, no copy
-    },
+    [self](block_atom, block_data& bd) { write_block(self, bd); },
     [self](hash_atom, std::uint32_t piece, bool with_blocks) -> caf::result<piece_verdict> {
-      auto& st = self->state;
-      auto rp = self->make_response_promise<piece_verdict>();
-      st.hash_jobs.push_back({piece, with_blocks, rp});
-      if (st.hash_jobs.size() >= st.hash_batch) {
-        run_hash_batch(self);
-      } else if (!st.hash_timer) {
-        st.hash_timer = true;
-        self->delayed_send(self, st.hash_delay, hash_atom_v, st.hash_generation);
-      }
-      return rp;
+      return queue_hash(self, piece, with_blocks);
     },
     [self](hash_atom, std::uint64_t generation) {
       if (generation == self->state.hash_generation)
@@ -370,33 +415,11 @@ disk_actor::behavior_type disk_store(disk_actor::stateful_pointer<disk_state> se
         return disk_error("flush failed: " + f.error().message);
       return true;
     },
-    [self](resume_atom, const std::vector<bool>& have, const transfer_totals& t,
-           bool sync) -> caf::result<bool> {
-      auto& st = self->state;
-      if (st.resume_file.empty())
-        return false;
-      if (sync)
-        if (auto f = st.storage->flush(); !f)
-          return disk_error("flush failed: " + f.error().message);
-      if (auto err = write_resume(st, have, t))
-        return err;
-      return true;
+    [self](resume_atom, const std::vector<bool>& have, const transfer_totals& t, bool sync) -> caf::result<bool> {
+      return save_resume(self, have, t, sync);
     },
     [self](read_atom, const std::vector<block_ref>& blocks) -> caf::result<std::vector<block_view>> {
-      auto& st = self->state;
-      std::vector<block_view> out;
-      out.reserve(blocks.size());
-      for (const auto& b : blocks) {
-        if (b.piece >= st.torrent->num_pieces())
-          return disk_error("read of piece " + std::to_string(b.piece) + " out of range");
-        auto piece = cached_piece(self, b.piece);
-        if (piece == nullptr)
-          return disk_error("cannot read piece " + std::to_string(b.piece));
-        if (std::uint64_t{b.offset} + b.length > piece->size())
-          return disk_error("read past the end of piece " + std::to_string(b.piece));
-        out.push_back(block_view{std::move(piece), b.offset, b.length});
-      }
-      return out;
+      return read_blocks(self, blocks);
     },
   };
 }
