@@ -112,10 +112,13 @@ std::string render_bar(std::uint64_t have, std::uint64_t total, std::size_t widt
 namespace {
 
 // The parts of a status line, in display order.
-enum part : std::size_t { p_percent, p_size, p_rate, p_eta, p_peers, p_up, p_count };
+enum part : std::size_t { p_percent, p_size, p_rate, p_eta, p_peers, p_up, p_tracker, p_count };
 
 std::array<std::string, p_count> status_parts(const torrent_status& st) {
   std::array<std::string, p_count> parts;
+  // a failing tracker is said on the line itself, not only as "peers 0"
+  if (!st.tracker_error.empty())
+    parts[p_tracker] = "tracker error: " + st.tracker_error;
   if (st.seeding) {
     parts[p_percent] = "seeding";
     parts[p_size] = "ratio " + format_ratio(st.uploaded, st.total_size);
@@ -171,7 +174,7 @@ std::string render_progress_line(const torrent_status& st, std::size_t columns) 
   }
   // Levels of detail: all parts, then without the upload part, peers, size, ETA, rate.
   std::array<std::array<bool, p_count>, 6> levels;
-  levels.fill({true, true, true, true, true, true});
+  levels.fill({true, true, true, true, true, true, true});
   levels[1][p_up] = false;
   levels[2] = levels[1];
   levels[2][p_peers] = false;
@@ -240,6 +243,7 @@ nlohmann::ordered_json progress_json(const std::string& name, const std::string&
   j["resumed_pieces"] = st.resumed_pieces;
   j["listen_port"] = st.listen_port;
   j["tracker"] = st.tracker_status;
+  j["tracker_error"] = st.tracker_error; // the last tracker failure ("URL: reason"), "" while announces succeed
   return j;
 }
 

@@ -142,6 +142,19 @@ CAF_TEST(status text) {
   CAF_CHECK_EQUAL(status_text(idle), "0.0%  0 B/47.7 MiB  0 B/s  ETA --:--  peers 0 (seeds 0)");
 }
 
+CAF_TEST(a failing tracker is on the status line and in the JSON lines) {
+  torrent_status st;
+  st.total_size = 50000000;
+  st.tracker_error = "http://127.0.0.1:1/announce: Requested download is not authorized";
+  CAF_CHECK_EQUAL(status_text(st), "0.0%  0 B/47.7 MiB  0 B/s  ETA --:--  peers 0 (seeds 0)  "
+                                   "tracker error: http://127.0.0.1:1/announce: Requested download is not authorized");
+  CAF_CHECK_NOT_EQUAL(render_progress_line(st, 200).find("tracker error: "), std::string::npos);
+  auto j = progress_json("x", "00", st, "progress");
+  CAF_CHECK_EQUAL(j["tracker_error"].get<std::string>(), st.tracker_error);
+  st.seeding = true;
+  CAF_CHECK_NOT_EQUAL(status_text(st).find("tracker error: "), std::string::npos);
+}
+
 CAF_TEST(progress line fits the terminal) {
   auto st = sample();
   // 80 columns: 79 used, the bar takes the 12 the text leaves.
@@ -197,7 +210,8 @@ CAF_TEST(json progress object) {
                   R"j("percent":11.7,"have_bytes":126353408,"total_size":1073741824,"downloaded":130000000,)j"
                   R"j("uploaded":4096,"wasted":16384,"down_rate":24536678,"up_rate":100,"peers":3,"checking":false,"seeds":2,)j"
                   R"j("pieces_have":482,"pieces_total":4096,"eta_seconds":39,"hash_failures":1,"banned":0,)j"
-                  R"j("complete":false,"seeding":false,"leechers":0,"ratio":0.0,"resumed_pieces":0,"listen_port":0,"tracker":"ok (3 peers)"})j");
+                  R"j("complete":false,"seeding":false,"leechers":0,"ratio":0.0,"resumed_pieces":0,"listen_port":0,"tracker":"ok (3 peers)",)j"
+                  R"j("tracker_error":""})j");
   torrent_status idle;
   idle.total_size = 10;
   idle.down_rate = std::nan("");
