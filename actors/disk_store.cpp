@@ -421,6 +421,15 @@ disk_actor::behavior_type disk_store(disk_actor::stateful_pointer<disk_state> se
     [self](read_atom, const std::vector<block_ref>& blocks) -> caf::result<std::vector<block_view>> {
       return read_blocks(self, blocks);
     },
+    [self](status_atom) {
+      auto& st = self->state;
+      return actor_status{disk_state::name, st.hash_jobs.empty() ? "idle" : "hashing",
+                          {{"bytes_written", std::to_string(st.bytes_written)},
+                           {"hash_jobs", std::to_string(st.hash_jobs.size())},
+                           {"pieces_from_memory", std::to_string(st.pieces_from_memory)},
+                           {"trusted_pieces", std::to_string(st.trusted_pieces)},
+                           {"cache_bytes", std::to_string(st.cache_bytes)}}};
+    },
   };
 }
 

@@ -126,6 +126,14 @@ picker_actor::behavior_type piece_picker_actor(picker_actor::stateful_pointer<pi
       auto& algo = *self->state.algo;
       return std::make_tuple(algo.bytes_have(), algo.num_have());
     },
+    [self](status_atom) {
+      auto& st = self->state;
+      return actor_status{picker_state::name, "picking",
+                          {{"pieces_have", std::to_string(st.algo->num_have())},
+                           {"bytes_have", std::to_string(st.algo->bytes_have())},
+                           {"peers", std::to_string(st.peers.size())},
+                           {"bytes_at_disk", std::to_string(st.forwarded - st.written)}}};
+    },
   };
 }
 

@@ -401,6 +401,16 @@ caf::result<bool> stop(self_ptr self) {
 caf::message_handler lifecycle_handlers(self_ptr self) {
   return {
     [self](progress_atom) { return make_status(self); },
+    [self](status_atom) {
+      auto s = make_status(self);
+      return actor_status{torrent_state::name, s.state,
+                          {{"pieces_have", std::to_string(s.pieces_have)},
+                           {"peers", std::to_string(s.peers)},
+                           {"downloaded", std::to_string(s.downloaded)},
+                           {"uploaded", std::to_string(s.uploaded)},
+                           {"banned", std::to_string(s.banned)},
+                           {"tracker_error", s.tracker_error}}};
+    },
     [self](pause_atom) { pause(self); },
     [self](unpause_atom) { unpause(self); },
     [self](stop_atom) { return stop(self); },

@@ -397,6 +397,12 @@ announcer_fn(announcer_impl_actor::stateful_pointer<announcer_state> self, annou
     self->set_down_handler([self](caf::down_msg&) { self->quit(); });
   }
   return {
+    [self](status_atom) {
+      auto& st = self->state;
+      return actor_status{announcer_state::name,
+                          st.stopping ? "stopping" : st.walking ? "announcing" : "waiting",
+                          {{"failures", std::to_string(st.failures)}, {"last_answered", st.last_answered}}};
+    },
     [self](announce_atom, announce_event event, const transfer_totals& totals) {
       auto& st = self->state;
       if (!st.config_error.empty()) {

@@ -1,8 +1,7 @@
 // Every actor interface of actorrent in one place. A newcomer reads this file
 // and knows every message in the system: each line is one handler, with what
-// it does. `status_client` is the part every interface is meant to share, so
-// any actor can be asked what state it is in; peer connections and the
-// listener extend it so far (torrent, picker, disk store and announcer next).
+// it does. `status_client` is the part every interface shares (extend_with),
+// so any actor can be asked what state it is in and its own numbers.
 //
 // Peer connections and the listener are brokers: their handles are typed too
 // (`caf::io::typed_broker`, see peer_impl_actor), so every message sent to
@@ -77,7 +76,8 @@ using disk_actor = caf::typed_actor<
   caf::replies_to<read_atom, std::vector<block_ref>>::with<std::vector<block_view>>,
   // Writes the resume data (these verified pieces, this session's totals) atomically;
   // with `true`, syncs the files first (at exit). Replies when it is on disk.
-  caf::replies_to<resume_atom, std::vector<bool>, transfer_totals, bool>::with<bool>>;
+  caf::replies_to<resume_atom, std::vector<bool>, transfer_totals, bool>::with<bool>>
+  ::extend_with<status_client>;
 
 /// The piece picker of one torrent: which block to request from which peer.
 using picker_actor = caf::typed_actor<
@@ -103,14 +103,16 @@ using picker_actor = caf::typed_actor<
   // After a hash failure with several senders: fetch the piece again from this peer only.
   caf::reacts_to<pin_atom, std::uint32_t, peer_index>,
   // Progress numbers: verified bytes, verified pieces.
-  caf::replies_to<progress_atom>::with<std::uint64_t, std::uint32_t>>;
+  caf::replies_to<progress_atom>::with<std::uint64_t, std::uint32_t>>
+  ::extend_with<status_client>;
 
 /// The tracker announcer of one torrent: talks to every tracker of its tiers.
 using announcer_actor = caf::typed_actor<
   // Announce now with this event and these totals (started, completed, stopped, none).
   caf::reacts_to<announce_atom, announce_event, transfer_totals>,
   // The final `stopped` announce, bounded in time; replies when done or timed out.
-  caf::replies_to<stop_atom, transfer_totals>::with<bool>>;
+  caf::replies_to<stop_atom, transfer_totals>::with<bool>>
+  ::extend_with<status_client>;
 
 /// One torrent: supervises its peers, picker, disk store and announcer.
 using torrent_actor = caf::typed_actor<
@@ -150,7 +152,8 @@ using torrent_actor = caf::typed_actor<
   // downloading, seeding or finished, whichever its data calls for.
   caf::reacts_to<unpause_atom>,
   // Stop: close peers, flush the disk, announce `stopped`; replies when done.
-  caf::replies_to<stop_atom>::with<bool>>;
+  caf::replies_to<stop_atom>::with<bool>>
+  ::extend_with<status_client>;
 
 // A torrent's observer (torrent_config::observer, any actor) receives
 //   (event_atom, torrent_event)   lifecycle events: state changed, check done,

@@ -143,7 +143,9 @@ seed: 4
 torrent: {size: 8MiB, piece_length: 256KiB, files: 2}
 limits: {max_duration: 45s}
 groups:
-  - {name: seeders, kind: actorrent, count: 1, role: seed, link: {rate: 80mbit}}
+  # 16mbit: the seeder must send 8 MiB, so the swarm takes >= 4 s and the rate
+  # fault's window (1-3 s) closes before it completes (both actions applied)
+  - {name: seeders, kind: actorrent, count: 1, role: seed, link: {rate: 16mbit}}
   - {name: ar, kind: actorrent, count: 1, role: leech}
   - {name: lt, kind: libtorrent, count: 1, role: leech}
 faults:

@@ -14,9 +14,9 @@
 #       without a usable ::1, every other check still runs, then the test exits
 #       77, "SKIP: ...", so that ctest shows it as skipped, not passed);
 #   (e) the same over IPv4, so (a) and (b) cannot pass because nothing works.
-# The seeder must still run after all this and exit 0 on SIGTERM. Then a second
+# The seeder must still run after all this and exit 143 on SIGTERM. Then a second
 # `actorrent seed` on the port the first one holds must exit 1 within 10 s,
-# naming the port in a "cannot listen on port N" message on stderr.
+# naming the port in a "port N is in use" message on stderr.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
@@ -105,7 +105,7 @@ with_timeout 10 "$AR" seed "$WORKDIR/one.torrent" "$C" --port "$SEED_PORT" --no-
 took=$(seconds_between "$t0" "$EPOCHREALTIME")
 check_eq "actorrent seed on a port in use: exit status" 1 "$rc"
 msg=$(grep -m1 'error' "$WORKDIR/busy.err" || true)
-check_contains "actorrent seed on a port in use: message" "cannot listen on port $SEED_PORT" "$msg"
+check_contains "actorrent seed on a port in use: message" "port $SEED_PORT is in use" "$msg"
 echo "   ok: exit 1 after ${took}s: $msg"
 bg_alive "$SEED" "actorrent seed (the first one)" "$WORKDIR/seed.err"
 

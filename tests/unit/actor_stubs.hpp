@@ -69,6 +69,7 @@ inline torrent_actor::behavior_type torrent_stub(torrent_actor::pointer, recorde
     [](pause_atom) {},
     [](unpause_atom) {},
     [](stop_atom) { return true; },
+    [](status_atom) { return actor_status{"torrent-stub", "", {}}; },
   };
 }
 
@@ -94,6 +95,7 @@ inline picker_actor::behavior_type picker_stub(picker_actor::pointer, recorder* 
     [](check_atom, const std::vector<bool>&) {},
     [](pin_atom, std::uint32_t, peer_index) {},
     [](progress_atom) { return std::make_tuple(std::uint64_t{0}, std::uint32_t{0}); },
+    [](status_atom) { return actor_status{"picker-stub", "", {}}; },
   };
 }
 
@@ -111,6 +113,7 @@ inline disk_actor::behavior_type disk_stub(disk_actor::pointer, recorder* rec) {
     [](hash_atom, std::uint64_t) {},
     [](check_atom) { return std::vector<bool>{}; },
     [](flush_atom) { return true; },
+    [](status_atom) { return actor_status{"disk-stub", "", {}}; },
     [rec](read_atom, const std::vector<block_ref>& bs) {
       ++rec->read_messages;
       std::vector<block_view> out;

@@ -35,6 +35,7 @@ disk_actor::behavior_type disk_stub(disk_actor::pointer, recorder* rec) {
     [](hash_atom, std::uint64_t) {},
     [](check_atom) { return std::vector<bool>{}; },
     [](flush_atom) { return true; },
+    [](status_atom) { return actor_status{"disk-stub", "", {}}; },
     [](read_atom, const std::vector<block_ref>&) { return std::vector<block_view>{}; },
     [](resume_atom, const std::vector<bool>&, const transfer_totals&, bool) { return true; },
   };
@@ -60,6 +61,7 @@ torrent_actor::behavior_type torrent_stub(torrent_actor::pointer, recorder* rec)
     [](pause_atom) {},
     [](unpause_atom) {},
     [](stop_atom) { return true; },
+    [](status_atom) { return actor_status{"torrent-stub", "", {}}; },
   };
 }
 
@@ -191,6 +193,7 @@ behavior slow_disk(stateful_actor<slow_disk_state>* self, std::size_t* requests)
     },
     [](check_atom) { return std::vector<bool>{}; },
     [](flush_atom) { return true; },
+    [](status_atom) { return actor_status{"disk-stub", "", {}}; },
     [](read_atom, const std::vector<block_ref>&) { return std::vector<block_view>{}; },
     [](resume_atom, const std::vector<bool>&, const transfer_totals&, bool) { return true; },
   };

@@ -511,4 +511,18 @@ CAF_TEST(tracker failures are kept in the status until an announce succeeds) {
   CAF_CHECK_EQUAL(status(t).tracker_error, "");
 }
 
+CAF_TEST(the torrent answers the shared status interface with its state) {
+  auto t = start(config());
+  take_events();
+  self->send(t, status_atom_v);
+  step();
+  actor_status out;
+  self->receive([&](actor_status& s) { out = std::move(s); },
+                after(std::chrono::seconds(0)) >> [] { CAF_FAIL("no status reply"); });
+  CAF_CHECK_EQUAL(out.name, "torrent");
+  CAF_CHECK_EQUAL(out.state, "downloading");
+  CAF_CHECK_EQUAL(out.values["pieces_have"], "0");
+  CAF_CHECK_EQUAL(out.values["tracker_error"], "");
+}
+
 CAF_TEST_FIXTURE_SCOPE_END()
