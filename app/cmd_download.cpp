@@ -609,6 +609,7 @@ int run_download(download_cli& cli) {
              + std::to_string(opts.tunables.max_peers) + ", trackers " + (trackers ? "on" : "off") + ", "
              + std::to_string(initial.size()) + " peer address(es) given"
              + (opts.timeout > 0 ? ", timeout " + std::to_string(opts.timeout) + " s" : std::string{}));
+  std::uint64_t selected_size = info.total_size; // what the summary counts
   if (!selected_files.empty()) {
     std::uint64_t bytes = 0;
     std::size_t count = 0;
@@ -619,6 +620,7 @@ int run_download(download_cli& cli) {
       }
     out.note("selected " + std::to_string(count) + " of " + std::to_string(logic::user_file_count(info.files))
              + " files (" + format_bytes(bytes) + "): " + opts.select_file);
+    selected_size = bytes;
   }
   for (auto& e : initial)
     out.detail("peer " + e.to_string());
@@ -802,7 +804,7 @@ int run_download(download_cli& cli) {
         out.finish(last, "complete", complete_fields(last, clock_type::now() - start));
         if (out.human())
           std::printf("%s\n",
-                      format_summary(info.name, info.total_size, elapsed, last ? last->downloaded : 0).c_str());
+                      format_summary(info.name, selected_size, elapsed, last ? last->downloaded : 0).c_str());
         code = exit_ok;
         break;
       case outcome::interrupted:
