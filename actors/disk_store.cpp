@@ -271,7 +271,16 @@ caf::result<std::vector<bool>> check_existing(self_ptr self) {
       p->total.store(total);
       p->done.store(done);
     };
-  auto res = st.storage->check_existing(st.check_threads, report, plan ? &plan->to_check : nullptr);
+  std::optional<std::vector<bool>> only;
+  if (plan)
+    only = plan->to_check;
+  if (!st.wanted.empty()) {
+    if (!only)
+      only = st.wanted;
+    for (std::size_t p = 0; p < only->size() && p < st.wanted.size(); ++p)
+      (*only)[p] = (*only)[p] && st.wanted[p];
+  }
+  auto res = st.storage->check_existing(st.check_threads, report, only ? &*only : nullptr);
   if (!res)
     return disk_error("checking existing data failed: " + res.error().message);
   if (plan)
@@ -323,6 +332,12 @@ caf::error open_store(self_ptr self, const disk_config& cfg) {
   if (!opened)
     return disk_error("cannot open storage in " + cfg.root + ": " + opened.error().message);
   st.storage.emplace(std::move(*opened));
+  if (!cfg.skip_files.empty())
+    if (auto ok = st.storage->skip_files(cfg.skip_files, cfg.part_file); !ok)
+      return disk_error("cannot select files: " + ok.error().message);
+  if (!cfg.wanted.empty() && cfg.wanted.size() != cfg.torrent->num_pieces())
+    return disk_error("the wanted-piece mask has the wrong size");
+  st.wanted = cfg.wanted;
   storage::hash_settings hs;
   hs.piece_length = cfg.torrent->piece_length;
   hs.total_size = cfg.torrent->total_size;

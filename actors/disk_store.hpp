@@ -59,6 +59,13 @@ struct disk_config {
   /// The torrent ends unless every piece verifies (a seed): the check then
   /// claims the data as this torrent's only when it is complete.
   bool require_complete = false;
+  /// Files not selected (--select-file), one flag per file of the torrent
+  /// (empty: every file is wanted): never created or written; their bytes in
+  /// wanted pieces go to `part_file` (torrent_storage::skip_files).
+  std::vector<bool> skip_files;
+  std::string part_file;  ///< relative to root, e.g. ".actorrent/HASH.parts"
+  /// Pieces wanted (empty: all): the start-up check looks at these only.
+  std::vector<bool> wanted;
   /// Progress of the start-up check, for the torrent's status: pieces hashed and
   /// pieces to hash (written by the hashing threads, read by the torrent).
   std::shared_ptr<check_progress> progress;
@@ -100,6 +107,7 @@ struct disk_state {
   bool recheck = false;
   bool require_complete = false;
   std::shared_ptr<check_progress> progress;
+  std::vector<bool> wanted;           ///< pieces the check looks at (empty: all)
   std::uint64_t saved_uploaded = 0;   ///< totals of earlier sessions, from the resume data
   std::uint64_t saved_downloaded = 0;
   std::uint64_t saved_seconds = 0;

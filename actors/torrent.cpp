@@ -6,6 +6,7 @@
 #include "actors/disk_store.hpp"
 #include "actors/piece_picker_actor.hpp"
 #include "actors/tracker_announcer.hpp"
+#include "logic/file_selection.hpp"
 #include "protocol/peer_id.hpp"
 
 #include <caf/all.hpp>
@@ -51,6 +52,19 @@ transfer_totals totals(self_ptr self) {
   return t;
 }
 
+void add_piece(torrent_state& st, std::uint32_t piece) {
+  if (piece >= st.have.size() || st.have[piece])
+    return;
+  auto size = st.cfg.torrent->piece_size(piece);
+  st.have[piece] = true;
+  st.have_bytes += size;
+  ++st.pieces_have;
+  if (st.wanted[piece]) {
+    ++st.wanted_have;
+    st.wanted_have_bytes += size;
+  }
+}
+
 bool active(const torrent_state& st) {
   return st.phase == torrent_phase::downloading || st.phase == torrent_phase::seeding;
 }
@@ -79,6 +93,9 @@ torrent_status make_status(self_ptr self) {
   s.listen_port = st.cfg.listen_port;
   s.total_size = st.cfg.torrent->total_size;
   s.have_bytes = st.have_bytes;
+  s.selected_size = st.wanted_size;
+  s.selected_have = st.wanted_have_bytes;
+  s.selected_pieces = st.wanted_total;
   s.pieces_have = st.pieces_have;
   s.pieces_total = static_cast<std::uint32_t>(st.cfg.torrent->num_pieces());
   auto t = totals(self);
@@ -293,7 +310,7 @@ void enter(self_ptr self, torrent_phase next) {
 // Where a checked torrent belongs when it runs.
 void run_checked(self_ptr self) {
   auto& st = self->state;
-  if (st.pieces_have < st.cfg.torrent->num_pieces()) {
+  if (!wanted_done(st)) {
     enter(self, torrent_phase::downloading);
     go_online(self);
   } else if (st.cfg.seed) {
@@ -308,11 +325,8 @@ void on_checked(self_ptr self, std::vector<bool>& have) {
   auto& st = self->state;
   auto& mi = *st.cfg.torrent;
   for (std::size_t i = 0; i < have.size() && i < st.have.size(); ++i)
-    if (have[i] && !st.have[i]) {
-      st.have[i] = true;
-      st.have_bytes += mi.piece_size(i);
-      ++st.pieces_have;
-    }
+    if (have[i])
+      add_piece(st, static_cast<std::uint32_t>(i));
   self->send(st.picker, check_atom_v, have);
   st.checked = true;
   st.resumed_pieces = st.pieces_have;
@@ -326,7 +340,7 @@ void on_checked(self_ptr self, std::vector<bool>& have) {
     terminate(self, caf::make_error(caf::sec::runtime_error, std::move(msg)));
     return;
   }
-  if (missing == 0)
+  if (wanted_done(st))
     finish(self, false);
   if (st.phase == torrent_phase::checking) // not paused or stopping meanwhile
     run_checked(self);
@@ -444,11 +458,20 @@ void spawn_children(self_ptr self) {
   dc.recheck = st.cfg.recheck;
   dc.require_complete = st.cfg.require_complete;
   dc.progress = st.check;
+  if (!st.cfg.selected_files.empty()) {
+    dc.wanted = st.wanted;
+    dc.skip_files.resize(mi.files.size(), false);
+    for (std::size_t i = 0; i < mi.files.size(); ++i)
+      dc.skip_files[i] = !mi.files[i].pad && !st.cfg.selected_files[i];
+    dc.part_file = ".actorrent/" + mi.info_hash.hex() + ".parts";
+  }
   st.disk = self->spawn(disk_store, std::move(dc));
   picker_config pc = st.cfg.picker_defaults;
   pc.algo.total_size = mi.total_size;
   pc.algo.piece_length = static_cast<std::uint32_t>(mi.piece_length);
   pc.algo.seed = std::hash<sha1_hash>{}(st.cfg.peer_id);
+  if (!st.cfg.selected_files.empty())
+    pc.wanted = st.wanted;
   pc.disk = st.disk;
   pc.torrent = torrent_actor{self};
   st.picker = self->spawn(piece_picker_actor, pc);
@@ -514,6 +537,18 @@ torrent_actor::behavior_type torrent(self_ptr self, torrent_config cfg) {
   psc.max_half_open = st.cfg.max_half_open;
   st.peers = logic::peer_set{psc, st.cfg.peer_id};
   st.have.assign(st.cfg.torrent->num_pieces(), false);
+  const auto& mi = *st.cfg.torrent;
+  const auto n = static_cast<std::uint32_t>(mi.num_pieces());
+  if (!st.cfg.selected_files.empty() && st.cfg.selected_files.size() != mi.files.size())
+    st.cfg.selected_files.clear(); // a malformed mask selects nothing less than everything
+  st.wanted = st.cfg.selected_files.empty()
+                ? std::vector<bool>(n, true)
+                : logic::wanted_pieces(st.cfg.selected_files, mi.files, mi.piece_length, n);
+  for (std::uint32_t p = 0; p < n; ++p)
+    if (st.wanted[p]) {
+      ++st.wanted_total;
+      st.wanted_size += mi.piece_size(p);
+    }
   spawn_children(self);
   if (st.cfg.listener)
     caf::anon_send(st.cfg.listener, attach_atom_v, st.cfg.torrent->info_hash, peer_template(self),

@@ -80,6 +80,12 @@ struct torrent_config {
   std::string resume_file;               ///< resume data path; empty: none
   bool force_overwrite = false;          ///< replace existing files that are not ours (disk_config)
   bool recheck = false;                  ///< ignore resume data: hash every piece at the check
+  /// --select-file: one flag per entry of torrent->files (pad files false);
+  /// empty: every file. Only pieces holding a byte of a selected file are
+  /// fetched, the torrent completes when they all verify, and unselected files
+  /// are never written (their bytes in boundary pieces go to a part file beside
+  /// the resume data, DIR/.actorrent/HASH.parts).
+  std::vector<bool> selected_files;
   double max_upload_rate = 0;            ///< bytes/s for the whole torrent, 0: unlimited
   std::chrono::seconds resume_interval{5}; ///< rewrite it this often while pieces are added
   listener_actor listener;               ///< routes incoming connections to us (may be null)
@@ -128,6 +134,11 @@ struct torrent_state {
   std::uint32_t hash_failures = 0;
   std::uint64_t downloaded_closed = 0;   ///< payload of peers that are gone
   std::uint64_t uploaded_closed = 0;
+  std::vector<bool> wanted;              ///< pieces to fetch (all unless files are selected)
+  std::uint32_t wanted_total = 0;        ///< pieces set in `wanted`
+  std::uint32_t wanted_have = 0;         ///< ...of which verified
+  std::uint64_t wanted_size = 0;         ///< bytes of the wanted pieces
+  std::uint64_t wanted_have_bytes = 0;   ///< ...of which verified
   std::uint32_t resumed_pieces = 0;      ///< verified at start
   std::shared_ptr<check_progress> check = std::make_shared<check_progress>();
   std::uint32_t pieces_saved = 0;        ///< pieces_have at the last resume write

@@ -34,6 +34,12 @@ bool active(const torrent_state& st);
 /// before the listener's hand-over arrives.
 torrent_state::peer_link* find_link(torrent_state& st, peer_index idx);
 
+/// Records piece `piece` as verified (once): have bits, counters.
+void add_piece(torrent_state& st, std::uint32_t piece);
+
+/// Every wanted piece is verified.
+inline bool wanted_done(const torrent_state& st) { return st.wanted_have == st.wanted_total; }
+
 /// Ends the torrent and everything it supervises.
 void terminate(self_ptr self, caf::error reason);
 

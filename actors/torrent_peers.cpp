@@ -184,17 +184,13 @@ void on_verdict(self_ptr self, piece_verdict& v, std::vector<peer_index>& sender
   auto piece = v.piece;
   auto size = st.cfg.torrent->piece_size(piece);
   if (v.ok) {
-    if (piece < st.have.size() && !st.have[piece]) {
-      st.have[piece] = true;
-      st.have_bytes += size;
-      ++st.pieces_have;
-    }
+    add_piece(st, piece);
     for (auto& [idx, l] : st.links)
       if (auto* c = st.peers.find(idx); l.handle && c != nullptr && c->handshaken)
         caf::anon_send(l.handle, local_have_atom_v, piece);
     // a good copy after a failure: every block that differs names a liar
     apply(self, piece, st.blame.piece_passed(piece, v.block_hashes));
-    if (st.pieces_have == st.cfg.torrent->num_pieces())
+    if (wanted_done(st))
       finish(self, true); // once
     return;
   }

@@ -28,6 +28,7 @@
 #include "app/engine_config.hpp"
 #include "app/format.hpp"
 #include "app/progress.hpp"
+#include "logic/file_selection.hpp"
 #include "protocol/metainfo.hpp"
 #include "protocol/peer_address.hpp"
 #include "protocol/peer_id.hpp"
@@ -97,6 +98,8 @@ struct download_cli {
   bool recheck = false; ///< --recheck: ignore the resume data, hash everything
   double seed_ratio = 0;
   unsigned seed_time = 0;
+  std::string select_file; ///< download --select-file
+  CLI::Option* select_file_opt = nullptr;
   /// Options that set one tunable of logic::settings: flag, setting, text.
   struct tunable_flag {
     CLI::Option* opt = nullptr;
@@ -445,10 +448,12 @@ private:
 /// The extra fields of the JSON `complete` event: seconds since the start and
 /// the average download rate of this run (bytes received / elapsed).
 nlohmann::ordered_json complete_fields(const std::optional<torrent_status>& st, clock_type::duration since_start) {
-  auto secs = std::chrono::duration<double>(since_start).count();
+  // microseconds: a resumed download can finish in a few milliseconds, and the
+  // rate must agree with the elapsed time printed beside it
+  auto secs = std::round(std::chrono::duration<double>(since_start).count() * 1e6) / 1e6;
   auto got = st ? st->downloaded : 0;
   nlohmann::ordered_json j;
-  j["elapsed_seconds"] = std::round(secs * 1000.0) / 1000.0;
+  j["elapsed_seconds"] = secs;
   j["avg_down_rate"] = secs > 0 ? static_cast<std::uint64_t>(std::llround(static_cast<double>(got) / secs)) : 0;
   return j;
 }
@@ -492,6 +497,8 @@ int run_download(download_cli& cli) {
     cli.given.seed_ratio = cli.seed_ratio;
   if (cli.seed_time_opt->count() > 0)
     cli.given.seed_time = cli.seed_time;
+  if (cli.select_file_opt != nullptr && cli.select_file_opt->count() > 0)
+    cli.given.select_file = cli.select_file;
   // tunables: --set first, then the named flags (the more specific wins)
   for (auto& assignment : cli.sets) {
     auto eq = assignment.find('=');
@@ -538,6 +545,19 @@ int run_download(download_cli& cli) {
   if (!mi) {
     print_error(cli.torrent_file + ": " + mi.error().to_string());
     return exit_failure;
+  }
+  std::vector<bool> selected_files; // --select-file: one flag per entry of mi->files; empty: all
+  if (!opts.select_file.empty()) {
+    if (cli.seed_mode) {
+      print_error("select_file: seed serves the whole torrent; choose files with download");
+      return exit_usage;
+    }
+    auto sel = logic::parse_file_selection(opts.select_file, mi->files);
+    if (!sel) {
+      print_error("--select-file: " + sel.error().message);
+      return exit_usage;
+    }
+    selected_files = std::move(*sel);
   }
   if (opts.use_trackers && !opts.trackers.empty()) {
     // the user's trackers: one more tier after the torrent's own (BEP 12);
@@ -591,6 +611,19 @@ int run_download(download_cli& cli) {
              + std::to_string(opts.tunables.max_peers) + ", trackers " + (trackers ? "on" : "off") + ", "
              + std::to_string(initial.size()) + " peer address(es) given"
              + (opts.timeout > 0 ? ", timeout " + std::to_string(opts.timeout) + " s" : std::string{}));
+  std::uint64_t selected_size = info.total_size; // what the summary counts
+  if (!selected_files.empty()) {
+    std::uint64_t bytes = 0;
+    std::size_t count = 0;
+    for (std::size_t i = 0; i < selected_files.size(); ++i)
+      if (selected_files[i]) {
+        bytes += info.files[i].size;
+        ++count;
+      }
+    out.note("selected " + std::to_string(count) + " of " + std::to_string(logic::user_file_count(info.files))
+             + " files (" + format_bytes(bytes) + "): " + opts.select_file);
+    selected_size = bytes;
+  }
   for (auto& e : initial)
     out.detail("peer " + e.to_string());
 
@@ -648,6 +681,7 @@ int run_download(download_cli& cli) {
     // resume data beside the data, like aria2's control files, so a copied or
     // moved download directory keeps it; a hidden directory keeps it out of the way
     tc.resume_file = opts.download_dir + "/.actorrent/" + info.info_hash.hex() + ".resume";
+    tc.selected_files = selected_files;
     tc.force_overwrite = cli.force;
     tc.recheck = cli.recheck;
     auto start = clock_type::now();
@@ -772,7 +806,7 @@ int run_download(download_cli& cli) {
         out.finish(last, "complete", complete_fields(last, clock_type::now() - start));
         if (out.human())
           std::printf("%s\n",
-                      format_summary(info.name, info.total_size, elapsed, last ? last->downloaded : 0).c_str());
+                      format_summary(info.name, selected_size, elapsed, last ? last->downloaded : 0).c_str());
         code = exit_ok;
         break;
       case outcome::interrupted:
@@ -857,7 +891,7 @@ void add_common_options(CLI::App* cmd, download_cli& cli) {
                 "Ignore the resume data and hash every piece at the start-up check (as aria2c's --check-integrity)");
   cmd->add_option("--config", cli.config_file,
                   "YAML file with settings (download_dir, port, peers, use_trackers, trackers, quiet, json_progress, "
-                  "verbose, show_peers, timeout, seed, seed_ratio, seed_time, and every name of 'actorrent settings'); "
+                  "verbose, show_peers, timeout, seed, seed_ratio, seed_time, select_file, and every name of 'actorrent settings'); "
                   "options given here override it");
 }
 
@@ -870,6 +904,10 @@ command_runner add_download_command(CLI::App& parent) {
   cli->dir_opt = cmd->add_option("-o,--dir", cli->dir, "Directory to save into (created if missing; default .)");
   add_common_options(cmd, *cli);
   cmd->add_flag("--seed", cli->seed, "Keep seeding after the download (until --seed-ratio/--seed-time or Ctrl-C)");
+  cli->select_file_opt = cmd->add_option("--select-file", cli->select_file,
+                                         "Download only these files, numbered as 'actorrent info' lists them "
+                                         "(e.g. 1,3-5); the others are not written")
+                           ->allow_extra_args(false);
   cmd->add_flag("--force", cli->force,
                 "Write into existing files even when no resume data or verified piece says they are this torrent's");
   cli->timeout_opt = cmd->add_option("--timeout", cli->timeout, "Stop and fail if not complete after this many seconds (0: never)")

@@ -20,9 +20,9 @@ namespace actorrent::app {
 namespace {
 
 // Keys of the run itself; every name of logic::settings is a key too.
-constexpr std::array<std::string_view, 13> known_keys{
+constexpr std::array<std::string_view, 14> known_keys{
   "download_dir", "port", "peers", "use_trackers", "trackers", "quiet", "json_progress", "verbose", "show_peers", "timeout",
-  "seed", "seed_ratio", "seed_time"};
+  "seed", "seed_ratio", "seed_time", "select_file"};
 
 bool is_known(std::string_view key) {
   return std::find(known_keys.begin(), known_keys.end(), key) != known_keys.end()
@@ -181,6 +181,10 @@ struct parser {
       if (!i)
         return i.error();
       out.seed_time = static_cast<std::uint32_t>(*i);
+    } else if (key == "select_file") {
+      if (!v.IsScalar() || v.Scalar().empty())
+        return fail(key, "expected file numbers like \"1,3-5\", " + got(v));
+      out.select_file = v.Scalar();
     } else if (key == "seed_ratio") {
       auto d = to_number(v, 0, seed_ratio_limit);
       if (!d)
@@ -363,6 +367,8 @@ void apply_to(const download_settings& s, download_options& opts) {
     opts.seed_ratio = *s.seed_ratio;
   if (s.seed_time)
     opts.seed_time = *s.seed_time;
+  if (s.select_file)
+    opts.select_file = *s.select_file;
   for (auto& [name, value] : s.tunables)
     if (auto* e = logic::find_setting(name))
       opts.tunables.*(e->field) = value;

@@ -17,6 +17,7 @@
 //   seed: false                   # keep seeding after the download
 //   seed_ratio: 0                 # stop seeding at uploaded/size >= this (0: no limit)
 //   seed_time: 0                  # stop seeding after this many seconds (0: no limit)
+//   select_file: "1,3-5"          # only these files (numbers as `actorrent info` lists them)
 //   upload_slots: 4               # any setting of `actorrent settings`, with its
 //   max_upload_rate: 5M           # units (64K, 5M, 500ms, 30s, 5m) and bounds
 //   max_download_rate: 10M
@@ -49,6 +50,7 @@ struct download_settings {
   std::optional<bool> seed;
   std::optional<double> seed_ratio;
   std::optional<std::uint32_t> seed_time;
+  std::optional<std::string> select_file; ///< "1,3-5", checked against the torrent later
   /// Tunables of logic::settings by name, checked against their bounds.
   std::map<std::string, std::uint64_t> tunables;
 };
@@ -68,6 +70,7 @@ struct download_options {
   bool seed = false;
   double seed_ratio = 0;       ///< 0: no limit
   std::uint32_t seed_time = 0; ///< seconds, 0: no limit
+  std::string select_file;     ///< --select-file "1,3-5"; empty: every file
   logic::settings tunables;
 };
 

@@ -111,6 +111,11 @@ std::string render_bar(std::uint64_t have, std::uint64_t total, std::size_t widt
 
 namespace {
 
+// --select-file: progress is measured against the pieces to fetch.
+bool selecting(const torrent_status& st) { return st.selected_pieces > 0 && st.selected_pieces < st.pieces_total; }
+std::uint64_t goal_size(const torrent_status& st) { return selecting(st) ? st.selected_size : st.total_size; }
+std::uint64_t goal_have(const torrent_status& st) { return selecting(st) ? st.selected_have : st.have_bytes; }
+
 // The parts of a status line, in display order.
 enum part : std::size_t { p_percent, p_size, p_rate, p_eta, p_peers, p_up, p_tracker, p_count };
 
@@ -127,12 +132,12 @@ std::array<std::string, p_count> status_parts(const torrent_status& st) {
     parts[p_peers] = "peers " + std::to_string(st.peers) + " (leechers " + std::to_string(st.leechers) + ")";
     return parts; // p_up stays empty: the rate is already there
   }
-  parts[p_percent] = format_percent(st.have_bytes, st.total_size);
-  parts[p_size] = format_bytes(st.have_bytes) + "/" + format_bytes(st.total_size);
+  parts[p_percent] = format_percent(goal_have(st), goal_size(st));
+  parts[p_size] = format_bytes(goal_have(st)) + "/" + format_bytes(goal_size(st));
   parts[p_rate] = format_rate(st.down_rate);
   parts[p_eta] = st.checking ? (st.check_total > 0 ? "checking files " + format_percent(st.check_done, st.check_total)
                                                     : std::string{"checking files"})
-                             : "ETA " + format_eta(eta_seconds(st.total_size, st.have_bytes, st.down_rate));
+                             : "ETA " + format_eta(eta_seconds(goal_size(st), goal_have(st), st.down_rate));
   parts[p_peers] = "peers " + std::to_string(st.peers) + " (seeds " + std::to_string(st.seeds) + ")";
   if (st.uploaded > 0) // serving while downloading: the up rate and ratio too
     parts[p_up] = "up " + format_rate(st.up_rate) + " ratio " + format_ratio(st.uploaded, st.total_size);
@@ -168,8 +173,8 @@ std::string render_progress_line(const torrent_status& st, std::size_t columns) 
   // (A seeder's line keeps its own parts: the ratio where the size would be.)
   if (!st.seeding) {
     parts[p_percent] = pad_left(parts[p_percent], 6);
-    parts[p_size] = pad_left(format_bytes(st.have_bytes), format_bytes(st.total_size).size()) + "/"
-                    + format_bytes(st.total_size);
+    parts[p_size] = pad_left(format_bytes(goal_have(st)), format_bytes(goal_size(st)).size()) + "/"
+                    + format_bytes(goal_size(st));
     parts[p_rate] = pad_left(parts[p_rate], 10);
   }
   // Levels of detail: all parts, then without the upload part, peers, size, ETA, rate.
@@ -189,7 +194,7 @@ std::string render_progress_line(const torrent_status& st, std::size_t columns) 
   for (std::size_t level = 0; level < 3; ++level) {
     auto text = join(parts, levels[level]);
     if (text.size() + 1 + min_bar <= usable)
-      return render_bar(st.have_bytes, st.total_size, usable - text.size() - 1) + " " + text;
+      return render_bar(goal_have(st), goal_size(st), usable - text.size() - 1) + " " + text;
   }
   std::string text;
   for (auto& keep : levels) {
@@ -219,7 +224,7 @@ nlohmann::ordered_json progress_json(const std::string& name, const std::string&
   j["event"] = event;
   j["name"] = name;
   j["info_hash"] = info_hash;
-  j["percent"] = permille(st.have_bytes, st.total_size) / 10.0;
+  j["percent"] = permille(goal_have(st), goal_size(st)) / 10.0;
   j["have_bytes"] = st.have_bytes;
   j["total_size"] = st.total_size;
   j["downloaded"] = st.downloaded;
@@ -232,7 +237,7 @@ nlohmann::ordered_json progress_json(const std::string& name, const std::string&
   j["seeds"] = st.seeds;
   j["pieces_have"] = st.pieces_have;
   j["pieces_total"] = st.pieces_total;
-  auto eta = eta_seconds(st.total_size, st.have_bytes, st.down_rate);
+  auto eta = eta_seconds(goal_size(st), goal_have(st), st.down_rate);
   j["eta_seconds"] = eta ? nlohmann::ordered_json(*eta) : nlohmann::ordered_json(nullptr);
   j["hash_failures"] = st.hash_failures;
   j["banned"] = st.banned;
@@ -244,6 +249,11 @@ nlohmann::ordered_json progress_json(const std::string& name, const std::string&
   j["listen_port"] = st.listen_port;
   j["tracker"] = st.tracker_status;
   j["tracker_error"] = st.tracker_error; // the last tracker failure ("URL: reason"), "" while announces succeed
+  if (selecting(st)) { // --select-file: the part to fetch (percent and ETA are of it)
+    j["selected_size"] = st.selected_size;
+    j["selected_have"] = st.selected_have;
+    j["selected_pieces"] = st.selected_pieces;
+  }
   return j;
 }
 

@@ -121,6 +121,11 @@ struct torrent_status {
   std::string state;                ///< the lifecycle state: queued, checking, downloading, seeding, finished, paused, stopping
   std::string tracker_error;        ///< the last tracker failure ("URL: reason"); empty once an announce succeeds
   std::vector<peer_info> peer_list; ///< the handshaken peers
+  /// --select-file: bytes and number of the pieces to fetch (all of them
+  /// unless files are selected), and the verified bytes among them.
+  std::uint64_t selected_size = 0;
+  std::uint64_t selected_have = 0;
+  std::uint32_t selected_pieces = 0;
 };
 
 /// The lifecycle states of a torrent (see actors/torrent.hpp).
@@ -217,7 +222,8 @@ typename Inspector::result_type inspect(Inspector& f, torrent_status& x) {
            x.wasted, x.uploaded, x.pieces_have, x.pieces_total, x.peers, x.seeds,
            x.hash_failures, x.banned, x.down_rate, x.up_rate, x.complete, x.checking,
            x.seeding, x.resumed_pieces, x.leechers, x.listen_port, x.check_done, x.check_total,
-           x.tracker_status, x.state, x.tracker_error, x.peer_list);
+           x.tracker_status, x.state, x.tracker_error, x.peer_list, x.selected_size, x.selected_have,
+           x.selected_pieces);
 }
 
 template <class Inspector>

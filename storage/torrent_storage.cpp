@@ -140,6 +140,16 @@ struct torrent_storage::impl {
   std::size_t open_count = 0;
   std::vector<char> dirty;
 
+  // Files not selected (--select-file): never created, opened or written; the
+  // bytes of theirs that a wanted piece holds go to the part file, at their
+  // offset in the torrent (so it is sparse, indexed by piece). Set once, before
+  // any I/O (skip_files), then only read.
+  std::vector<char> skip;
+  std::string part_path;  // relative to root; empty: no part file
+  shared_fd part_fd;      // guarded by mtx
+  bool part_writable = false;
+  bool part_dirty = false;
+
   std::mutex zero_mtx; // guards zero_hashes
   std::vector<std::pair<std::uint64_t, sha1_hash>> zero_hashes;
 
@@ -303,6 +313,88 @@ struct torrent_storage::impl {
     return e.fd;
   }
 
+  bool skipped(std::size_t index) const { return index < skip.size() && skip[index] != 0; }
+
+  std::string shown_part() const { return shown_root + part_path; }
+
+  // The part file, opened (and for writing created, with its directories)
+  // component by component without following symlinks. Sets *missing if it
+  // (or a directory on the way) does not exist.
+  result<shared_fd> acquire_part(access_mode mode, bool* missing = nullptr) {
+    std::lock_guard<std::mutex> guard{mtx};
+    const bool for_write = mode == access_mode::write;
+    if (part_fd && (!for_write || part_writable)) {
+      if (for_write)
+        part_dirty = true;
+      return part_fd;
+    }
+    auto comps = split_path(part_path);
+    unique_fd held;
+    int dir = root_fd;
+    std::string shown = shown_root;
+    for (std::size_t i = 0; i < comps.size(); ++i) {
+      const bool last = i + 1 == comps.size();
+      shown += comps[i];
+      int fd = -1;
+      if (last && for_write)
+        fd = ::openat(dir, comps[i].c_str(), O_RDWR | O_CREAT | open_base, 0644);
+      else if (last)
+        fd = ::openat(dir, comps[i].c_str(), O_RDWR | open_base);
+      else {
+        fd = ::openat(dir, comps[i].c_str(), O_RDONLY | O_DIRECTORY | open_base);
+        if (fd < 0 && errno == ENOENT && for_write && (::mkdirat(dir, comps[i].c_str(), 0755) == 0 || errno == EEXIST))
+          fd = ::openat(dir, comps[i].c_str(), O_RDONLY | O_DIRECTORY | open_base);
+      }
+      if (fd < 0) {
+        int e = errno;
+        if (missing)
+          *missing = e == ENOENT;
+        return make_error(describe_open_failure(dir, comps[i], shown, e));
+      }
+      if (last) {
+        unique_fd file{fd};
+        struct stat st {};
+        if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
+          return make_error(shown + " is not a regular file");
+        if (int fl = ::fcntl(fd, F_GETFL); fl >= 0)
+          ::fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+        part_fd = std::make_shared<const fd_holder>(file.release());
+        part_writable = true;
+        if (for_write)
+          part_dirty = true;
+        return part_fd;
+      }
+      held.reset(fd);
+      dir = fd;
+      shown += '/';
+    }
+    return make_error("empty part file path");
+  }
+
+  // Where the bytes of slice `s` live: the file's descriptor and the offset in
+  // it, or for a skipped file the part file at the slice's torrent offset.
+  struct io_target {
+    shared_fd fd;
+    std::uint64_t offset = 0;
+    bool part = false;
+  };
+  result<io_target> target(const file_slice& s, access_mode mode, bool* missing = nullptr) {
+    if (skipped(s.file_index)) {
+      if (part_path.empty())
+        return make_error(full_path(s.file_index) + " is not selected");
+      auto fd = acquire_part(mode, missing);
+      if (!fd)
+        return fd.error();
+      return io_target{*fd, layout.file(s.file_index).offset + s.file_offset, true};
+    }
+    auto fd = acquire(s.file_index, mode, missing);
+    if (!fd)
+      return fd.error();
+    return io_target{*fd, s.file_offset, false};
+  }
+
+  std::string shown(const io_target& t, std::size_t index) const { return t.part ? shown_part() : full_path(index); }
+
   status read_into(std::size_t piece, std::uint64_t offset, std::uint8_t* out, std::uint64_t len,
                    bool* missing = nullptr) {
     auto slices = layout.map_block(piece, offset, len);
@@ -314,24 +406,24 @@ struct torrent_storage::impl {
         std::memset(dst, 0, s.length);
         continue;
       }
-      auto fd = acquire(s.file_index, access_mode::read, missing);
-      if (!fd)
-        return fd.error();
+      auto t = target(s, access_mode::read, missing);
+      if (!t)
+        return t.error();
       std::uint64_t done = 0;
       while (done < s.length) {
         const auto n = std::min(s.length - done, max_io);
-        auto r = ::pread((*fd)->fd, dst + done, n, static_cast<off_t>(s.file_offset + done));
+        auto r = ::pread(t->fd->fd, dst + done, n, static_cast<off_t>(t->offset + done));
         if (r < 0) {
           int e = errno;
           if (e == EINTR)
             continue;
-          return make_error("cannot read " + full_path(s.file_index) + ": " + errno_text(e));
+          return make_error("cannot read " + shown(*t, s.file_index) + ": " + errno_text(e));
         }
         if (r == 0) {
           if (missing)
             *missing = true;
-          return make_error("unexpected end of file in " + full_path(s.file_index) + " at offset "
-                            + std::to_string(s.file_offset + done));
+          return make_error("unexpected end of file in " + shown(*t, s.file_index) + " at offset "
+                            + std::to_string(t->offset + done));
         }
         done += static_cast<std::uint64_t>(r);
       }
@@ -389,6 +481,8 @@ struct torrent_storage::impl {
     for (const auto& s : slices) {
       if (s.pad)
         continue;
+      if (skipped(s.file_index))
+        return on_disk::data; // in the part file: read it (missing: absent)
       bool missing = false;
       auto fd = acquire(s.file_index, access_mode::read, &missing);
       if (!fd) {
@@ -461,22 +555,22 @@ status torrent_storage::write(std::size_t piece, std::uint64_t offset, std::span
   for (const auto& s : *slices) {
     if (s.pad)
       continue;
-    auto fd = d.acquire(s.file_index, access_mode::write);
-    if (!fd)
-      return fd.error();
+    auto t = d.target(s, access_mode::write);
+    if (!t)
+      return t.error();
     const auto* src = data.data() + s.buffer_offset;
     std::uint64_t done = 0;
     while (done < s.length) {
       const auto n = std::min(s.length - done, max_io);
-      auto r = ::pwrite((*fd)->fd, src + done, n, static_cast<off_t>(s.file_offset + done));
+      auto r = ::pwrite(t->fd->fd, src + done, n, static_cast<off_t>(t->offset + done));
       if (r < 0) {
         int e = errno;
         if (e == EINTR)
           continue;
-        return make_error("cannot write " + d.full_path(s.file_index) + ": " + errno_text(e));
+        return make_error("cannot write " + d.shown(*t, s.file_index) + ": " + errno_text(e));
       }
       if (r == 0)
-        return make_error("cannot write " + d.full_path(s.file_index) + ": no bytes written");
+        return make_error("cannot write " + d.shown(*t, s.file_index) + ": no bytes written");
       done += static_cast<std::uint64_t>(r);
     }
   }
@@ -490,7 +584,7 @@ void torrent_storage::start_writeback(std::size_t piece) {
   auto slices = d.layout.map_range(static_cast<std::uint64_t>(piece) * d.layout.piece_length(),
                                    d.layout.piece_size(piece));
   for (const auto& s : slices) {
-    if (s.pad)
+    if (s.pad || d.skipped(s.file_index))
       continue;
     auto fd = d.acquire(s.file_index, access_mode::read); // never creates a file
     if (!fd)
@@ -540,6 +634,24 @@ status torrent_storage::flush() {
     for (auto k = from; k < todo.size(); ++k)
       d.dirty[todo[k]] = 1;
   };
+  shared_fd part;
+  {
+    std::lock_guard<std::mutex> guard{d.mtx};
+    if (d.part_dirty)
+      part = d.part_fd;
+    d.part_dirty = false;
+  }
+  while (part && ::fdatasync(part->fd) != 0) {
+    int e = errno;
+    if (e == EINTR)
+      continue;
+    {
+      std::lock_guard<std::mutex> guard{d.mtx};
+      d.part_dirty = true;
+    }
+    requeue(0);
+    return make_error("cannot sync " + d.shown_part() + ": " + errno_text(e));
+  }
   for (std::size_t k = 0; k < todo.size(); ++k) {
     // a descriptor evicted since the write is reopened: fdatasync flushes the
     // file, whichever descriptor wrote to it
@@ -572,14 +684,15 @@ result<std::vector<bool>> torrent_storage::check_existing(unsigned threads, prog
     std::lock_guard<std::mutex> guard{d.mtx};
     while (!d.lru.empty())
       d.drop(d.lru.back());
+    d.part_fd.reset();
   }
   // how many leading bytes of each file are on disk (files no wanted piece
   // touches are not looked at)
   std::vector<std::uint64_t> avail(layout.num_files(), 0);
   for (std::size_t i = 0; i < layout.num_files(); ++i) {
     const auto& f = layout.file(i);
-    if (f.pad) {
-      avail[i] = f.size;
+    if (f.pad || d.skipped(i)) {
+      avail[i] = f.size; // skipped: its bytes of a piece are read from the part file
       continue;
     }
     const auto range = layout.file_pieces(i);
@@ -640,6 +753,8 @@ result<std::vector<file_stamp>> torrent_storage::file_stamps() const {
       out[i] = {true, f.size, 0}; // never on disk: nothing to look at
       continue;
     }
+    if (d.skipped(i))
+      continue; // not selected: absent, so no piece touching it is trusted from resume data
     impl::parent_dir pd;
     opened failed;
     if (!d.open_parent(i, false, pd, failed)) {
@@ -668,7 +783,7 @@ status torrent_storage::create_all_files() {
   auto& d = *impl_;
   for (std::size_t i = 0; i < d.layout.num_files(); ++i) {
     const auto& f = d.layout.file(i);
-    if (f.pad || f.symlink)
+    if (f.pad || f.symlink || d.skipped(i))
       continue;
     if (auto fd = d.acquire(i, access_mode::write); !fd)
       return fd.error();
@@ -681,7 +796,7 @@ status torrent_storage::truncate_to_size(std::size_t file_index) {
   if (file_index >= d.layout.num_files())
     return make_error("no file " + std::to_string(file_index));
   const auto& f = d.layout.file(file_index);
-  if (f.pad || f.symlink)
+  if (f.pad || f.symlink || d.skipped(file_index))
     return {};
   bool missing = false;
   auto fd = d.acquire(file_index, access_mode::read, &missing);
@@ -707,6 +822,24 @@ void torrent_storage::close_files() {
   std::lock_guard<std::mutex> guard{d.mtx};
   while (!d.lru.empty())
     d.drop(d.lru.back());
+  d.part_fd.reset();
+}
+
+status torrent_storage::skip_files(const std::vector<bool>& skip, const std::string& part_path) {
+  auto& d = *impl_;
+  if (skip.size() != d.layout.num_files())
+    return make_error("file mask has " + std::to_string(skip.size()) + " entries, expected "
+                      + std::to_string(d.layout.num_files()));
+  if (auto ok = validate_relative_path(part_path); !ok)
+    return ok;
+  std::lock_guard<std::mutex> guard{d.mtx};
+  d.skip.assign(skip.begin(), skip.end());
+  for (std::size_t i = 0; i < skip.size(); ++i)
+    if (skip[i])
+      d.drop(i);
+  d.part_path = part_path;
+  d.part_fd.reset();
+  return {};
 }
 
 std::size_t torrent_storage::open_file_count() const {

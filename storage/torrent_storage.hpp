@@ -126,6 +126,16 @@ public:
   /// (reached the safe way; a missing file is left missing). Errors name the file.
   status truncate_to_size(std::size_t file_index);
 
+  /// Files not selected (--select-file): `skip` has one flag per file of the
+  /// layout. A skipped file is never created, opened, written or stamped
+  /// (file_stamps() reports it absent, so resume data never vouches for a piece
+  /// touching it); the bytes of it that a piece holds are written to and read
+  /// from the part file `part_path` (relative to the root, reached the same
+  /// safe way, created with its directories on first write) at their offset
+  /// in the torrent, so the part file is sparse and only the boundary pieces
+  /// that are downloaded take space. Call before any I/O.
+  status skip_files(const std::vector<bool>& skip, const std::string& part_path);
+
   /// Closes every cached descriptor (they reopen on demand).
   void close_files();
 

@@ -294,3 +294,17 @@ CAF_TEST(every tunable of the settings list is a key) {
                   "c.yaml: key 'choke_interval': expected a number of seconds (or with s, m, h) from 1s to 1h, "
                   "got a mapping");
 }
+
+CAF_TEST(select_file is a string of file numbers) {
+  auto s = parse_download_config("select_file: \"2,4-5\"\n", "c.yaml");
+  CAF_REQUIRE(s.ok());
+  CAF_CHECK_EQUAL(*s->select_file, "2,4-5");
+  auto n = parse_download_config("select_file: 3\n", "c.yaml"); // a bare number is a list of one
+  CAF_REQUIRE(n.ok());
+  CAF_CHECK_EQUAL(*n->select_file, "3");
+  download_options opts;
+  apply_to(*s, opts);
+  CAF_CHECK_EQUAL(opts.select_file, "2,4-5");
+  CAF_CHECK_EQUAL(error_of("select_file: [1, 2]\n"),
+                  "c.yaml: key 'select_file': expected file numbers like \"1,3-5\", got a list");
+}

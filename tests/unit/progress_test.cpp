@@ -312,3 +312,25 @@ CAF_TEST(the peer list) {
   CAF_CHECK_EQUAL(j["peers"][1]["seed"].get<bool>(), true);
   CAF_CHECK_EQUAL(j["peers"][1]["downloaded"].get<std::uint64_t>(), 2048u);
 }
+
+CAF_TEST(with files selected progress counts the selection) {
+  auto st = sample();
+  st.selected_pieces = 1024;   // a quarter of the pieces
+  st.selected_size = 256 * MiB;
+  st.selected_have = 64 * MiB;
+  CAF_CHECK_EQUAL(status_text(st),
+                  "25.0%  64.0 MiB/256.0 MiB  23.4 MiB/s  ETA 0:09  peers 3 (seeds 2)  up 100 B/s ratio 0.00");
+  auto j = progress_json("x", "00", st, "progress");
+  CAF_CHECK_EQUAL(j["percent"].get<double>(), 25.0);
+  CAF_CHECK_EQUAL(j["have_bytes"].get<std::uint64_t>(), st.have_bytes); // the existing fields stay as they were
+  CAF_CHECK_EQUAL(j["total_size"].get<std::uint64_t>(), GiB);
+  CAF_CHECK_EQUAL(j["selected_size"].get<std::uint64_t>(), 256 * MiB);
+  CAF_CHECK_EQUAL(j["selected_have"].get<std::uint64_t>(), 64 * MiB);
+  CAF_CHECK_EQUAL(j["selected_pieces"].get<std::uint64_t>(), 1024u);
+  CAF_CHECK_EQUAL(j["eta_seconds"].get<std::uint64_t>(), 9u); // 192 MiB at 23.4 MiB/s, rounded up
+  // every piece selected: no selection fields, the whole torrent counts
+  st.selected_pieces = st.pieces_total;
+  auto all = progress_json("x", "00", st, "progress");
+  CAF_CHECK(!all.contains("selected_size"));
+  CAF_CHECK_EQUAL(all["percent"].get<double>(), 11.7);
+}

@@ -9,6 +9,7 @@
 
 #include <caf/all.hpp>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -523,6 +524,43 @@ CAF_TEST(the torrent answers the shared status interface with its state) {
   CAF_CHECK_EQUAL(out.state, "downloading");
   CAF_CHECK_EQUAL(out.values["pieces_have"], "0");
   CAF_CHECK_EQUAL(out.values["tracker_error"], "");
+}
+
+CAF_TEST(with files selected the wanted pieces complete the download and only those files are created) {
+  // a (20000) | b (20000) | c (9252) in 16 KiB pieces: b is in pieces 1 and 2
+  torrent_spec spec;
+  spec.name = "multi";
+  spec.multi_file = true;
+  spec.files = {{{"a"}, 20000, false}, {{"b"}, 20000, false}, {{"c"}, 9252, false}};
+  spec.piece_length = piece_len;
+  spec.piece_hashes = std::string(4 * 20, 'x');
+  auto bytes = write_metainfo(spec);
+  CAF_REQUIRE(bytes.ok());
+  auto parsed = parse_metainfo(*bytes);
+  CAF_REQUIRE(parsed.ok());
+  auto cfg = config();
+  cfg.torrent = std::make_shared<metainfo>(std::move(*parsed));
+  cfg.selected_files = {false, true, false};
+  auto t = start(cfg);
+  auto s = status(t);
+  CAF_CHECK_EQUAL(s.state, "downloading");
+  CAF_CHECK_EQUAL(s.selected_pieces, 2u);
+  CAF_CHECK_EQUAL(s.selected_size, 2 * piece_len);
+  self->send(t, verdict_atom_v, piece_verdict{1, true, {}}, std::vector<peer_index>{});
+  step();
+  s = status(t);
+  CAF_CHECK(!s.complete);
+  CAF_CHECK_EQUAL(s.selected_have, piece_len);
+  self->send(t, verdict_atom_v, piece_verdict{2, true, {}}, std::vector<peer_index>{});
+  step();
+  s = status(t);
+  CAF_CHECK(s.complete);
+  CAF_CHECK_EQUAL(s.state, "finished");
+  CAF_CHECK_EQUAL(s.pieces_have, 2u);
+  CAF_CHECK_EQUAL(s.selected_have, s.selected_size);
+  CAF_CHECK(fs::exists(dir / "multi" / "b"));
+  CAF_CHECK(!fs::exists(dir / "multi" / "a"));
+  CAF_CHECK(!fs::exists(dir / "multi" / "c"));
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()

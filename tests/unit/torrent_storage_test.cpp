@@ -359,3 +359,103 @@ CAF_TEST(single-file torrent) {
   CAF_REQUIRE(r.ok());
   CAF_CHECK_EQUAL(pieces_str(*r), "1111");
 }
+
+// --select-file: m/f1 | m/f2 | m/f3 in 32 KiB pieces (5 pieces, the last one
+// 22,262 bytes); only f2 selected, so pieces 1 and 3 straddle a boundary.
+namespace {
+
+torrent three_files() { return make_torrent({{"m/f1", 50000}, {"m/f2", 70001}, {"m/f3", 33333}}, 32768, 21); }
+
+void write_piece(torrent_storage& st, const torrent& t, std::size_t p) {
+  const auto& l = st.layout();
+  for (std::uint64_t off = 0; off < l.piece_size(p); off += 16384) {
+    auto len = std::min<std::uint64_t>(16384, l.piece_size(p) - off);
+    CAF_REQUIRE_EQUAL(error_of(st.write(p, off, bytes(t.content, p * l.piece_length() + off, len))), "ok");
+  }
+}
+
+} // namespace
+
+CAF_TEST(skipped files are never created: their bytes of boundary pieces go to the part file) {
+  temp_dir tmp;
+  auto t = three_files();
+  auto st = open_storage(t, tmp.path);
+  CAF_REQUIRE_EQUAL(error_of(st.skip_files({true, false, true}, ".actorrent/h.parts")), "ok");
+  for (std::size_t p : {1u, 2u, 3u})
+    write_piece(st, t, p);
+  CAF_CHECK_EQUAL(error_of(st.create_all_files()), "ok");
+  CAF_CHECK_EQUAL(error_of(st.flush()), "ok");
+  CAF_CHECK_EQUAL(tree(tmp.path), (std::set<std::string>{".actorrent", ".actorrent/h.parts", "m", "m/f2"}));
+  CAF_CHECK(slurp(tmp.path + "/m/f2") == t.content.substr(50000, 70001));
+  // the part file holds the unselected bytes at their torrent offsets
+  auto part = slurp(tmp.path + "/.actorrent/h.parts");
+  CAF_REQUIRE_EQUAL(part.size(), 131072u); // up to the end of piece 3
+  CAF_CHECK(part.substr(32768, 50000 - 32768) == t.content.substr(32768, 50000 - 32768));
+  CAF_CHECK(part.substr(120001, 131072 - 120001) == t.content.substr(120001, 131072 - 120001));
+  CAF_CHECK(part.substr(50000, 70001) == std::string(70001, '\0')); // f2's bytes are not in it
+  // reads and hashes see the whole pieces
+  for (std::size_t p : {1u, 2u, 3u}) {
+    CAF_CHECK(read_piece(st, p) == t.content.substr(p * 32768, 32768));
+    CAF_CHECK(st.verify_piece(p));
+  }
+  // piece 0 (f1 only) reads as the part file's hole; piece 4 is past its end
+  CAF_CHECK(!st.verify_piece(0));
+  CAF_CHECK(!st.verify_piece(4));
+  auto r = st.check_existing(2);
+  CAF_REQUIRE(r.ok());
+  CAF_CHECK_EQUAL(pieces_str(*r), "01110");
+  // skipped files count as absent for resume data, whatever is on disk
+  auto stamps = st.file_stamps();
+  CAF_REQUIRE(stamps.ok());
+  CAF_CHECK(!(*stamps)[0].exists);
+  CAF_CHECK((*stamps)[1].exists);
+  CAF_CHECK(!(*stamps)[2].exists);
+  CAF_CHECK_EQUAL(error_of(st.truncate_to_size(0)), "ok");
+  CAF_CHECK(!fs::exists(tmp.path + "/m/f1"));
+  // without the part file the boundary pieces are missing, the inner one is not
+  st.close_files();
+  fs::remove(tmp.path + "/.actorrent/h.parts");
+  auto r2 = st.check_existing(1);
+  CAF_REQUIRE(r2.ok());
+  CAF_CHECK_EQUAL(pieces_str(*r2), "00100");
+  CAF_CHECK(!fs::exists(tmp.path + "/.actorrent/h.parts")); // the check creates nothing
+}
+
+CAF_TEST(a file that is not selected is ignored even when it exists) {
+  temp_dir tmp;
+  auto t = three_files();
+  {
+    auto full = open_storage(t, tmp.path);
+    write_all(full, t);
+  }
+  auto before = slurp(tmp.path + "/m/f1");
+  auto st = open_storage(t, tmp.path);
+  CAF_REQUIRE_EQUAL(error_of(st.skip_files({true, false, true}, ".actorrent/h.parts")), "ok");
+  auto r = st.check_existing(1);
+  CAF_REQUIRE(r.ok());
+  CAF_CHECK_EQUAL(pieces_str(*r), "00100"); // boundary pieces need the part file
+  write_piece(st, t, 1);
+  CAF_CHECK(slurp(tmp.path + "/m/f1") == before); // never opened, let alone written
+  CAF_CHECK(st.verify_piece(1));
+}
+
+CAF_TEST(skip_files refuses a wrong mask and an unsafe part file path) {
+  temp_dir tmp;
+  auto t = three_files();
+  auto st = open_storage(t, tmp.path);
+  CAF_CHECK_NOT_EQUAL(error_of(st.skip_files({true, false}, ".actorrent/h.parts")), "ok");
+  CAF_CHECK_NOT_EQUAL(error_of(st.skip_files({true, false, true}, "../h.parts")), "ok");
+  CAF_CHECK_NOT_EQUAL(error_of(st.skip_files({true, false, true}, "/tmp/h.parts")), "ok");
+}
+
+CAF_TEST(the part file is not reached through a symbolic link) {
+  temp_dir tmp;
+  temp_dir outside;
+  auto t = three_files();
+  auto st = open_storage(t, tmp.path);
+  fs::create_symlink(outside.path, tmp.path + "/.actorrent");
+  CAF_REQUIRE_EQUAL(error_of(st.skip_files({true, false, true}, ".actorrent/h.parts")), "ok");
+  auto w = st.write(1, 0, bytes(t.content, 32768, 16384));
+  CAF_CHECK_NOT_EQUAL(error_of(w), "ok");
+  CAF_CHECK(tree(outside.path).empty());
+}
