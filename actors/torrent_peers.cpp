@@ -75,10 +75,13 @@ namespace {
 
 void ban(self_ptr self, peer_index idx, const std::string& why) {
   auto& st = self->state;
+  auto known = st.peers.endpoint(idx);
+  bool already = known && st.peers.banned(*known); // more bad pieces of a liar in flight
   auto ep = st.peers.ban(idx); // also for peers that are gone already
   if (!ep)
     return;
-  note(self, "banned " + ep->to_string() + ": " + why);
+  if (!already)
+    note(self, "banned " + ep->to_string() + ": " + why);
   if (auto it = st.links.find(idx); it != st.links.end() && it->second.handle)
     caf::anon_send(it->second.handle, drop_atom_v, "banned: " + why);
 }

@@ -308,36 +308,11 @@ result<download_settings> parse_download_config(std::string_view yaml, const std
 }
 
 result<download_settings> load_download_config(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0)
-    return make_error(path + ": cannot read: " + std::strerror(errno));
-  struct ::stat st {};
-  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    auto err = S_ISDIR(st.st_mode) ? std::string{"is a directory"} : std::string{"not a regular file"};
-    ::close(fd);
-    return make_error(path + ": cannot read: " + err);
-  }
-  std::string text;
-  char buf[65536];
-  for (;;) {
-    auto n = ::read(fd, buf, sizeof(buf));
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n < 0) {
-      auto err = std::string{std::strerror(errno)};
-      ::close(fd);
-      return make_error(path + ": cannot read: " + err);
-    }
-    if (n == 0)
-      break;
-    text.append(buf, static_cast<std::size_t>(n));
-    if (text.size() > config_file_limit) {
-      ::close(fd);
-      return make_error(path + ": larger than " + std::to_string(config_file_limit) + " bytes");
-    }
-  }
-  ::close(fd);
-  return parse_download_config(text, path);
+  std::string error;
+  auto body = text::read_text_file(path, config_file_limit, error);
+  if (!body)
+    return make_error(error);
+  return parse_download_config(*body, path);
 }
 
 void apply_to(const download_settings& s, download_options& opts) {

@@ -90,26 +90,13 @@ std::string got(const YAML::Node& n) {
   }
 }
 
-std::size_t edit_distance(std::string_view a, std::string_view b) {
-  std::vector<std::size_t> prev(b.size() + 1), cur(b.size() + 1);
-  for (std::size_t j = 0; j <= b.size(); ++j)
-    prev[j] = j;
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    cur[0] = i;
-    for (std::size_t j = 1; j <= b.size(); ++j)
-      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
-    std::swap(prev, cur);
-  }
-  return prev[b.size()];
-}
-
 std::string did_you_mean(std::string_view word, const std::vector<std::string_view>& known) {
   if (word.size() > 64)
     return {};
   std::string_view best;
   std::size_t best_d = 3;
   for (auto k : known)
-    if (auto d = edit_distance(word, k); d < best_d) {
+    if (auto d = text::edit_distance(word, k); d < best_d) {
       best_d = d;
       best = k;
     }
@@ -570,37 +557,13 @@ result<plan> parse_plan(std::string_view yaml, const std::string& source) {
 }
 
 result<plan> load_plan(const std::string& path, std::string* text_out) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0)
-    return make_error(path + ": cannot read: " + std::strerror(errno));
-  struct ::stat st {};
-  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    ::close(fd);
-    return make_error(path + ": cannot read: not a regular file");
-  }
-  std::string text;
-  char buf[65536];
-  for (;;) {
-    auto n = ::read(fd, buf, sizeof(buf));
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n < 0) {
-      auto err = std::string{std::strerror(errno)};
-      ::close(fd);
-      return make_error(path + ": cannot read: " + err);
-    }
-    if (n == 0)
-      break;
-    text.append(buf, static_cast<std::size_t>(n));
-    if (text.size() > plan_file_limit) {
-      ::close(fd);
-      return make_error(path + ": larger than " + std::to_string(plan_file_limit) + " bytes");
-    }
-  }
-  ::close(fd);
-  auto p = parse_plan(text, path);
+  std::string error;
+  auto body = text::read_text_file(path, plan_file_limit, error);
+  if (!body)
+    return make_error(error);
+  auto p = parse_plan(*body, path);
   if (p && text_out != nullptr)
-    *text_out = std::move(text);
+    *text_out = std::move(*body);
   return p;
 }
 

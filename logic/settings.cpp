@@ -163,19 +163,6 @@ std::string setting_expectation(const setting_entry& e) {
 
 namespace {
 
-std::size_t edit_distance(std::string_view a, std::string_view b) {
-  std::vector<std::size_t> prev(b.size() + 1), cur(b.size() + 1);
-  for (std::size_t j = 0; j <= b.size(); ++j)
-    prev[j] = j;
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    cur[0] = i;
-    for (std::size_t j = 1; j <= b.size(); ++j)
-      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
-    std::swap(prev, cur);
-  }
-  return prev[b.size()];
-}
-
 std::string pad(std::string v, std::size_t width) {
   if (v.size() < width)
     v.append(width - v.size(), ' ');
@@ -249,7 +236,7 @@ status set_setting(settings& st, std::string_view name, std::string_view text, c
     std::size_t best = 3; // suggest only within distance 2
     if (name.size() <= 64)
       for (auto& c : table)
-        if (auto d = edit_distance(name, c.name); d < best) {
+        if (auto d = text::edit_distance(name, c.name); d < best) {
           best = d;
           hint = " (did you mean '" + std::string{c.name} + "'?)";
         }

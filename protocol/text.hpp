@@ -1,8 +1,10 @@
 // Small text helpers shared by the codecs and the command line: hex digits,
-// ASCII case folding, and quoting untrusted bytes for error messages.
+// ASCII case folding, quoting untrusted bytes for error messages, edit
+// distance for "did you mean" hints, and reading a small text file whole.
 #pragma once
 
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -52,5 +54,15 @@ inline std::string quote(std::string_view s) {
   out.push_back('\'');
   return out;
 }
+
+/// Levenshtein distance between `a` and `b` (for "did you mean" hints on keys
+/// and setting names).
+std::size_t edit_distance(std::string_view a, std::string_view b);
+
+/// Reads the regular file `path` whole, refusing more than `limit` bytes (a
+/// config or plan is small; a huge or endless file is an error, not an
+/// allocation). On failure returns nothing and sets `error` to "PATH: why"
+/// ("cannot read: ...", "larger than N bytes").
+std::optional<std::string> read_text_file(const std::string& path, std::size_t limit, std::string& error);
 
 } // namespace actorrent::text
