@@ -463,13 +463,9 @@ enum class outcome { complete, seeded, interrupted, timed_out, failed, incomplet
 int run_download(download_cli& cli) {
   // Settings: defaults < config file < command line.
   download_options opts;
-  if (!cli.config_file.empty()) {
-    auto file = load_download_config(cli.config_file);
-    if (!file) {
-      print_error(file.error().to_string());
-      return exit_usage;
-    }
-    apply_to(*file, opts);
+  if (auto err = apply_config_file(cli.config_file, opts)) {
+    print_error(*err);
+    return exit_usage;
   }
   if (cli.dir_opt->count() > 0)
     cli.given.download_dir = cli.dir;

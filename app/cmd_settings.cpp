@@ -26,13 +26,9 @@ struct settings_cli {
 
 int run_settings(const settings_cli& cli) {
   download_options opts;
-  if (!cli.config_file.empty()) {
-    auto file = load_download_config(cli.config_file);
-    if (!file) {
-      print_error(file.error().to_string());
-      return exit_usage;
-    }
-    apply_to(*file, opts);
+  if (auto err = apply_config_file(cli.config_file, opts)) {
+    print_error(*err);
+    return exit_usage;
   }
   for (auto& a : cli.sets)
     if (auto ok = logic::set_setting(opts.tunables, a); !ok) {

@@ -315,6 +315,16 @@ result<download_settings> load_download_config(const std::string& path) {
   return parse_download_config(*body, path);
 }
 
+std::optional<std::string> apply_config_file(const std::string& path, download_options& opts) {
+  if (path.empty())
+    return std::nullopt;
+  auto file = load_download_config(path);
+  if (!file)
+    return file.error().to_string();
+  apply_to(*file, opts);
+  return std::nullopt;
+}
+
 void apply_to(const download_settings& s, download_options& opts) {
   if (s.download_dir)
     opts.download_dir = *s.download_dir;

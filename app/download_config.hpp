@@ -91,6 +91,10 @@ result<download_settings> load_download_config(const std::string& path);
 /// Overrides the fields of `opts` that `s` sets (tunables one by one).
 void apply_to(const download_settings& s, download_options& opts);
 
+/// Loads the YAML file at `path` (nothing to do when empty) and applies it to
+/// `opts`; returns the error text when the file cannot be read or is invalid.
+std::optional<std::string> apply_config_file(const std::string& path, download_options& opts);
+
 /// A rate in bytes/s: digits with an optional K, M or G suffix (1024-based,
 /// case-insensitive, optional trailing "B" or "/s" not accepted); at most 1 TiB/s.
 result<std::uint64_t> parse_rate(std::string_view text);
