@@ -41,13 +41,14 @@ check_contains "a bad --wire-fault: message" "unknown wire fault (did you mean '
 # run_case BEHAVIOUR[=VALUE] EXPECT: EXPECT is "ban" (the leecher bans the
 # liar for corrupt data), "drop:TEXT" (it closes the liar's connection with a
 # reason containing TEXT) or "tolerate" (neither needed; the leecher just
-# completes, from the honest seed where the liar serves nothing).
+# completes, from the honest seed where the liar serves nothing). More
+# arguments go to the liar.
 run_case() {
   local spec=$1 expect=$2 name bad_port liar dl j banned counter rc t0=$SECONDS
   name=${spec%%=*}
   bad_port=$(free_ports 1)
   ar_json_start "$WORKDIR/$name.liar" 120 "$AR" seed "$WORKDIR/file.torrent" "$C" --json-progress --verbose \
-    --port "$bad_port" --wire-fault "$spec,seed=7,peer=liar"
+    --port "$bad_port" --wire-fault "$spec,seed=7,peer=liar" "${@:3}"
   liar=$BG_LAST
   wait_for_port "$bad_port" 30 "$liar" "liar ($name)" "$WORKDIR/$name.liar.err"
   ar_download_start "$AR" "$WORKDIR/$name" 60 "$WORKDIR/file.torrent" "$WORKDIR/$name.dl" --no-trackers \
@@ -97,7 +98,7 @@ run_case request_flood drop:"requests while choked"
 run_case unrequested_pieces drop:"unrequested block"
 run_case unknown_messages tolerate
 run_case claim_unserved=30% tolerate
-run_case choke_flapping=1s tolerate
+run_case choke_flapping=1s tolerate --max-upload-rate 256K # slow enough to flap (once a second) during the download
 run_case free_ride tolerate
 run_case snub tolerate
 run_case slow_reads=200kbit tolerate
