@@ -410,7 +410,7 @@ private:
   }
 
   status start() {
-    log_ << "lab: network of " << rp_.peers.size() << " namespaces + bridge\n";
+    log_ << "lab: network of " << rp_.peers.size() << " namespaces + bridge (" << net_.bridge_ns() << ")\n";
     if (auto ok = net_.build(); !ok)
       return ok;
     std::string err;

@@ -12,7 +12,7 @@
 #    each leecher's banned_peers is ["liars-1"]; bans precision and recall are
 #    1; the liar's report counts the blocks it corrupted.
 # 3. The honest seeder partitioned away for good and a liar corrupting every
-#    block: the leechers cannot complete within 10 s, so all_honest_complete
+#    block: the leechers cannot complete (within 40 s, or ever), so all_honest_complete
 #    fails and the run exits 1 (while the liar is still banned by both).
 # After each run: no lab namespace and no process of the run is left.
 # Skips (77) unless run as root with `ip netns` working.
@@ -28,22 +28,32 @@ ip netns del "$probe"
 need_tool opentracker iptables tc
 it_setup
 
-# Every lab namespace not there before the test is removed on exit, also on failure.
-BEFORE=$(ip netns list | awk '{print $1}' | grep '^alab-' || true)
+# On exit, also on failure, the namespaces of this test's runs are removed (and
+# their processes killed): only those, found by the run ids in the runners'
+# logs, so that another lab run on the machine is left alone.
+run_ids() { cat "$WORKDIR"/*.log 2>/dev/null | sed -n 's/^lab: network of .* (alab-\([a-z0-9]*\)-br)$/\1/p' | sort -u; }
 remove_new_namespaces() {
-  local ns pid
-  for ns in $(ip netns list | awk '{print $1}' | grep '^alab-' || true); do
-    grep -qx -- "$ns" <<<"$BEFORE" && continue
-    for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -KILL "$pid" 2>/dev/null || true; done
-    ip netns del "$ns" 2>/dev/null || true
+  local ns pid id
+  for id in $(run_ids); do
+    for ns in $(ip netns list | awk '{print $1}' | grep "^alab-$id-" || true); do
+      for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -KILL "$pid" 2>/dev/null || true; done
+      ip netns del "$ns" 2>/dev/null || true
+    done
   done
 }
 trap 'bg_stop_all; remove_new_namespaces' EXIT
 
+# nothing_left DIR [LOG]: no namespace of the run whose log is LOG (the runner
+# names its bridge alab-ID-br; other lab runs on the machine are not ours to
+# judge), and no process with DIR in its arguments.
 nothing_left() {
-  local left
-  left=$(ip netns list | awk '{print $1}' | grep '^alab-' | grep -vxF -- "$BEFORE" || true)
-  [[ -z "$left" ]] || fail "namespaces left behind: $left"
+  local left id
+  if [[ -n "${2:-}" ]]; then
+    id=$(sed -n 's/^lab: network of .* (alab-\([a-z0-9]*\)-br)$/\1/p' "$2" | head -n 1)
+    [[ -n "$id" ]] || fail "no run id (bridge namespace) in $2"
+    left=$(ip netns list | awk '{print $1}' | grep "^alab-$id-" || true)
+    [[ -z "$left" ]] || fail "namespaces left behind: $left"
+  fi
   if left=$(pgrep -af -- "$1/" 2>/dev/null); then
     fail "processes left behind: $left"
   fi
@@ -66,7 +76,7 @@ cat >"$WORKDIR/liar.yaml" <<YAML
 name: lab-wire
 seed: 21
 torrent: {size: 8MiB, piece_length: 256KiB, files: 1}
-limits: {max_duration: 60s}
+limits: {max_duration: 120s}
 groups:
   - {name: seeders, kind: actorrent, count: 1, role: seed, link: {rate: 16mbit}}
   - {name: liars, kind: actorrent, count: 1, role: seed, link: {rate: 80mbit}, behavior: {corrupt_blocks: 30%}}
@@ -90,10 +100,11 @@ nothing_left "$WORKDIR"
 note "a corrupting liar beside an honest seeder: banned by both leechers, exit 0"
 t0=$SECONDS
 rc=0
-with_timeout 120 "$AR" lab run "$WORKDIR/liar.yaml" --out "$WORKDIR/run" 2>"$WORKDIR/run.log" || rc=$?
+with_timeout 150 "$AR" lab run "$WORKDIR/liar.yaml" --out "$WORKDIR/run" 2>"$WORKDIR/run.log" || rc=$?
 cat "$WORKDIR/run.log"
 check_eq "lab run exit status" 0 "$rc"
 echo "   ran in $((SECONDS - t0)) s"
+nothing_left "$WORKDIR" "$WORKDIR/run.log"
 report_check "$WORKDIR/run/report.json" \
   'all(o["passed"] for o in r["oracles"]) and len(r["oracles"]) == 5' \
   '[p["honest"] for p in r["peers"]] == [True, False, True, True]' \
@@ -105,14 +116,13 @@ report_check "$WORKDIR/run/report.json" \
   'r["bans"]["precision"] == 1 and r["bans"]["recall"] == 1' \
   '"pairs banned" in [o for o in r["oracles"] if o["name"] == "misbehaving_banned"][0]["detail"]' \
   'r["faults"][0]["kind"] == "loss" and r["faults"][0]["applied"]["count"] == 4'
-nothing_left "$WORKDIR"
 
 note "the honest seeder cut off for good, the liar corrupts everything: all_honest_complete fails, exit 1"
 cat >"$WORKDIR/cut.yaml" <<YAML
 name: lab-wire-cut
 seed: 22
 torrent: {size: 4MiB, piece_length: 256KiB, files: 1}
-limits: {max_duration: 10s}
+limits: {max_duration: 40s}
 groups:
   - {name: seeders, kind: actorrent, count: 1, role: seed}
   - {name: liars, kind: actorrent, count: 1, role: seed, behavior: {corrupt_blocks: 100%}}
@@ -122,13 +132,14 @@ faults:
 oracles: [all_honest_complete, no_honest_banned, misbehaving_banned, no_crash]
 YAML
 rc=0
-with_timeout 60 "$AR" lab run "$WORKDIR/cut.yaml" --out "$WORKDIR/cut" 2>"$WORKDIR/cut.log" || rc=$?
+with_timeout 100 "$AR" lab run "$WORKDIR/cut.yaml" --out "$WORKDIR/cut" 2>"$WORKDIR/cut.log" || rc=$?
 cat "$WORKDIR/cut.log"
 check_eq "lab run exit status (failing oracle)" 1 "$rc"
+nothing_left "$WORKDIR" "$WORKDIR/cut.log"
 report_check "$WORKDIR/cut/report.json" \
   'r["timed_out"] is True' \
   '[o["name"] for o in r["oracles"] if not o["passed"]] == ["all_honest_complete"]' \
   'not any(p["completed"] for p in r["peers"] if p["role"] == "leech")' \
   'all(p["banned_peers"] == ["liars-1"] for p in r["peers"] if p["group"] == "leechers")'
-nothing_left "$WORKDIR"
+nothing_left "$WORKDIR" "$WORKDIR/cut.log"
 echo "PASS: lab_wire (a corrupting liar banned by every honest leecher, precision and recall 1; a failing oracle exits 1)"

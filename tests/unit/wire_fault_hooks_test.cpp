@@ -86,7 +86,7 @@ struct fixture : broker_test::broker_fixture {
     return out;
   }
 
-  const remote_view& view() { return read_output(hdl); }
+  const broker_test::remote_view& view() { return read_output(hdl); }
 };
 
 const block_ref a{0, 0, blk};
@@ -133,7 +133,7 @@ CAF_TEST(snub and free_ride: requests are never answered and never closed) {
   CAF_CHECK_EQUAL(counters->get(wire_behavior::snub), 2u);
 }
 
-CAF_TEST(free_ride: the choker's unchoke is withheld) {
+CAF_TEST(free_ride: the unchoke of the choker is withheld) {
   start("free_ride");
   tell(unchoke_atom_v);
   CAF_CHECK(of_type(msg_type::unchoke).empty());
@@ -177,7 +177,7 @@ CAF_TEST(wrong_info_hash: our handshake names another torrent) {
   CAF_CHECK_EQUAL(counters->get(wire_behavior::wrong_info_hash), 1u);
 }
 
-CAF_TEST(truncated_handshake: half a handshake then nothing, whatever the remote says) {
+CAF_TEST(truncated_handshake: half a handshake then nothing whatever the remote says) {
   start("truncated_handshake", false);
   CAF_CHECK_EQUAL(mpx.output_buffer(hdl).size(), 24u);
   remote_sends(hdl, handshake_bytes(info_hash, their_id));
