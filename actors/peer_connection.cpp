@@ -187,6 +187,8 @@ void start_wire(peer_broker* self) {
   hs.info_hash = st.cfg.info_hash;
   hs.peer_id = st.cfg.our_peer_id;
   hs.set_fast(true);
+  if (st.faults && wire_fault::on_handshake_out(self, hs))
+    return;
   send(self, [&](auto& buf) { wire::append_handshake(hs, buf); });
   self->flush(st.hdl);
   if (!st.cfg.preread.empty()) {
@@ -218,6 +220,8 @@ void on_tick(peer_broker* self) {
     self->send(st.cfg.torrent, stats_atom_v, report(st));
     if (st.down.starved)
       peer_download::refill(self);
+    if (st.faults)
+      wire_fault::tick(self);
   }
   self->delayed_send(caf::actor_cast<peer_impl_actor>(self), 1s, tick_atom_v);
 }
@@ -247,6 +251,8 @@ peer_impl_actor::behavior_type mailbox(peer_broker* self) {
     [self](caf::io::new_data_msg& msg) {
       start_wire(self);
       self->state.last_received = now(self);
+      if (self->state.faults && wire_fault::on_data(self, msg.buf.size()))
+        return;
       on_bytes(self, {reinterpret_cast<const std::uint8_t*>(msg.buf.data()), msg.buf.size()});
     },
     [self](caf::io::data_transferred_msg& msg) { peer_upload::on_written(self, msg.written, msg.remaining); },
@@ -268,6 +274,8 @@ peer_impl_actor::behavior_type mailbox(peer_broker* self) {
         deliver_upload(self, caf::make_message(choke_atom_v));
     },
     [self](unchoke_atom) {
+      if (self->state.faults && wire_fault::withhold_unchoke(self))
+        return;
       if (self->state.down.handshake_done())
         deliver_upload(self, caf::make_message(unchoke_atom_v));
     },
@@ -275,6 +283,8 @@ peer_impl_actor::behavior_type mailbox(peer_broker* self) {
     [self](local_have_atom, std::uint32_t piece) { peer_download::local_have(self, piece); },
     [self](cancel_atom, const block_ref& b) { peer_download::cancel(self, b); },
     [self](status_atom) { return status_of(self->state); },
+    [self](wire_fault_atom, wire_faults_ptr& f) { wire_fault::set(self, std::move(f)); },
+    [self](wire_fault_atom) { wire_fault::resume_reading(self); },
   };
 }
 
@@ -300,6 +310,8 @@ peer_impl_actor::behavior_type peer_connection(peer_broker* self, caf::io::conne
   st.started = st.last_received = st.last_sent = st.down.last_block = st.up.last_write_progress = t;
   st.down.machine.current = peer_download::handshaking(self);
   st.up.machine.current = peer_upload::choking(self);
+  if (st.cfg.wire_faults)
+    wire_fault::set(self, st.cfg.wire_faults);
   self->delayed_send(caf::actor_cast<peer_impl_actor>(self), 1s, tick_atom_v);
   if (st.cfg.incoming)
     self->send(caf::actor_cast<peer_impl_actor>(self), start_atom_v); // the listener moves the socket in after this function

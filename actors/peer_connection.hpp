@@ -30,6 +30,7 @@
 
 #include "actors/peer_download.hpp"
 #include "actors/peer_upload.hpp"
+#include "actors/wire_fault_hooks.hpp"
 #include "messages/interfaces.hpp"
 #include "protocol/bitfield.hpp"
 #include "protocol/wire.hpp"
@@ -41,6 +42,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -60,6 +62,7 @@ struct peer_state {
   std::chrono::steady_clock::time_point last_sent;
   download_state down;
   upload_state up;
+  std::unique_ptr<wire_fault_conn> faults; ///< null unless the wire-fault layer is on (lab)
 
   static inline const char* name = "peer-connection";
 };

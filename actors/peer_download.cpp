@@ -300,7 +300,10 @@ caf::behavior handshaking(peer_broker* self) {
       st.down.machine.enter(download_phase::choked, choked(self));
       self->send(st.cfg.torrent, connected_atom_v, st.cfg.index, peer_id);
       self->send(st.cfg.picker, caf::join_atom_v, st.cfg.index, caf::actor_cast<peer_actor>(self));
-      send_our_pieces(self);
+      if (st.faults)
+        wire_fault::after_handshake(self); // lab: our claimed pieces, then misbehaviour
+      else
+        send_our_pieces(self);
     },
   }; // nothing else can come before the handshake
 }

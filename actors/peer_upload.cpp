@@ -27,6 +27,8 @@ void append_block(peer_broker* self, const block_ref& b, const block_view& data)
   wire::append_piece_header(header, b.piece, b.offset, b.length);
   out.insert(out.end(), header.begin(), header.end());
   out.insert(out.end(), data.data(), data.data() + data.length);
+  if (st.faults) // lab: wire faults
+    wire_fault::on_block_out(self, b, out, before + header.size());
   auto t = now(self);
   if (st.up.out_queued == 0)
     st.up.last_write_progress = t; // the send timeout runs from here
@@ -135,6 +137,8 @@ void on_request(peer_broker* self, const block_ref& b) {
   auto& st = self->state;
   auto& u = st.up;
   if (!check_request(self, b))
+    return;
+  if (st.faults && wire_fault::swallow_request(self, b)) // lab: wire faults
     return;
   if (!st.we_have.test(b.piece))
     return close(self, "request for piece " + std::to_string(b.piece) + " we do not have");

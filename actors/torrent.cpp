@@ -124,6 +124,12 @@ torrent_status make_status(self_ptr self) {
   s.tracker_status = st.cfg.use_trackers ? st.tracker_status : "trackers off";
   s.tracker_error = st.tracker_error;
   s.state = phase_name(st.phase);
+  for (auto& ep : st.peers.banned_list())
+    s.banned_peers.push_back(ep.to_string());
+  s.wire = st.wire_counters->values();
+  for (auto& [idx, n] : st.wire_counters->corrupted_by_peer())
+    if (auto ep = st.peers.endpoint(idx))
+      s.wire_corrupted_to[ep->to_string()] += n;
   return s;
 }
 
@@ -412,19 +418,38 @@ caf::result<bool> stop(self_ptr self) {
   return rp;
 }
 
+// Lab: new wire faults for every current and future peer connection.
+caf::result<bool> set_wire_faults(self_ptr self, const std::string& text) {
+  auto& st = self->state;
+  auto spec = logic::parse_wire_fault_spec(text);
+  if (!spec)
+    return caf::make_error(caf::sec::invalid_argument, spec.error().message);
+  st.wire_faults = spec->any() ? std::make_shared<const logic::wire_faults>(*spec, st.wire_counters) : nullptr;
+  note(self, st.wire_faults ? "wire faults on: " + spec->to_string() : std::string{"wire faults off"});
+  for (auto& [idx, l] : st.links)
+    if (l.handle)
+      caf::anon_send(l.handle, wire_fault_atom_v, st.wire_faults);
+  if (st.cfg.listener && st.phase != torrent_phase::stopping) // incoming peers get the new template
+    caf::anon_send(st.cfg.listener, attach_atom_v, st.cfg.torrent->info_hash, peer_template(self), torrent_actor{self});
+  return true;
+}
+
 caf::message_handler lifecycle_handlers(self_ptr self) {
   return {
     [self](progress_atom) { return make_status(self); },
     [self](status_atom) {
       auto s = make_status(self);
-      return actor_status{torrent_state::name, s.state,
+      auto status = actor_status{torrent_state::name, s.state,
                           {{"pieces_have", std::to_string(s.pieces_have)},
                            {"peers", std::to_string(s.peers)},
                            {"downloaded", std::to_string(s.downloaded)},
                            {"uploaded", std::to_string(s.uploaded)},
                            {"banned", std::to_string(s.banned)},
                            {"tracker_error", s.tracker_error}}};
+      status.values.merge(self->state.wire_counters->values()); // wire.<behavior>: what the lab's faults did
+      return status;
     },
+    [self](wire_fault_atom, const std::string& spec) -> caf::result<bool> { return set_wire_faults(self, spec); },
     [self](pause_atom) { pause(self); },
     [self](unpause_atom) { unpause(self); },
     [self](stop_atom) { return stop(self); },
@@ -531,6 +556,8 @@ torrent_actor::behavior_type torrent(self_ptr self, torrent_config cfg) {
     cfg.peer_id = generate_peer_id();
   st.cfg = std::move(cfg);
   st.blame = logic::blame_tracker{st.cfg.max_strikes};
+  if (st.cfg.wire_fault.any())
+    st.wire_faults = std::make_shared<const logic::wire_faults>(st.cfg.wire_fault, st.wire_counters);
   st.choker = logic::choker{st.cfg.choker};
   auto psc = st.cfg.peer_set;
   psc.max_peers = st.cfg.max_peers;

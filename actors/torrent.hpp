@@ -44,6 +44,7 @@
 #include "logic/blame.hpp"
 #include "logic/choker.hpp"
 #include "logic/peer_set.hpp"
+#include "logic/wire_faults.hpp"
 #include "messages/interfaces.hpp"
 #include "protocol/metainfo.hpp"
 
@@ -105,6 +106,8 @@ struct torrent_config {
   picker_config picker_defaults;
   announcer_config announcer_defaults;
   peer_config peer_defaults;
+  /// Lab: misbehave on the wire from the start (--wire-fault; empty: off).
+  logic::wire_fault_spec wire_fault;
 };
 
 struct torrent_state {
@@ -154,6 +157,9 @@ struct torrent_state {
   std::string tracker_error;             ///< the last tracker failure, until an announce succeeds
   std::chrono::steady_clock::time_point last_announce_request{};
   std::vector<caf::typed_response_promise<bool>> stop_promises;
+  /// Lab: the active wire faults (null: off) and what they did, over every spec.
+  wire_faults_ptr wire_faults;
+  std::shared_ptr<logic::wire_fault_counters> wire_counters = std::make_shared<logic::wire_fault_counters>();
 
   static inline const char* name = "torrent";
 };

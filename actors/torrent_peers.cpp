@@ -37,6 +37,7 @@ peer_config peer_template(self_ptr self) {
   pc.picker = st.picker;
   pc.disk = st.disk;
   pc.abortive_close = true;
+  pc.wire_faults = st.wire_faults;
   return pc;
 }
 

@@ -29,6 +29,7 @@
 #include "app/format.hpp"
 #include "app/progress.hpp"
 #include "logic/file_selection.hpp"
+#include "logic/wire_faults.hpp"
 #include "protocol/metainfo.hpp"
 #include "protocol/peer_address.hpp"
 #include "protocol/peer_id.hpp"
@@ -115,6 +116,7 @@ struct download_cli {
   CLI::Option* peers_opt = nullptr;
   CLI::Option* trackers_opt = nullptr;
   CLI::Option* timeout_opt = nullptr;
+  std::string wire_fault; ///< lab option --wire-fault SPEC (logic/wire_faults.hpp)
 };
 
 // ---- signals -------------------------------------------------------------------
@@ -680,6 +682,11 @@ int run_download(download_cli& cli) {
     tc.selected_files = selected_files;
     tc.force_overwrite = cli.force;
     tc.recheck = cli.recheck;
+    if (!cli.wire_fault.empty()) { // checked by the option already
+      tc.wire_fault = *logic::parse_wire_fault_spec(cli.wire_fault);
+      if (!opts.quiet && !opts.json_progress)
+        out.note("wire faults on (lab): " + tc.wire_fault.to_string());
+    }
     auto start = clock_type::now();
     auto torrent = spawn_torrent(sys, std::move(tc));
     self->monitor(torrent);
@@ -885,6 +892,13 @@ void add_common_options(CLI::App* cmd, download_cli& cli) {
     ->allow_extra_args(false);
   cmd->add_flag("--recheck", cli.recheck,
                 "Ignore the resume data and hash every piece at the start-up check (as aria2c's --check-integrity)");
+  cmd->add_option("--wire-fault", cli.wire_fault,
+                  "Lab option: misbehave on the peer wire on purpose, e.g. corrupt_blocks=20%,snub,seed=42,peer=NAME "
+                  "(names as a lab plan's behavior; off by default)")
+    ->check([](const std::string& v) {
+      auto spec = logic::parse_wire_fault_spec(v);
+      return spec ? std::string{} : spec.error().message;
+    });
   cmd->add_option("--config", cli.config_file,
                   "YAML file with settings (download_dir, port, peers, use_trackers, trackers, quiet, json_progress, "
                   "verbose, show_peers, timeout, seed, seed_ratio, seed_time, select_file, and every name of 'actorrent settings'); "

@@ -241,6 +241,7 @@ nlohmann::ordered_json progress_json(const std::string& name, const std::string&
   j["eta_seconds"] = eta ? nlohmann::ordered_json(*eta) : nlohmann::ordered_json(nullptr);
   j["hash_failures"] = st.hash_failures;
   j["banned"] = st.banned;
+  j["banned_peers"] = st.banned_peers; // the addresses (the lab's ban oracles read them)
   j["complete"] = st.complete;
   j["seeding"] = st.seeding;
   j["leechers"] = st.leechers;
@@ -249,6 +250,12 @@ nlohmann::ordered_json progress_json(const std::string& name, const std::string&
   j["listen_port"] = st.listen_port;
   j["tracker"] = st.tracker_status;
   j["tracker_error"] = st.tracker_error; // the last tracker failure ("URL: reason"), "" while announces succeed
+  if (!st.wire.empty() || !st.wire_corrupted_to.empty()) { // lab: --wire-fault, what it did
+    auto& w = j["wire"] = nlohmann::ordered_json::object();
+    for (auto& [k, v] : st.wire)
+      w[k.substr(k.find('.') + 1)] = std::stoull(v);
+    j["wire_corrupted_to"] = st.wire_corrupted_to;
+  }
   if (selecting(st)) { // --select-file: the part to fetch (percent and ETA are of it)
     j["selected_size"] = st.selected_size;
     j["selected_have"] = st.selected_have;

@@ -1,5 +1,6 @@
 #include "lab/runner.hpp"
 
+#include "lab/bans.hpp"
 #include "lab/driver.hpp"
 #include "lab/netns.hpp"
 #include "lab/units.hpp"
@@ -93,10 +94,13 @@ argv_t peer_argv(const resolved_plan& rp, std::size_t i, const std::string& acto
   auto port = std::to_string(peer.port);
   if (peer.kind == peer_kind::libtorrent) // Debian's python: the one with the libtorrent module
     return {"/usr/bin/python3", lt_peer_script(), std::string{to_string(peer.role)}, torrent, dir, port};
-  if (peer.role == peer_role::seed)
-    return {actorrent, "seed", torrent, dir, "--json-progress", "--verbose", "--port", port};
-  // leechers keep seeding once complete, as members of a real swarm do
-  return {actorrent, "download", torrent, "-o", dir, "--json-progress", "--verbose", "--seed", "--port", port};
+  argv_t argv = peer.role == peer_role::seed
+                  ? argv_t{actorrent, "seed", torrent, dir, "--json-progress", "--verbose", "--port", port}
+                  // leechers keep seeding once complete, as members of a real swarm do
+                  : argv_t{actorrent, "download", torrent, "-o", dir, "--json-progress", "--verbose", "--seed", "--port", port};
+  if (auto wf = wire_fault_arg(rp, i); !wf.empty()) // a misbehaving group (lab/bans.hpp)
+    argv.insert(argv.end(), {"--wire-fault", wf});
+  return argv;
 }
 
 /// Applies (or, with drivers empty, only describes) one timeline event. Returns
@@ -269,8 +273,8 @@ std::string unsupported_parts(const resolved_plan& rp) {
     if (g.kind != peer_kind::actorrent && g.kind != peer_kind::libtorrent)
       s += "group " + g.name + ": kind " + std::string{to_string(g.kind)}
            + " (only actorrent and libtorrent peers run yet)\n";
-    if (!g.behavior.empty())
-      s += "group " + g.name + ": behavior (the wire-fault layer is not built yet)\n";
+    if (!g.behavior.empty() && g.kind != peer_kind::actorrent)
+      s += "group " + g.name + ": behavior (only actorrent peers have the wire-fault layer)\n";
   }
   for (auto& o : rp.spec.oracles)
     if (o.name == "slowdown")
@@ -406,7 +410,7 @@ private:
   }
 
   status start() {
-    log_ << "lab: network of " << rp_.peers.size() << " namespaces + bridge\n";
+    log_ << "lab: network of " << rp_.peers.size() << " namespaces + bridge (" << net_.bridge_ns() << ")\n";
     if (auto ok = net_.build(); !ok)
       return ok;
     std::string err;
@@ -576,20 +580,17 @@ private:
       } else if (o.name == "no_crash" && drivers_[i]->crash()) {
         passed = false;
         add(peer.name + ": " + *drivers_[i]->crash());
-      } else if (o.name == "no_honest_banned" && peer.honest && rec.last.is_object() && rec.last.contains("banned")
-                 && rec.last["banned"].is_number_unsigned() && rec.last["banned"].get<std::uint64_t>() > 0) {
-        // every peer of a runnable plan is honest, so any ban is of an honest peer
-        // (libtorrent peers report no ban count: they are not checked)
-        passed = false;
-        add(peer.name + " banned " + std::to_string(rec.last["banned"].get<std::uint64_t>()) + " peers");
       } else if (o.name == "max_rss" && peer.kind == peer_kind::actorrent && drivers_[i]->peak_rss()
                  && *drivers_[i]->peak_rss() > *o.max_bytes) {
         passed = false;
         add(peer.name + " peaked at " + std::to_string(*drivers_[i]->peak_rss()) + " bytes");
       }
     }
-    if (o.name == "misbehaving_banned")
-      add("no misbehaving peer in this plan");
+    if (o.name == "no_honest_banned" || o.name == "misbehaving_banned") { // who banned whom: lab/bans.*
+      auto mis = o.name == "misbehaving_banned";
+      passed = mis ? bans_.misbehaving_banned : bans_.no_honest_banned;
+      add(mis ? bans_.misbehaving_detail : bans_.no_honest_detail);
+    }
     if (o.name == "data_intact") {
       std::size_t checked = 0;
       for (auto& r : records_)
@@ -605,6 +606,27 @@ private:
     for (std::size_t i = 0; i < rp_.peers.size(); ++i)
       if (records_[i].completed)
         records_[i].data_ok = same_tree(dir_ / "content" / payload_name, dir_ / "peers" / rp_.peers[i].name / payload_name);
+  }
+
+  void judge_bans() {
+    std::vector<ban_report> reports(rp_.peers.size());
+    for (std::size_t i = 0; i < reports.size() && i < records_.size(); ++i) {
+      const auto& last = records_[i].last;
+      if (!last.is_object())
+        continue;
+      reports[i].reported = true;
+      if (last.contains("banned_peers") && last["banned_peers"].is_array()) {
+        reports[i].banned.emplace();
+        for (auto& a : last["banned_peers"])
+          if (a.is_string())
+            reports[i].banned->push_back(a.get<std::string>());
+      }
+      if (last.contains("wire_corrupted_to") && last["wire_corrupted_to"].is_object())
+        for (auto& [addr, v] : last["wire_corrupted_to"].items())
+          if (v.is_number_unsigned())
+            reports[i].corrupted_to[addr] = v.get<std::uint64_t>();
+    }
+    bans_ = analyse_bans(rp_, reports);
   }
 
   json peers_json() const {
@@ -624,7 +646,8 @@ private:
       p["bytes_down"] = last("downloaded");
       p["bytes_up"] = last("uploaded");
       p["wasted_bytes"] = last("wasted");
-      p["banned_peers"] = nullptr; // who was banned is not reported by the peers yet (only how many)
+      p["banned_peers"] = i < bans_.known.size() && bans_.known[i] ? json(bans_.banned_peers[i]) : json(nullptr);
+      p["wire_faults"] = last("wire"); // what a misbehaving peer's wire-fault layer did
       p["banned_count"] = last("banned");
       p["hash_failures"] = last("hash_failures");
       p["crashed"] = drv ? json(drv->crash().has_value()) : json(nullptr);
@@ -678,13 +701,15 @@ private:
     r["peers"] = peers_json();
     r["faults"] = faults_json();
     r["oracles"] = oracles_;
-    r["bans"] = json{{"precision", nullptr}, {"recall", nullptr}}; // needs per-peer ban lists
+    auto opt = [](const std::optional<double>& x) { return x ? json(*x) : json(nullptr); };
+    r["bans"] = json{{"precision", opt(bans_.precision)}, {"recall", opt(bans_.recall)}}; // over honest actorrent peers
     std::ofstream out(dir_ / "report.json", std::ios::trunc);
     out << r.dump(2) << "\n";
   }
 
   int finish() {
     check_data();
+    judge_bans();
     bool all = true;
     oracles_ = json::array();
     for (auto& o : rp_.spec.oracles) {
@@ -711,6 +736,7 @@ private:
   std::vector<fault_record> faults_;
   std::ofstream samples_;
   json oracles_ = json::array();
+  ban_analysis bans_;
   clock_type::time_point t0_ = clock_type::now();
   double duration_s_ = 0;
   bool interrupted_ = false, timed_out_ = false, down_ = false;

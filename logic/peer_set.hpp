@@ -142,6 +142,7 @@ public:
   bool banned(const peer_endpoint& ep) const { return banned_.count(ep) != 0; }
   bool banned_address(const peer_endpoint& ep) const;
   std::size_t banned_count() const { return banned_.size(); }
+  const std::set<peer_endpoint>& banned_list() const { return banned_; }
 
   // ---- queries ----------------------------------------------------------------
 

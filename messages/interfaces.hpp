@@ -19,10 +19,18 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
+namespace actorrent::logic {
+class wire_faults;
+} // namespace actorrent::logic
+
 namespace actorrent {
+
+/// The active wire faults of a torrent (null: off); see logic/wire_faults.hpp.
+using wire_faults_ptr = std::shared_ptr<const logic::wire_faults>;
 
 /// The part every interface shares (VAST's "status client").
 using status_client = caf::typed_actor<
@@ -51,7 +59,9 @@ using peer_actor = caf::typed_actor<
   // peer that never gets one downloads unlimited.
   caf::reacts_to<down_share_atom, double>,
   // Close the connection, telling the torrent this reason.
-  caf::reacts_to<drop_atom, std::string>>
+  caf::reacts_to<drop_atom, std::string>,
+  // Lab: misbehave from now on as these wire faults say (null: behave).
+  caf::reacts_to<wire_fault_atom, wire_faults_ptr>>
   ::extend_with<status_client>;
 
 /// The disk store of one torrent: owns its files, writes blocks, hashes pieces.
@@ -152,7 +162,10 @@ using torrent_actor = caf::typed_actor<
   // downloading, seeding or finished, whichever its data calls for.
   caf::reacts_to<unpause_atom>,
   // Stop: close peers, flush the disk, announce `stopped`; replies when done.
-  caf::replies_to<stop_atom>::with<bool>>
+  caf::replies_to<stop_atom>::with<bool>,
+  // Lab: the wire-fault spec for this torrent's current and future peer
+  // connections (logic/wire_faults.hpp; empty: off). A bad spec is an error.
+  caf::replies_to<wire_fault_atom, std::string>::with<bool>>
   ::extend_with<status_client>;
 
 // A torrent's observer (torrent_config::observer, any actor) receives
@@ -197,11 +210,13 @@ struct peer_config {
   std::size_t read_size = 64 * 1024;       ///< bytes read from the socket at once
   std::size_t read_batch = 16;             ///< blocks read from the disk per request
   std::size_t cancelled_memory = 4096;     ///< cancelled requests remembered
+  wire_faults_ptr wire_faults;             ///< lab: misbehave on purpose (null: off)
 };
 
 } // namespace actorrent
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(actorrent::peer_config)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(actorrent::wire_faults_ptr)
 
 namespace actorrent {
 
@@ -222,7 +237,9 @@ using peer_impl_actor = peer_actor::extend<
   // Wake-up: the upload token bucket holds the next block again.
   caf::reacts_to<pump_atom>,
   // Wake-up: the download token bucket holds the next request again.
-  caf::reacts_to<refill_atom>>;
+  caf::reacts_to<refill_atom>,
+  // Wake-up (wire faults, slow reads): read from the socket again.
+  caf::reacts_to<wire_fault_atom>>;
 
 /// The listener (a broker owning the listening socket, shared by every torrent).
 using listener_actor = caf::typed_actor<

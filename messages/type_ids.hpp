@@ -80,5 +80,8 @@ CAF_BEGIN_TYPE_ID_BLOCK(actorrent, caf::first_custom_type_id)
   CAF_ADD_ATOM(actorrent, actorrent, w_cancel_atom, "wcancel")
   CAF_ADD_ATOM(actorrent, actorrent, w_reject_atom, "wreject")
   CAF_ADD_ATOM(actorrent, actorrent, w_allowed_fast_atom, "wallowfast")
+  // The wire-fault layer (lab): a spec for a torrent, the active faults for a
+  // peer connection, a slow-reads wake-up.
+  CAF_ADD_ATOM(actorrent, actorrent, wire_fault_atom, "wirefault")
 
 CAF_END_TYPE_ID_BLOCK(actorrent)

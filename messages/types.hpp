@@ -126,6 +126,11 @@ struct torrent_status {
   std::uint64_t selected_size = 0;
   std::uint64_t selected_have = 0;
   std::uint32_t selected_pieces = 0;
+  std::vector<std::string> banned_peers;  ///< the banned addresses ("1.2.3.4:6881")
+  /// Lab: what the wire-fault layer did ("wire.corrupt_blocks" -> "12"), and
+  /// corrupted blocks sent per remote address.
+  std::map<std::string, std::string> wire;
+  std::map<std::string, std::uint64_t> wire_corrupted_to;
 };
 
 /// The lifecycle states of a torrent (see actors/torrent.hpp).
@@ -223,7 +228,7 @@ typename Inspector::result_type inspect(Inspector& f, torrent_status& x) {
            x.hash_failures, x.banned, x.down_rate, x.up_rate, x.complete, x.checking,
            x.seeding, x.resumed_pieces, x.leechers, x.listen_port, x.check_done, x.check_total,
            x.tracker_status, x.state, x.tracker_error, x.peer_list, x.selected_size, x.selected_have,
-           x.selected_pieces);
+           x.selected_pieces, x.banned_peers, x.wire, x.wire_corrupted_to);
 }
 
 template <class Inspector>
