@@ -126,6 +126,9 @@ struct torrent_status {
   std::uint64_t selected_size = 0;
   std::uint64_t selected_have = 0;
   std::uint32_t selected_pieces = 0;
+  /// The verified pieces as a BitTorrent bitfield in hex (piece 0 is the high
+  /// bit of the first byte); the swarm lab counts the copies of each piece.
+  std::string have_hex;
 };
 
 /// The lifecycle states of a torrent (see actors/torrent.hpp).
@@ -223,7 +226,7 @@ typename Inspector::result_type inspect(Inspector& f, torrent_status& x) {
            x.hash_failures, x.banned, x.down_rate, x.up_rate, x.complete, x.checking,
            x.seeding, x.resumed_pieces, x.leechers, x.listen_port, x.check_done, x.check_total,
            x.tracker_status, x.state, x.tracker_error, x.peer_list, x.selected_size, x.selected_have,
-           x.selected_pieces);
+           x.selected_pieces, x.have_hex);
 }
 
 template <class Inspector>
