@@ -107,7 +107,7 @@ def main():
            "--enable-dht=false", "--enable-dht6=false", "--bt-enable-lpd=false", "--enable-peer-exchange=false",
            "--disable-ipv6=true", "--file-allocation=none", "--listen-port=%d" % port, "--dir=%s" % folder,
            "--seed-ratio=0.0", "--bt-save-metadata=false", "--auto-save-interval=0", "--summary-interval=0",
-           "--console-log-level=warn", "--bt-hash-check-seed=false", "--follow-torrent=false",
+           "--console-log-level=warn", "--follow-torrent=false",
            "--bt-max-peers=0", "--max-overall-upload-limit=0", "--allow-overwrite=false"]
     if role == "seed":
         cmd.append("--bt-seed-unverified=true")
