@@ -132,7 +132,9 @@ def disconnects(dirname, peer_names):
 
 def figure_png(fig):
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=72, bbox_inches="tight")
+    fig.set_size_inches(6.4, 3.4)  # every plot the same size, so they line up two by two
+    fig.tight_layout()
+    fig.savefig(buf, format="png", dpi=72)
     import matplotlib.pyplot as plt
     plt.close(fig)
     return base64.b64encode(buf.getvalue()).decode("ascii")
@@ -374,7 +376,7 @@ def group_rows(report, base, closed):
 
 STYLE = """
 body{font-family:sans-serif;margin:1.5em;max-width:1100px;color:#222}
-h1{font-size:1.4em;margin-bottom:.2em} h2{font-size:1.15em;margin-top:1.6em;border-bottom:1px solid #ccc}
+h1{font-size:1.4em;margin-bottom:.2em} h3{font-size:1em} h2{font-size:1.15em;margin-top:1.6em;border-bottom:1px solid #ccc}
 table{border-collapse:collapse;font-size:.85em;margin:.5em 0} td,th{border:1px solid #ccc;padding:3px 7px;text-align:left;vertical-align:top}
 th{background:#f0f0f0} .pass{color:#17803d;font-weight:bold} .fail{color:#c0392b;font-weight:bold}
 .meta td:first-child{font-weight:bold;background:#f7f7f7} pre{background:#f7f7f7;padding:.6em;font-size:.8em;overflow:auto}
@@ -451,18 +453,29 @@ def main():
                     "holds" if o.get("passed") else "FAILS", esc(o.get("detail"))))
     h.append("</table>")
 
+    h.append("<h2>Plots</h2><div class='plots'>")
+    titles = {"cdf": "CDF of completion times", "fraction": "fraction complete over time",
+              "rates": "download rate per peer", "copies": "copies of each piece", "bans": "ban timeline"}
+    for key, png in plots:
+        h.append("<img id='plot-%s' alt='%s' src='data:image/png;base64,%s'>" % (key, esc(titles[key]), png))
+    h.append("</div><p class='note'>Piece copies: %s. Shaded: the planned fault windows.</p>" % esc(copies_note))
+
     h.append("<h2>Groups</h2><table><tr><th>group</th><th>kind</th><th>role</th><th>peers</th><th>complete</th>"
              "<th>p50 s</th><th>p90 s</th><th>max s</th><th>slowdown (p90)</th><th>wasted</th><th>down</th><th>up</th>"
-             "<th>hash fails</th><th>bans</th><th>peak RSS</th><th>crashed</th><th>disconnects by reason</th></tr>")
+             "<th>hash fails</th><th>bans</th><th>peak RSS</th><th>crashed</th></tr>")
     for r in group_rows(report, base, closed):
-        reasons = "<br>".join("%d× %s" % (n, esc(k)) for k, n in r["reasons"].most_common(6)) or "–"
         h.append("<tr><td>%s%s</td><td>%s</td><td>%s</td><td>%d</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td>"
-                 "<td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%d</td><td>%s</td></tr>"
+                 "<td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%d</td></tr>"
                  % (esc(r["group"]), "" if r["honest"] else " (misbehaving)", esc(r["kind"]), esc(r["role"]), r["count"],
                     esc(r["rate"]), num(r["p50"]), num(r["p90"]), num(r["max"]),
                     num(r["slowdown"], "{:.2f}×", "–" if base else "no baseline"), size(r["wasted"]), size(r["down"]),
                     size(r["up"]), num(r["hash_failures"], "{:.0f}"), num(r["banned"], "{:.0f}"), size(r["rss"]),
-                    r["crashed"], reasons))
+                    r["crashed"]))
+    h.append("</table>")
+    h.append("<h3>Disconnects by reason</h3><table><tr><th>group</th><th>disconnects by reason (count)</th></tr>")
+    for r in group_rows(report, base, closed):
+        reasons = "; ".join("%s: %d" % (esc(k), n) for k, n in r["reasons"].most_common(8)) or "none reported"
+        h.append("<tr><td>%s</td><td>%s</td></tr>" % (esc(r["group"]), reasons))
     h.append("</table><p class='note'>Times are from the start of the peers, sampled once a second; percentiles by "
              "nearest rank over the leechers that completed. Slowdown: this group's p90 over the baseline's (the same "
              "plan without faults or behaviors). Disconnects come from the actorrent peers' --verbose logs "
@@ -518,13 +531,6 @@ def main():
     if listed:
         h.append("<p class='note'>From the peers' logs: " + esc("; ".join("%s banned %s" % x for x in listed[:40]))
                  + "</p>")
-
-    h.append("<h2>Plots</h2><div class='plots'>")
-    titles = {"cdf": "CDF of completion times", "fraction": "fraction complete over time",
-              "rates": "download rate per peer", "copies": "copies of each piece", "bans": "ban timeline"}
-    for key, png in plots:
-        h.append("<img id='plot-%s' alt='%s' src='data:image/png;base64,%s'>" % (key, esc(titles[key]), png))
-    h.append("</div><p class='note'>Piece copies: %s. Shaded: the planned fault windows.</p>" % esc(copies_note))
 
     h.append("<h2>Peers</h2><table><tr><th>peer</th><th>kind</th><th>role</th><th>honest</th><th>completed</th>"
              "<th>time s</th><th>data ok</th><th>down</th><th>up</th><th>wasted</th><th>bans</th><th>peak RSS</th>"

@@ -89,7 +89,7 @@ CAF_TEST(a baseline whose leechers did not finish gives no reference) {
   CAF_CHECK(o["detail"].get<std::string>().find("baseline run did not complete") != std::string::npos);
 }
 
-CAF_TEST(the baseline plan has no faults, behaviors or slowdown) {
+CAF_TEST(the baseline plan has no faults or behaviors and no slowdown oracle) {
   auto p = parse_plan(R"(name: b
 seed: 1
 torrent: {size: 1MiB}
