@@ -87,6 +87,22 @@ peer_info peer_entry_info(self_ptr self, peer_index idx, const logic::peer_set::
   return pi;
 }
 
+/// The verified pieces as hex of the wire bitfield (piece 0 is bit 0x80 of byte 0).
+std::string have_hex(const std::vector<bool>& have) {
+  static const char* digits = "0123456789abcdef";
+  std::vector<unsigned> bytes((have.size() + 7) / 8, 0);
+  for (std::size_t i = 0; i < have.size(); ++i)
+    if (have[i])
+      bytes[i / 8] |= 0x80u >> (i % 8);
+  std::string out;
+  out.reserve(bytes.size() * 2);
+  for (auto b : bytes) {
+    out.push_back(digits[b >> 4]);
+    out.push_back(digits[b & 15]);
+  }
+  return out;
+}
+
 torrent_status make_status(self_ptr self) {
   auto& st = self->state;
   torrent_status s;
@@ -98,6 +114,7 @@ torrent_status make_status(self_ptr self) {
   s.selected_pieces = st.wanted_total;
   s.pieces_have = st.pieces_have;
   s.pieces_total = static_cast<std::uint32_t>(st.cfg.torrent->num_pieces());
+  s.have_hex = have_hex(st.have);
   auto t = totals(self);
   s.downloaded = t.downloaded;
   s.uploaded = t.uploaded;

@@ -3,6 +3,9 @@
 // the options and maps outcomes to exit codes (0 every oracle holds, 1 one
 // fails or the run could not be made, 2 a bad or not yet runnable plan).
 #include "app/commands.hpp"
+#include "build_info.hpp" // generated: ACTORRENT_COMMIT
+#include "lab/analysis.hpp"
+#include "lab/clients.hpp"
 #include "lab/netns.hpp"
 #include "lab/plan.hpp"
 #include "lab/runner.hpp"
@@ -25,6 +28,7 @@ struct lab_cli {
   std::string plan_file;
   std::string out_dir;
   bool dry_run = false;
+  bool baseline = false;
 };
 
 std::string self_path() {
@@ -70,9 +74,18 @@ int run_run(const lab_cli& cli) {
   opt.out_dir = cli.out_dir;
   opt.actorrent = self_path();
   opt.plan_text = text;
+  opt.commit = ACTORRENT_COMMIT;
   if (cli.dry_run) {
     lab::print_dry_run(*rp, opt, std::cout);
     return lab::unsupported_parts(*rp).empty() ? exit_ok : exit_usage;
+  }
+  bool slowdown = false;
+  for (auto& o : rp->spec.oracles)
+    slowdown = slowdown || o.name == "slowdown";
+  if (slowdown && !cli.baseline) {
+    std::fprintf(stderr, "actorrent: %s: oracle slowdown compares against a fault-free run: add --baseline\n",
+                 cli.plan_file.c_str());
+    return exit_usage;
   }
   if (auto u = lab::unsupported_parts(*rp); !u.empty()) {
     std::fprintf(stderr, "actorrent: %s: lab run cannot carry out yet:\n%s", cli.plan_file.c_str(), u.c_str());
@@ -91,7 +104,24 @@ int run_run(const lab_cli& cli) {
     std::fprintf(stderr, "actorrent: lab run needs root (it makes network namespaces)\n");
     return exit_failure;
   }
+  if (auto missing = lab::missing_clients(*rp); !missing.empty()) {
+    std::fprintf(stderr, "actorrent: %s: this machine cannot run the plan's peers (nothing was started):\n%s",
+                 cli.plan_file.c_str(), missing.c_str());
+    return exit_failure;
+  }
   lab::install_stop_handlers();
+  if (cli.baseline) {
+    // the same plan without faults or behaviors first, into OUT/baseline
+    auto base = lab::without_faults(*rp);
+    lab::run_options bopt = opt;
+    bopt.out_dir = (std::filesystem::path(cli.out_dir) / "baseline").string();
+    std::cerr << "lab: baseline run (no faults, no behaviors) into " << bopt.out_dir << "\n";
+    auto brc = lab::run_plan(base, bopt, std::cerr);
+    std::cerr << "lab: baseline run ended (exit " << brc << "); now the plan itself\n";
+    if (lab::stop_requested())
+      return exit_failure;
+    opt.baseline_dir = std::filesystem::absolute(bopt.out_dir).string();
+  }
   return lab::run_plan(*rp, opt, std::cerr);
 }
 
@@ -117,6 +147,8 @@ command_runner add_lab_command(CLI::App& parent) {
   run->add_option("plan", cli->plan_file, "The plan (YAML)")->required();
   run->add_option("--out", cli->out_dir, "Directory for samples.jsonl, report.json and the peers' data");
   run->add_flag("--dry-run", cli->dry_run, "Print the resolved plan and every command, start nothing");
+  run->add_flag("--baseline", cli->baseline,
+                "First run the plan without faults or behaviors into DIR/baseline (for the slowdown oracle and report)");
   auto* cleanup = lab->add_subcommand("cleanup", "Remove namespaces and processes a crashed lab run left (root)");
   return [cli, validate, run, cleanup] {
     if (validate->parsed())

@@ -237,6 +237,8 @@ nlohmann::ordered_json progress_json(const std::string& name, const std::string&
   j["seeds"] = st.seeds;
   j["pieces_have"] = st.pieces_have;
   j["pieces_total"] = st.pieces_total;
+  if (!st.have_hex.empty())
+    j["have"] = st.have_hex; // the verified pieces, a hex bitfield (the swarm lab counts copies)
   auto eta = eta_seconds(goal_size(st), goal_have(st), st.down_rate);
   j["eta_seconds"] = eta ? nlohmann::ordered_json(*eta) : nlohmann::ordered_json(nullptr);
   j["hash_failures"] = st.hash_failures;

@@ -72,7 +72,8 @@ std::size_t terminal_columns(int fd, std::size_t fallback = 80);
 /// "progress", "complete"), name, info_hash, percent, have_bytes,
 /// total_size, downloaded, uploaded, wasted, down_rate, up_rate, peers, seeds,
 /// pieces_have, pieces_total, eta_seconds (null if unknown), hash_failures,
-/// banned, complete, tracker. Rates are whole bytes/s; percent has one decimal
+/// banned, complete, tracker (and more: see progress.cpp; "have" is the
+/// verified pieces as a hex bitfield). Rates are whole bytes/s; percent has one decimal
 /// (rounded down, as shown on the bar).
 nlohmann::ordered_json progress_json(const std::string& name, const std::string& info_hash,
                              const torrent_status& st, const std::string& event);

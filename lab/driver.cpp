@@ -81,7 +81,7 @@ void process_driver::stop() {
 void process_driver::pause(bool on) {
   if (!proc_.poll())
     return;
-  proc_.signal(on ? SIGSTOP : SIGCONT);
+  proc_.signal_group(on ? SIGSTOP : SIGCONT); // a driver script's client too
   paused_ = on;
 }
 
@@ -89,7 +89,7 @@ void process_driver::kill() {
   if (!proc_.poll())
     return;
   killed_by_us_ = true;
-  proc_.signal(SIGKILL);
+  proc_.signal_group(SIGKILL); // a driver script's client too
   int st = 0;
   ::waitpid(proc_.pid, &st, 0);
   proc_.exited = true;

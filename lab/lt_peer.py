@@ -8,7 +8,7 @@ the torrent's own tracker (the lab's opentracker), and prints one JSON object a
 second on stdout with the fields of actorrent's --json-progress that
 libtorrent can tell (event, name, info_hash, percent, have_bytes, total_size,
 downloaded, uploaded, wasted, down_rate, up_rate, peers, seeds, pieces_have,
-pieces_total, hash_failures, banned, complete); "banned" is null (libtorrent
+pieces_total, hash_failures, banned, complete, have); "banned" is null (libtorrent
 does not count bans). A seed starts in seed_mode (no check). It keeps seeding
 after completing, like `actorrent download --seed`, until SIGINT/SIGTERM; then
 a last object with event "stopped" and exit 0.
@@ -51,7 +51,19 @@ def progress(h, st, event, info):
         "hash_failures": None,
         "banned": None,
         "complete": bool(st.is_seeding),
+        "have": have_hex(st.pieces),
     }
+
+
+def have_hex(pieces):
+    """The verified pieces as a hex bitfield (piece 0 in the high bit of the first byte), or None."""
+    if not pieces:
+        return None
+    out = bytearray((len(pieces) + 7) // 8)
+    for i, on in enumerate(pieces):
+        if on:
+            out[i // 8] |= 0x80 >> (i % 8)
+    return out.hex()
 
 
 def main():
@@ -78,7 +90,7 @@ def main():
     h = ses.add_torrent(params)
     done = False
     while not stop:
-        st = h.status()
+        st = h.status(lt.status_flags_t.query_pieces)
         event = "progress"
         if st.is_seeding and not done:
             done = True
@@ -88,7 +100,7 @@ def main():
             if stop:
                 break
             time.sleep(0.1)
-    print(json.dumps(progress(h, h.status(), "stopped", info)), flush=True)
+    print(json.dumps(progress(h, h.status(lt.status_flags_t.query_pieces), "stopped", info)), flush=True)
     ses.pause()
     return 0
 

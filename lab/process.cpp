@@ -190,6 +190,11 @@ void child_process::signal(int sig) {
     ::kill(pid, sig);
 }
 
+void child_process::signal_group(int sig) {
+  if (poll())
+    ::kill(-pid, sig); // its own group: setpgid at start
+}
+
 void child_process::stop(int first, std::chrono::milliseconds grace) {
   if (!poll())
     return;

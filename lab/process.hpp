@@ -41,6 +41,9 @@ struct child_process {
   bool poll();
   /// Sends `sig` if it still runs.
   void signal(int sig);
+  /// Sends `sig` to its whole process group (it and what it started, e.g. the
+  /// client a driver script runs) if it still runs.
+  void signal_group(int sig);
   /// Sends `first` (0: none, it was sent before), waits up to `grace`, then
   /// SIGKILL; always reaps.
   void stop(int first, std::chrono::milliseconds grace);

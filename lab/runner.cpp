@@ -1,6 +1,8 @@
 #include "lab/runner.hpp"
 
+#include "lab/analysis.hpp"
 #include "lab/bans.hpp"
+#include "lab/clients.hpp"
 #include "lab/driver.hpp"
 #include "lab/netns.hpp"
 #include "lab/units.hpp"
@@ -94,6 +96,8 @@ argv_t peer_argv(const resolved_plan& rp, std::size_t i, const std::string& acto
   auto port = std::to_string(peer.port);
   if (peer.kind == peer_kind::libtorrent) // Debian's python: the one with the libtorrent module
     return {"/usr/bin/python3", lt_peer_script(), std::string{to_string(peer.role)}, torrent, dir, port};
+  if (peer.kind == peer_kind::aria2c || peer.kind == peer_kind::transmission)
+    return real_client_argv(rp, i, torrent, dir);
   argv_t argv = peer.role == peer_role::seed
                   ? argv_t{actorrent, "seed", torrent, dir, "--json-progress", "--verbose", "--port", port}
                   // leechers keep seeding once complete, as members of a real swarm do
@@ -267,18 +271,14 @@ void install_stop_handlers() {
     ::sigaction(sig, &sa, nullptr);
 }
 
+bool stop_requested() { return g_stop_signal.load() != 0; }
+
 std::string unsupported_parts(const resolved_plan& rp) {
   std::string s;
   for (auto& g : rp.spec.groups) {
-    if (g.kind != peer_kind::actorrent && g.kind != peer_kind::libtorrent)
-      s += "group " + g.name + ": kind " + std::string{to_string(g.kind)}
-           + " (only actorrent and libtorrent peers run yet)\n";
     if (!g.behavior.empty() && g.kind != peer_kind::actorrent)
       s += "group " + g.name + ": behavior (only actorrent peers have the wire-fault layer)\n";
   }
-  for (auto& o : rp.spec.oracles)
-    if (o.name == "slowdown")
-      s += "oracle slowdown (needs lab run --baseline, not built yet)\n";
   return s;
 }
 
@@ -363,6 +363,7 @@ private:
     error_ = why;
     shutdown();
     write_report();
+    write_html_report(dir_.string(), log_);
     return 1;
   }
 
@@ -379,6 +380,7 @@ private:
                             | fs::perms::others_read | fs::perms::others_exec, ec);
     fs::permissions(dir_ / "tracker", fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec
                                         | fs::perms::others_read | fs::perms::others_exec, ec);
+    std::ofstream(dir_ / "plan.yaml", std::ios::trunc) << opt_.plan_text; // the report shows it
     log_ << "lab: content " << format_size(rp_.spec.size) << " and torrent in " << dir_.string() << "\n";
     if (auto ok = make_content(rp_.spec, dir_ / "content"); !ok)
       return ok;
@@ -451,8 +453,10 @@ private:
       if (s.progress) {
         records_[i].last = json::parse(s.progress->dump());
         for (auto key : {"percent", "have_bytes", "downloaded", "uploaded", "wasted", "down_rate", "up_rate", "peers",
-                         "seeds", "hash_failures", "banned", "complete"})
+                         "seeds", "hash_failures", "banned", "complete", "pieces_have", "pieces_total"})
           line[key] = s.progress->contains(key) ? json::parse((*s.progress)[key].dump()) : json(nullptr);
+        if (s.progress->contains("have") && (*s.progress)["have"].is_string())
+          line["have"] = (*s.progress)["have"]; // hex bitfield: the report counts the copies of each piece
         if (s.progress->value("complete", false) && !records_[i].completed) {
           records_[i].completed = true;
           // a seed is complete from the start: only leechers get a completion time
@@ -560,6 +564,8 @@ private:
   }
 
   json oracle(const oracle_spec& o) {
+    if (o.name == "slowdown") // against the --baseline run (lab/analysis.cpp)
+      return slowdown_oracle(peers_json(), opt_.baseline_dir, o.factor.value_or(1.0));
     bool passed = true;
     std::string detail;
     auto add = [&](const std::string& s) { detail += (detail.empty() ? "" : "; ") + s; };
@@ -693,7 +699,7 @@ private:
     json r;
     r["plan"] = json{{"name", rp_.spec.name}, {"sha256", sha256_hex(opt_.plan_text)}, {"seed", rp_.spec.seed},
                      {"source", rp_.spec.source}};
-    r["commit"] = nullptr; // the binary does not know its commit yet
+    r["commit"] = opt_.commit.empty() ? json(nullptr) : json(opt_.commit);
     r["duration_s"] = std::round(duration_s_ * 10) / 10;
     r["interrupted"] = interrupted_;
     r["timed_out"] = timed_out_;
@@ -703,6 +709,10 @@ private:
     r["oracles"] = oracles_;
     auto opt = [](const std::optional<double>& x) { return x ? json(*x) : json(nullptr); };
     r["bans"] = json{{"precision", opt(bans_.precision)}, {"recall", opt(bans_.recall)}}; // over honest actorrent peers
+    r["completion"] = completion_figures(r["peers"]);
+    if (!opt_.baseline_dir.empty())
+      r["baseline"] = baseline_json(r["peers"], opt_.baseline_dir);
+    r["runner"] = runner_usage();
     std::ofstream out(dir_ / "report.json", std::ios::trunc);
     out << r.dump(2) << "\n";
   }
@@ -721,6 +731,7 @@ private:
     }
     write_report();
     log_ << "lab: report in " << (dir_ / "report.json").string() << "\n";
+    write_html_report(dir_.string(), log_);
     return all && !interrupted_ ? 0 : 1;
   }
 

@@ -17,6 +17,8 @@ struct run_options {
   std::string actorrent;  ///< the actorrent binary the peers run
   std::string plan_text;  ///< for the report's sha256
   bool dry_run = false;
+  std::string commit;       ///< the binary's commit (build_info.hpp), for report.json
+  std::string baseline_dir; ///< --baseline: the fault-free run's OUT/baseline (slowdown, report.json "baseline")
 };
 
 /// Parts of a plan `lab run` cannot carry out yet; empty when it can run it.
@@ -34,5 +36,8 @@ int run_plan(const resolved_plan& rp, const run_options& opt, std::ostream& log)
 /// Installs SIGINT/SIGTERM/SIGHUP handlers that ask a running lab to stop
 /// (the runner polls the flag and tears down).
 void install_stop_handlers();
+
+/// Whether a stop signal arrived (then a --baseline run does not go on to the real one).
+bool stop_requested();
 
 } // namespace actorrent::lab

@@ -226,6 +226,9 @@ CAF_TEST(json progress object) {
   CAF_CHECK_EQUAL(done["percent"].get<double>(), 100.0);
   CAF_CHECK_EQUAL(done["eta_seconds"].get<std::uint64_t>(), 0u);
   CAF_CHECK_EQUAL(done["complete"].get<bool>(), true);
+  CAF_CHECK(!done.contains("have")); // no bitfield known: no key
+  idle.have_hex = "a0";
+  CAF_CHECK_EQUAL(progress_json("x", "00", idle, "progress")["have"].get<std::string>(), "a0");
 }
 
 CAF_TEST(summary line) {
