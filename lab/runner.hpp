@@ -17,6 +17,9 @@ struct run_options {
   std::string actorrent;  ///< the actorrent binary the peers run
   std::string plan_text;  ///< for the report's sha256
   bool dry_run = false;
+  std::string backend = "netns";           ///< where the peers live: netns or docker (lab/backend.hpp)
+  std::string docker_image = "actorrent:latest";
+  std::string docker_lab_image = "actorrent-lab:latest";
 };
 
 /// Parts of a plan `lab run` cannot carry out yet; empty when it can run it.
