@@ -49,6 +49,9 @@ public:
   virtual status block(std::size_t from, std::size_t to, bool on, std::uint64_t* dropped = nullptr) = 0;
   /// Cuts a peer off from everyone, or lets it back.
   virtual status blackhole(std::size_t peer, bool on, std::uint64_t* dropped = nullptr) = 0;
+  /// Carries out what set_link, block and blackhole asked for, if a backend
+  /// queues them (the runner calls it after each timeline event).
+  virtual status commit() { return {}; }
   /// Removes everything the run made (idempotent, best effort: problems in the text).
   virtual std::string teardown() = 0;
   /// Describes to `out` what build() and teardown() do, for --dry-run.
@@ -61,6 +64,7 @@ struct backend_options {
   std::string actorrent;          ///< the binary the runner's commands name (docker: replaced by the image's)
   std::string image = "actorrent:latest";         ///< docker: the peers' and the tracker's image
   std::string lab_image = "actorrent-lab:latest"; ///< docker: the image of the NET_ADMIN holders (ip, tc, iptables)
+  bool dry_run = false;           ///< commands are printed, not run (in order, one at a time)
 };
 
 /// The backend `opt.name` names for this run (`run_id`: a few letters and

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <csignal>
 #include <filesystem>
+#include <fstream>
+#include <map>
 #include <ostream>
 #include <sstream>
 #include <thread>
@@ -78,14 +80,16 @@ argv_t tbf_args(std::uint64_t bits) {
 /// peer itself: no init process), read through its PID on this machine.
 class docker_driver : public peer_driver {
 public:
-  docker_driver(std::string name, argv_t run_argv, std::string out_file, std::string err_file)
+  docker_driver(std::string name, argv_t run_argv, std::string out_file, std::string err_file, std::string cid_file)
     : name_(std::move(name)), run_argv_(std::move(run_argv)), out_file_(std::move(out_file)),
-      err_file_(std::move(err_file)) {}
+      err_file_(std::move(err_file)), cid_file_(std::move(cid_file)) {}
   ~docker_driver() override { stop(); }
 
   status start() override {
     argv_t argv = made_ ? argv_t{"docker", "start", "-a", name_} : run_argv_;
     std::string err;
+    if (!made_)
+      ::unlink(cid_file_.c_str()); // docker run --cidfile refuses an existing file
     if (!client_.start(argv, out_file_, err_file_, err))
       return make_error(err);
     made_ = true;
@@ -102,7 +106,9 @@ public:
       note_rss();
       if (paused_)
         docker({"unpause", name_});
-      docker({"kill", "-s", "INT", name_});
+      // in the background: many peers are asked at once, each docker call takes a while
+      std::string err;
+      killer_.start({"docker", "kill", "-s", "INT", name_}, "", "", err);
       stop_sent_ = true;
     }
   }
@@ -122,6 +128,7 @@ public:
         docker({"kill", name_});
       }
       client_.stop(0, std::chrono::seconds(5));
+      killer_.stop(0, std::chrono::seconds(5));
       auto code = exit_code();
       if (!forced_ && code > 128 && code != 128 + SIGINT && code != 128 + SIGKILL && !crash_)
         crash_ = "killed by signal " + std::to_string(code - 128) + " while stopping";
@@ -159,13 +166,8 @@ public:
     s.running = client_.poll();
     check_exit();
     if (s.running && !paused_) {
-      if (host_pid_ <= 0) {
-        auto r = docker({"inspect", "-f", "{{.State.Pid}}", name_});
-        auto text = trimmed(r.output);
-        if (r.exit_code == 0 && !text.empty() && text.find_first_not_of("0123456789") == std::string::npos
-            && text.size() < 10)
-          host_pid_ = static_cast<pid_t>(std::stol(text));
-      }
+      if (host_pid_ <= 0)
+        host_pid_ = first_process();
       s.rss_bytes = note_rss();
     }
     s.paused = paused_ && s.running;
@@ -178,6 +180,31 @@ public:
   bool forced() const override { return forced_; }
 
 private:
+  /// The container's first process on this machine: from its cgroup (the id
+  /// that `docker run --cidfile` wrote; cgroup v1 or v2, cgroupfs or systemd
+  /// driver), else from `docker inspect` (at most every 5th call: it is slow).
+  pid_t first_process() {
+    std::ifstream cid_in(cid_file_);
+    std::string id;
+    cid_in >> id;
+    if (id.size() == 64 && id.find_first_not_of("0123456789abcdef") == std::string::npos) {
+      for (const auto& dir : {"/sys/fs/cgroup/pids/docker/" + id, "/sys/fs/cgroup/memory/docker/" + id,
+                              "/sys/fs/cgroup/system.slice/docker-" + id + ".scope", "/sys/fs/cgroup/docker/" + id}) {
+        std::ifstream procs(dir + "/cgroup.procs");
+        long pid = 0;
+        if (procs >> pid && pid > 1)
+          return static_cast<pid_t>(pid);
+      }
+    }
+    if (inspect_calls_++ % 5 != 0)
+      return -1;
+    auto r = docker({"inspect", "-f", "{{.State.Pid}}", name_});
+    auto text = trimmed(r.output);
+    if (r.exit_code == 0 && !text.empty() && text.size() < 10 && text.find_first_not_of("0123456789") == std::string::npos)
+      return static_cast<pid_t>(std::stol(text));
+    return -1;
+  }
+
   static command_result docker(argv_t args) {
     args.insert(args.begin(), "docker");
     return run_command(args, std::chrono::seconds(20));
@@ -217,8 +244,9 @@ private:
 
   std::string name_;
   argv_t run_argv_;
-  std::string out_file_, err_file_;
-  child_process client_;
+  std::string out_file_, err_file_, cid_file_;
+  child_process client_, killer_;
+  unsigned inspect_calls_ = 0;
   bool made_ = false, paused_ = false, killed_by_us_ = false, stopping_ = false, stop_sent_ = false, forced_ = false;
   pid_t host_pid_ = -1;
   std::optional<std::string> crash_;
@@ -277,8 +305,11 @@ status docker_backend::build() {
                         + " (build it: scripts/docker-base.sh where nothing can be pulled, then docker-compose build;"
                           " see deploy/README.md)");
   }
-  argv_t net{"docker", "network", "create", "--driver", "bridge", "--internal", "--subnet", rp_.subnet, "--gateway",
-             gateway_of(rp_)};
+  // containers without a plan address (the tracker probe, a coordinator) get one
+  // from x.y.254.0/24, which no peer has (1000 peers at most: up to x.y.3.233)
+  auto gw = gateway_of(rp_);
+  argv_t net{"docker", "network", "create", "--driver", "bridge", "--internal", "--subnet", rp_.subnet, "--ip-range",
+             gw.substr(0, gw.rfind(".255.254")) + ".254.0/24", "--gateway", gw};
   auto l = labels();
   net.insert(net.end(), l.begin(), l.end());
   net.push_back(network_);
@@ -286,6 +317,8 @@ status docker_backend::build() {
     return make_error(ok.error().message + " (another docker lab run, or a Docker network on " + rp_.subnet
                       + "? `actorrent lab cleanup` removes what a lab run left)");
   made_network_ = true;
+  // the holders, side by side
+  std::vector<argv_t> holders;
   for (std::size_t i = 0; i < rp_.peers.size(); ++i) {
     if (!holder_[i])
       continue;
@@ -293,31 +326,37 @@ status docker_backend::build() {
     h.insert(h.end(), l.begin(), l.end());
     h.insert(h.end(), {"--network", network_, "--ip", rp_.peers[i].address, "--hostname", rp_.peers[i].name,
                        "--cap-add", "NET_ADMIN", "--user", "0", "--entrypoint", "sleep", opt_.lab_image, "infinity"});
-    if (auto ok = must(h); !ok)
-      return ok;
-    if (i == static_cast<std::size_t>(std::find(holder_.begin(), holder_.end(), true) - holder_.begin())) {
-      // some kernels are built without netem: probe on the holder's loopback
-      netem_ = run_(in_holder(i, {"tc", "qdisc", "replace", "dev", "lo", "root", "netem", "delay", "1ms"})).exit_code
-               == 0;
-      if (netem_)
-        run_(in_holder(i, {"tc", "qdisc", "del", "dev", "lo", "root"}));
-      auto needs_netem = [](const link_spec& s) { return s.delay_ms || s.jitter_ms; };
-      if (!netem_) {
-        for (auto& peer : rp_.peers)
-          if (needs_netem(peer.link))
-            return make_error(peer.name + ": link delay/jitter needs the netem qdisc, which this kernel lacks "
-                              "(CONFIG_NET_SCH_NETEM); rate and loss work without it");
-        for (auto& f : rp_.faults)
-          if (needs_netem(f.link))
-            return make_error("fault " + std::to_string(f.index) + ": delay/jitter needs the netem qdisc, which this "
-                              "kernel lacks (CONFIG_NET_SCH_NETEM); rate and loss work without it");
-      }
-    }
-    if (!rp_.peers[i].link.empty())
+    holders.push_back(std::move(h));
+  }
+  auto made = run_all(holders);
+  for (std::size_t k = 0; k < holders.size(); ++k)
+    if (made[k].exit_code != 0)
+      return make_error("`" + printable(holders[k]) + "` failed (" + std::to_string(made[k].exit_code)
+                        + "): " + trimmed(made[k].output));
+  if (!any_holder)
+    return {};
+  // some kernels are built without netem: probe on the first holder's loopback
+  auto first = static_cast<std::size_t>(std::find(holder_.begin(), holder_.end(), true) - holder_.begin());
+  netem_ = run_(in_holder(first, {"tc", "qdisc", "replace", "dev", "lo", "root", "netem", "delay", "1ms"})).exit_code
+           == 0;
+  if (netem_)
+    run_(in_holder(first, {"tc", "qdisc", "del", "dev", "lo", "root"}));
+  auto needs_netem = [](const link_spec& s) { return s.delay_ms || s.jitter_ms; };
+  if (!netem_) {
+    for (auto& peer : rp_.peers)
+      if (needs_netem(peer.link))
+        return make_error(peer.name + ": link delay/jitter needs the netem qdisc, which this kernel lacks "
+                          "(CONFIG_NET_SCH_NETEM); rate and loss work without it");
+    for (auto& f : rp_.faults)
+      if (needs_netem(f.link))
+        return make_error("fault " + std::to_string(f.index) + ": delay/jitter needs the netem qdisc, which this "
+                          "kernel lacks (CONFIG_NET_SCH_NETEM); rate and loss work without it");
+  }
+  for (std::size_t i = 0; i < rp_.peers.size(); ++i)
+    if (holder_[i] && !rp_.peers[i].link.empty())
       if (auto ok = set_link(i, rp_.peers[i].link); !ok)
         return ok;
-  }
-  return {};
+  return commit(); // every holder's shaping, side by side
 }
 
 argv_t docker_backend::tracker_command(const argv_t& argv) {
@@ -342,18 +381,32 @@ status docker_backend::tracker_ready() {
   for (;;) {
     auto r = run_({"docker", "inspect", "-f", "{{.State.Running}}", network_ + "-tracker"});
     if (r.exit_code == 0 && trimmed(r.output) == "true")
-      return {};
+      break;
     if (std::chrono::steady_clock::now() > deadline)
       return make_error("the tracker's container " + network_ + "-tracker did not run within 30 s: " + trimmed(r.output));
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
+  // running is not yet answering: the peers' first announce must not time out,
+  // so wait until a container on the lab network can connect to it
+  auto target = "/dev/tcp/" + rp_.bridge_address + "/" + std::to_string(rp_.tracker_port);
+  argv_t probe{"docker", "run", "--rm"};
+  auto l = labels();
+  probe.insert(probe.end(), l.begin(), l.end());
+  probe.insert(probe.end(), {"--network", network_, "--entrypoint", "bash", opt_.image, "-c",
+                             "for i in $(seq 150); do (exec 3<>" + target
+                               + ") 2>/dev/null && exit 0; sleep 0.2; done; exit 1"});
+  auto r = run_command(probe, std::chrono::seconds(60));
+  if (r.exit_code != 0)
+    return make_error("the tracker at " + rp_.bridge_address + ":" + std::to_string(rp_.tracker_port)
+                      + " did not answer a container on the lab network within 30 s: " + trimmed(r.output));
+  return {};
 }
 
 argv_t docker_backend::peer_run_command(std::size_t peer, const argv_t& argv) const {
   const auto& p = rp_.peers[peer];
   auto dir = fs::path(opt_.out_dir);
   auto pdir = dir / "peers" / p.name;
-  argv_t v{"docker", "run", "--name", container(peer)};
+  argv_t v{"docker", "run", "--name", container(peer), "--cidfile", (dir / "peers" / (p.name + ".cid")).string()};
   auto l = labels();
   v.insert(v.end(), l.begin(), l.end());
   if (holder_[peer])
@@ -381,7 +434,8 @@ std::unique_ptr<peer_driver> docker_backend::make_peer(std::size_t peer, const a
     for (auto& e : fs::recursive_directory_iterator(pdir, ec))
       r = ::lchown(e.path().c_str(), 10001, 10001);
   }
-  return std::make_unique<docker_driver>(container(peer), peer_run_command(peer, argv), out_file, err_file);
+  return std::make_unique<docker_driver>(container(peer), peer_run_command(peer, argv), out_file, err_file,
+                                         (fs::path(opt_.out_dir) / "peers" / (rp_.peers[peer].name + ".cid")).string());
 }
 
 argv_t docker_backend::on_lab_network(const argv_t& argv) {
@@ -391,6 +445,10 @@ argv_t docker_backend::on_lab_network(const argv_t& argv) {
   v.insert(v.end(), {"--network", network_, "--entrypoint", argv.at(0), opt_.image});
   v.insert(v.end(), argv.begin() + 1, argv.end());
   return v;
+}
+
+void docker_backend::queue(std::size_t peer, argv_t argv, bool optional) {
+  queued_[peer].push_back({std::move(argv), optional});
 }
 
 status docker_backend::set_link(std::size_t peer, const link_spec& l) {
@@ -406,28 +464,25 @@ status docker_backend::set_link(std::size_t peer, const link_spec& l) {
   if (!egress.empty()) {
     argv_t cmd{"tc", "qdisc", "replace", "dev", "eth0", "root"};
     cmd.insert(cmd.end(), egress.begin(), egress.end());
-    if (auto ok = must(in_holder(peer, cmd)); !ok)
-      return ok;
+    queue(peer, cmd);
   } else if (!before.empty()) {
-    run_(in_holder(peer, {"tc", "qdisc", "del", "dev", "eth0", "root"})); // none there is fine
+    queue(peer, {"tc", "qdisc", "del", "dev", "eth0", "root"}, true); // none there is fine
   }
   // loss without netem: a random drop of outgoing packets
   if (!netem_ && before.loss_ppm != l.loss_ppm) {
     if (!loss_rule_[peer].empty()) {
       argv_t del = loss_rule_[peer];
-      del.insert(del.begin() + 5, "-D"); // after "docker exec H iptables -w"
-      if (auto ok = must(del); !ok)
-        return ok;
+      del.insert(del.begin() + 2, "-D"); // after "iptables -w"
+      queue(peer, del);
       loss_rule_[peer].clear();
     }
     if (l.loss_ppm && *l.loss_ppm > 0) {
       auto prob = std::to_string(static_cast<double>(*l.loss_ppm) / 1e6);
-      auto rule = in_holder(peer, {"iptables", "-w", "OUTPUT", "!", "-o", "lo", "-m", "statistic", "--mode", "random",
-                                   "--probability", prob, "-j", "DROP"});
+      argv_t rule{"iptables", "-w", "OUTPUT", "!", "-o", "lo", "-m", "statistic", "--mode", "random",
+                  "--probability", prob, "-j", "DROP"};
       argv_t add = rule;
-      add.insert(add.begin() + 5, "-I");
-      if (auto ok = must(add); !ok)
-        return ok;
+      add.insert(add.begin() + 2, "-I");
+      queue(peer, add);
       loss_rule_[peer] = rule;
     }
   }
@@ -436,49 +491,110 @@ status docker_backend::set_link(std::size_t peer, const link_spec& l) {
   // packets eth0 receives are redirected through an ifb device, shaped on its egress
   if (l.rate_bits) {
     if (!ifb_[peer]) {
-      for (auto& cmd : std::vector<argv_t>{
-             {"ip", "link", "add", "ifb0", "type", "ifb"},
-             {"ip", "link", "set", "ifb0", "up"},
-             {"tc", "qdisc", "replace", "dev", "eth0", "handle", "ffff:", "ingress"},
-             {"tc", "filter", "replace", "dev", "eth0", "parent", "ffff:", "protocol", "all", "u32", "match", "u32",
-              "0", "0", "action", "mirred", "egress", "redirect", "dev", "ifb0"}})
-        if (auto ok = must(in_holder(peer, cmd)); !ok)
-          return ok;
+      queue(peer, {"ip", "link", "add", "ifb0", "type", "ifb"});
+      queue(peer, {"ip", "link", "set", "ifb0", "up"});
+      queue(peer, {"tc", "qdisc", "replace", "dev", "eth0", "handle", "ffff:", "ingress"});
+      queue(peer, {"tc", "filter", "replace", "dev", "eth0", "parent", "ffff:", "protocol", "all", "u32", "match",
+                   "u32", "0", "0", "action", "mirred", "egress", "redirect", "dev", "ifb0"});
       ifb_[peer] = true;
     }
     argv_t cmd{"tc", "qdisc", "replace", "dev", "ifb0", "root"};
     auto t = tbf_args(*l.rate_bits);
     cmd.insert(cmd.end(), t.begin(), t.end());
-    return must(in_holder(peer, cmd));
+    queue(peer, cmd);
+  } else if (before.rate_bits && ifb_[peer]) {
+    queue(peer, {"tc", "qdisc", "del", "dev", "ifb0", "root"}, true);
   }
-  if (before.rate_bits && ifb_[peer])
-    run_(in_holder(peer, {"tc", "qdisc", "del", "dev", "ifb0", "root"}));
   return {};
-}
-
-std::uint64_t docker_backend::drops(std::size_t peer, const std::string& chain, int column, const std::string& value) {
-  auto r = run_(in_holder(peer, {"iptables", "-w", "-L", chain, "-v", "-x", "-n"}));
-  return r.exit_code == 0 ? count_drops(r.output, column, value) : 0;
 }
 
 status docker_backend::block(std::size_t from, std::size_t to, bool on, std::uint64_t* dropped) {
   auto op = on ? "-I" : "-D";
   const auto& a = rp_.peers[from].address;
   const auto& b = rp_.peers[to].address;
-  if (!on && dropped != nullptr)
-    *dropped += drops(from, "OUTPUT", drop_column::destination, b) + drops(to, "INPUT", drop_column::source, a);
-  if (auto ok = must(in_holder(from, {"iptables", "-w", op, "OUTPUT", "-d", b, "-j", "DROP"})); !ok)
-    return ok;
-  return must(in_holder(to, {"iptables", "-w", op, "INPUT", "-s", a, "-j", "DROP"}));
+  if (!on && dropped != nullptr) { // read before the rules go (commit reads first)
+    reads_.push_back({from, "OUTPUT", drop_column::destination, b, dropped});
+    reads_.push_back({to, "INPUT", drop_column::source, a, dropped});
+  }
+  queue(from, {"iptables", "-w", op, "OUTPUT", "-d", b, "-j", "DROP"});
+  queue(to, {"iptables", "-w", op, "INPUT", "-s", a, "-j", "DROP"});
+  return {};
 }
 
 status docker_backend::blackhole(std::size_t peer, bool on, std::uint64_t* dropped) {
   auto op = on ? "-I" : "-D";
-  if (!on && dropped != nullptr)
-    *dropped += drops(peer, "INPUT", drop_column::in, "!lo") + drops(peer, "OUTPUT", drop_column::out, "!lo");
-  if (auto ok = must(in_holder(peer, {"iptables", "-w", op, "INPUT", "!", "-i", "lo", "-j", "DROP"})); !ok)
-    return ok;
-  return must(in_holder(peer, {"iptables", "-w", op, "OUTPUT", "!", "-o", "lo", "-j", "DROP"}));
+  if (!on && dropped != nullptr) {
+    reads_.push_back({peer, "INPUT", drop_column::in, "!lo", dropped});
+    reads_.push_back({peer, "OUTPUT", drop_column::out, "!lo", dropped});
+  }
+  queue(peer, {"iptables", "-w", op, "INPUT", "!", "-i", "lo", "-j", "DROP"});
+  queue(peer, {"iptables", "-w", op, "OUTPUT", "!", "-o", "lo", "-j", "DROP"});
+  return {};
+}
+
+namespace {
+
+/// The lines of chain `chain` in an `iptables -L -v -x -n` listing of every chain.
+std::string chain_section(const std::string& listing, const std::string& chain) {
+  auto at = listing.find("Chain " + chain + " ");
+  if (at == std::string::npos)
+    return {};
+  auto next = listing.find("\nChain ", at);
+  return listing.substr(at, next == std::string::npos ? std::string::npos : next - at);
+}
+
+} // namespace
+
+std::vector<command_result> docker_backend::run_all(const std::vector<argv_t>& cmds) {
+  std::vector<command_result> out(cmds.size());
+  if (opt_.dry_run) { // printed in order
+    for (std::size_t i = 0; i < cmds.size(); ++i)
+      out[i] = run_(cmds[i]);
+    return out;
+  }
+  std::vector<std::thread> workers;
+  for (std::size_t i = 0; i < cmds.size(); ++i)
+    workers.emplace_back([this, &cmds, &out, i] { out[i] = run_(cmds[i]); });
+  for (auto& w : workers)
+    w.join();
+  return out;
+}
+
+status docker_backend::commit() {
+  // 1. what the rules about to go have dropped: one listing per holder
+  std::vector<std::size_t> listed;
+  for (auto& r : reads_)
+    if (std::find(listed.begin(), listed.end(), r.peer) == listed.end())
+      listed.push_back(r.peer);
+  std::vector<argv_t> cmds;
+  for (auto peer : listed)
+    cmds.push_back(in_holder(peer, {"iptables", "-w", "-L", "-v", "-x", "-n"}));
+  auto lists = run_all(cmds);
+  for (auto& r : reads_) {
+    auto k = static_cast<std::size_t>(std::find(listed.begin(), listed.end(), r.peer) - listed.begin());
+    if (lists[k].exit_code == 0)
+      *r.out += count_drops(chain_section(lists[k].output, r.chain), r.column, r.value);
+  }
+  reads_.clear();
+  // 2. each holder's commands in order, in one `docker exec`; the holders side by side
+  cmds.clear();
+  for (auto& [peer, list] : queued_) {
+    if (list.size() == 1 && !list[0].optional) {
+      cmds.push_back(in_holder(peer, list[0].argv));
+      continue;
+    }
+    std::string script = "set -e";
+    for (auto& c : list)
+      script += "\n" + printable(c.argv) + (c.optional ? " 2>/dev/null || true" : "");
+    cmds.push_back(in_holder(peer, {"sh", "-c", script}));
+  }
+  queued_.clear();
+  auto results = run_all(cmds);
+  for (std::size_t i = 0; i < cmds.size(); ++i)
+    if (results[i].exit_code != 0)
+      return make_error("`" + printable(cmds[i]) + "` failed (" + std::to_string(results[i].exit_code)
+                        + "): " + trimmed(results[i].output));
+  return {};
 }
 
 std::string docker_backend::teardown() {

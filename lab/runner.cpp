@@ -167,6 +167,9 @@ struct fault_applier {
         return make_error("fault " + std::to_string(ev.fault) + " (" + std::string{to_string(f.kind)} + "): "
                           + ok.error().message);
     }
+    if (auto ok = net.commit(); !ok)
+      return make_error("fault " + std::to_string(ev.fault) + " (" + std::string{to_string(f.kind)} + "): "
+                        + ok.error().message);
     return actions;
   }
 };
@@ -304,7 +307,9 @@ void print_dry_run(const resolved_plan& rp, const run_options& opt, std::ostream
   out << "  " << printable({opt.actorrent, "create", dir + "/content/" + payload_name, "-t", announce_url(rp), "-o",
                             torrent, "-l", std::to_string(rp.spec.piece_length)})
       << "\n";
-  auto backend = make_backend(rp, backend_options_of(opt, dir), "RUNID", print);
+  auto bo = backend_options_of(opt, dir);
+  bo.dry_run = true;
+  auto backend = make_backend(rp, bo, "RUNID", print);
   if (!backend) {
     out << backend.error().message << "\n";
     return;

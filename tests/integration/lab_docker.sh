@@ -118,7 +118,8 @@ seed: 3
 torrent: {size: 4MiB, piece_length: 256KiB, files: 1}
 limits: {max_duration: 60s}
 groups:
-  - {name: seeders, kind: actorrent, count: 1, role: seed, link: {rate: 40mbit}}
+  # 8mbit: 4 MiB take the seeder >= 4 s, so leechers-1 is still there when it is paused and resumed
+  - {name: seeders, kind: actorrent, count: 1, role: seed, link: {rate: 8mbit}}
   - {name: leechers, kind: actorrent, count: 2, role: leech}
 faults:
   - {at: 1s, for: 2s, kind: pause, targets: leechers-1}
@@ -126,7 +127,7 @@ oracles: [all_honest_complete, data_intact, no_crash]
 YAML
 nets_before=$(docker network ls -q | wc -l)
 out=$(with_timeout 30 "$AR" "${LAB[@]}" "$WORKDIR/pause.yaml" --out "$WORKDIR/dry" --dry-run)
-check_contains "dry run" "docker network create --driver bridge --internal --subnet 10.77.0.0/16" "$out"
+check_contains "dry run" "docker network create --driver bridge --internal --subnet 10.77.0.0/16 --ip-range 10.77.254.0/24 --gateway 10.77.255.254" "$out"
 check_contains "dry run" "NET_ADMIN holders for: seeders-1)" "$out"
 check_contains "dry run" "--ip 10.77.0.2 --hostname seeders-1 --cap-add NET_ADMIN" "$out"
 check_contains "dry run" "--network container:alab-RUNID-seeders-1-net" "$out"
