@@ -381,6 +381,28 @@ void stop_try(self_ptr self, std::shared_ptr<std::vector<std::string>> urls, std
   });
 }
 
+/// A `completed` the trackers have not acknowledged (the walk that carried it is
+/// cancelled by the stop: a leecher that exits on completion stops at once) goes
+/// first, with at most half the stop's time; then `stopped`. Trackers count
+/// downloads from `completed` (opentracker's scrape "downloaded").
+void completed_then_stop(self_ptr self, std::shared_ptr<std::vector<std::string>> urls, std::size_t i,
+                         clock_type::time_point completed_by, clock_type::time_point deadline) {
+  auto remaining = std::chrono::duration_cast<caf::timespan>(completed_by - clock_type::now());
+  if (i >= urls->size() || remaining < std::chrono::milliseconds{10}) {
+    stop_try(self, urls, 0, deadline);
+    return;
+  }
+  auto job = make_job(self, (*urls)[i], announce_event::completed, remaining);
+  run_job(self, std::move(job), remaining, [self, urls, i, completed_by, deadline](tracker_outcome& out) {
+    if (out.ok) {
+      stop_try(self, urls, 0, deadline);
+      return;
+    }
+    report_failure(self, out.url, out.error);
+    completed_then_stop(self, urls, i + 1, completed_by, deadline);
+  });
+}
+
 } // namespace
 
 announcer_impl_actor::behavior_type
@@ -453,7 +475,11 @@ announcer_fn(announcer_impl_actor::stateful_pointer<announcer_state> self, annou
       for (auto& url : st.tiers.order())
         if (url != st.last_answered)
           urls->push_back(url);
-      stop_try(self, urls, 0, clock_type::now() + st.cfg.stopped_timeout);
+      auto now = clock_type::now();
+      if (st.pending_event == announce_event::completed)
+        completed_then_stop(self, urls, 0, now + st.cfg.stopped_timeout / 2, now + st.cfg.stopped_timeout);
+      else
+        stop_try(self, urls, 0, now + st.cfg.stopped_timeout);
       return rp;
     },
     [self](tick_atom, std::uint64_t gen) {

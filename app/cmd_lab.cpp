@@ -6,6 +6,8 @@
 #include "build_info.hpp" // generated: ACTORRENT_COMMIT
 #include "lab/analysis.hpp"
 #include "lab/clients.hpp"
+#include "lab/backend.hpp"
+#include "lab/docker_backend.hpp"
 #include "lab/netns.hpp"
 #include "lab/plan.hpp"
 #include "lab/runner.hpp"
@@ -29,6 +31,10 @@ struct lab_cli {
   std::string out_dir;
   bool dry_run = false;
   bool baseline = false;
+  std::string backend = "netns";
+  std::string image = "actorrent:latest";
+  std::string lab_image = "actorrent-lab:latest";
+  std::string cleanup_backend = "all";
 };
 
 std::string self_path() {
@@ -75,6 +81,14 @@ int run_run(const lab_cli& cli) {
   opt.actorrent = self_path();
   opt.plan_text = text;
   opt.commit = ACTORRENT_COMMIT;
+  opt.backend = cli.backend;
+  opt.docker_image = cli.image;
+  opt.docker_lab_image = cli.lab_image;
+  if (auto u = lab::backend_unsupported_parts(*rp, cli.backend); !u.empty()) {
+    std::fprintf(stderr, "actorrent: %s: the %s backend cannot carry out:\n%s", cli.plan_file.c_str(),
+                 cli.backend.c_str(), u.c_str());
+    return exit_usage;
+  }
   if (cli.dry_run) {
     lab::print_dry_run(*rp, opt, std::cout);
     return lab::unsupported_parts(*rp).empty() ? exit_ok : exit_usage;
@@ -100,7 +114,7 @@ int run_run(const lab_cli& cli) {
     std::fprintf(stderr, "actorrent: --out %s: exists and is not empty (give a new directory)\n", cli.out_dir.c_str());
     return exit_usage;
   }
-  if (::geteuid() != 0) {
+  if (cli.backend == "netns" && ::geteuid() != 0) {
     std::fprintf(stderr, "actorrent: lab run needs root (it makes network namespaces)\n");
     return exit_failure;
   }
@@ -125,14 +139,15 @@ int run_run(const lab_cli& cli) {
   return lab::run_plan(*rp, opt, std::cerr);
 }
 
-int run_cleanup() {
-  if (::geteuid() != 0) {
-    std::fprintf(stderr, "actorrent: lab cleanup needs root\n");
+int run_cleanup(const lab_cli& cli) {
+  bool netns = cli.cleanup_backend != "docker", docker = cli.cleanup_backend != "netns";
+  if (netns && ::geteuid() != 0) {
+    std::fprintf(stderr, "actorrent: lab cleanup needs root (or --backend docker)\n");
     return exit_failure;
   }
-  auto report = lab::cleanup_all_labs();
+  auto report = (netns ? lab::cleanup_all_labs() : std::string{}) + (docker ? lab::cleanup_docker_labs() : std::string{});
   std::cout << (report.empty() ? std::string{"nothing left by a lab run\n"} : report);
-  return lab::list_lab_namespaces().empty() ? exit_ok : exit_failure;
+  return !netns || lab::list_lab_namespaces().empty() ? exit_ok : exit_failure;
 }
 
 } // namespace
@@ -149,14 +164,24 @@ command_runner add_lab_command(CLI::App& parent) {
   run->add_flag("--dry-run", cli->dry_run, "Print the resolved plan and every command, start nothing");
   run->add_flag("--baseline", cli->baseline,
                 "First run the plan without faults or behaviors into DIR/baseline (for the slowdown oracle and report)");
-  auto* cleanup = lab->add_subcommand("cleanup", "Remove namespaces and processes a crashed lab run left (root)");
+  run->add_option("--backend", cli->backend,
+                  "Where peers run: netns (network namespaces, root) or docker (containers on a private Docker network)")
+    ->check(CLI::IsMember({"netns", "docker"}));
+  run->add_option("--docker-image", cli->image, "docker backend: the peers' and tracker's image (actorrent:latest)");
+  run->add_option("--docker-lab-image", cli->lab_image,
+                  "docker backend: the image of the NET_ADMIN network holders, with ip, tc, iptables (actorrent-lab:latest)");
+  auto* cleanup = lab->add_subcommand("cleanup", "Remove namespaces, processes and Docker objects a crashed lab run left (root)");
+  cleanup->add_option("--backend", cli->cleanup_backend,
+                      "What to remove: netns (every alab-* namespace), docker (every container, network and volume "
+                      "labelled actorrent.lab) or all")
+    ->check(CLI::IsMember({"netns", "docker", "all"}));
   return [cli, validate, run, cleanup] {
     if (validate->parsed())
       return run_validate(*cli);
     if (run->parsed())
       return run_run(*cli);
     if (cleanup->parsed())
-      return run_cleanup();
+      return run_cleanup(*cli);
     return static_cast<int>(exit_usage);
   };
 }

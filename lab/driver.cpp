@@ -102,24 +102,27 @@ status process_driver::restart() {
   return start();
 }
 
-void process_driver::read_lines() {
-  std::ifstream in(out_file_, std::ios::binary);
+void read_json_lines(const std::string& file, std::uint64_t& offset, std::string& partial,
+                     std::optional<nlohmann::json>& last) {
+  std::ifstream in(file, std::ios::binary);
   if (!in)
     return;
-  in.seekg(static_cast<std::streamoff>(read_offset_));
+  in.seekg(static_cast<std::streamoff>(offset));
   std::string chunk((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  read_offset_ += chunk.size();
-  partial_ += chunk;
+  offset += chunk.size();
+  partial += chunk;
   std::size_t start = 0;
-  for (auto nl = partial_.find('\n'); nl != std::string::npos; nl = partial_.find('\n', start)) {
-    auto line = partial_.substr(start, nl - start);
+  for (auto nl = partial.find('\n'); nl != std::string::npos; nl = partial.find('\n', start)) {
+    auto line = partial.substr(start, nl - start);
     start = nl + 1;
     auto j = nlohmann::json::parse(line, nullptr, false);
     if (!j.is_discarded() && j.is_object())
-      last_ = std::move(j);
+      last = std::move(j);
   }
-  partial_.erase(0, start);
+  partial.erase(0, start);
 }
+
+void process_driver::read_lines() { read_json_lines(out_file_, read_offset_, partial_, last_); }
 
 peer_sample process_driver::sample() {
   peer_sample s;

@@ -81,6 +81,11 @@ private:
   std::optional<nlohmann::json> last_;
 };
 
+/// Reads what was appended to `file` since `offset` and keeps the last complete
+/// JSON object line in `last` (`partial`: an unfinished line, kept for the next call).
+void read_json_lines(const std::string& file, std::uint64_t& offset, std::string& partial,
+                     std::optional<nlohmann::json>& last);
+
 /// VmHWM of a process from /proc, in bytes.
 std::optional<std::uint64_t> read_peak_rss(pid_t pid);
 

@@ -178,12 +178,9 @@ status lab_network::set_link(std::size_t peer, const link_spec& l) {
   return {};
 }
 
-std::uint64_t lab_network::drops(std::size_t peer, const std::string& chain, int column, const std::string& value) {
+std::uint64_t count_drops(const std::string& listing, int column, const std::string& value) {
   // "pkts bytes target prot opt in out source destination", one rule a line
-  auto r = run_(in_peer(peer, {"iptables", "-w", "-L", chain, "-v", "-x", "-n"}));
-  if (r.exit_code != 0)
-    return 0;
-  std::istringstream in(r.output);
+  std::istringstream in(listing);
   std::string line;
   std::uint64_t total = 0;
   while (std::getline(in, line)) {
@@ -200,8 +197,14 @@ std::uint64_t lab_network::drops(std::size_t peer, const std::string& chain, int
   return total;
 }
 
+std::uint64_t lab_network::drops(std::size_t peer, const std::string& chain, int column, const std::string& value) {
+  auto r = run_(in_peer(peer, {"iptables", "-w", "-L", chain, "-v", "-x", "-n"}));
+  return r.exit_code == 0 ? count_drops(r.output, column, value) : 0;
+}
+
 namespace {
-constexpr int col_in = 5, col_out = 6, col_source = 7, col_destination = 8;
+constexpr int col_in = drop_column::in, col_out = drop_column::out, col_source = drop_column::source,
+              col_destination = drop_column::destination;
 }
 
 status lab_network::block(std::size_t from, std::size_t to, bool on, std::uint64_t* dropped) {

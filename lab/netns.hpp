@@ -81,6 +81,15 @@ std::vector<std::string> list_lab_namespaces();
 /// what it did, one line per object.
 std::string cleanup_all_labs();
 
+/// Columns of `iptables -L CHAIN -v -x -n` that count_drops matches on.
+namespace drop_column {
+inline constexpr int in = 5, out = 6, source = 7, destination = 8;
+}
+
+/// Packets counted by the DROP rules of an `iptables -L CHAIN -v -x -n` listing
+/// whose `column` reads `value` (or `value`/32).
+std::uint64_t count_drops(const std::string& listing, int column, const std::string& value);
+
 /// tc arguments for a peer's egress: {"netem", "delay", "40ms", "10ms", ...} ({}
 /// for no shaping).
 argv_t netem_args(const link_spec& l);

@@ -3,6 +3,7 @@
 #include "lab/analysis.hpp"
 #include "lab/bans.hpp"
 #include "lab/clients.hpp"
+#include "lab/backend.hpp"
 #include "lab/driver.hpp"
 #include "lab/netns.hpp"
 #include "lab/units.hpp"
@@ -111,7 +112,7 @@ argv_t peer_argv(const resolved_plan& rp, std::size_t i, const std::string& acto
 /// how many actions it took.
 struct fault_applier {
   const resolved_plan& rp;
-  lab_network& net;
+  lab_backend& net;
   std::vector<std::unique_ptr<peer_driver>>* drivers; ///< null for a dry run
   std::ostream* say;                                  ///< dry run: where signal actions are described
   std::uint64_t dropped = 0; ///< packets the partition/blackhole rules dropped (counted as they are removed)
@@ -174,6 +175,9 @@ struct fault_applier {
         return make_error("fault " + std::to_string(ev.fault) + " (" + std::string{to_string(f.kind)} + "): "
                           + ok.error().message);
     }
+    if (auto ok = net.commit(); !ok)
+      return make_error("fault " + std::to_string(ev.fault) + " (" + std::string{to_string(f.kind)} + "): "
+                        + ok.error().message);
     return actions;
   }
 };
@@ -282,6 +286,16 @@ std::string unsupported_parts(const resolved_plan& rp) {
   return s;
 }
 
+backend_options backend_options_of(const run_options& opt, const std::string& dir) {
+  backend_options b;
+  b.name = opt.backend;
+  b.out_dir = dir;
+  b.actorrent = opt.actorrent;
+  b.image = opt.docker_image;
+  b.lab_image = opt.docker_lab_image;
+  return b;
+}
+
 void print_dry_run(const resolved_plan& rp, const run_options& opt, std::ostream& out) {
   out << describe(rp);
   if (auto u = unsupported_parts(rp); !u.empty())
@@ -297,14 +311,20 @@ void print_dry_run(const resolved_plan& rp, const run_options& opt, std::ostream
   out << "  " << printable({opt.actorrent, "create", dir + "/content/" + payload_name, "-t", announce_url(rp), "-o",
                             torrent, "-l", std::to_string(rp.spec.piece_length)})
       << "\n";
-  lab_network net(rp, "RUNID", print);
-  out << "\nnetwork:\n";
-  net.build();
+  auto bo = backend_options_of(opt, dir);
+  bo.dry_run = true;
+  auto backend = make_backend(rp, bo, "RUNID", print);
+  if (!backend) {
+    out << backend.error().message << "\n";
+    return;
+  }
+  auto& net = **backend;
+  net.describe(out);
   out << "\ntracker (whitelist " << dir << "/tracker/whitelist holds the info-hash):\n  "
-      << printable(net.in_bridge(tracker_argv(rp, dir + "/tracker"))) << "\n";
+      << printable(net.tracker_command(tracker_argv(rp, dir + "/tracker"))) << "\n";
   out << "\npeers (stdout: JSON progress lines, sampled once a second into " << dir << "/samples.jsonl):\n";
   for (std::size_t i = 0; i < rp.peers.size(); ++i)
-    out << "  " << printable(net.in_peer(i, peer_argv(rp, i, opt.actorrent, torrent, dir + "/peers/" + rp.peers[i].name)))
+    out << "  " << printable(net.peer_command(i, peer_argv(rp, i, opt.actorrent, torrent, dir + "/peers/" + rp.peers[i].name)))
         << "\n";
   out << "\ntimeline (times from the start of the peers):\n";
   fault_applier fa{rp, net, nullptr, &out};
@@ -339,11 +359,19 @@ struct fault_record {
 class lab_run {
 public:
   lab_run(const resolved_plan& rp, const run_options& opt, std::ostream& log)
-    : rp_(rp), opt_(opt), log_(log), dir_(fs::absolute(opt.out_dir)), net_(rp, run_id(), &run_logged_command) {}
+    : rp_(rp), opt_(opt), log_(log), dir_(fs::absolute(opt.out_dir)) {
+    auto b = make_backend(rp, backend_options_of(opt, dir_.string()), run_id_, &run_logged_command);
+    if (b)
+      net_ = std::move(*b);
+    else
+      backend_error_ = b.error().message;
+  }
 
   ~lab_run() { shutdown(); }
 
   int run() {
+    if (!net_)
+      return fail(backend_error_);
     if (auto ok = prepare(); !ok)
       return fail(ok.error().message);
     if (auto ok = start(); !ok)
@@ -412,22 +440,23 @@ private:
   }
 
   status start() {
-    log_ << "lab: network of " << rp_.peers.size() << " namespaces + bridge (" << net_.bridge_ns() << ")\n";
-    if (auto ok = net_.build(); !ok)
+    log_ << "lab: network of " << rp_.peers.size() << " peers + tracker (" << net_->name() << ", run " << run_id_ << ")\n";
+    if (auto ok = net_->build(); !ok)
       return ok;
     std::string err;
-    if (!tracker_.start(net_.in_bridge(tracker_argv(rp_, (dir_ / "tracker").string())),
+    if (!tracker_.start(net_->tracker_command(tracker_argv(rp_, (dir_ / "tracker").string())),
                         (dir_ / "tracker" / "out.log").string(), (dir_ / "tracker" / "err.log").string(), err))
       return make_error("cannot start opentracker: " + err);
     std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    if (auto ok = net_->tracker_ready(); !ok)
+      return ok;
     if (!tracker_.poll())
       return make_error("opentracker ended at once (" + tracker_.describe_status() + "; see "
                         + (dir_ / "tracker" / "err.log").string() + ")");
     t0_ = clock_type::now();
     for (std::size_t i = 0; i < rp_.peers.size(); ++i) {
       auto pdir = dir_ / "peers" / rp_.peers[i].name;
-      auto d = std::make_unique<process_driver>(
-        net_.in_peer(i, peer_argv(rp_, i, opt_.actorrent, torrent_, pdir.string())),
+      auto d = net_->make_peer(i, peer_argv(rp_, i, opt_.actorrent, torrent_, pdir.string()),
         (dir_ / "peers" / (rp_.peers[i].name + ".jsonl")).string(),
         (dir_ / "peers" / (rp_.peers[i].name + ".err")).string());
       if (auto ok = d->start(); !ok)
@@ -483,7 +512,7 @@ private:
     auto events = timeline(rp_);
     std::size_t next_event = 0;
     double next_sample = 0;
-    fault_applier fa{rp_, net_, &drivers_, nullptr};
+    fault_applier fa{rp_, *net_, &drivers_, nullptr};
     for (;;) {
       if (g_stop_signal.load() != 0) {
         interrupted_ = true;
@@ -543,15 +572,17 @@ private:
     }
     tracker_.stop(SIGTERM, std::chrono::seconds(3));
     duration_s_ = now_s();
+    if (!net_)
+      return;
     count_active_drops();
-    if (auto problems = net_.teardown(); !problems.empty())
+    if (auto problems = net_->teardown(); !problems.empty())
       log_ << "lab: teardown problems:\n" << problems;
   }
 
   /// Partitions and blackholes still on at the end: read what their rules
   /// dropped before the namespaces go (the rules go with them).
   void count_active_drops() {
-    fault_applier fa{rp_, net_, &drivers_, nullptr};
+    fault_applier fa{rp_, *net_, &drivers_, nullptr};
     for (std::size_t i = 0; i < faults_.size(); ++i) {
       auto k = rp_.faults[i].kind;
       if (!faults_[i].active || (k != fault_kind::partition && k != fault_kind::blackhole))
@@ -701,6 +732,7 @@ private:
                      {"source", rp_.spec.source}};
     r["commit"] = opt_.commit.empty() ? json(nullptr) : json(opt_.commit);
     r["duration_s"] = std::round(duration_s_ * 10) / 10;
+    r["backend"] = json{{"name", opt_.backend}, {"run_id", run_id_}};
     r["interrupted"] = interrupted_;
     r["timed_out"] = timed_out_;
     r["error"] = error_.empty() ? json(nullptr) : json(error_);
@@ -739,7 +771,9 @@ private:
   const run_options& opt_;
   std::ostream& log_;
   fs::path dir_;
-  lab_network net_;
+  std::string run_id_ = run_id();
+  std::unique_ptr<lab_backend> net_;
+  std::string backend_error_;
   std::string torrent_;
   child_process tracker_;
   std::vector<std::unique_ptr<peer_driver>> drivers_;

@@ -19,6 +19,9 @@ struct run_options {
   bool dry_run = false;
   std::string commit;       ///< the binary's commit (build_info.hpp), for report.json
   std::string baseline_dir; ///< --baseline: the fault-free run's OUT/baseline (slowdown, report.json "baseline")
+  std::string backend = "netns";           ///< where the peers live: netns or docker (lab/backend.hpp)
+  std::string docker_image = "actorrent:latest";
+  std::string docker_lab_image = "actorrent-lab:latest";
 };
 
 /// Parts of a plan `lab run` cannot carry out yet; empty when it can run it.

@@ -1,0 +1,63 @@
+#include "lab/backend.hpp"
+
+#include "lab/docker_backend.hpp"
+
+#include <ostream>
+
+namespace actorrent::lab {
+
+namespace {
+
+/// Namespaces (lab/netns.*) and processes (process_driver).
+class netns_backend : public lab_backend {
+public:
+  netns_backend(const resolved_plan& rp, const std::string& run_id, command_sink run) : net_(rp, run_id, std::move(run)) {}
+  std::string_view name() const override { return "netns"; }
+  status build() override { return net_.build(); }
+  argv_t tracker_command(const argv_t& argv) override { return net_.in_bridge(argv); }
+  argv_t peer_command(std::size_t peer, const argv_t& argv) override { return net_.in_peer(peer, argv); }
+  std::unique_ptr<peer_driver> make_peer(std::size_t peer, const argv_t& argv, const std::string& out_file,
+                                         const std::string& err_file) override {
+    return std::make_unique<process_driver>(net_.in_peer(peer, argv), out_file, err_file);
+  }
+  argv_t on_lab_network(const argv_t& argv) override { return net_.in_bridge(argv); }
+  status set_link(std::size_t peer, const link_spec& l) override { return net_.set_link(peer, l); }
+  status block(std::size_t from, std::size_t to, bool on, std::uint64_t* dropped) override {
+    return net_.block(from, to, on, dropped);
+  }
+  status blackhole(std::size_t peer, bool on, std::uint64_t* dropped) override {
+    return net_.blackhole(peer, on, dropped);
+  }
+  std::string teardown() override { return net_.teardown(); }
+  void describe(std::ostream& out) override {
+    out << "\nnetwork (namespaces " << net_.bridge_ns() << " and one per peer):\n";
+    net_.build();
+  }
+
+private:
+  lab_network net_;
+};
+
+} // namespace
+
+result<std::unique_ptr<lab_backend>> make_backend(const resolved_plan& rp, const backend_options& opt,
+                                                  const std::string& run_id, command_sink run) {
+  if (opt.name == "netns")
+    return std::unique_ptr<lab_backend>(std::make_unique<netns_backend>(rp, run_id, std::move(run)));
+  if (opt.name == "docker")
+    return std::unique_ptr<lab_backend>(std::make_unique<docker_backend>(rp, opt, run_id, std::move(run)));
+  return make_error("unknown backend '" + opt.name + "' (netns or docker)");
+}
+
+std::string backend_unsupported_parts(const resolved_plan& rp, const std::string& backend) {
+  std::string s;
+  if (backend == "docker")
+    for (auto& g : rp.spec.groups)
+      if (g.kind != peer_kind::actorrent)
+        s += "group " + g.name + ": kind " + std::string{to_string(g.kind)}
+             + " (the docker backend runs actorrent peers only: the image has no " + std::string{to_string(g.kind)}
+             + ")\n";
+  return s;
+}
+
+} // namespace actorrent::lab
