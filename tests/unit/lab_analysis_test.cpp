@@ -134,6 +134,6 @@ CAF_TEST(missing real clients are named with their package) {
                            " (Debian: apt-get install transmission-cli)\n");
   auto argv = real_client_argv(*rp, 1, "/x/lab.torrent", "/x/peers/tr-1");
   CAF_REQUIRE_EQUAL(argv.size(), 6u);
-  CAF_CHECK(argv[1].size() > 9 && argv[1].substr(argv[1].size() - 9) == "tr_peer.py");
+  CAF_CHECK(argv[1].size() > 11 && argv[1].substr(argv[1].size() - 11) == "/tr_peer.py");
   CAF_CHECK_EQUAL(argv[2], "leech");
 }
