@@ -243,7 +243,8 @@ def plot_rates(plt, report, samples, windows):
     ax.set_xlabel("time since the peers started (s)")
     ax.set_ylabel("download rate (MB/s)")
     ax.grid(alpha=0.3)
-    ax.legend(loc="upper right", fontsize=7, ncol=2)
+    if not many or windows:  # with many peers only the fault windows are labelled
+        ax.legend(loc="upper right", fontsize=7, ncol=2)
     ax.set_title("Download rate of each leecher" + (" (%d peers, unlabelled)" % len(peers) if many else ""))
     return figure_png(fig)
 
