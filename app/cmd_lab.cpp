@@ -90,6 +90,10 @@ int run_run(const lab_cli& cli) {
     return exit_usage;
   }
   if (cli.dry_run) {
+    if (cli.baseline)
+      std::cout << "--baseline: first the same plan without faults or behaviors (the oracles but slowdown and"
+                   " misbehaving_banned) into " << (cli.out_dir.empty() ? std::string{"OUT"} : cli.out_dir)
+                << "/baseline, on a network of its own; then this plan:\n\n";
     lab::print_dry_run(*rp, opt, std::cout);
     return lab::unsupported_parts(*rp).empty() ? exit_ok : exit_usage;
   }

@@ -243,7 +243,8 @@ def plot_rates(plt, report, samples, windows):
     ax.set_xlabel("time since the peers started (s)")
     ax.set_ylabel("download rate (MB/s)")
     ax.grid(alpha=0.3)
-    ax.legend(loc="upper right", fontsize=7, ncol=2)
+    if not many or windows:  # with many peers only the fault windows are labelled
+        ax.legend(loc="upper right", fontsize=7, ncol=2)
     ax.set_title("Download rate of each leecher" + (" (%d peers, unlabelled)" % len(peers) if many else ""))
     return figure_png(fig)
 
@@ -260,30 +261,38 @@ def piece_copies(report, samples):
             break
     if total is None:
         return [], "no peer reported pieces_total"
+    import numpy as np  # a dependency of matplotlib
     kinds = {p["name"]: p.get("kind") for p in report.get("peers") or []}
     last = {}
     out = []
     inferred = set()
+    bits_of = {}  # hex -> its bits as an array (peers keep the same bitfield for many seconds)
+
+    def bits(h):
+        if h not in bits_of:
+            try:
+                b = np.unpackbits(np.frombuffer(bytes.fromhex(h), dtype=np.uint8))[:total]
+            except ValueError:
+                b = None
+            if b is not None and len(b) < total:
+                b = None
+            bits_of[h] = b
+        return bits_of[h]
     for t in sorted(by_t):
         last.update(by_t[t])
-        counts = [0] * total
+        counts = np.zeros(total, dtype=np.int64)
         for name, s in last.items():
             if not s.get("running", True):
                 continue  # a peer that is down serves nothing
             h = s.get("have")
             if isinstance(h, str) and h:
-                try:
-                    bits = int(h, 16)
-                except ValueError:
-                    continue
-                nbits = len(h) * 4
-                for i in range(total):
-                    if bits >> (nbits - 1 - i) & 1:
-                        counts[i] += 1
+                b = bits(h)
+                if b is not None:
+                    counts += b
             elif s.get("complete"):
                 inferred.add(kinds.get(name, "?"))
-                counts = [c + 1 for c in counts]
-        out.append((t, min(counts), sum(counts) / total, max(counts)))
+                counts += 1
+        out.append((t, int(counts.min()), float(counts.mean()), int(counts.max())))
     note = "from each peer's have-bitfield (\"have\" in its progress)"
     if inferred:
         note += "; peers of kind %s report no bitfield and count only once complete" % ", ".join(sorted(inferred))

@@ -22,7 +22,9 @@ PEER_PACKAGES=(python3 python3-libtorrent transmission-cli mktorrent aria2 opent
 # /usr/bin/time (time: CPU and peak RSS of each benchmark run), tmux (a real terminal for the progress-bar
 # test). Usually present, not on a minimal image.
 # The swarm lab (actorrent lab run) calls ip and tc (iproute2) and iptables inside its namespaces.
-TOOL_PACKAGES=(iproute2 time tmux iptables)
+# python3-matplotlib draws the plots of the lab's report.html (lab/report.py); without it a run
+# still writes report.json and says the HTML was not made.
+TOOL_PACKAGES=(iproute2 time tmux iptables python3-matplotlib)
 # The Docker tests and scripts (deploy/, scripts/docker-*.sh): debootstrap makes the
 # base image where no registry can be reached; docker-compose runs the swarm. The
 # engine itself (docker.io) is the machine's: the Docker tests skip without one.

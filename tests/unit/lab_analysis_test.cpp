@@ -6,6 +6,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <string>
 
@@ -134,6 +135,24 @@ CAF_TEST(missing real clients are named with their package) {
                            " (Debian: apt-get install transmission-cli)\n");
   auto argv = real_client_argv(*rp, 1, "/x/lab.torrent", "/x/peers/tr-1");
   CAF_REQUIRE_EQUAL(argv.size(), 6u);
-  CAF_CHECK(argv[1].size() > 9 && argv[1].substr(argv[1].size() - 9) == "tr_peer.py");
+  CAF_CHECK(argv[1].size() > 11 && argv[1].substr(argv[1].size() - 11) == "/tr_peer.py");
   CAF_CHECK_EQUAL(argv[2], "leech");
+}
+
+CAF_TEST(every example plan is valid) {
+  namespace fs = std::filesystem;
+  std::size_t plans = 0;
+  for (auto& e : fs::directory_iterator(fs::path(ACTORRENT_SOURCE_DIR) / "examples" / "plans")) {
+    if (e.path().extension() != ".yaml")
+      continue;
+    auto p = load_plan(e.path().string());
+    if (!p) {
+      CAF_FAIL(p.error().message);
+      continue;
+    }
+    auto rp = resolve(*p);
+    CAF_CHECK(static_cast<bool>(rp));
+    ++plans;
+  }
+  CAF_CHECK_GREATER_OR_EQUAL(plans, 6u);
 }
