@@ -131,6 +131,8 @@ struct torrent_status {
   /// corrupted blocks sent per remote address.
   std::map<std::string, std::string> wire;
   std::map<std::string, std::uint64_t> wire_corrupted_to;
+  /// Failed pieces with a block from each address (who fed us bad data).
+  std::map<std::string, std::uint64_t> hash_failures_from;
 };
 
 /// The lifecycle states of a torrent (see actors/torrent.hpp).
@@ -228,7 +230,7 @@ typename Inspector::result_type inspect(Inspector& f, torrent_status& x) {
            x.hash_failures, x.banned, x.down_rate, x.up_rate, x.complete, x.checking,
            x.seeding, x.resumed_pieces, x.leechers, x.listen_port, x.check_done, x.check_total,
            x.tracker_status, x.state, x.tracker_error, x.peer_list, x.selected_size, x.selected_have,
-           x.selected_pieces, x.banned_peers, x.wire, x.wire_corrupted_to);
+           x.selected_pieces, x.banned_peers, x.wire, x.wire_corrupted_to, x.hash_failures_from);
 }
 
 template <class Inspector>
