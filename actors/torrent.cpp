@@ -144,6 +144,9 @@ torrent_status make_status(self_ptr self) {
   for (auto& ep : st.peers.banned_list())
     s.banned_peers.push_back(ep.to_string());
   s.wire = st.wire_counters->values();
+  for (auto& [idx, n] : st.failed_senders)
+    if (auto ep = st.peers.endpoint(idx))
+      s.hash_failures_from[ep->to_string()] += n;
   for (auto& [idx, n] : st.wire_counters->corrupted_by_peer())
     if (auto ep = st.peers.endpoint(idx))
       s.wire_corrupted_to[ep->to_string()] += n;

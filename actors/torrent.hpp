@@ -135,6 +135,7 @@ struct torrent_state {
   std::uint32_t pieces_have = 0;
   std::uint64_t wasted = 0;
   std::uint32_t hash_failures = 0;
+  std::map<peer_index, std::uint32_t> failed_senders; ///< failed pieces each peer sent a block of (the lab's ban oracles)
   std::uint64_t downloaded_closed = 0;   ///< payload of peers that are gone
   std::uint64_t uploaded_closed = 0;
   std::vector<bool> wanted;              ///< pieces to fetch (all unless files are selected)

@@ -199,6 +199,8 @@ void on_verdict(self_ptr self, piece_verdict& v, std::vector<peer_index>& sender
     return;
   }
   ++st.hash_failures;
+  for (auto idx : std::set<peer_index>(senders.begin(), senders.end()))
+    ++st.failed_senders[idx];
   st.wasted += size;
   note(self, "piece " + std::to_string(piece) + " failed its hash check");
   apply(self, piece, st.blame.piece_failed(piece, v.block_hashes, senders));

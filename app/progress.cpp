@@ -244,6 +244,8 @@ nlohmann::ordered_json progress_json(const std::string& name, const std::string&
   j["hash_failures"] = st.hash_failures;
   j["banned"] = st.banned;
   j["banned_peers"] = st.banned_peers; // the addresses (the lab's ban oracles read them)
+  if (!st.hash_failures_from.empty())
+    j["hash_failures_from"] = st.hash_failures_from; // failed pieces per sender address
   j["complete"] = st.complete;
   j["seeding"] = st.seeding;
   j["leechers"] = st.leechers;

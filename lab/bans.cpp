@@ -91,29 +91,38 @@ ban_analysis analyse_bans(const resolved_plan& rp, const std::vector<ban_report>
   for (std::size_t m = 0; m < n; ++m) {
     if (rp.peers[m].honest || !sends_bad_data(rp, m))
       continue;
-    if (m >= reports.size() || !reports[m].reported) {
-      a.misbehaving_banned = false;
-      add(a.misbehaving_detail, rp.peers[m].name + " reported nothing (what it sent is unknown)");
-      continue;
-    }
-    std::size_t victims = 0;
-    for (auto& [addr, blocks] : reports[m].corrupted_to) {
-      auto h = peer_at(addr);
-      if (!h || blocks == 0 || !rp.peers[*h].honest || rp.peers[*h].kind != peer_kind::actorrent)
+    std::size_t victims = 0, unused = 0;
+    for (std::size_t h = 0; h < n && h < reports.size(); ++h) {
+      const auto& hp = rp.peers[h];
+      if (!hp.honest || hp.kind != peer_kind::actorrent)
         continue;
+      std::uint64_t failed = 0;
+      for (auto& [addr, k] : reports[h].failed_from)
+        if (auto w = peer_at(addr); w && *w == m)
+          failed += k;
+      if (failed == 0) {
+        if (m < reports.size())
+          for (auto& [addr, blocks] : reports[m].corrupted_to)
+            if (auto w = peer_at(addr); w && *w == h && blocks > 0)
+              ++unused; // it got corrupted blocks but never hashed them (duplicates, cancelled)
+        continue;
+      }
       ++victims;
       ++pairs;
-      const auto& list = who[*h];
+      const auto& list = who[h];
       if (std::find(list.begin(), list.end(), std::optional<std::size_t>{m}) != list.end()) {
         ++caught;
       } else {
         a.misbehaving_banned = false;
-        add(a.misbehaving_detail, rp.peers[*h].name + " did not ban " + rp.peers[m].name + " (sent it "
-                                    + std::to_string(blocks) + " corrupted blocks)");
+        add(a.misbehaving_detail, hp.name + " did not ban " + rp.peers[m].name + " (" + std::to_string(failed)
+                                    + " failed pieces had its blocks)");
       }
     }
     if (victims == 0)
-      add(a.misbehaving_detail, rp.peers[m].name + " sent no corrupted block to an honest actorrent peer");
+      add(a.misbehaving_detail, rp.peers[m].name + " fed no honest actorrent peer a piece that failed");
+    if (unused > 0)
+      add(a.misbehaving_detail, rp.peers[m].name + " sent corrupted blocks to " + std::to_string(unused)
+                                  + " more honest peers that never hashed them");
   }
   auto ratio = [](std::size_t x, std::size_t y) -> std::optional<double> {
     if (y == 0)

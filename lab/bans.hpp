@@ -3,9 +3,15 @@
 // ban oracles and `bans {precision, recall}` of report.json).
 //
 // Each actorrent peer's JSON progress carries `banned_peers` (the addresses it
-// banned) and, when it misbehaves, `wire_corrupted_to` (corrupted blocks sent,
-// per remote address). Peers are matched by IP address: each lab peer has its
-// own, and a ban names the address it connected from or to.
+// banned), `hash_failures_from` (failed pieces per sender address) and, when it
+// misbehaves, `wire_corrupted_to` (corrupted blocks sent, per remote address).
+// Peers are matched by IP address: each lab peer has its own, and a ban names
+// the address it connected from or to.
+//
+// A liar "sent bad data" to an honest peer when that peer hashed a failed
+// piece with a block from it: corrupted blocks that arrive after their piece
+// was complete from others are dropped unhashed, and nobody can judge a peer
+// by data it never checked (the detail still counts them).
 #pragma once
 
 #include "lab/plan.hpp"
@@ -31,6 +37,7 @@ struct ban_report {
   bool reported = false;                          ///< a JSON progress line was read
   std::optional<std::vector<std::string>> banned; ///< banned addresses, if the peer reports them
   std::map<std::string, std::uint64_t> corrupted_to; ///< address -> corrupted blocks sent
+  std::map<std::string, std::uint64_t> failed_from;  ///< address -> failed pieces it sent a block of
 };
 
 /// Who banned whom, judged over the honest actorrent peers.
@@ -38,7 +45,7 @@ struct ban_analysis {
   std::vector<std::vector<std::string>> banned_peers; ///< per peer: names (an address no peer has stays as it is)
   std::vector<bool> known;                            ///< per peer: it reported its bans
   std::optional<double> precision; ///< bans of misbehaving peers / all bans (none: no ban)
-  std::optional<double> recall;    ///< (honest, liar) pairs banned / pairs where the liar sent it bad data (none: no pair)
+  std::optional<double> recall;    ///< (honest, liar) pairs banned / pairs where the honest peer failed a piece with the liar's blocks (none: no pair)
   bool misbehaving_banned = true;
   std::string misbehaving_detail;
   bool no_honest_banned = true;

@@ -658,6 +658,10 @@ private:
           if (a.is_string())
             reports[i].banned->push_back(a.get<std::string>());
       }
+      if (last.contains("hash_failures_from") && last["hash_failures_from"].is_object())
+        for (auto& [addr, v] : last["hash_failures_from"].items())
+          if (v.is_number_unsigned())
+            reports[i].failed_from[addr] = v.get<std::uint64_t>();
       if (last.contains("wire_corrupted_to") && last["wire_corrupted_to"].is_object())
         for (auto& [addr, v] : last["wire_corrupted_to"].items())
           if (v.is_number_unsigned())

@@ -134,6 +134,8 @@ struct torrent_status {
   /// The verified pieces as a BitTorrent bitfield in hex (piece 0 is the high
   /// bit of the first byte); the swarm lab counts the copies of each piece.
   std::string have_hex;
+  /// Failed pieces with a block from each address (who fed us bad data).
+  std::map<std::string, std::uint64_t> hash_failures_from;
 };
 
 /// The lifecycle states of a torrent (see actors/torrent.hpp).
@@ -231,7 +233,7 @@ typename Inspector::result_type inspect(Inspector& f, torrent_status& x) {
            x.hash_failures, x.banned, x.down_rate, x.up_rate, x.complete, x.checking,
            x.seeding, x.resumed_pieces, x.leechers, x.listen_port, x.check_done, x.check_total,
            x.tracker_status, x.state, x.tracker_error, x.peer_list, x.selected_size, x.selected_have,
-           x.selected_pieces, x.banned_peers, x.wire, x.wire_corrupted_to, x.have_hex);
+           x.selected_pieces, x.banned_peers, x.wire, x.wire_corrupted_to, x.have_hex, x.hash_failures_from);
 }
 
 template <class Inspector>

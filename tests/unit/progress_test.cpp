@@ -209,7 +209,7 @@ CAF_TEST(json progress object) {
                   R"j({"event":"progress","name":"data.bin","info_hash":"c96309b55734392eed11838fc82e5465dddb58c8",)j"
                   R"j("percent":11.7,"have_bytes":126353408,"total_size":1073741824,"downloaded":130000000,)j"
                   R"j("uploaded":4096,"wasted":16384,"down_rate":24536678,"up_rate":100,"peers":3,"checking":false,"seeds":2,)j"
-                  R"j("pieces_have":482,"pieces_total":4096,"eta_seconds":39,"hash_failures":1,"banned":0,)j"
+                  R"j("pieces_have":482,"pieces_total":4096,"eta_seconds":39,"hash_failures":1,"banned":0,"banned_peers":[],)j"
                   R"j("complete":false,"seeding":false,"leechers":0,"ratio":0.0,"resumed_pieces":0,"listen_port":0,"tracker":"ok (3 peers)",)j"
                   R"j("tracker_error":""})j");
   torrent_status idle;
@@ -229,6 +229,15 @@ CAF_TEST(json progress object) {
   CAF_CHECK(!done.contains("have")); // no bitfield known: no key
   idle.have_hex = "a0";
   CAF_CHECK_EQUAL(progress_json("x", "00", idle, "progress")["have"].get<std::string>(), "a0");
+  CAF_CHECK(!done.contains("wire")); // only a peer with wire faults on says what they did
+  // who was banned, and (lab) what the wire-fault layer did
+  idle.banned_peers = {"10.77.0.3:6881"};
+  idle.wire = {{"wire.corrupt_blocks", "12"}};
+  idle.wire_corrupted_to = {{"10.77.0.4:6881", 12}};
+  auto lab = progress_json("x", "00", idle, "progress");
+  CAF_CHECK_EQUAL(lab["banned_peers"].dump(), R"(["10.77.0.3:6881"])");
+  CAF_CHECK_EQUAL(lab["wire"].dump(), R"({"corrupt_blocks":12})");
+  CAF_CHECK_EQUAL(lab["wire_corrupted_to"].dump(), R"({"10.77.0.4:6881":12})");
 }
 
 CAF_TEST(summary line) {

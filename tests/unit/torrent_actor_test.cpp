@@ -526,6 +526,34 @@ CAF_TEST(the torrent answers the shared status interface with its state) {
   CAF_CHECK_EQUAL(out.values["tracker_error"], "");
 }
 
+CAF_TEST(wire faults: a bad spec is an error and a good one shows in the status) {
+  auto t = start(config());
+  take_events();
+  self->send(t, wire_fault_atom_v, std::string{"corrupt_block=5%"});
+  step();
+  std::string err;
+  self->receive([&](bool) { CAF_FAIL("a bad spec was accepted"); },
+                [&](caf::error& e) { err = self->system().render(e); },
+                after(std::chrono::seconds(0)) >> [] { CAF_FAIL("no reply"); });
+  CAF_CHECK(err.find("unknown wire fault (did you mean 'corrupt_blocks'?)") != std::string::npos);
+  self->send(t, wire_fault_atom_v, std::string{"corrupt_blocks=5%,seed=3"});
+  step();
+  bool ok = false;
+  self->receive([&](bool b) { ok = b; }, after(std::chrono::seconds(0)) >> [] { CAF_FAIL("no reply"); });
+  CAF_CHECK(ok);
+  self->send(t, status_atom_v);
+  step();
+  actor_status out;
+  self->receive([&](actor_status& s) { out = std::move(s); },
+                after(std::chrono::seconds(0)) >> [] { CAF_FAIL("no status reply"); });
+  // nothing done yet: no wire.* value until a behaviour acts
+  CAF_CHECK_EQUAL(out.values.count("wire.corrupt_blocks"), 0u);
+  self->send(t, wire_fault_atom_v, std::string{}); // off
+  step();
+  self->receive([&](bool b) { ok = b; }, after(std::chrono::seconds(0)) >> [] { CAF_FAIL("no reply"); });
+  CAF_CHECK(ok);
+}
+
 CAF_TEST(with files selected the wanted pieces complete the download and only those files are created) {
   // a (20000) | b (20000) | c (9252) in 16 KiB pieces: b is in pieces 1 and 2
   torrent_spec spec;
