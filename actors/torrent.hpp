@@ -46,6 +46,7 @@
 #include "logic/peer_set.hpp"
 #include "messages/interfaces.hpp"
 #include "protocol/metainfo.hpp"
+#include "storage/disk_faults.hpp"
 
 #include <caf/fwd.hpp>
 #include <caf/typed_response_promise.hpp>
@@ -105,6 +106,13 @@ struct torrent_config {
   picker_config picker_defaults;
   announcer_config announcer_defaults;
   peer_config peer_defaults;
+  /// Disk faults of the lab (--disk-fault, disk_fault_atom); null: the torrent
+  /// makes its own, off. Shared with the disk store, which asks it before
+  /// every block write.
+  std::shared_ptr<storage::disk_faults> disk_faults;
+  /// Block writes failing in a row (other than disk full, which pauses at
+  /// once) before the torrent pauses with a disk error.
+  std::uint32_t max_write_failures = 8;
 };
 
 struct torrent_state {
@@ -154,6 +162,9 @@ struct torrent_state {
   std::string tracker_error;             ///< the last tracker failure, until an announce succeeds
   std::chrono::steady_clock::time_point last_announce_request{};
   std::vector<caf::typed_response_promise<bool>> stop_promises;
+  std::shared_ptr<storage::disk_faults> disk_faults; ///< never null
+  std::string disk_error;                ///< why a write error paused us; cleared by unpause
+  std::uint32_t write_failures_in_row = 0; ///< pieces lost to write errors since the last verified one
 
   static inline const char* name = "torrent";
 };

@@ -5,6 +5,7 @@
 // when peers become actors.
 #pragma once
 
+#include "lab/coordinator.hpp"
 #include "lab/process.hpp"
 #include "protocol/result.hpp"
 
@@ -22,6 +23,8 @@ struct peer_sample {
   bool paused = false;
   std::optional<nlohmann::json> progress; ///< the peer's last progress object, if any
   std::optional<std::uint64_t> rss_bytes;
+  std::string source = "stdout";          ///< where `progress` came from: the JSON lines, or "basp"
+  std::optional<std::string> sample_error; ///< why there is no progress now (basp)
 };
 
 class peer_driver {
@@ -44,6 +47,13 @@ public:
   virtual std::optional<std::uint64_t> peak_rss() const = 0;
   /// Whether the peer needed SIGKILL to stop.
   virtual bool forced() const = 0;
+  /// Turns a wire or disk fault on (a spec) or off (""): what the peer
+  /// answered. Only actorrent peers driven over BASP can.
+  virtual result<bool> set_fault(fault_layer, const std::string&) {
+    return make_error("only actorrent peers under the coordinator take wire and disk faults");
+  }
+  /// A fresh sample now, when the driver can ask for one (BASP).
+  virtual std::optional<nlohmann::json> sample_now() { return std::nullopt; }
 };
 
 /// A peer run as a command (inside its namespace) whose stdout is JSON progress

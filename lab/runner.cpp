@@ -1,5 +1,6 @@
 #include "lab/runner.hpp"
 
+#include "lab/basp_driver.hpp"
 #include "lab/driver.hpp"
 #include "lab/netns.hpp"
 #include "lab/units.hpp"
@@ -93,10 +94,13 @@ argv_t peer_argv(const resolved_plan& rp, std::size_t i, const std::string& acto
   auto port = std::to_string(peer.port);
   if (peer.kind == peer_kind::libtorrent) // Debian's python: the one with the libtorrent module
     return {"/usr/bin/python3", lt_peer_script(), std::string{to_string(peer.role)}, torrent, dir, port};
+  // the control actor the coordinator drives over BASP, on the peer's lab address
+  auto control = peer.address + ":" + std::to_string(control_port);
   if (peer.role == peer_role::seed)
-    return {actorrent, "seed", torrent, dir, "--json-progress", "--verbose", "--port", port};
+    return {actorrent, "seed", torrent, dir, "--json-progress", "--verbose", "--port", port, "--control", control};
   // leechers keep seeding once complete, as members of a real swarm do
-  return {actorrent, "download", torrent, "-o", dir, "--json-progress", "--verbose", "--seed", "--port", port};
+  return {actorrent, "download", torrent, "-o", dir, "--json-progress", "--verbose", "--seed", "--port", port,
+          "--control", control};
 }
 
 /// Applies (or, with drivers empty, only describes) one timeline event. Returns
@@ -107,6 +111,11 @@ struct fault_applier {
   std::vector<std::unique_ptr<peer_driver>>* drivers; ///< null for a dry run
   std::ostream* say;                                  ///< dry run: where signal actions are described
   std::uint64_t dropped = 0; ///< packets the partition/blackhole rules dropped (counted as they are removed)
+  /// wire/disk: what each target answered ({peer, "on: accepted"}, ...) and,
+  /// when the fault ends, its counters
+  std::vector<std::pair<std::size_t, json>> answers{};
+
+  std::size_t fault_over_basp(const resolved_fault& f, std::size_t t, bool begin);
 
   result<std::size_t> apply(const timeline_event& ev) {
     const auto& f = rp.faults[ev.fault];
@@ -161,6 +170,10 @@ struct fault_applier {
             return status{};
           });
           break;
+        case fault_kind::wire:
+        case fault_kind::disk:
+          actions += fault_over_basp(f, t, ev.begin);
+          break;
       }
       if (!ok)
         return make_error("fault " + std::to_string(ev.fault) + " (" + std::string{to_string(f.kind)} + "): "
@@ -169,6 +182,32 @@ struct fault_applier {
     return actions;
   }
 };
+
+/// wire/disk on one peer through the coordinator: 1 when the peer accepted.
+/// A refusal (a bad spec, a build without the wire layer, a peer not
+/// connected) is recorded, not fatal.
+std::size_t fault_applier::fault_over_basp(const resolved_fault& f, std::size_t t, bool begin) {
+  auto layer = f.kind == fault_kind::wire ? fault_layer::wire : fault_layer::disk;
+  auto spec = begin ? fault_spec_string(rp, f, t) : std::string{};
+  if (drivers == nullptr) {
+    *say << "    " << to_string(f.kind) << " fault " << (begin ? "on" : "off") << " " << rp.peers[t].name
+         << " over BASP (its control actor at " << rp.peers[t].address << ":" << control_port << ")"
+         << (begin ? ": " + spec : std::string{}) << "\n";
+    return 1;
+  }
+  auto& d = *(*drivers)[t];
+  auto r = d.set_fault(layer, spec);
+  json a{{"event", begin ? "on" : "off"}, {"accepted", r.ok()}};
+  if (begin)
+    a["spec"] = spec;
+  if (!r)
+    a["error"] = r.error().message;
+  if (!begin)
+    if (auto s = d.sample_now(); s && s->contains("faults"))
+      a["counters"] = json::parse((*s)["faults"].dump());
+  answers.emplace_back(t, std::move(a));
+  return r.ok() ? 1 : 0;
+}
 
 std::string sha256_hex(const std::string& data) {
   unsigned char md[EVP_MAX_MD_SIZE];
@@ -329,6 +368,7 @@ struct fault_record {
   std::optional<std::uint64_t> dropped_packets; ///< partition/blackhole: counted when the rules go
   bool active = false;                          ///< started and not ended
   std::optional<double> first_s, last_s;
+  json peers = json::object(); ///< wire/disk: each target's answers ({"on": ..., "off": ...})
 };
 
 /// One real run; the destructor tears down whatever was made.
@@ -417,13 +457,24 @@ private:
     if (!tracker_.poll())
       return make_error("opentracker ended at once (" + tracker_.describe_status() + "; see "
                         + (dir_ / "tracker" / "err.log").string() + ")");
+    // the coordinator's CAF threads live in the bridge's namespace (lab/coordinator.hpp)
+    auto coord = coordinator::start("/run/netns/" + net_.bridge_ns());
+    if (!coord)
+      return make_error("cannot start the coordinator: " + coord.error().message);
+    coord_ = std::shared_ptr<coordinator>(std::move(*coord));
+    log_ << "lab: coordinator (CAF, BASP) in namespace " << net_.bridge_ns() << "\n";
     t0_ = clock_type::now();
     for (std::size_t i = 0; i < rp_.peers.size(); ++i) {
       auto pdir = dir_ / "peers" / rp_.peers[i].name;
-      auto d = std::make_unique<process_driver>(
-        net_.in_peer(i, peer_argv(rp_, i, opt_.actorrent, torrent_, pdir.string())),
-        (dir_ / "peers" / (rp_.peers[i].name + ".jsonl")).string(),
-        (dir_ / "peers" / (rp_.peers[i].name + ".err")).string());
+      auto argv = net_.in_peer(i, peer_argv(rp_, i, opt_.actorrent, torrent_, pdir.string()));
+      auto out = (dir_ / "peers" / (rp_.peers[i].name + ".jsonl")).string();
+      auto err = (dir_ / "peers" / (rp_.peers[i].name + ".err")).string();
+      std::unique_ptr<peer_driver> d;
+      if (rp_.peers[i].kind == peer_kind::actorrent)
+        d = std::make_unique<basp_driver>(coord_, i, rp_.peers[i].name, rp_.peers[i].address, control_port,
+                                          std::move(argv), out, err);
+      else
+        d = std::make_unique<process_driver>(std::move(argv), out, err);
       if (auto ok = d->start(); !ok)
         return make_error("cannot start " + rp_.peers[i].name + ": " + ok.error().message);
       drivers_.push_back(std::move(d));
@@ -444,11 +495,17 @@ private:
       line["peer"] = rp_.peers[i].name;
       line["running"] = s.running;
       line["paused"] = s.paused;
+      line["source"] = s.source;
+      if (s.sample_error)
+        line["sample_error"] = *s.sample_error;
       if (s.progress) {
         records_[i].last = json::parse(s.progress->dump());
         for (auto key : {"percent", "have_bytes", "downloaded", "uploaded", "wasted", "down_rate", "up_rate", "peers",
                          "seeds", "hash_failures", "banned", "complete"})
           line[key] = s.progress->contains(key) ? json::parse((*s.progress)[key].dump()) : json(nullptr);
+        for (auto key : {"state", "errors", "faults"}) // BASP samples carry these too
+          if (s.progress->contains(key))
+            line[key] = json::parse((*s.progress)[key].dump());
         if (s.progress->value("complete", false) && !records_[i].completed) {
           records_[i].completed = true;
           // a seed is complete from the start: only leechers get a completion time
@@ -486,10 +543,15 @@ private:
       while (next_event < events.size() && events[next_event].t_ms <= t * 1000) {
         const auto& ev = events[next_event++];
         fa.dropped = 0;
+        fa.answers.clear();
         auto n = fa.apply(ev);
         if (!n)
           return n.error();
         auto& rec = faults_[ev.fault];
+        for (auto& [peer, answer] : fa.answers) {
+          log_ << "lab: " << rp_.peers[peer].name << ": " << answer.dump() << "\n";
+          rec.peers[rp_.peers[peer].name][ev.begin ? "on" : "off"] = std::move(answer);
+        }
         rec.count += *n;
         rec.active = ev.begin;
         auto k = rp_.faults[ev.fault].kind;
@@ -505,6 +567,9 @@ private:
              << to_string(rp_.faults[ev.fault].kind) << " " << who << ") " << (ev.begin ? "on" : "off") << ", "
              << *n << " actions\n";
       }
+      if (coord_)
+        if (auto f = coord_->fatal())
+          return make_error(*f);
       if (t >= next_sample) {
         sample_all();
         next_sample += 1.0;
@@ -533,6 +598,8 @@ private:
       if (auto s = drivers_[i]->sample(); s.progress && i < records_.size())
         records_[i].last = json::parse(s.progress->dump());
     }
+    if (coord_)
+      coord_->shutdown(); // its connections go before the namespaces do
     tracker_.stop(SIGTERM, std::chrono::seconds(3));
     duration_s_ = now_s();
     count_active_drops();
@@ -661,6 +728,10 @@ private:
                            {"first_s", rec && rec->first_s ? json(*rec->first_s) : json(nullptr)},
                            {"last_s", rec && rec->last_s ? json(*rec->last_s) : json(nullptr)},
                            {"dropped_packets", rec && rec->dropped_packets ? json(*rec->dropped_packets) : json(nullptr)}};
+      if (f.kind == fault_kind::wire || f.kind == fault_kind::disk) {
+        fj["spec"] = fault_spec_string(rp_, f, f.targets.empty() ? 0 : f.targets.front());
+        fj["applied"]["peers"] = rec ? rec->peers : json::object();
+      }
       out.push_back(std::move(fj));
     }
     return out;
@@ -706,6 +777,7 @@ private:
   lab_network net_;
   std::string torrent_;
   child_process tracker_;
+  std::shared_ptr<coordinator> coord_; ///< before drivers_: they use it until they are gone
   std::vector<std::unique_ptr<peer_driver>> drivers_;
   std::vector<peer_record> records_;
   std::vector<fault_record> faults_;

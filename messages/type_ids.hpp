@@ -81,4 +81,10 @@ CAF_BEGIN_TYPE_ID_BLOCK(actorrent, caf::first_custom_type_id)
   CAF_ADD_ATOM(actorrent, actorrent, w_reject_atom, "wreject")
   CAF_ADD_ATOM(actorrent, actorrent, w_allowed_fast_atom, "wallowfast")
 
+  // The lab's control actor (actors/control.hpp): one sample of a peer, and
+  // faults turned on ("spec") or off ("") at run time.
+  CAF_ADD_ATOM(actorrent, actorrent, sample_atom, "sample")
+  CAF_ADD_ATOM(actorrent, actorrent, wire_fault_atom, "wirefault")
+  CAF_ADD_ATOM(actorrent, actorrent, disk_fault_atom, "diskfault")
+
 CAF_END_TYPE_ID_BLOCK(actorrent)
