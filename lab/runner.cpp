@@ -503,7 +503,7 @@ private:
         for (auto key : {"percent", "have_bytes", "downloaded", "uploaded", "wasted", "down_rate", "up_rate", "peers",
                          "seeds", "hash_failures", "banned", "complete"})
           line[key] = s.progress->contains(key) ? json::parse((*s.progress)[key].dump()) : json(nullptr);
-        for (auto key : {"state", "errors", "faults"}) // BASP samples carry these too
+        for (auto key : {"state", "errors", "faults", "node"}) // BASP samples carry these too
           if (s.progress->contains(key))
             line[key] = json::parse((*s.progress)[key].dump());
         if (s.progress->value("complete", false) && !records_[i].completed) {

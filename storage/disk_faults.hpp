@@ -4,9 +4,10 @@
 // for its status and turns the fault on and off (--disk-fault, or the lab's
 // control actor at run time).
 //
-//   write_errors=10%      a share of block writes fail with EIO (which ones is a
+//   write_errors=2%       a share of block writes fail with EIO (which ones is a
 //                         function of seed and the write's number: same seed,
-//                         same writes)
+//                         same writes); a piece of 16 blocks is lost with
+//                         probability 1 - (1 - share)^16 (2%: about 28%)
 //   errors_after=4MiB     every write fails with EIO once 4 MiB were written
 //   full_after=4MiB       every write fails with ENOSPC (disk full) once 4 MiB
 //                         were written
