@@ -22,19 +22,23 @@ it_setup
 make_random "$WORKDIR/seed/payload" $((1024 * 1024))
 with_timeout 60 "$AR" create "$WORKDIR/seed/payload" -o "$WORKDIR/t.torrent" -l 262144 >/dev/null
 
-start_seed() { # NAME [WRAPPER...]: a seeder with its control actor on a free port
+# start_seed NAME [WRAPPER...]: a seeder with its control actor on a free port
+# (run in this shell, not a subshell, so that its PID is stopped on exit); the
+# port in CPORT, the PID (of `timeout`) in BG_LAST.
+start_seed() {
   local name=$1
   shift
   ar_json_start "$WORKDIR/$name" 60 "$@" "$AR" seed "$WORKDIR/t.torrent" "$WORKDIR/seed" --json-progress --port 0 \
     --no-trackers --control 127.0.0.1:0
-  local pid=$BG_LAST
-  wait_for_log "$WORKDIR/$name.err" "control actor on" 20 "$pid" "$name"
-  json_event "$WORKDIR/$name.json" control control_port
+  wait_for_log "$WORKDIR/$name.err" "control actor on" 20 "$BG_LAST" "$name"
+  CPORT=$(json_event "$WORKDIR/$name.json" control control_port)
 }
 
 note "two seeders, each PID 1 of its own PID namespace, in one network namespace"
-p1=$(start_seed twin1 unshare --pid --fork --kill-child)
-p2=$(start_seed twin2 unshare --pid --fork --kill-child)
+start_seed twin1 unshare --pid --fork --kill-child
+p1=$CPORT
+start_seed twin2 unshare --pid --fork --kill-child
+p2=$CPORT
 rc=0
 out=$(with_timeout 60 "$AR" lab control "127.0.0.1:$p1" "127.0.0.1:$p2" 2>&1) || rc=$?
 echo "$out"
@@ -46,8 +50,11 @@ check_contains "node ID of PID 1" "#1" "$out"
 bg_stop_all
 
 note "two seeders with distinct PIDs: distinct node IDs, both driven"
-p1=$(start_seed one)
-p2=$(start_seed two)
+start_seed one
+p1=$CPORT
+pid=$BG_LAST
+start_seed two
+p2=$CPORT
 out=$(with_timeout 60 "$AR" lab control "127.0.0.1:$p1" "127.0.0.1:$p2")
 echo "$out"
 n1=$(head -1 <<<"$out" | json_get node)
@@ -56,7 +63,6 @@ n2=$(tail -1 <<<"$out" | json_get node)
 check_eq "seeder state over BASP" seeding "$(head -1 <<<"$out" | json_get sample.state)"
 out=$(with_timeout 60 "$AR" lab control "127.0.0.1:$p1" --stop)
 check_eq "stop accepted" true "$(json_get stop <<<"$out")"
-pid=${BG_PIDS[0]}
 for ((i = 0; i < 100; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
 rc=0
 wait "$pid" || rc=$?
