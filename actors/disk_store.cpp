@@ -361,7 +361,7 @@ void write_block(self_ptr self, block_data& bd) {
   // whether to go on (on_write_failed)
   auto failed = [&](std::string why) {
     forget_assembly(st, bd.piece);
-    st.write_failed.emplace(bd.piece, std::move(why));
+    st.write_failed.emplace(bd.piece, std::pair{std::move(why), st.faults ? st.faults->generation() : 0});
     if (st.faults)
       st.faults->failed_writes.fetch_add(1);
   };
@@ -389,7 +389,11 @@ caf::result<piece_verdict> queue_hash(self_ptr self, std::uint32_t piece, bool w
   if (auto it = st.write_failed.find(piece); it != st.write_failed.end()) {
     piece_verdict v;
     v.piece = piece;
-    v.write_error = std::move(it->second);
+    // a piece left unfinished when a fault paused us completes after the fault
+    // changed: it still lacks a block, but the disk is not to blame now
+    bool stale = st.faults && it->second.second != st.faults->generation();
+    v.write_error = stale ? "a block of piece " + std::to_string(piece) + " was lost to an earlier write error"
+                          : std::move(it->second.first);
     st.write_failed.erase(it);
     return v;
   }

@@ -114,7 +114,9 @@ struct disk_state {
   std::shared_ptr<storage::disk_faults> faults;
   /// Pieces a block write of which failed, with the error: their hash request
   /// is answered with it (write_error) instead of a hash, so no sender is blamed.
-  std::unordered_map<std::uint32_t, std::string> write_failed;
+  /// (The faults' generation at the failure: an error of an earlier fault is
+  /// reported as a lost block, not as the disk being full now.)
+  std::unordered_map<std::uint32_t, std::pair<std::string, std::uint64_t>> write_failed;
   std::vector<bool> wanted;           ///< pieces the check looks at (empty: all)
   std::uint64_t saved_uploaded = 0;   ///< totals of earlier sessions, from the resume data
   std::uint64_t saved_downloaded = 0;

@@ -1,5 +1,7 @@
 #include "lab/basp_driver.hpp"
 
+#include <thread>
+
 namespace actorrent::lab {
 
 basp_driver::basp_driver(std::shared_ptr<coordinator> coord, std::size_t peer, std::string name, std::string host,
@@ -57,6 +59,10 @@ peer_sample basp_driver::sample() {
 }
 
 result<bool> basp_driver::set_fault(fault_layer layer, const std::string& spec) {
+  // a peer still starting (or restarting) has not published yet: give the
+  // coordinator's connect (retried every second) a few seconds, bounded
+  for (int i = 0; i < 50 && !coord_->latest(peer_).connected && proc_.sample().running; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds{100});
   return coord_->set_fault(peer_, layer, spec);
 }
 

@@ -26,6 +26,7 @@ public:
   /// until the first one, or while it is older than 3 s: a paused or hung
   /// peer shows `sample_error`).
   peer_sample sample() override;
+  /// Through the coordinator; waits up to 5 s for a peer not connected yet.
   result<bool> set_fault(fault_layer layer, const std::string& spec) override;
   std::optional<nlohmann::json> sample_now() override;
   std::optional<std::string> crash() const override { return proc_.crash(); }

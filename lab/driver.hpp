@@ -1,8 +1,9 @@
-// How the lab runner drives one peer. Today every peer is a process in its
-// namespace (the actorrent command with --json-progress); the interface is what
-// a CAF control actor reached over BASP will implement later (start, stop, pause,
-// kill/restart for churn, and one sample a second), so the runner does not change
-// when peers become actors.
+// How the lab runner drives one peer: start, stop, pause, kill/restart for
+// churn, one sample a second, and wire/disk faults. process_driver runs a peer
+// as a process in its namespace and reads its JSON lines (libtorrent peers);
+// basp_driver (lab/basp_driver.hpp) supervises an actorrent peer's process the
+// same way but samples it and sets its faults over BASP, through the
+// coordinator (lab/coordinator.hpp).
 #pragma once
 
 #include "lab/coordinator.hpp"

@@ -215,6 +215,7 @@ void disk_faults::set(disk_fault_spec spec) {
   write_number_ = 0;
   if (on)
     ++times_set;
+  ++generation_;
   active_.store(on, std::memory_order_relaxed);
 }
 

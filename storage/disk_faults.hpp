@@ -69,6 +69,8 @@ public:
   void set(disk_fault_spec spec);
   disk_fault_spec spec() const;
   bool active() const { return active_.load(std::memory_order_relaxed); }
+  /// Bumped by every set(): tells a write error of an earlier fault from one of now.
+  std::uint64_t generation() const { return generation_.load(); }
 
   /// Asked before writing `bytes` of a block: the error to return instead of
   /// writing, and how long to wait first. Counts what it decides.
@@ -93,6 +95,7 @@ private:
   std::uint64_t bytes_since_set_ = 0;
   std::uint64_t write_number_ = 0;
   std::atomic<bool> active_{false};
+  std::atomic<std::uint64_t> generation_{0};
 };
 
 /// Whether a write error's text says the disk is full or read-only (ENOSPC,

@@ -44,7 +44,7 @@ remove_new_namespaces() {
   done
 }
 trap 'bg_stop_all; remove_new_namespaces' EXIT
-lab_namespaces() { ip netns list | awk '{print $1}' | grep '^alab-' | grep -vxF -- "$BEFORE" || true; }
+lab_namespaces() { ip netns list 2>/dev/null | awk '{print $1}' | grep '^alab-' | grep -vxF -- "$BEFORE" || true; }
 
 cat >"$WORKDIR/basp.yaml" <<YAML
 name: lab-basp
@@ -79,7 +79,7 @@ BG_PIDS+=("$RUNNER")
 # while it runs: the coordinator's BASP connection, seen from the seeder's namespace
 seen=
 for ((i = 0; i < 200; i++)); do
-  ns=$(lab_namespaces | grep -- '-p0$' || true)
+  ns=$(lab_namespaces | grep -- '-seeders-1$' || true)
   if [[ -n "$ns" ]]; then
     conns=$(ip netns exec "$ns" ss -Htn state established '( sport = :7070 )' 2>/dev/null || true)
     if [[ "$conns" == *"10.77.0.1:"* ]]; then seen=$conns; break; fi
