@@ -18,17 +18,23 @@ status basp_driver::start() {
 }
 
 void basp_driver::request_stop() {
-  // a clean stop over BASP (the torrent announces `stopped`, exit 0); the
-  // process driver's SIGINT follows for a peer that does not answer
+  // a clean stop over BASP (the torrent announces `stopped`, exit 0), asked
+  // without waiting so that every peer stops at once; stop() falls back on
+  // the process driver's SIGINT
   if (!stop_asked_ && coord_->latest(peer_).connected) {
     stop_asked_ = true;
-    if (coord_->stop(peer_, std::chrono::milliseconds{1500}))
-      return;
+    coord_->request_stop(peer_);
+    return;
   }
   proc_.request_stop();
 }
 
-void basp_driver::stop() { proc_.stop(); }
+void basp_driver::stop() {
+  // a peer asked over BASP gets a few seconds to end on its own first
+  for (int i = 0; stop_asked_ && i < 40 && proc_.sample().running; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds{100});
+  proc_.stop();
+}
 
 void basp_driver::pause(bool on) { proc_.pause(on); }
 

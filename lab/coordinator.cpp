@@ -399,6 +399,12 @@ result<bool> coordinator::pause(std::size_t peer, bool on, std::chrono::millisec
   return impl_->call<bool>(timeout, unpause_atom_v, p);
 }
 
+void coordinator::request_stop(std::size_t peer) {
+  std::lock_guard<std::mutex> guard{impl_->call_mtx};
+  if (impl_->sys)
+    caf::anon_send(impl_->actor, stop_atom_v, static_cast<std::uint32_t>(peer));
+}
+
 result<bool> coordinator::stop(std::size_t peer, std::chrono::milliseconds timeout) {
   return impl_->call<bool>(timeout, stop_atom_v, static_cast<std::uint32_t>(peer));
 }

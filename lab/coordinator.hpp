@@ -84,6 +84,8 @@ public:
   result<nlohmann::json> sample_now(std::size_t peer, std::chrono::milliseconds timeout = std::chrono::seconds{3});
   result<bool> pause(std::size_t peer, bool on, std::chrono::milliseconds timeout = std::chrono::seconds{3});
   result<bool> stop(std::size_t peer, std::chrono::milliseconds timeout = std::chrono::seconds{3});
+  /// Asks the peer to stop without waiting for its answer.
+  void request_stop(std::size_t peer);
 
   /// Ends the actor system (idempotent); later requests fail.
   void shutdown();
