@@ -2,7 +2,7 @@
 // `lab cleanup`: the swarm lab (issue 12). The work is in lab/; this file reads
 // the options and maps outcomes to exit codes (0 every oracle holds, 1 one
 // fails or the run could not be made, 2 a bad or not yet runnable plan).
-// `lab control HOST:PORT... [--sample] [--disk-fault SPEC] [--wire-fault SPEC]
+// `lab control HOST:PORT... [--disk-fault SPEC] [--wire-fault SPEC]
 // [--pause|--unpause|--stop] [--netns NAME]` drives running peers' control
 // actors with the lab's coordinator (lab/coordinator.hpp) by hand: it
 // connects to each (from namespace NAME, if given), prints one JSON line per
