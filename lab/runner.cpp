@@ -337,7 +337,11 @@ void print_dry_run(const resolved_plan& rp, const run_options& opt, std::ostream
   net.build();
   out << "\ntracker (whitelist " << dir << "/tracker/whitelist holds the info-hash):\n  "
       << printable(net.in_bridge(tracker_argv(rp, dir + "/tracker"))) << "\n";
-  out << "\npeers (stdout: JSON progress lines, sampled once a second into " << dir << "/samples.jsonl):\n";
+  out << "\ncoordinator: a CAF actor system started inside " << net.bridge_ns() << " (address " << rp.bridge_address
+      << "); it connects over BASP to the control actor of every actorrent peer (ADDRESS:" << control_port
+      << "), samples each once a second and sets wire and disk faults\n";
+  out << "\npeers (stdout: JSON progress lines; actorrent peers are sampled over BASP, the others from these lines,\n"
+         "once a second into " << dir << "/samples.jsonl):\n";
   for (std::size_t i = 0; i < rp.peers.size(); ++i)
     out << "  " << printable(net.in_peer(i, peer_argv(rp, i, opt.actorrent, torrent, dir + "/peers/" + rp.peers[i].name)))
         << "\n";

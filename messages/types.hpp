@@ -58,7 +58,7 @@ struct piece_verdict {
   /// Not hashed: a block of the piece could not be written (disk full, I/O
   /// error, an injected disk fault). No sender is to blame; the piece is
   /// fetched again.
-  std::string write_error;
+  std::string write_error{};
 };
 
 /// Announce events (BEP 3).
@@ -132,7 +132,7 @@ struct torrent_status {
   std::uint32_t selected_pieces = 0;
   /// A block write failed (disk full, I/O error): the torrent paused itself
   /// with this reason; empty otherwise (cleared by unpause).
-  std::string disk_error;
+  std::string disk_error{};
 };
 
 /// The lifecycle states of a torrent (see actors/torrent.hpp).
