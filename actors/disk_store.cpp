@@ -3,6 +3,7 @@
 #include "protocol/sha1_multi.hpp"
 #include "storage/batch_hasher.hpp"
 #include "storage/overwrite_guard.hpp"
+#include "storage/posix_util.hpp"
 #include "storage/resume_data.hpp"
 
 #include <caf/all.hpp>
@@ -10,6 +11,7 @@
 #include <algorithm>
 #include <array>
 #include <cstdio>
+#include <thread>
 
 namespace actorrent {
 
@@ -320,6 +322,7 @@ caf::error open_store(self_ptr self, const disk_config& cfg) {
   st.recheck = cfg.recheck;
   st.require_complete = cfg.require_complete;
   st.progress = cfg.progress;
+  st.faults = cfg.faults;
   st.started = std::chrono::steady_clock::now();
   st.hash_delay = cfg.hash_delay;
   st.assembling_limit = cfg.hash_memory_bytes;
@@ -353,8 +356,27 @@ void write_block(self_ptr self, block_data& bd) {
   if (auto pad = st.storage->layout().check_pad(bd.piece, bd.offset, data); !pad)
     return; // the sender's fault: the hash check will fail the piece and blame it
   drop_cached(self, bd.piece); // never serve a stale copy
+  // a write that fails loses this piece only: its hash request is answered
+  // with the error, the picker fetches it again, and the torrent decides
+  // whether to go on (on_write_failed)
+  auto failed = [&](std::string why) {
+    forget_assembly(st, bd.piece);
+    st.write_failed.emplace(bd.piece, std::pair{std::move(why), st.faults ? st.faults->generation() : 0});
+    if (st.faults)
+      st.faults->failed_writes.fetch_add(1);
+  };
+  if (st.faults && st.faults->active()) {
+    auto d = st.faults->before_write(data.size());
+    if (d.delay.count() > 0)
+      std::this_thread::sleep_for(d.delay); // a slow disk holds this thread as a real one would
+    if (d.error != 0) {
+      failed("cannot write piece " + std::to_string(bd.piece) + ": " + storage::errno_text(d.error)
+             + " (injected disk fault)");
+      return;
+    }
+  }
   if (auto w = st.storage->write(bd.piece, bd.offset, data); !w) {
-    self->quit(disk_error("write failed: " + w.error().message));
+    failed(w.error().message);
     return;
   }
   st.bytes_written += data.size();
@@ -364,6 +386,17 @@ void write_block(self_ptr self, block_data& bd) {
 // Queues a hash request: the batch runs when full or when its timer fires.
 caf::result<piece_verdict> queue_hash(self_ptr self, std::uint32_t piece, bool with_blocks) {
   auto& st = self->state;
+  if (auto it = st.write_failed.find(piece); it != st.write_failed.end()) {
+    piece_verdict v;
+    v.piece = piece;
+    // a piece left unfinished when a fault paused us completes after the fault
+    // changed: it still lacks a block, but the disk is not to blame now
+    bool stale = st.faults && it->second.second != st.faults->generation();
+    v.write_error = stale ? "a block of piece " + std::to_string(piece) + " was lost to an earlier write error"
+                          : std::move(it->second.first);
+    st.write_failed.erase(it);
+    return v;
+  }
   auto rp = self->make_response_promise<piece_verdict>();
   st.hash_jobs.push_back({piece, with_blocks, rp});
   if (st.hash_jobs.size() >= st.hash_batch) {

@@ -13,6 +13,7 @@
 #include "messages/interfaces.hpp"
 #include "protocol/metainfo.hpp"
 #include "storage/batch_hasher.hpp"
+#include "storage/disk_faults.hpp"
 #include "storage/torrent_storage.hpp"
 
 #include <atomic>
@@ -69,6 +70,9 @@ struct disk_config {
   /// Progress of the start-up check, for the torrent's status: pieces hashed and
   /// pieces to hash (written by the hashing threads, read by the torrent).
   std::shared_ptr<check_progress> progress;
+  /// Injected disk faults (the lab's, --disk-fault), asked before every block
+  /// write; null: none.
+  std::shared_ptr<storage::disk_faults> faults;
 };
 
 struct disk_state {
@@ -107,6 +111,12 @@ struct disk_state {
   bool recheck = false;
   bool require_complete = false;
   std::shared_ptr<check_progress> progress;
+  std::shared_ptr<storage::disk_faults> faults;
+  /// Pieces a block write of which failed, with the error: their hash request
+  /// is answered with it (write_error) instead of a hash, so no sender is blamed.
+  /// (The faults' generation at the failure: an error of an earlier fault is
+  /// reported as a lost block, not as the disk being full now.)
+  std::unordered_map<std::uint32_t, std::pair<std::string, std::uint64_t>> write_failed;
   std::vector<bool> wanted;           ///< pieces the check looks at (empty: all)
   std::uint64_t saved_uploaded = 0;   ///< totals of earlier sessions, from the resume data
   std::uint64_t saved_downloaded = 0;

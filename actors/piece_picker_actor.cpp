@@ -34,6 +34,8 @@ void on_verdict(picker_actor::stateful_pointer<picker_state> self, piece_verdict
   if (v.ok) {
     senders = st.algo->block_senders(v.piece);
     st.algo->piece_verified(v.piece);
+  } else if (!v.write_error.empty()) {
+    senders = st.algo->piece_failed(v.piece); // fetched again; nobody's fault
   } else {
     senders = st.algo->piece_failed(v.piece);
     st.failed_before.insert(v.piece);

@@ -140,6 +140,7 @@ torrent_status make_status(self_ptr self) {
   s.check_total = st.check->total.load();
   s.tracker_status = st.cfg.use_trackers ? st.tracker_status : "trackers off";
   s.tracker_error = st.tracker_error;
+  s.disk_error = st.disk_error;
   s.state = phase_name(st.phase);
   for (auto& ep : st.peers.banned_list())
     s.banned_peers.push_back(ep.to_string());
@@ -394,6 +395,8 @@ void unpause(self_ptr self) {
   auto& st = self->state;
   if (st.phase != torrent_phase::paused && st.phase != torrent_phase::queued)
     return;
+  st.disk_error.clear();
+  st.write_failures_in_row = 0;
   if (!st.check_started) {
     ask_check(self);
     enter(self, torrent_phase::checking);
@@ -454,24 +457,66 @@ caf::result<bool> set_wire_faults(self_ptr self, const std::string& text) {
   return true;
 }
 
+
+// Disk faults on (a spec) or off (""): a torrent a write error paused goes on
+// when they go off.
+caf::result<bool> set_disk_fault(self_ptr self, const std::string& text) {
+  auto spec = storage::parse_disk_fault_spec(text);
+  if (!spec)
+    return caf::make_error(caf::sec::runtime_error, spec.error().message);
+  auto& st = self->state;
+  bool off = spec->empty();
+  st.disk_faults->set(std::move(*spec));
+  note(self, "disk faults " + st.disk_faults->spec().to_string());
+  if (off && !st.disk_error.empty() && st.phase == torrent_phase::paused)
+    unpause(self);
+  return true;
+}
+
+} // namespace
+
+void on_write_failed(self_ptr self, std::uint32_t piece, const std::string& why) {
+  auto& st = self->state;
+  st.disk_faults->refetched_pieces.fetch_add(1);
+  ++st.write_failures_in_row;
+  note(self, "piece " + std::to_string(piece) + " not written (" + why + "): fetching it again");
+  bool full = storage::is_disk_full_error(why);
+  if (!st.disk_error.empty() || (!full && st.write_failures_in_row < st.cfg.max_write_failures))
+    return;
+  if (st.phase == torrent_phase::paused || st.phase == torrent_phase::stopping)
+    return;
+  st.disk_error = why;
+  if (!full)
+    st.disk_error += " (" + std::to_string(st.write_failures_in_row) + " pieces in a row)";
+  note(self, "disk error: " + st.disk_error + "; pausing (verified pieces are kept)");
+  pause(self);
+  notify(self, torrent_event::kind::state_changed, "disk error: " + st.disk_error);
+}
+
+namespace {
+
 caf::message_handler lifecycle_handlers(self_ptr self) {
   return {
     [self](progress_atom) { return make_status(self); },
     [self](status_atom) {
       auto s = make_status(self);
-      auto status = actor_status{torrent_state::name, s.state,
-                          {{"pieces_have", std::to_string(s.pieces_have)},
-                           {"peers", std::to_string(s.peers)},
-                           {"downloaded", std::to_string(s.downloaded)},
-                           {"uploaded", std::to_string(s.uploaded)},
-                           {"banned", std::to_string(s.banned)},
-                           {"tracker_error", s.tracker_error}}};
-      status.values.merge(self->state.wire_counters->values()); // wire.<behavior>: what the lab's faults did
-      return status;
+      actor_status as{torrent_state::name, s.state,
+                      {{"pieces_have", std::to_string(s.pieces_have)},
+                       {"peers", std::to_string(s.peers)},
+                       {"downloaded", std::to_string(s.downloaded)},
+                       {"uploaded", std::to_string(s.uploaded)},
+                       {"banned", std::to_string(s.banned)},
+                       {"tracker_error", s.tracker_error}}};
+      for (auto& [k, v] : self->state.disk_faults->values())
+        as.values[k] = v;
+      as.values["disk.error"] = s.disk_error;
+      as.values.merge(self->state.wire_counters->values()); // wire.<behavior>: what the lab's faults did
+      return as;
     },
     [self](wire_fault_atom, const std::string& spec) -> caf::result<bool> { return set_wire_faults(self, spec); },
     [self](pause_atom) { pause(self); },
     [self](unpause_atom) { unpause(self); },
+    [self](disk_fault_atom, const std::string& text) -> caf::result<bool> { return set_disk_fault(self, text); },
     [self](stop_atom) { return stop(self); },
   };
 }
@@ -503,6 +548,7 @@ void spawn_children(self_ptr self) {
   dc.recheck = st.cfg.recheck;
   dc.require_complete = st.cfg.require_complete;
   dc.progress = st.check;
+  dc.faults = st.disk_faults;
   if (!st.cfg.selected_files.empty()) {
     dc.wanted = st.wanted;
     dc.skip_files.resize(mi.files.size(), false);
@@ -575,6 +621,7 @@ torrent_actor::behavior_type torrent(self_ptr self, torrent_config cfg) {
   if (cfg.peer_id.is_zero())
     cfg.peer_id = generate_peer_id();
   st.cfg = std::move(cfg);
+  st.disk_faults = st.cfg.disk_faults ? st.cfg.disk_faults : std::make_shared<storage::disk_faults>();
   st.blame = logic::blame_tracker{st.cfg.max_strikes};
   if (st.cfg.wire_fault.any())
     st.wire_faults = std::make_shared<const logic::wire_faults>(st.cfg.wire_fault, st.wire_counters);

@@ -47,6 +47,7 @@
 #include "logic/wire_faults.hpp"
 #include "messages/interfaces.hpp"
 #include "protocol/metainfo.hpp"
+#include "storage/disk_faults.hpp"
 
 #include <caf/fwd.hpp>
 #include <caf/typed_response_promise.hpp>
@@ -108,6 +109,13 @@ struct torrent_config {
   peer_config peer_defaults;
   /// Lab: misbehave on the wire from the start (--wire-fault; empty: off).
   logic::wire_fault_spec wire_fault;
+  /// Disk faults of the lab (--disk-fault, disk_fault_atom); null: the torrent
+  /// makes its own, off. Shared with the disk store, which asks it before
+  /// every block write.
+  std::shared_ptr<storage::disk_faults> disk_faults;
+  /// Block writes failing in a row (other than disk full, which pauses at
+  /// once) before the torrent pauses with a disk error.
+  std::uint32_t max_write_failures = 8;
 };
 
 struct torrent_state {
@@ -161,6 +169,9 @@ struct torrent_state {
   /// Lab: the active wire faults (null: off) and what they did, over every spec.
   wire_faults_ptr wire_faults;
   std::shared_ptr<logic::wire_fault_counters> wire_counters = std::make_shared<logic::wire_fault_counters>();
+  std::shared_ptr<storage::disk_faults> disk_faults; ///< never null
+  std::string disk_error;                ///< why a write error paused us; cleared by unpause
+  std::uint32_t write_failures_in_row = 0; ///< pieces lost to write errors since the last verified one
 
   static inline const char* name = "torrent";
 };

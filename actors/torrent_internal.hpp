@@ -54,6 +54,12 @@ torrent_status make_status(self_ptr self);
 /// Every piece is verified: flush, then seeding or finished.
 void finish(self_ptr self, bool downloaded_now);
 
+/// A block write failed (the piece is fetched again): after a disk-full error,
+/// or max_write_failures in a row, the torrent pauses with a disk error
+/// (resume data written with the verified pieces only) until unpaused or the
+/// disk faults go off.
+void on_write_failed(self_ptr self, std::uint32_t piece, const std::string& why);
+
 // ---- torrent_peers.cpp -----------------------------------------------------------
 
 /// What every peer connection of this torrent shares (index and pieces filled per connection).

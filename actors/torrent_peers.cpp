@@ -187,7 +187,12 @@ void on_verdict(self_ptr self, piece_verdict& v, std::vector<peer_index>& sender
   auto& st = self->state;
   auto piece = v.piece;
   auto size = st.cfg.torrent->piece_size(piece);
+  if (!v.write_error.empty()) { // our disk's fault, not the senders'
+    on_write_failed(self, piece, v.write_error);
+    return;
+  }
   if (v.ok) {
+    st.write_failures_in_row = 0;
     add_piece(st, piece);
     for (auto& [idx, l] : st.links)
       if (auto* c = st.peers.find(idx); l.handle && c != nullptr && c->handshaken)

@@ -21,6 +21,22 @@
 // opened; for `seed`: data missing or wrong); 2 usage (bad option or
 // configuration file); 130 after SIGINT (Ctrl-C) and 143 after SIGTERM, for
 // `download` and `seed` alike, whether or not the data was complete.
+//
+// Disk errors: a block write that fails (disk full, I/O error, or a fault of
+// --disk-fault) loses only its piece, which is fetched again from the swarm; a
+// full disk (ENOSPC, EDQUOT, EROFS), or 8 pieces lost in a row, pauses the
+// torrent (its resume data then lists the verified pieces only) and the command
+// ends with exit 1 and "disk error: ..." (JSON: event "error", error and
+// disk_error). Run it again when there is room: it resumes from the verified
+// pieces. Under the lab's control (--control) the peer stays up, paused, shows
+// the error and goes on when the coordinator turns the disk fault off.
+//
+// --control HOST:PORT publishes the peer's control actor (actors/control.hpp)
+// with CAF's middleman for the swarm lab's coordinator (BASP, heartbeats on);
+// port 0 picks a free port, printed on stderr ("control actor on HOST:PORT")
+// and, with --json-progress, as a JSON line {"event":"control","control_port":N}.
+// A stop from the coordinator ends the command like Ctrl-C but exits 0.
+#include "actors/control.hpp"
 #include "actors/listener.hpp"
 #include "actors/torrent.hpp"
 #include "app/commands.hpp"
@@ -38,6 +54,7 @@
 #include <caf/actor_system_config.hpp>
 #include <caf/after.hpp>
 #include <caf/io/middleman.hpp>
+#include <caf/io/publish.hpp>
 #include <caf/scoped_actor.hpp>
 
 #include <CLI/CLI.hpp>
@@ -99,6 +116,8 @@ struct download_cli {
   bool recheck = false; ///< --recheck: ignore the resume data, hash everything
   double seed_ratio = 0;
   unsigned seed_time = 0;
+  std::string control;    ///< --control HOST:PORT: publish the lab's control actor
+  std::string disk_fault; ///< --disk-fault SPEC (storage/disk_faults.hpp)
   std::string select_file; ///< download --select-file
   CLI::Option* select_file_opt = nullptr;
   /// Options that set one tunable of logic::settings: flag, setting, text.
@@ -460,7 +479,18 @@ nlohmann::ordered_json complete_fields(const std::optional<torrent_status>& st, 
   return j;
 }
 
-enum class outcome { complete, seeded, interrupted, timed_out, failed, incomplete_seed };
+enum class outcome { complete, seeded, interrupted, timed_out, failed, incomplete_seed, controlled, disk_failed };
+
+/// --control's HOST:PORT (port 0: any free port).
+result<host_port> parse_control_address(const std::string& text) {
+  bool any = text.size() > 2 && text.compare(text.size() - 2, 2, ":0") == 0;
+  auto hp = parse_host_port(any ? text.substr(0, text.size() - 1) + "1" : text);
+  if (!hp)
+    return make_error("--control: " + hp.error().message);
+  if (any)
+    hp->port = 0;
+  return hp;
+}
 
 int run_download(download_cli& cli) {
   // Settings: defaults < config file < command line.
@@ -533,6 +563,25 @@ int run_download(download_cli& cli) {
       print_error("invalid peer address '" + p + "': " + ok.error().message);
       return exit_usage;
     }
+  }
+
+  std::optional<host_port> control_at;
+  if (!cli.control.empty()) {
+    auto hp = parse_control_address(cli.control);
+    if (!hp) {
+      print_error(hp.error().message);
+      return exit_usage;
+    }
+    control_at = *hp;
+  }
+  auto disk_faults = std::make_shared<storage::disk_faults>();
+  if (!cli.disk_fault.empty()) {
+    auto spec = storage::parse_disk_fault_spec(cli.disk_fault);
+    if (!spec) {
+      print_error("--disk-fault: " + spec.error().message);
+      return exit_usage;
+    }
+    disk_faults->set(*spec);
   }
 
   if (cli.torrent_file.rfind("magnet:", 0) == 0) {
@@ -631,6 +680,8 @@ int run_download(download_cli& cli) {
   {
     caf::actor_system_config cfg;
     cfg.load<caf::io::middleman>();
+    add_control_types(cfg);
+    configure_basp(cfg);
     if (auto* pol = std::getenv("ACTORRENT_SCHED"))
       cfg.set("scheduler.policy", caf::atom_from_string(pol));
     caf::actor_system sys{cfg};
@@ -687,9 +738,38 @@ int run_download(download_cli& cli) {
       if (!opts.quiet && !opts.json_progress)
         out.note("wire faults on (lab): " + tc.wire_fault.to_string());
     }
+    tc.disk_faults = disk_faults;
+    if (disk_faults->active())
+      out.note("disk faults on: " + disk_faults->spec().to_string());
     auto start = clock_type::now();
     auto torrent = spawn_torrent(sys, std::move(tc));
     self->monitor(torrent);
+    caf::actor control_handle;
+    if (control_at) {
+      control_config cc;
+      cc.torrent = torrent;
+      cc.owner = caf::actor_cast<caf::actor>(self);
+      auto ctl = sys.spawn(control, std::move(cc));
+      control_handle = caf::actor_cast<caf::actor>(ctl);
+      auto bound = caf::io::publish(ctl, control_at->port, control_at->host.c_str(), true);
+      if (!bound) {
+        print_error("cannot publish the control actor on " + control_at->to_string() + ": " + describe(sys, bound.error()));
+        self->send_exit(ctl, caf::exit_reason::user_shutdown);
+        self->send_exit(torrent, caf::exit_reason::user_shutdown);
+        self->send_exit(*listener, caf::exit_reason::user_shutdown);
+        return exit_failure;
+      }
+      host_port shown = *control_at;
+      shown.port = *bound;
+      std::fprintf(stderr, "actorrent: control actor on %s\n", shown.to_string().c_str());
+      std::fflush(stderr);
+      if (opts.json_progress) {
+        std::printf("{\"event\":\"control\",\"control_host\":\"%s\",\"control_port\":%u}\n",
+                    control_at->host.c_str(), static_cast<unsigned>(*bound));
+        std::fflush(stdout);
+      }
+    }
+    bool control_stop = false; // the coordinator asked us to end
 
     std::optional<torrent_status> last;
     std::string failure;
@@ -720,6 +800,15 @@ int run_download(download_cli& cli) {
         result = complete_at ? outcome::seeded : outcome::interrupted;
         break;
       }
+      if (control_stop) {
+        result = outcome::controlled;
+        break;
+      }
+      if (last && !last->disk_error.empty() && !control_at) {
+        failure = "disk error: " + last->disk_error;
+        result = outcome::disk_failed;
+        break;
+      }
       if (!complete_at && clock_type::now() >= deadline) {
         result = outcome::timed_out;
         break;
@@ -739,6 +828,7 @@ int run_download(download_cli& cli) {
             });
       // Events and a down message (the torrent is gone, whatever the request said).
       self->receive([&](event_atom, torrent_event& ev) { on_event(ev); }, on_down,
+                    [&](stop_atom) { control_stop = true; },
                     caf::after(std::chrono::milliseconds{0}) >> [] {});
       if (dead) {
         result = seed_missing ? outcome::incomplete_seed : outcome::failed;
@@ -773,6 +863,7 @@ int run_download(download_cli& cli) {
       // Until the next poll; an event of the torrent's (completion, an error)
       // ends the wait at once, so completion is never a poll late.
       self->receive([&](event_atom, torrent_event& ev) { on_event(ev); }, on_down,
+                    [&](stop_atom) { control_stop = true; },
                     caf::after(poll_interval) >> [] {});
     }
     auto elapsed = std::chrono::duration<double>(clock_type::now() - start).count();
@@ -790,8 +881,20 @@ int run_download(download_cli& cli) {
     }
     self->send_exit(torrent, caf::exit_reason::user_shutdown);
     self->send_exit(*listener, caf::exit_reason::user_shutdown);
+    if (control_handle)
+      self->send_exit(control_handle, caf::exit_reason::user_shutdown);
 
     switch (result) {
+      case outcome::controlled:
+        out.finish(last, "stopped", {{"reason", "stopped by the lab's control"}});
+        out.note("stopped by the lab's control");
+        code = exit_ok;
+        break;
+      case outcome::disk_failed:
+        out.finish(last, "error", {{"error", failure}});
+        print_error(failure + " (" + std::to_string(last ? last->pieces_have : 0)
+                    + " verified pieces kept in the resume data; run again when the disk has room)");
+        break;
       case outcome::seeded:
         out.finish(last, "stopped", {{"reason", g_signal != 0 ? "interrupted" : "seeding done"}});
         if (out.human())
@@ -899,6 +1002,13 @@ void add_common_options(CLI::App* cmd, download_cli& cli) {
       auto spec = logic::parse_wire_fault_spec(v);
       return spec ? std::string{} : spec.error().message;
     });
+  cmd->add_option("--control", cli.control,
+                  "Publish the swarm lab's control actor (BASP) on HOST:PORT (port 0: any, printed on stderr)")
+    ->allow_extra_args(false);
+  cmd->add_option("--disk-fault", cli.disk_fault,
+                  "Inject disk faults into block writes, e.g. full_after=4MiB, write_errors=10%, errors_after=1MiB, "
+                  "slow_writes=20ms (comma-separated)")
+    ->allow_extra_args(false);
   cmd->add_option("--config", cli.config_file,
                   "YAML file with settings (download_dir, port, peers, use_trackers, trackers, quiet, json_progress, "
                   "verbose, show_peers, timeout, seed, seed_ratio, seed_time, select_file, and every name of 'actorrent settings'); "

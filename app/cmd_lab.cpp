@@ -2,12 +2,19 @@
 // `lab cleanup`: the swarm lab (issue 12). The work is in lab/; this file reads
 // the options and maps outcomes to exit codes (0 every oracle holds, 1 one
 // fails or the run could not be made, 2 a bad or not yet runnable plan).
+// `lab control HOST:PORT... [--disk-fault SPEC] [--wire-fault SPEC]
+// [--pause|--unpause|--stop] [--netns NAME]` drives running peers' control
+// actors with the lab's coordinator (lab/coordinator.hpp) by hand: it
+// connects to each (from namespace NAME, if given), prints one JSON line per
+// peer (node ID, the answers, a sample), and exits 0 when every peer answered
+// and accepted, 1 otherwise (also when two peers share a CAF node ID).
 #include "app/commands.hpp"
 #include "build_info.hpp" // generated: ACTORRENT_COMMIT
 #include "lab/analysis.hpp"
 #include "lab/clients.hpp"
 #include "lab/backend.hpp"
 #include "lab/docker_backend.hpp"
+#include "lab/coordinator.hpp"
 #include "lab/netns.hpp"
 #include "lab/plan.hpp"
 #include "lab/runner.hpp"
@@ -19,6 +26,9 @@
 #include <filesystem>
 #include <iostream>
 #include <memory>
+#include <thread>
+
+#include <nlohmann/json.hpp>
 
 #include <unistd.h>
 
@@ -35,6 +45,14 @@ struct lab_cli {
   std::string image = "actorrent:latest";
   std::string lab_image = "actorrent-lab:latest";
   std::string cleanup_backend = "all";
+  // lab control
+  std::vector<std::string> peers;
+  std::string netns;
+  std::string disk_fault, wire_fault;
+  CLI::Option* disk_opt = nullptr;
+  CLI::Option* wire_opt = nullptr;
+  bool pause = false, unpause = false, stop = false;
+  unsigned wait_s = 10;
 };
 
 std::string self_path() {
@@ -143,6 +161,82 @@ int run_run(const lab_cli& cli) {
   return lab::run_plan(*rp, opt, std::cerr);
 }
 
+int run_control(const lab_cli& cli) {
+  struct target {
+    std::string host;
+    std::uint16_t port = 0;
+  };
+  std::vector<target> targets;
+  for (auto& p : cli.peers) {
+    auto colon = p.rfind(':');
+    unsigned long port = 0;
+    if (colon == std::string::npos || colon == 0 || colon + 1 == p.size()
+        || p.find_first_not_of("0123456789", colon + 1) != std::string::npos || p.size() - colon > 6
+        || (port = std::stoul(p.substr(colon + 1))) == 0 || port > 65535) {
+      std::fprintf(stderr, "actorrent: lab control: expected HOST:PORT, got '%s'\n", p.c_str());
+      return exit_usage;
+    }
+    targets.push_back({p.substr(0, colon), static_cast<std::uint16_t>(port)});
+  }
+  auto coord = lab::coordinator::start(cli.netns.empty() ? std::string{} : "/run/netns/" + cli.netns);
+  if (!coord) {
+    std::fprintf(stderr, "actorrent: lab control: %s\n", coord.error().message.c_str());
+    return exit_failure;
+  }
+  auto& c = **coord;
+  for (std::size_t i = 0; i < targets.size(); ++i)
+    c.add_peer(i, cli.peers[i], targets[i].host, targets[i].port);
+  // connections are made asynchronously (retried every second): wait for them, bounded
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds{cli.wait_s};
+  for (;;) {
+    bool all = true;
+    for (std::size_t i = 0; i < targets.size(); ++i)
+      all = all && c.latest(i).connected;
+    if (all || c.fatal() || std::chrono::steady_clock::now() >= deadline)
+      break;
+    std::this_thread::sleep_for(std::chrono::milliseconds{100});
+  }
+  bool ok = true;
+  if (auto f = c.fatal()) {
+    std::fprintf(stderr, "actorrent: lab control: %s\n", f->c_str());
+    ok = false;
+  }
+  for (std::size_t i = 0; i < targets.size(); ++i) {
+    auto e = c.latest(i);
+    nlohmann::ordered_json j;
+    j["peer"] = cli.peers[i];
+    j["connected"] = e.connected;
+    j["node"] = e.node;
+    if (!e.connected) {
+      j["error"] = e.error;
+      ok = false;
+      std::cout << j.dump() << std::endl;
+      continue;
+    }
+    auto answer = [&](const char* what, const result<bool>& r) {
+      j[what] = r ? nlohmann::ordered_json(true) : nlohmann::ordered_json(r.error().message);
+      ok = ok && r.ok();
+    };
+    if (cli.disk_opt->count() > 0)
+      answer("disk_fault", c.set_fault(i, lab::fault_layer::disk, cli.disk_fault));
+    if (cli.wire_opt->count() > 0)
+      answer("wire_fault", c.set_fault(i, lab::fault_layer::wire, cli.wire_fault));
+    if (cli.pause || cli.unpause)
+      answer(cli.pause ? "pause" : "unpause", c.pause(i, cli.pause));
+    if (auto s = c.sample_now(i))
+      j["sample"] = nlohmann::ordered_json::parse(s->dump());
+    else {
+      j["sample_error"] = s.error().message;
+      ok = false;
+    }
+    if (cli.stop)
+      answer("stop", c.stop(i));
+    std::cout << j.dump() << std::endl;
+  }
+  c.shutdown();
+  return ok ? exit_ok : exit_failure;
+}
+
 int run_cleanup(const lab_cli& cli) {
   bool netns = cli.cleanup_backend != "docker", docker = cli.cleanup_backend != "netns";
   if (netns && ::geteuid() != 0) {
@@ -179,7 +273,18 @@ command_runner add_lab_command(CLI::App& parent) {
                       "What to remove: netns (every alab-* namespace), docker (every container, network and volume "
                       "labelled actorrent.lab) or all")
     ->check(CLI::IsMember({"netns", "docker", "all"}));
-  return [cli, validate, run, cleanup] {
+  auto* control = lab->add_subcommand("control", "Drive running peers' control actors (--control) over BASP by hand");
+  control->add_option("peers", cli->peers, "HOST:PORT of each peer's control actor")->required();
+  control->add_option("--netns", cli->netns, "Connect from this network namespace (a name of 'ip netns list')");
+  cli->disk_opt = control->add_option("--disk-fault", cli->disk_fault, "Turn disk faults on with SPEC (\"\" or off: off)");
+  cli->wire_opt = control->add_option("--wire-fault", cli->wire_fault, "Turn wire faults on with SPEC (\"\": off)");
+  control->add_flag("--pause", cli->pause, "Pause the torrents");
+  control->add_flag("--unpause", cli->unpause, "Resume the torrents");
+  control->add_flag("--stop", cli->stop, "End the peers cleanly (they announce stopped, exit 0)");
+  control->add_option("--wait", cli->wait_s, "Seconds to wait for every connection (default 10)")->check(CLI::Range(1, 600));
+  return [cli, validate, run, cleanup, control] {
+    if (control->parsed())
+      return run_control(*cli);
     if (validate->parsed())
       return run_validate(*cli);
     if (run->parsed())

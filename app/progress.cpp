@@ -124,6 +124,8 @@ std::array<std::string, p_count> status_parts(const torrent_status& st) {
   // a failing tracker is said on the line itself, not only as "peers 0"
   if (!st.tracker_error.empty())
     parts[p_tracker] = "tracker error: " + st.tracker_error;
+  if (!st.disk_error.empty()) // the torrent paused itself: that says more than the tracker
+    parts[p_tracker] = "disk error: " + st.disk_error;
   if (st.seeding) {
     parts[p_percent] = "seeding";
     parts[p_size] = "ratio " + format_ratio(st.uploaded, st.total_size);
@@ -260,6 +262,7 @@ nlohmann::ordered_json progress_json(const std::string& name, const std::string&
       w[k.substr(k.find('.') + 1)] = std::stoull(v);
     j["wire_corrupted_to"] = st.wire_corrupted_to;
   }
+  j["disk_error"] = st.disk_error;       // a write error paused the torrent: why; "" otherwise
   if (selecting(st)) { // --select-file: the part to fetch (percent and ETA are of it)
     j["selected_size"] = st.selected_size;
     j["selected_have"] = st.selected_have;

@@ -54,6 +54,11 @@ public:
   virtual status commit() { return {}; }
   /// Removes everything the run made (idempotent, best effort: problems in the text).
   virtual std::string teardown() = 0;
+  /// The network namespace (a path such as /run/netns/NAME) in which the lab's
+  /// coordinator runs to reach the peers' control actors over BASP; empty when
+  /// this backend has none (the peers are then sampled from their JSON lines and
+  /// timeline wire/disk faults are refused).
+  virtual std::string coordinator_netns() const { return {}; }
   /// Describes to `out` what build() and teardown() do, for --dry-run.
   virtual void describe(std::ostream& out) = 0;
 };

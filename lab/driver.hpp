@@ -1,10 +1,12 @@
-// How the lab runner drives one peer. Today every peer is a process in its
-// namespace (the actorrent command with --json-progress); the interface is what
-// a CAF control actor reached over BASP will implement later (start, stop, pause,
-// kill/restart for churn, and one sample a second), so the runner does not change
-// when peers become actors.
+// How the lab runner drives one peer: start, stop, pause, kill/restart for
+// churn, one sample a second, and wire/disk faults. process_driver runs a peer
+// as a process in its namespace and reads its JSON lines (libtorrent peers);
+// basp_driver (lab/basp_driver.hpp) supervises an actorrent peer's process the
+// same way but samples it and sets its faults over BASP, through the
+// coordinator (lab/coordinator.hpp).
 #pragma once
 
+#include "lab/coordinator.hpp"
 #include "lab/process.hpp"
 #include "protocol/result.hpp"
 
@@ -22,6 +24,8 @@ struct peer_sample {
   bool paused = false;
   std::optional<nlohmann::json> progress; ///< the peer's last progress object, if any
   std::optional<std::uint64_t> rss_bytes;
+  std::string source = "stdout";          ///< where `progress` came from: the JSON lines, or "basp"
+  std::optional<std::string> sample_error; ///< why there is no progress now (basp)
 };
 
 class peer_driver {
@@ -44,6 +48,13 @@ public:
   virtual std::optional<std::uint64_t> peak_rss() const = 0;
   /// Whether the peer needed SIGKILL to stop.
   virtual bool forced() const = 0;
+  /// Turns a wire or disk fault on (a spec) or off (""): what the peer
+  /// answered. Only actorrent peers driven over BASP can.
+  virtual result<bool> set_fault(fault_layer, const std::string&) {
+    return make_error("only actorrent peers under the coordinator take wire and disk faults");
+  }
+  /// A fresh sample now, when the driver can ask for one (BASP).
+  virtual std::optional<nlohmann::json> sample_now() { return std::nullopt; }
 };
 
 /// A peer run as a command (inside its namespace) whose stdout is JSON progress

@@ -41,6 +41,8 @@ std::string_view to_string(fault_kind k) {
     case fault_kind::rate: return "rate";
     case fault_kind::pause: return "pause";
     case fault_kind::churn: return "churn";
+    case fault_kind::wire: return "wire";
+    case fault_kind::disk: return "disk";
   }
   return "?";
 }
@@ -117,7 +119,10 @@ const std::vector<std::string_view> group_keys{"name", "kind", "count", "role", 
 const std::vector<std::string_view> link_keys{"rate", "delay", "jitter", "loss"};
 const std::vector<std::string_view> kinds{"actorrent", "libtorrent", "aria2c", "transmission"};
 const std::vector<std::string_view> roles{"seed", "leech"};
-const std::vector<std::string_view> fault_kinds{"partition", "blackhole", "delay", "loss", "rate", "pause", "churn"};
+const std::vector<std::string_view> fault_kinds{"partition", "blackhole", "delay", "loss", "rate", "pause", "churn",
+                                                "wire", "disk"};
+/// A disk fault's keys (storage/disk_faults.hpp) and the type of their value.
+const std::vector<std::string_view> disk_keys{"write_errors", "errors_after", "full_after", "slow_writes"};
 const std::vector<std::string_view> oracle_names{"all_honest_complete", "data_intact", "no_honest_banned",
                                                  "misbehaving_banned", "no_crash", "max_rss", "slowdown"};
 
@@ -283,6 +288,32 @@ struct parser {
     return out;
   }
 
+  std::vector<behavior_entry> disk(const YAML::Node& v, const std::string& path) const {
+    auto e = entries(v, path, disk_keys);
+    std::vector<behavior_entry> out;
+    for (auto& [key, kv] : e) {
+      auto p = path + "." + key;
+      const auto& val = kv.second;
+      std::string printed;
+      if (key == "write_errors") {
+        printed = format_percent_ppm(unit(val, p, &parse_percent_ppm));
+      } else if (key == "slow_writes") {
+        auto ms = duration(val, p);
+        if (ms == 0 || ms > 10'000)
+          fail(val, p, "expected a delay per write from 1ms to 10s, " + got(val));
+        printed = format_duration_ms(ms);
+      } else {
+        printed = format_size(unit(val, p, &parse_size));
+      }
+      if (printed == "0%")
+        continue;
+      out.push_back({key, printed});
+    }
+    if (out.empty())
+      fail(v, path, "expected at least one of write_errors, errors_after, full_after, slow_writes");
+    return out;
+  }
+
   static bool valid_name(const std::string& s) {
     if (s.empty() || s.size() > 24 || !((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= 'A' && s[0] <= 'Z')))
       return false;
@@ -355,7 +386,8 @@ struct parser {
 
   fault_spec fault(const YAML::Node& v, const std::string& path, const plan& p) const {
     static const std::vector<std::string_view> keys{"at", "for", "kind", "between", "oneway", "targets", "count",
-                                                    "down_for", "rate", "delay", "jitter", "loss"};
+                                                    "down_for", "rate", "delay", "jitter", "loss", "behavior",
+                                                    "disk"};
     auto e = entries(v, path, keys);
     fault_spec f;
     f.where = where(v, path);
@@ -373,9 +405,11 @@ struct parser {
     only_for("between", {fault_kind::partition});
     only_for("oneway", {fault_kind::partition});
     only_for("targets", {fault_kind::blackhole, fault_kind::delay, fault_kind::loss, fault_kind::rate,
-                         fault_kind::pause, fault_kind::churn});
+                         fault_kind::pause, fault_kind::churn, fault_kind::wire, fault_kind::disk});
     only_for("count", {fault_kind::blackhole, fault_kind::delay, fault_kind::loss, fault_kind::rate,
-                       fault_kind::pause, fault_kind::churn});
+                       fault_kind::pause, fault_kind::churn, fault_kind::wire, fault_kind::disk});
+    only_for("behavior", {fault_kind::wire});
+    only_for("disk", {fault_kind::disk});
     only_for("down_for", {fault_kind::churn});
     for (auto k : {"rate", "delay", "jitter", "loss"})
       only_for(k, {fault_kind::delay, fault_kind::loss, fault_kind::rate});
@@ -396,6 +430,29 @@ struct parser {
       f.down_for_ms = duration(require(e, v, path, "down_for", "how long a peer stays down, e.g. 5s"), path + ".down_for");
       if (find(e, "for"))
         fail(e.at("for").first, path + ".for", "a churn fault takes down_for, not for");
+    }
+    // wire and disk faults reach a peer through its control actor: actorrent peers only
+    auto actorrent_only = [&](const std::string& what) {
+      for (auto& t : f.targets)
+        for (auto& g : p.groups) {
+          bool member = g.name == t
+                        || (t.size() > g.name.size() + 1 && t.compare(0, g.name.size(), g.name) == 0
+                            && t[g.name.size()] == '-');
+          if (member && g.kind != peer_kind::actorrent)
+            fail(e.at("targets").second, path + ".targets",
+                 what + " actorrent peers only (" + quote(t) + " is " + std::string{to_string(g.kind)} + ")");
+        }
+    };
+    if (f.kind == fault_kind::wire) {
+      const auto& b = require(e, v, path, "behavior", "the misbehaviour during the window, e.g. {corrupt_blocks: 20%}");
+      f.behavior = behavior(b, path + ".behavior");
+      if (f.behavior.empty())
+        fail(b, path + ".behavior", "every behaviour is off: nothing to turn on");
+      actorrent_only("wire faults are for");
+    }
+    if (f.kind == fault_kind::disk) {
+      f.disk = disk(require(e, v, path, "disk", "the disk fault, e.g. {full_after: 4MiB}"), path + ".disk");
+      actorrent_only("disk faults are for");
     }
     if (f.kind == fault_kind::pause && !f.for_ms)
       fail(v, path + ".for", "missing: expected how long the peers stay paused, e.g. 5s");
@@ -644,6 +701,8 @@ result<resolved_plan> resolve(const plan& p) {
     rf.down_for_ms = f.down_for_ms;
     rf.one_way = f.one_way;
     rf.link = f.link;
+    rf.behavior = f.behavior;
+    rf.disk = f.disk;
     rf.targets = peers_of(f.targets, rp);
     if (f.kind == fault_kind::partition) {
       rf.other = peers_of(f.other, rp);
@@ -667,6 +726,16 @@ result<resolved_plan> resolve(const plan& p) {
     rp.faults.push_back(std::move(rf));
   }
   return rp;
+}
+
+std::string fault_spec_string(const resolved_plan& rp, const resolved_fault& f, std::size_t peer) {
+  std::string s;
+  for (auto& b : f.kind == fault_kind::wire ? f.behavior : f.disk)
+    s += (s.empty() ? "" : ",") + b.key + "=" + b.value;
+  s += ",seed=" + std::to_string(rp.spec.seed);
+  if (f.kind == fault_kind::wire && peer < rp.peers.size())
+    s += ",peer=" + rp.peers[peer].name;
+  return s;
 }
 
 std::string describe(const resolved_plan& rp) {
@@ -712,6 +781,13 @@ std::string describe(const resolved_plan& rp) {
       os << list(f.targets);
     if (!f.link.empty())
       os << " (" << f.link.describe() << ")";
+    for (auto* entries : {&f.behavior, &f.disk}) {
+      std::string s;
+      for (auto& b : *entries)
+        s += (s.empty() ? "" : ", ") + b.key + "=" + b.value;
+      if (!s.empty())
+        os << " (" << s << ")";
+    }
     os << "\n";
   }
   os << "oracles:";

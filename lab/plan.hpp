@@ -70,7 +70,10 @@ struct group_spec {
   std::vector<behavior_entry> behavior; ///< empty: honest peers
 };
 
-enum class fault_kind { partition, blackhole, delay, loss, rate, pause, churn };
+/// wire: the targets' wire-fault layer on for a window (`behavior`, as a
+/// group's); disk: disk faults of actorrent peers for a window (`disk`). Both
+/// are turned on and off over BASP by the lab's coordinator.
+enum class fault_kind { partition, blackhole, delay, loss, rate, pause, churn, wire, disk };
 std::string_view to_string(fault_kind k);
 
 struct fault_spec {
@@ -84,6 +87,8 @@ struct fault_spec {
   std::optional<std::uint32_t> count; ///< pick this many of the targets (seeded)
   std::optional<std::uint64_t> down_for_ms; ///< churn: how long a peer stays down
   link_spec link;                     ///< delay/loss/rate: the shaping during the window
+  std::vector<behavior_entry> behavior; ///< wire: the misbehaviour during the window
+  std::vector<behavior_entry> disk;     ///< disk: write_errors, errors_after, full_after, slow_writes
 };
 
 struct oracle_spec {
@@ -138,6 +143,8 @@ struct resolved_fault {
   bool one_way = false;
   std::optional<std::uint64_t> down_for_ms;
   link_spec link;                    ///< delay/loss/rate: the window's shaping (the runner lays it over each target's own link)
+  std::vector<behavior_entry> behavior; ///< wire
+  std::vector<behavior_entry> disk;     ///< disk
 };
 
 struct resolved_plan {
@@ -155,6 +162,10 @@ struct resolved_plan {
 /// index) and times. Errors (an empty side of a partition, a count larger than
 /// its targets) name the fault's place in the file.
 result<resolved_plan> resolve(const plan& p);
+
+/// The spec a wire or disk fault sends to one peer's control actor:
+/// "key=value,...", with seed=<plan seed> (and, for wire, peer=<name>) appended.
+std::string fault_spec_string(const resolved_plan& rp, const resolved_fault& f, std::size_t peer);
 
 /// Deterministic 64-bit generator (splitmix64) for every random choice of a run.
 class seeded_rng {

@@ -4,6 +4,7 @@
 #include "lab/bans.hpp"
 #include "lab/clients.hpp"
 #include "lab/backend.hpp"
+#include "lab/basp_driver.hpp"
 #include "lab/driver.hpp"
 #include "lab/netns.hpp"
 #include "lab/units.hpp"
@@ -92,7 +93,7 @@ std::string lt_peer_script() {
 }
 
 argv_t peer_argv(const resolved_plan& rp, std::size_t i, const std::string& actorrent, const std::string& torrent,
-                 const std::string& dir) {
+                 const std::string& dir, bool with_control) {
   const auto& peer = rp.peers[i];
   auto port = std::to_string(peer.port);
   if (peer.kind == peer_kind::libtorrent) // Debian's python: the one with the libtorrent module
@@ -105,6 +106,8 @@ argv_t peer_argv(const resolved_plan& rp, std::size_t i, const std::string& acto
                   : argv_t{actorrent, "download", torrent, "-o", dir, "--json-progress", "--verbose", "--seed", "--port", port};
   if (auto wf = wire_fault_arg(rp, i); !wf.empty()) // a misbehaving group (lab/bans.hpp)
     argv.insert(argv.end(), {"--wire-fault", wf});
+  if (with_control) // the control actor the coordinator drives over BASP, on the peer's lab address
+    argv.insert(argv.end(), {"--control", peer.address + ":" + std::to_string(control_port)});
   return argv;
 }
 
@@ -116,6 +119,11 @@ struct fault_applier {
   std::vector<std::unique_ptr<peer_driver>>* drivers; ///< null for a dry run
   std::ostream* say;                                  ///< dry run: where signal actions are described
   std::uint64_t dropped = 0; ///< packets the partition/blackhole rules dropped (counted as they are removed)
+  /// wire/disk: what each target answered ({peer, "on: accepted"}, ...) and,
+  /// when the fault ends, its counters
+  std::vector<std::pair<std::size_t, json>> answers{};
+
+  std::size_t fault_over_basp(const resolved_fault& f, std::size_t t, bool begin);
 
   result<std::size_t> apply(const timeline_event& ev) {
     const auto& f = rp.faults[ev.fault];
@@ -170,6 +178,10 @@ struct fault_applier {
             return status{};
           });
           break;
+        case fault_kind::wire:
+        case fault_kind::disk:
+          actions += fault_over_basp(f, t, ev.begin);
+          break;
       }
       if (!ok)
         return make_error("fault " + std::to_string(ev.fault) + " (" + std::string{to_string(f.kind)} + "): "
@@ -181,6 +193,32 @@ struct fault_applier {
     return actions;
   }
 };
+
+/// wire/disk on one peer through the coordinator: 1 when the peer accepted.
+/// A refusal (a bad spec, a build without the wire layer, a peer not
+/// connected) is recorded, not fatal.
+std::size_t fault_applier::fault_over_basp(const resolved_fault& f, std::size_t t, bool begin) {
+  auto layer = f.kind == fault_kind::wire ? fault_layer::wire : fault_layer::disk;
+  auto spec = begin ? fault_spec_string(rp, f, t) : std::string{};
+  if (drivers == nullptr) {
+    *say << "    " << to_string(f.kind) << " fault " << (begin ? "on" : "off") << " " << rp.peers[t].name
+         << " over BASP (its control actor at " << rp.peers[t].address << ":" << control_port << ")"
+         << (begin ? ": " + spec : std::string{}) << "\n";
+    return 1;
+  }
+  auto& d = *(*drivers)[t];
+  auto r = d.set_fault(layer, spec);
+  json a{{"event", begin ? "on" : "off"}, {"accepted", r.ok()}};
+  if (begin)
+    a["spec"] = spec;
+  if (!r)
+    a["error"] = r.error().message;
+  if (!begin)
+    if (auto s = d.sample_now(); s && s->contains("faults"))
+      a["counters"] = json::parse((*s)["faults"].dump());
+  answers.emplace_back(t, std::move(a));
+  return r.ok() ? 1 : 0;
+}
 
 std::string sha256_hex(const std::string& data) {
   unsigned char md[EVP_MAX_MD_SIZE];
@@ -322,9 +360,15 @@ void print_dry_run(const resolved_plan& rp, const run_options& opt, std::ostream
   net.describe(out);
   out << "\ntracker (whitelist " << dir << "/tracker/whitelist holds the info-hash):\n  "
       << printable(net.tracker_command(tracker_argv(rp, dir + "/tracker"))) << "\n";
-  out << "\npeers (stdout: JSON progress lines, sampled once a second into " << dir << "/samples.jsonl):\n";
+  bool basp = !net.coordinator_netns().empty();
+  if (basp)
+    out << "\ncoordinator: a CAF actor system started inside " << net.coordinator_netns() << " (address "
+        << rp.bridge_address << "); it connects over BASP to the control actor of every actorrent peer (ADDRESS:"
+        << control_port << "), samples each once a second and sets wire and disk faults\n";
+  out << "\npeers (stdout: JSON progress lines; " << (basp ? "actorrent peers are sampled over BASP, the others from these lines,\n" : "")
+      << "once a second into " << dir << "/samples.jsonl):\n";
   for (std::size_t i = 0; i < rp.peers.size(); ++i)
-    out << "  " << printable(net.peer_command(i, peer_argv(rp, i, opt.actorrent, torrent, dir + "/peers/" + rp.peers[i].name)))
+    out << "  " << printable(net.peer_command(i, peer_argv(rp, i, opt.actorrent, torrent, dir + "/peers/" + rp.peers[i].name, basp)))
         << "\n";
   out << "\ntimeline (times from the start of the peers):\n";
   fault_applier fa{rp, net, nullptr, &out};
@@ -353,6 +397,7 @@ struct fault_record {
   std::optional<std::uint64_t> dropped_packets; ///< partition/blackhole: counted when the rules go
   bool active = false;                          ///< started and not ended
   std::optional<double> first_s, last_s;
+  json peers = json::object(); ///< wire/disk: each target's answers ({"on": ..., "off": ...})
 };
 
 /// One real run; the destructor tears down whatever was made.
@@ -453,12 +498,28 @@ private:
     if (!tracker_.poll())
       return make_error("opentracker ended at once (" + tracker_.describe_status() + "; see "
                         + (dir_ / "tracker" / "err.log").string() + ")");
+    // the coordinator's CAF threads live in the lab network (lab/coordinator.hpp); a
+    // backend without such a namespace (docker) samples its peers' JSON lines
+    if (auto ns = net_->coordinator_netns(); !ns.empty()) {
+      auto coord = coordinator::start(ns);
+      if (!coord)
+        return make_error("cannot start the coordinator: " + coord.error().message);
+      coord_ = std::shared_ptr<coordinator>(std::move(*coord));
+      log_ << "lab: coordinator (CAF, BASP) in namespace " << ns << "\n";
+    }
     t0_ = clock_type::now();
     for (std::size_t i = 0; i < rp_.peers.size(); ++i) {
       auto pdir = dir_ / "peers" / rp_.peers[i].name;
-      auto d = net_->make_peer(i, peer_argv(rp_, i, opt_.actorrent, torrent_, pdir.string()),
-        (dir_ / "peers" / (rp_.peers[i].name + ".jsonl")).string(),
-        (dir_ / "peers" / (rp_.peers[i].name + ".err")).string());
+      bool basp = coord_ && rp_.peers[i].kind == peer_kind::actorrent;
+      auto argv = peer_argv(rp_, i, opt_.actorrent, torrent_, pdir.string(), basp);
+      auto out = (dir_ / "peers" / (rp_.peers[i].name + ".jsonl")).string();
+      auto err = (dir_ / "peers" / (rp_.peers[i].name + ".err")).string();
+      std::unique_ptr<peer_driver> d;
+      if (basp)
+        d = std::make_unique<basp_driver>(coord_, i, rp_.peers[i].name, rp_.peers[i].address, control_port,
+                                          net_->peer_command(i, argv), out, err);
+      else
+        d = net_->make_peer(i, argv, out, err);
       if (auto ok = d->start(); !ok)
         return make_error("cannot start " + rp_.peers[i].name + ": " + ok.error().message);
       drivers_.push_back(std::move(d));
@@ -479,6 +540,9 @@ private:
       line["peer"] = rp_.peers[i].name;
       line["running"] = s.running;
       line["paused"] = s.paused;
+      line["source"] = s.source;
+      if (s.sample_error)
+        line["sample_error"] = *s.sample_error;
       if (s.progress) {
         records_[i].last = json::parse(s.progress->dump());
         for (auto key : {"percent", "have_bytes", "downloaded", "uploaded", "wasted", "down_rate", "up_rate", "peers",
@@ -486,6 +550,9 @@ private:
           line[key] = s.progress->contains(key) ? json::parse((*s.progress)[key].dump()) : json(nullptr);
         if (s.progress->contains("have") && (*s.progress)["have"].is_string())
           line["have"] = (*s.progress)["have"]; // hex bitfield: the report counts the copies of each piece
+        for (auto key : {"state", "errors", "faults", "node"}) // BASP samples carry these too
+          if (s.progress->contains(key))
+            line[key] = json::parse((*s.progress)[key].dump());
         if (s.progress->value("complete", false) && !records_[i].completed) {
           records_[i].completed = true;
           // a seed is complete from the start: only leechers get a completion time
@@ -523,10 +590,15 @@ private:
       while (next_event < events.size() && events[next_event].t_ms <= t * 1000) {
         const auto& ev = events[next_event++];
         fa.dropped = 0;
+        fa.answers.clear();
         auto n = fa.apply(ev);
         if (!n)
           return n.error();
         auto& rec = faults_[ev.fault];
+        for (auto& [peer, answer] : fa.answers) {
+          log_ << "lab: " << rp_.peers[peer].name << ": " << answer.dump() << "\n";
+          rec.peers[rp_.peers[peer].name][ev.begin ? "on" : "off"] = std::move(answer);
+        }
         rec.count += *n;
         rec.active = ev.begin;
         auto k = rp_.faults[ev.fault].kind;
@@ -542,6 +614,9 @@ private:
              << to_string(rp_.faults[ev.fault].kind) << " " << who << ") " << (ev.begin ? "on" : "off") << ", "
              << *n << " actions\n";
       }
+      if (coord_)
+        if (auto f = coord_->fatal())
+          return make_error(*f);
       if (t >= next_sample) {
         sample_all();
         next_sample += 1.0;
@@ -570,6 +645,8 @@ private:
       if (auto s = drivers_[i]->sample(); s.progress && i < records_.size())
         records_[i].last = json::parse(s.progress->dump());
     }
+    if (coord_)
+      coord_->shutdown(); // its connections go before the namespaces do
     tracker_.stop(SIGTERM, std::chrono::seconds(3));
     duration_s_ = now_s();
     if (!net_)
@@ -725,6 +802,10 @@ private:
                            {"first_s", rec && rec->first_s ? json(*rec->first_s) : json(nullptr)},
                            {"last_s", rec && rec->last_s ? json(*rec->last_s) : json(nullptr)},
                            {"dropped_packets", rec && rec->dropped_packets ? json(*rec->dropped_packets) : json(nullptr)}};
+      if (f.kind == fault_kind::wire || f.kind == fault_kind::disk) {
+        fj["spec"] = fault_spec_string(rp_, f, f.targets.empty() ? 0 : f.targets.front());
+        fj["applied"]["peers"] = rec ? rec->peers : json::object();
+      }
       out.push_back(std::move(fj));
     }
     return out;
@@ -780,6 +861,7 @@ private:
   std::string backend_error_;
   std::string torrent_;
   child_process tracker_;
+  std::shared_ptr<coordinator> coord_; ///< before drivers_: they use it until they are gone
   std::vector<std::unique_ptr<peer_driver>> drivers_;
   std::vector<peer_record> records_;
   std::vector<fault_record> faults_;

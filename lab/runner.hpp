@@ -1,8 +1,9 @@
 // `actorrent lab run`: builds the lab network for a resolved plan, starts the
 // tracker and the peers, applies the fault timeline, samples every peer once a
 // second into OUT/samples.jsonl, checks the oracles, writes OUT/report.json and
-// tears everything down (normal end, error, Ctrl-C). CAF-free for now: peers are
-// driven through lab/driver.hpp.
+// tears everything down (normal end, error, Ctrl-C). Peers are driven through
+// lab/driver.hpp; actorrent peers over BASP by the coordinator
+// (lab/coordinator.hpp), whose CAF threads live in the bridge's namespace.
 #pragma once
 
 #include "lab/plan.hpp"

@@ -163,10 +163,50 @@ using torrent_actor = caf::typed_actor<
   caf::reacts_to<unpause_atom>,
   // Stop: close peers, flush the disk, announce `stopped`; replies when done.
   caf::replies_to<stop_atom>::with<bool>,
-  // Lab: the wire-fault spec for this torrent's current and future peer
-  // connections (logic/wire_faults.hpp; empty: off). A bad spec is an error.
-  caf::replies_to<wire_fault_atom, std::string>::with<bool>>
+  // Lab: turn the wire-fault layer on with this spec, or off with "";
+  // true once applied, an error when the spec is bad or the layer missing.
+  caf::replies_to<wire_fault_atom, std::string>::with<bool>,
+  // Lab: turn disk faults on with this spec (storage/disk_faults.hpp), or off
+  // with ""; a torrent paused by a write error resumes when they go off.
+  caf::replies_to<disk_fault_atom, std::string>::with<bool>>
   ::extend_with<status_client>;
+
+/// A peer process's control actor (actors/control.hpp), published with the
+/// middleman (BASP) for the swarm lab's coordinator. Every handler replies, so
+/// the coordinator knows what the peer did.
+using control_actor = caf::typed_actor<
+  // One sample: progress, rates, peers, bans, errors, state, memory, and the
+  // torrent's status values (wire.*, disk.* counters).
+  caf::replies_to<sample_atom>::with<control_sample>,
+  // Pause the torrent (no peers, resume data written) / resume it.
+  caf::replies_to<pause_atom>::with<bool>,
+  caf::replies_to<unpause_atom>::with<bool>,
+  // End the process cleanly (the torrent announces `stopped`); replies first.
+  caf::replies_to<stop_atom>::with<bool>,
+  // Faults for a window: forwarded to the torrent ("" turns them off).
+  caf::replies_to<wire_fault_atom, std::string>::with<bool>,
+  caf::replies_to<disk_fault_atom, std::string>::with<bool>>;
+
+/// The swarm lab's coordinator (lab/coordinator.hpp): keeps a BASP connection
+/// to each actorrent peer's control actor, samples every connected peer once a
+/// second, and relays the runner's commands. Peers are numbered as in the plan.
+using coordinator_actor = caf::typed_actor<
+  // Keep this peer (name, host, control port) connected: connect now and
+  // after every loss, asynchronously (the middleman's connect_atom).
+  caf::reacts_to<caf::put_atom, std::uint32_t, std::string, std::string, std::uint16_t>,
+  // The peer was killed (churn): drop its connection and node ID; its restart
+  // is a new node.
+  caf::reacts_to<left_atom, std::uint32_t>,
+  // Timer, every second: sample every connected peer, connect the others.
+  caf::reacts_to<tick_atom>,
+  // A sample of the peer now (not the periodic one).
+  caf::replies_to<sample_atom, std::uint32_t>::with<control_sample>,
+  // Relayed to the peer's control actor.
+  caf::replies_to<wire_fault_atom, std::uint32_t, std::string>::with<bool>,
+  caf::replies_to<disk_fault_atom, std::uint32_t, std::string>::with<bool>,
+  caf::replies_to<pause_atom, std::uint32_t>::with<bool>,
+  caf::replies_to<unpause_atom, std::uint32_t>::with<bool>,
+  caf::replies_to<stop_atom, std::uint32_t>::with<bool>>;
 
 // A torrent's observer (torrent_config::observer, any actor) receives
 //   (event_atom, torrent_event)   lifecycle events: state changed, check done,

@@ -55,6 +55,10 @@ struct piece_verdict {
   std::uint32_t piece = 0;
   bool ok = false;
   std::vector<sha1_hash> block_hashes;
+  /// Not hashed: a block of the piece could not be written (disk full, I/O
+  /// error, an injected disk fault). No sender is to blame; the piece is
+  /// fetched again.
+  std::string write_error{};
 };
 
 /// Announce events (BEP 3).
@@ -136,6 +140,9 @@ struct torrent_status {
   std::string have_hex;
   /// Failed pieces with a block from each address (who fed us bad data).
   std::map<std::string, std::uint64_t> hash_failures_from;
+  /// A block write failed (disk full, I/O error): the torrent paused itself
+  /// with this reason; empty otherwise (cleared by unpause).
+  std::string disk_error{};
 };
 
 /// The lifecycle states of a torrent (see actors/torrent.hpp).
@@ -180,6 +187,34 @@ struct actor_status {
   std::map<std::string, std::string> values; ///< e.g. {"downloaded", "1048576"}
 };
 
+/// What a peer's control actor (actors/control.hpp) answers to sample_atom:
+/// the lab's sample of one peer, sent over BASP to the coordinator.
+struct control_sample {
+  std::uint32_t pid = 0;             ///< the peer's process
+  std::string node;                  ///< its CAF node ID, as text
+  std::string state;                 ///< the torrent's lifecycle state
+  bool complete = false;
+  bool seeding = false;
+  std::uint64_t total_size = 0;
+  std::uint64_t have_bytes = 0;
+  std::uint64_t downloaded = 0;
+  std::uint64_t uploaded = 0;
+  std::uint64_t wasted = 0;
+  double down_rate = 0;              ///< bytes/s
+  double up_rate = 0;
+  std::uint32_t peers = 0;
+  std::uint32_t seeds = 0;
+  std::uint32_t hash_failures = 0;
+  std::uint32_t banned = 0;
+  std::uint32_t pieces_have = 0;
+  std::uint32_t pieces_total = 0;
+  std::uint64_t rss_bytes = 0;       ///< VmRSS now (0: unknown)
+  std::uint64_t peak_rss_bytes = 0;  ///< VmHWM (0: unknown)
+  std::uint64_t uptime_ms = 0;       ///< since the control actor started
+  std::vector<std::string> errors;   ///< "tracker: URL: reason", "disk: write failed: ..."
+  std::map<std::string, std::string> values; ///< the torrent's status values (wire.*, disk.*, ...)
+};
+
 // ---- inspect overloads ------------------------------------------------------
 
 template <class Inspector>
@@ -204,7 +239,7 @@ typename Inspector::result_type inspect(Inspector& f, block_data& x) {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, piece_verdict& x) {
-  return f(caf::meta::type_name("piece_verdict"), x.piece, x.ok, x.block_hashes);
+  return f(caf::meta::type_name("piece_verdict"), x.piece, x.ok, x.block_hashes, x.write_error);
 }
 
 // announce_event needs no inspect: CAF serialises enums natively.
@@ -233,7 +268,8 @@ typename Inspector::result_type inspect(Inspector& f, torrent_status& x) {
            x.hash_failures, x.banned, x.down_rate, x.up_rate, x.complete, x.checking,
            x.seeding, x.resumed_pieces, x.leechers, x.listen_port, x.check_done, x.check_total,
            x.tracker_status, x.state, x.tracker_error, x.peer_list, x.selected_size, x.selected_have,
-           x.selected_pieces, x.banned_peers, x.wire, x.wire_corrupted_to, x.have_hex, x.hash_failures_from);
+           x.selected_pieces, x.banned_peers, x.wire, x.wire_corrupted_to, x.have_hex, x.hash_failures_from,
+           x.disk_error);
 }
 
 template <class Inspector>
@@ -250,6 +286,14 @@ typename Inspector::result_type inspect(Inspector& f, peer_report& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, actor_status& x) {
   return f(caf::meta::type_name("actor_status"), x.name, x.state, x.values);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, control_sample& x) {
+  return f(caf::meta::type_name("control_sample"), x.pid, x.node, x.state, x.complete, x.seeding, x.total_size,
+           x.have_bytes, x.downloaded, x.uploaded, x.wasted, x.down_rate, x.up_rate, x.peers, x.seeds,
+           x.hash_failures, x.banned, x.pieces_have, x.pieces_total, x.rss_bytes, x.peak_rss_bytes, x.uptime_ms,
+           x.errors, x.values);
 }
 
 } // namespace actorrent

@@ -41,6 +41,7 @@ struct fixture : test_coordinator_fixture<> {
   actorrent::test::temp_dir dir;
   // 10 full pieces and a last one of 5000 bytes
   actorrent::test::torrent t = actorrent::test::make_torrent({{"data.bin", 10 * piece_len + 5000}}, piece_len, 7);
+  std::shared_ptr<storage::disk_faults> faults = std::make_shared<storage::disk_faults>(); // off unless a test sets one
   disk_actor disk;
   actor client;
   std::vector<piece_verdict> verdicts;
@@ -53,6 +54,7 @@ struct fixture : test_coordinator_fixture<> {
     cfg.hash_batch = 4;
     cfg.hash_delay = std::chrono::milliseconds{20};
     cfg.hash_memory_bytes = hash_memory;
+    cfg.faults = faults;
     disk = sys.spawn(disk_store, std::move(cfg));
     client = sys.spawn(hash_client, disk, &verdicts);
     run();
@@ -202,6 +204,38 @@ CAF_TEST(a piece that failed is hashed from its new blocks once fetched again) {
   CAF_REQUIRE_EQUAL(verdicts.size(), 2u);
   CAF_CHECK(verdicts[1].ok);
   CAF_CHECK_EQUAL(state().pieces_from_memory, 2u);
+}
+
+CAF_TEST(a failed block write answers the hash request with the error and blames nobody) {
+  faults->set(*storage::parse_disk_fault_spec("full_after=16KiB"));
+  write_piece(0); // its first block is written, the second refused: disk full
+  ask(0);
+  CAF_REQUIRE_EQUAL(verdicts.size(), 1u); // at once: nothing to hash
+  CAF_CHECK(!verdicts[0].ok);
+  CAF_CHECK_EQUAL(verdicts[0].write_error, "cannot write piece 0: No space left on device (injected disk fault)");
+  CAF_CHECK(verdicts[0].block_hashes.empty());
+  CAF_CHECK_EQUAL(faults->failed_writes.load(), 1u);
+  CAF_CHECK_EQUAL(faults->injected_full.load(), 1u);
+  // the fault is gone: the piece fetched again is hashed and good
+  faults->set({});
+  write_piece(0);
+  ask(0);
+  CAF_REQUIRE(sched.trigger_timeout());
+  sched.run();
+  CAF_REQUIRE_EQUAL(verdicts.size(), 2u);
+  CAF_CHECK(verdicts[1].ok);
+  CAF_CHECK(verdicts[1].write_error.empty());
+}
+
+CAF_TEST(a write error of an earlier fault is a lost block not a full disk) {
+  faults->set(*storage::parse_disk_fault_spec("full_after=0"));
+  write_piece(3);
+  faults->set({}); // turned off before the piece was complete (the torrent was paused)
+  ask(3);
+  CAF_REQUIRE_EQUAL(verdicts.size(), 1u);
+  CAF_CHECK(!verdicts[0].ok);
+  CAF_CHECK_EQUAL(verdicts[0].write_error, "a block of piece 3 was lost to an earlier write error");
+  CAF_CHECK(!storage::is_disk_full_error(verdicts[0].write_error));
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()

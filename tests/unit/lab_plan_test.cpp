@@ -255,3 +255,36 @@ CAF_TEST(the seeded generator is deterministic and bounded) {
   for (int i = 0; i < 1000; ++i)
     CAF_CHECK(a.below(3) < 3);
 }
+
+CAF_TEST(wire and disk faults in the timeline) {
+  const std::string churn = "  - {at: 5s, kind: churn, targets: leechers, count: 2, down_for: 5s}";
+  auto text = with(churn, "  - {at: 20s, for: 10s, kind: wire, targets: liars, behavior: {corrupt_blocks: 50%}}\n"
+                          "  - {at: 3s, for: 4s, kind: disk, targets: leechers-2, disk: {slow_writes: 5ms, full_after: 2MiB}}");
+  auto p = parse_plan(text, "plan.yaml");
+  CAF_REQUIRE(p.ok());
+  CAF_REQUIRE_EQUAL(p->faults.size(), 3u);
+  CAF_CHECK(p->faults[1].kind == fault_kind::wire);
+  CAF_CHECK(p->faults[2].kind == fault_kind::disk);
+  auto r = resolve(*p);
+  CAF_REQUIRE(r.ok());
+  CAF_CHECK_EQUAL(fault_spec_string(*r, r->faults[1], r->faults[1].targets.at(0)), "corrupt_blocks=50%,seed=42,peer=liars-1");
+  CAF_CHECK_EQUAL(fault_spec_string(*r, r->faults[2], r->faults[2].targets.at(0)), "full_after=2MiB,slow_writes=5ms,seed=42");
+  auto d = describe(*r);
+  CAF_CHECK(contains(d, "[2] 3s to 7s disk: leechers-2 (full_after=2MiB, slow_writes=5ms)"));
+  CAF_CHECK(contains(d, "[1] 20s to 30s wire: liars-1 (corrupt_blocks=50%)"));
+  auto disk_fault = [&](const std::string& body) { return error_of(with(churn, "  - {at: 5s, for: 2s, " + body + "}")); };
+  CAF_CHECK(contains(disk_fault("kind: disk, targets: lt, disk: {full_after: 1MiB}"),
+                     "plan.yaml:12:44: faults[1].targets: disk faults are for actorrent peers only ('lt' is libtorrent)"));
+  CAF_CHECK(contains(disk_fault("kind: disk, targets: leechers, disk: {full_afer: 1MiB}"),
+                     "faults[1].disk.full_afer: unknown key (did you mean 'full_after'?)"));
+  CAF_CHECK(contains(disk_fault("kind: disk, targets: leechers, disk: {write_errors: 120%}"), "faults[1].disk.write_errors:"));
+  CAF_CHECK(contains(disk_fault("kind: disk, targets: leechers"), "plan.yaml:12:5: faults[1].disk: missing"));
+  CAF_CHECK(contains(disk_fault("kind: disk, targets: leechers, disk: {slow_writes: 20s}"),
+                     "faults[1].disk.slow_writes: expected a delay per write from 1ms to 10s"));
+  CAF_CHECK(contains(disk_fault("kind: partition, between: [leechers, seeders], disk: {full_after: 1MiB}"),
+                     "faults[1].disk: not used by a partition fault"));
+  CAF_CHECK(contains(disk_fault("kind: wire, targets: leechers"), "faults[1].behavior: missing"));
+  CAF_CHECK(contains(disk_fault("kind: wire, targets: lt-1, behavior: {snub: true}"),
+                     "faults[1].targets: wire faults are for actorrent peers only ('lt-1' is libtorrent)"));
+  CAF_CHECK(contains(disk_fault("kind: wire, targets: leechers, behavior: {snub: false}"), "every behaviour is off"));
+}

@@ -63,6 +63,7 @@ torrent_actor::behavior_type torrent_stub(torrent_actor::pointer, recorder* rec)
     [](stop_atom) { return true; },
     [](status_atom) { return actor_status{"torrent-stub", "", {}}; },
     [](wire_fault_atom, const std::string&) { return true; },
+    [](disk_fault_atom, const std::string&) { return true; },
   };
 }
 
