@@ -124,7 +124,7 @@ CAF_TEST(NET_ADMIN holders only for peers whose plan shapes or cuts their link) 
   CAF_CHECK(tracker.find("-v /tmp/lab-out/tracker:/tmp/lab-out/tracker:ro --entrypoint opentracker") != std::string::npos);
 }
 
-CAF_TEST(a partition is one docker exec per holder; its drop counters are read before the rules go) {
+CAF_TEST(a partition is one docker exec per holder and its drop counters are read before the rules go) {
   auto rp = resolved(partition_plan);
   recorder rec;
   docker_backend b(rp, docker_options(), "t2", rec.sink());
@@ -132,10 +132,10 @@ CAF_TEST(a partition is one docker exec per holder; its drop counters are read b
     CAF_CHECK(b.has_holder(i));
   CAF_REQUIRE(b.build().ok());
   auto execs_before = rec.count("docker exec");
-  CAF_REQUIRE(b.block(1, 0, true).ok());
-  CAF_REQUIRE(b.block(0, 1, true).ok());
-  CAF_REQUIRE(b.block(2, 0, true).ok());
-  CAF_REQUIRE(b.block(0, 2, true).ok());
+  CAF_REQUIRE(b.block(1, 0, true, nullptr).ok());
+  CAF_REQUIRE(b.block(0, 1, true, nullptr).ok());
+  CAF_REQUIRE(b.block(2, 0, true, nullptr).ok());
+  CAF_REQUIRE(b.block(0, 2, true, nullptr).ok());
   CAF_CHECK_EQUAL(rec.count("docker exec") - execs_before, 0u); // queued
   CAF_REQUIRE(b.commit().ok());
   CAF_CHECK_EQUAL(rec.count("docker exec") - execs_before, 3u); // one per holder
@@ -157,7 +157,7 @@ CAF_TEST(a failing rule names its command) {
   docker_backend b(rp, docker_options(), "t3", rec.sink());
   CAF_REQUIRE(b.build().ok());
   rec.failing.push_back("-I OUTPUT -d 10.77.0.2");
-  CAF_REQUIRE(b.block(1, 0, true).ok());
+  CAF_REQUIRE(b.block(1, 0, true, nullptr).ok());
   auto ok = b.commit();
   CAF_REQUIRE(!ok.ok());
   CAF_CHECK(ok.error().message.find("docker exec alab-t3-l-1-net iptables -w -I OUTPUT -d 10.77.0.2 -j DROP")
@@ -185,7 +185,7 @@ CAF_TEST(without netem delay is refused and loss is an iptables drop) {
   CAF_CHECK(ok.error().message.find("s-1: link delay/jitter needs the netem qdisc") != std::string::npos);
 }
 
-CAF_TEST(teardown removes the run's containers with their volumes and its network, by label) {
+CAF_TEST(teardown removes the containers of the run with their volumes and its network by label) {
   auto rp = resolved(pause_plan);
   recorder rec;
   {
