@@ -39,6 +39,7 @@ it_setup
 IMAGE=${ACTORRENT_IMAGE:-actorrent:latest}
 T_ALL=$SECONDS
 NET=alab-hosts-$$
+VOLUMES_BEFORE=$(docker volume ls -q | sort)
 LABEL=actorrent.test=docker_hosts-$$
 cleanup() {
   local ids
@@ -153,7 +154,7 @@ for k in 1 2; do
 done
 sleep 2
 own1=$(docker logs "$NET-own-1") own2=$(docker logs "$NET-own-2")
-docker rm -f "$NET-own-1" "$NET-own-2" >/dev/null
+docker rm -f -v "$NET-own-1" "$NET-own-2" >/dev/null
 # ... and one after the other (each gets the lowest free address: the same one)
 seq1=$(run_print --network "$NET") seq2=$(run_print --network "$NET")
 shared1=$(run_print --network "container:$NET-host-b") shared2=$(run_print --network "container:$NET-host-b")
@@ -201,5 +202,7 @@ cleanup
 left=$(docker ps -aq --filter "label=$LABEL")
 [[ -z "$left" ]] || fail "containers left: $left"
 docker network inspect "$NET" >/dev/null 2>&1 && fail "network $NET left"
+left=$(comm -13 <(echo "$VOLUMES_BEFORE") <(docker volume ls -q | sort))
+[[ -z "$left" ]] || fail "new volumes left: $left"
 echo "   docker_hosts took $((SECONDS - T_ALL)) s"
 echo "PASS"
