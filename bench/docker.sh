@@ -132,7 +132,7 @@ YAML
   ns_rc=0
   /usr/bin/time -f '%U %S %e' -o "$TMP/ns.time" "$AR" lab run "$TMP/ns.yaml" --out "$TMP/ns" 2>"$TMP/ns.log" || ns_rc=$?
   tail -n 5 "$TMP/ns.log"
-  read -r ns_user ns_sys ns_wall <"$TMP/ns.time"
+  read -r ns_user ns_sys ns_wall < <(tail -n 1 "$TMP/ns.time") # after "Command exited with non-zero status N"
   ns_stats=$(python3 - "$TMP/ns/report.json" <<'PYEOF'
 import json, statistics, sys
 r = json.load(open(sys.argv[1]))

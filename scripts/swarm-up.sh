@@ -62,6 +62,7 @@ export SWARM_SIZE_MIB=$SIZE
 
 say() { printf '[swarm-up %s] %s\n' "$(date -u +%H:%M:%S)" "$*"; }
 
+TMPDIR_DOWN=$(mktemp /tmp/swarm-up-down.XXXXXX)
 VOLUMES=() # anonymous volumes of the project's containers (no project label on them)
 remember_volumes() {
   local ids v
@@ -78,7 +79,17 @@ teardown() {
   remember_volumes || true
   [[ -z "$COLLECT" ]] || printf '%s\n' "${VOLUMES[@]}" >"$COLLECT/volumes.txt"
   say "tearing down project $PROJECT"
-  timeout 120 "${COMPOSE[@]}" down -v --remove-orphans -t 5 >/dev/null 2>&1 || say "compose down failed"
+  if ! timeout 120 "${COMPOSE[@]}" down -v --remove-orphans -t 5 >"$TMPDIR_DOWN" 2>&1; then
+    # (seen once with 50 leechers on a loaded machine: the network was left) remove
+    # what is left by the project's label
+    say "compose down failed ($(tail -n 1 "$TMPDIR_DOWN")); removing the project's objects by label"
+    local ids label=label=com.docker.compose.project=$PROJECT
+    ids=$(docker ps -aq --filter "$label"); [[ -z "$ids" ]] || docker rm -f -v $ids >/dev/null 2>&1 || true
+    ids=$(docker network ls -q --filter "$label"); [[ -z "$ids" ]] || docker network rm $ids >/dev/null 2>&1 || true
+    ids=$(docker volume ls -q --filter "$label"); [[ -z "$ids" ]] || docker volume rm -f $ids >/dev/null 2>&1 || true
+    [[ -z "$(docker network ls -q --filter "$label")$(docker ps -aq --filter "$label")" ]] || say "objects of $PROJECT left"
+  fi
+  rm -f -- "$TMPDIR_DOWN"
   local v left=()
   for v in "${VOLUMES[@]}"; do
     if docker volume inspect "$v" >/dev/null 2>&1; then

@@ -4,9 +4,9 @@
 //
 //   caf_node_id print [SECS]        prints this process's node ID ("HOSTHASH#PID"), stays SECS
 //   caf_node_id serve PORT SECS     publishes an actor on PORT that answers get_atom
-//                                   with (hostname, node ID); prints the node ID
-//   caf_node_id ask HOST:PORT...    connects to each (BASP), asks it, prints
-//                                   "HOST:PORT HOSTNAME NODE-ID" or "HOST:PORT error: ..."
+//                                   with (hostname, node ID, PORT); prints the node ID
+//   caf_node_id ask HOST:PORT...    connects to each (BASP), asks it, prints "HOST:PORT
+//                                   HOSTNAME NODE-ID served-by-port PORT" or "HOST:PORT error: ..."
 //                                   and exits 1 if any failed
 #include <caf/all.hpp>
 #include <caf/io/all.hpp>
@@ -27,8 +27,10 @@ std::string host_name() {
   return buf;
 }
 
-caf::behavior identity(caf::event_based_actor* self) {
-  return {[self](caf::get_atom) { return caf::make_message(host_name(), caf::to_string(self->home_system().node())); }};
+caf::behavior identity(caf::event_based_actor* self, std::string port) {
+  return {[self, port](caf::get_atom) {
+    return caf::make_message(host_name(), caf::to_string(self->home_system().node()), port);
+  }};
 }
 
 } // namespace
@@ -46,7 +48,7 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (mode == "serve" && argc == 4) {
-    auto a = sys.spawn(identity);
+    auto a = sys.spawn(identity, std::string{argv[2]});
     auto port = sys.middleman().publish(a, static_cast<uint16_t>(std::atoi(argv[2])));
     if (!port) {
       std::cerr << "publish: " << sys.render(port.error()) << std::endl;
@@ -76,7 +78,10 @@ int main(int argc, char** argv) {
         continue;
       }
       self->request(*remote, std::chrono::seconds(5), caf::get_atom::value)
-        .receive([&](const std::string& host, const std::string& node) { std::cout << target << " " << host << " " << node << std::endl; },
+        .receive(
+          [&](const std::string& host, const std::string& node, const std::string& port) {
+            std::cout << target << " " << host << " " << node << " served-by-port " << port << std::endl;
+          },
                  [&](caf::error& e) {
                    std::cout << target << " error: " << sys.render(e) << std::endl;
                    ++failed;
