@@ -52,6 +52,8 @@ bool needs_network_admin(const resolved_plan& rp, std::size_t peer) {
         break;
       case fault_kind::pause:
       case fault_kind::churn:
+      case fault_kind::wire: // in the peer's own process, over BASP
+      case fault_kind::disk:
         break;
     }
   }
