@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cerrno>
 #include <cstdio>
 
 namespace actorrent {
@@ -52,6 +53,39 @@ std::shared_ptr<std::vector<char>> cached_piece(self_ptr self, std::uint32_t pie
   st.cache.emplace_front(piece, data);
   st.cache_index[piece] = st.cache.begin();
   return data;
+}
+
+// The piece as a mapping of its file, its pages mapped in; nullopt when it
+// does not lie in one file or cannot be mapped or read (the piece cache's
+// pread then serves it, or names the error).
+const disk_state::mapped_piece* mapped_of(self_ptr self, std::uint32_t piece) {
+  auto& st = self->state;
+  if (!st.map_reads)
+    return nullptr;
+  if (auto it = st.mapped_index.find(piece); it != st.mapped_index.end()) {
+    st.mapped.splice(st.mapped.begin(), st.mapped, it->second);
+    return &*it->second;
+  }
+  auto size = static_cast<std::size_t>(st.torrent->piece_size(piece));
+  auto range = st.storage->map_range(piece, 0, size);
+  if (!range)
+    return nullptr;
+  if (!storage::populate_pages(range->data, size)) {
+    if (errno == EINVAL)
+      st.map_reads = false; // a kernel without MADV_POPULATE_READ (before 5.14): pread only
+    return nullptr;
+  }
+  while (!st.mapped.empty() && st.mapped_bytes + size > st.cache_limit) {
+    auto& last = st.mapped.back();
+    storage::release_pages(last.range.data, last.size);
+    st.mapped_bytes -= last.size;
+    st.mapped_index.erase(last.piece);
+    st.mapped.pop_back();
+  }
+  st.mapped.push_front({piece, std::move(*range), size});
+  st.mapped_index[piece] = st.mapped.begin();
+  st.mapped_bytes += size;
+  return &st.mapped.front();
 }
 
 // Whether the blocks of `piece` may be kept for hashing: full-length pieces
@@ -315,6 +349,7 @@ caf::error open_store(self_ptr self, const disk_config& cfg) {
   st.torrent = cfg.torrent;
   st.check_threads = cfg.check_threads;
   st.cache_limit = cfg.read_cache_bytes;
+  st.map_reads = cfg.map_reads;
   st.resume_file = cfg.resume_file;
   st.force_overwrite = cfg.force_overwrite;
   st.recheck = cfg.recheck;
@@ -395,12 +430,24 @@ caf::result<std::vector<block_view>> read_blocks(self_ptr self, const std::vecto
   for (const auto& b : blocks) {
     if (b.piece >= st.torrent->num_pieces())
       return disk_error("read of piece " + std::to_string(b.piece) + " out of range");
+    if (auto* m = mapped_of(self, b.piece)) {
+      if (std::uint64_t{b.offset} + b.length > m->size)
+        return disk_error("read past the end of piece " + std::to_string(b.piece));
+      block_view v;
+      v.length = b.length;
+      v.mapped = m->range.data + b.offset;
+      v.mapping = m->range.mapping;
+      out.push_back(std::move(v));
+      ++st.mapped_reads;
+      continue;
+    }
+    ++st.copied_reads;
     auto piece = cached_piece(self, b.piece);
     if (piece == nullptr)
       return disk_error("cannot read piece " + std::to_string(b.piece));
     if (std::uint64_t{b.offset} + b.length > piece->size())
       return disk_error("read past the end of piece " + std::to_string(b.piece));
-    out.push_back(block_view{std::move(piece), b.offset, b.length});
+    out.push_back(block_view{std::move(piece), b.offset, b.length, nullptr, nullptr});
   }
   return out;
 }
@@ -443,7 +490,10 @@ disk_actor::behavior_type disk_store(disk_actor::stateful_pointer<disk_state> se
                            {"hash_jobs", std::to_string(st.hash_jobs.size())},
                            {"pieces_from_memory", std::to_string(st.pieces_from_memory)},
                            {"trusted_pieces", std::to_string(st.trusted_pieces)},
-                           {"cache_bytes", std::to_string(st.cache_bytes)}}};
+                           {"cache_bytes", std::to_string(st.cache_bytes)},
+                           {"mapped_bytes", std::to_string(st.mapped_bytes)},
+                           {"mapped_reads", std::to_string(st.mapped_reads)},
+                           {"copied_reads", std::to_string(st.copied_reads)}}};
     },
   };
 }

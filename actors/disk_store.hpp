@@ -34,7 +34,10 @@ struct disk_config {
   std::shared_ptr<const metainfo> torrent;
   std::string root;              ///< download directory
   unsigned check_threads = 0;    ///< for the start-up check; 0: one per core
-  std::size_t read_cache_bytes = 16 * 1024 * 1024; ///< whole pieces kept for uploads
+  std::size_t read_cache_bytes = 16 * 1024 * 1024; ///< whole pieces kept (or kept mapped in) for uploads
+  /// Serve uploads from read-only mappings of the files where a piece lies in
+  /// one file (false: always pread into the piece cache).
+  bool map_reads = true;
   std::string resume_file;       ///< resume data (read at the check, written on request); empty: none
   /// Pieces hashed side by side in one batch (0: as many as the SHA-1 kernel has
   /// lanes, 16 with AVX-512). Pieces read back from disk for it are read in
@@ -119,6 +122,22 @@ struct disk_state {
   std::unordered_map<std::uint32_t, decltype(cache)::iterator> cache_index;
   std::size_t cache_bytes = 0;
   std::size_t cache_limit = 0;
+  /// Pieces served from read-only mappings of their files instead (those that
+  /// lie in one file): no copy, the peer writes them from the page cache. The
+  /// most recently used ones, up to cache_limit bytes, have their pages mapped
+  /// in (populated here, so the network thread never waits for the disk);
+  /// older ones are released, which bounds the resident set.
+  struct mapped_piece {
+    std::uint32_t piece = 0;
+    storage::torrent_storage::mapped_range range;
+    std::size_t size = 0;
+  };
+  std::list<mapped_piece> mapped;
+  std::unordered_map<std::uint32_t, decltype(mapped)::iterator> mapped_index;
+  std::size_t mapped_bytes = 0;
+  bool map_reads = true;              ///< serve uploads from mappings where possible
+  std::uint64_t mapped_reads = 0;     ///< blocks served from a mapping...
+  std::uint64_t copied_reads = 0;     ///< ...and from the piece cache
 
   static inline const char* name = "disk-store";
 };

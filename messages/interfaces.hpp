@@ -197,6 +197,9 @@ struct peer_config {
   std::size_t read_size = 64 * 1024;       ///< bytes read from the socket at once
   std::size_t read_batch = 16;             ///< blocks read from the disk per request
   std::size_t cancelled_memory = 4096;     ///< cancelled requests remembered
+  /// Write blocks to the socket directly (writev) while CAF's write buffer is
+  /// empty instead of copying them into it (see actors/peer_upload.hpp).
+  bool direct_writes = true;
 };
 
 } // namespace actorrent
