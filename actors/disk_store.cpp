@@ -55,37 +55,40 @@ std::shared_ptr<std::vector<char>> cached_piece(self_ptr self, std::uint32_t pie
   return data;
 }
 
-// The piece as a mapping of its file, its pages mapped in; nullopt when it
+// Releases the pages of every piece mapped in (see disk_state::mapped).
+void release_mapped(disk_state& st) {
+  std::vector<const storage::file_mapping*> files;
+  for (const auto& [piece, range] : st.mapped)
+    if (std::find(files.begin(), files.end(), range.mapping.get()) == files.end())
+      files.push_back(range.mapping.get());
+  for (const auto* m : files)
+    storage::release_pages(m->data(), static_cast<std::size_t>(m->size()));
+  st.mapped.clear();
+  st.mapped_bytes = 0;
+}
+
+// The piece as a mapping of its file, its pages mapped in; nullptr when it
 // does not lie in one file or cannot be mapped or read (the piece cache's
 // pread then serves it, or names the error).
-const disk_state::mapped_piece* mapped_of(self_ptr self, std::uint32_t piece) {
+const storage::torrent_storage::mapped_range* mapped_of(self_ptr self, std::uint32_t piece) {
   auto& st = self->state;
   if (!st.map_reads)
     return nullptr;
-  if (auto it = st.mapped_index.find(piece); it != st.mapped_index.end()) {
-    st.mapped.splice(st.mapped.begin(), st.mapped, it->second);
-    return &*it->second;
-  }
+  if (auto it = st.mapped.find(piece); it != st.mapped.end())
+    return &it->second;
   auto size = static_cast<std::size_t>(st.torrent->piece_size(piece));
   auto range = st.storage->map_range(piece, 0, size);
   if (!range)
     return nullptr;
+  if (st.mapped_bytes + size > st.cache_limit && !st.mapped.empty())
+    release_mapped(st);
   if (!storage::populate_pages(range->data, size)) {
     if (errno == EINVAL)
       st.map_reads = false; // a kernel without MADV_POPULATE_READ (before 5.14): pread only
     return nullptr;
   }
-  while (!st.mapped.empty() && st.mapped_bytes + size > st.cache_limit) {
-    auto& last = st.mapped.back();
-    storage::release_pages(last.range.data, last.size);
-    st.mapped_bytes -= last.size;
-    st.mapped_index.erase(last.piece);
-    st.mapped.pop_back();
-  }
-  st.mapped.push_front({piece, std::move(*range), size});
-  st.mapped_index[piece] = st.mapped.begin();
   st.mapped_bytes += size;
-  return &st.mapped.front();
+  return &st.mapped.emplace(piece, std::move(*range)).first->second;
 }
 
 // Whether the blocks of `piece` may be kept for hashing: full-length pieces
@@ -431,12 +434,12 @@ caf::result<std::vector<block_view>> read_blocks(self_ptr self, const std::vecto
     if (b.piece >= st.torrent->num_pieces())
       return disk_error("read of piece " + std::to_string(b.piece) + " out of range");
     if (auto* m = mapped_of(self, b.piece)) {
-      if (std::uint64_t{b.offset} + b.length > m->size)
+      if (std::uint64_t{b.offset} + b.length > st.torrent->piece_size(b.piece))
         return disk_error("read past the end of piece " + std::to_string(b.piece));
       block_view v;
       v.length = b.length;
-      v.mapped = m->range.data + b.offset;
-      v.mapping = m->range.mapping;
+      v.mapped = m->data + b.offset;
+      v.mapping = m->mapping;
       out.push_back(std::move(v));
       ++st.mapped_reads;
       continue;

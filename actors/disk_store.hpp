@@ -123,17 +123,12 @@ struct disk_state {
   std::size_t cache_bytes = 0;
   std::size_t cache_limit = 0;
   /// Pieces served from read-only mappings of their files instead (those that
-  /// lie in one file): no copy, the peer writes them from the page cache. The
-  /// most recently used ones, up to cache_limit bytes, have their pages mapped
-  /// in (populated here, so the network thread never waits for the disk);
-  /// older ones are released, which bounds the resident set.
-  struct mapped_piece {
-    std::uint32_t piece = 0;
-    storage::torrent_storage::mapped_range range;
-    std::size_t size = 0;
-  };
-  std::list<mapped_piece> mapped;
-  std::unordered_map<std::uint32_t, decltype(mapped)::iterator> mapped_index;
+  /// lie in one file): no copy, the peer writes them from the page cache. A
+  /// piece's pages are mapped in (populated) here on its first read, so the
+  /// network thread never waits for the disk; once cache_limit bytes of pieces
+  /// are mapped in, every file mapping's pages are released at once (one
+  /// madvise per file, not one per piece), which bounds the resident set.
+  std::unordered_map<std::uint32_t, storage::torrent_storage::mapped_range> mapped;
   std::size_t mapped_bytes = 0;
   bool map_reads = true;              ///< serve uploads from mappings where possible
   std::uint64_t mapped_reads = 0;     ///< blocks served from a mapping...
