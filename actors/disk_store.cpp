@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cerrno>
 #include <cstdio>
 #include <thread>
 
@@ -54,6 +55,42 @@ std::shared_ptr<std::vector<char>> cached_piece(self_ptr self, std::uint32_t pie
   st.cache.emplace_front(piece, data);
   st.cache_index[piece] = st.cache.begin();
   return data;
+}
+
+// Releases the pages of every piece mapped in (see disk_state::mapped).
+void release_mapped(disk_state& st) {
+  std::vector<const storage::file_mapping*> files;
+  for (const auto& [piece, range] : st.mapped)
+    if (std::find(files.begin(), files.end(), range.mapping.get()) == files.end())
+      files.push_back(range.mapping.get());
+  for (const auto* m : files)
+    storage::release_pages(m->data(), static_cast<std::size_t>(m->size()));
+  st.mapped.clear();
+  st.mapped_bytes = 0;
+}
+
+// The piece as a mapping of its file, its pages mapped in; nullptr when it
+// does not lie in one file or cannot be mapped or read (the piece cache's
+// pread then serves it, or names the error).
+const storage::torrent_storage::mapped_range* mapped_of(self_ptr self, std::uint32_t piece) {
+  auto& st = self->state;
+  if (!st.map_reads)
+    return nullptr;
+  if (auto it = st.mapped.find(piece); it != st.mapped.end())
+    return &it->second;
+  auto size = static_cast<std::size_t>(st.torrent->piece_size(piece));
+  auto range = st.storage->map_range(piece, 0, size);
+  if (!range)
+    return nullptr;
+  if (st.mapped_bytes + size > st.cache_limit && !st.mapped.empty())
+    release_mapped(st);
+  if (!storage::populate_pages(range->data, size)) {
+    if (errno == EINVAL)
+      st.map_reads = false; // a kernel without MADV_POPULATE_READ (before 5.14): pread only
+    return nullptr;
+  }
+  st.mapped_bytes += size;
+  return &st.mapped.emplace(piece, std::move(*range)).first->second;
 }
 
 // Whether the blocks of `piece` may be kept for hashing: full-length pieces
@@ -317,6 +354,7 @@ caf::error open_store(self_ptr self, const disk_config& cfg) {
   st.torrent = cfg.torrent;
   st.check_threads = cfg.check_threads;
   st.cache_limit = cfg.read_cache_bytes;
+  st.map_reads = cfg.map_reads;
   st.resume_file = cfg.resume_file;
   st.force_overwrite = cfg.force_overwrite;
   st.recheck = cfg.recheck;
@@ -428,12 +466,24 @@ caf::result<std::vector<block_view>> read_blocks(self_ptr self, const std::vecto
   for (const auto& b : blocks) {
     if (b.piece >= st.torrent->num_pieces())
       return disk_error("read of piece " + std::to_string(b.piece) + " out of range");
+    if (auto* m = mapped_of(self, b.piece)) {
+      if (std::uint64_t{b.offset} + b.length > st.torrent->piece_size(b.piece))
+        return disk_error("read past the end of piece " + std::to_string(b.piece));
+      block_view v;
+      v.length = b.length;
+      v.mapped = m->data + b.offset;
+      v.mapping = m->mapping;
+      out.push_back(std::move(v));
+      ++st.mapped_reads;
+      continue;
+    }
+    ++st.copied_reads;
     auto piece = cached_piece(self, b.piece);
     if (piece == nullptr)
       return disk_error("cannot read piece " + std::to_string(b.piece));
     if (std::uint64_t{b.offset} + b.length > piece->size())
       return disk_error("read past the end of piece " + std::to_string(b.piece));
-    out.push_back(block_view{std::move(piece), b.offset, b.length});
+    out.push_back(block_view{std::move(piece), b.offset, b.length, nullptr, nullptr});
   }
   return out;
 }
@@ -476,7 +526,10 @@ disk_actor::behavior_type disk_store(disk_actor::stateful_pointer<disk_state> se
                            {"hash_jobs", std::to_string(st.hash_jobs.size())},
                            {"pieces_from_memory", std::to_string(st.pieces_from_memory)},
                            {"trusted_pieces", std::to_string(st.trusted_pieces)},
-                           {"cache_bytes", std::to_string(st.cache_bytes)}}};
+                           {"cache_bytes", std::to_string(st.cache_bytes)},
+                           {"mapped_bytes", std::to_string(st.mapped_bytes)},
+                           {"mapped_reads", std::to_string(st.mapped_reads)},
+                           {"copied_reads", std::to_string(st.copied_reads)}}};
     },
   };
 }

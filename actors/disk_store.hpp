@@ -35,7 +35,10 @@ struct disk_config {
   std::shared_ptr<const metainfo> torrent;
   std::string root;              ///< download directory
   unsigned check_threads = 0;    ///< for the start-up check; 0: one per core
-  std::size_t read_cache_bytes = 16 * 1024 * 1024; ///< whole pieces kept for uploads
+  std::size_t read_cache_bytes = 16 * 1024 * 1024; ///< whole pieces kept (or kept mapped in) for uploads
+  /// Serve uploads from read-only mappings of the files where a piece lies in
+  /// one file (false: always pread into the piece cache).
+  bool map_reads = true;
   std::string resume_file;       ///< resume data (read at the check, written on request); empty: none
   /// Pieces hashed side by side in one batch (0: as many as the SHA-1 kernel has
   /// lanes, 16 with AVX-512). Pieces read back from disk for it are read in
@@ -129,6 +132,17 @@ struct disk_state {
   std::unordered_map<std::uint32_t, decltype(cache)::iterator> cache_index;
   std::size_t cache_bytes = 0;
   std::size_t cache_limit = 0;
+  /// Pieces served from read-only mappings of their files instead (those that
+  /// lie in one file): no copy, the peer writes them from the page cache. A
+  /// piece's pages are mapped in (populated) here on its first read, so the
+  /// network thread never waits for the disk; once cache_limit bytes of pieces
+  /// are mapped in, every file mapping's pages are released at once (one
+  /// madvise per file, not one per piece), which bounds the resident set.
+  std::unordered_map<std::uint32_t, storage::torrent_storage::mapped_range> mapped;
+  std::size_t mapped_bytes = 0;
+  bool map_reads = true;              ///< serve uploads from mappings where possible
+  std::uint64_t mapped_reads = 0;     ///< blocks served from a mapping...
+  std::uint64_t copied_reads = 0;     ///< ...and from the piece cache
 
   static inline const char* name = "disk-store";
 };

@@ -95,6 +95,7 @@ void send(peer_broker* self, F&& encode) {
   encode(scratch);
   auto& out = self->wr_buf(st.hdl);
   out.insert(out.end(), scratch.begin(), scratch.end());
+  st.up.caf_busy = true; // no direct write of blocks before CAF has written this
   st.last_sent = now(self);
 }
 

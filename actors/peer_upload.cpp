@@ -3,7 +3,15 @@
 #include <caf/all.hpp>
 #include <caf/io/all.hpp>
 
+#include "storage/mapped_file.hpp"
+
 #include <algorithm>
+#include <array>
+#include <cerrno>
+#include <cstring>
+
+#include <sys/socket.h>
+#include <sys/uio.h>
 
 namespace actorrent {
 
@@ -19,22 +27,147 @@ using namespace peer_wire;
 
 caf::behavior serving(peer_broker* self);
 
-void append_block(peer_broker* self, const block_ref& b, const block_view& data) {
+// Copies a block, from `skip` bytes into its message (header and bytes), into
+// CAF's write buffer (not flushed). False if the bytes could not be read (a
+// mapped file cut short behind our back).
+bool copy_block(peer_broker* self, const block_ref& b, const block_view& data, std::size_t skip) {
   auto& st = self->state;
   auto& out = self->wr_buf(st.hdl);
-  auto before = out.size();
-  std::vector<std::uint8_t> header;
-  wire::append_piece_header(header, b.piece, b.offset, b.length);
-  out.insert(out.end(), header.begin(), header.end());
-  out.insert(out.end(), data.data(), data.data() + data.length);
-  if (st.faults) // lab: wire faults
-    wire_fault::on_block_out(self, b, out, before + header.size());
+  const auto before = out.size();
+  auto h = wire::piece_header(b.piece, b.offset, b.length);
+  if (skip < h.size()) {
+    out.insert(out.end(), h.begin() + static_cast<std::ptrdiff_t>(skip), h.end());
+    skip = 0;
+  } else {
+    skip -= h.size();
+  }
+  const auto n = data.length - skip;
+  if (data.mapped != nullptr) {
+    const auto at = out.size();
+    out.resize(at + n);
+    if (!storage::copy_mapped(out.data() + at, data.data() + skip, n)) {
+      out.resize(before);
+      return false;
+    }
+  } else {
+    out.insert(out.end(), data.data() + skip, data.data() + data.length);
+  }
+  if (st.faults && skip == 0) // lab: wire faults (they turn the direct path off, so whole blocks come here)
+    wire_fault::on_block_out(self, b, out, before + h.size());
+  auto& u = st.up;
+  u.caf_busy = true;
+  if (u.out_queued == 0)
+    u.last_write_progress = now(self); // the send timeout runs from here
+  u.out_queued += out.size() - before;
+  u.copied_bytes += n;
+  return true;
+}
+
+// The socket, if writes may go to it directly: a stream socket of the default
+// multiplexer (whose handle id is the descriptor), and not turned off.
+int direct_socket(peer_broker* self) {
+  auto& st = self->state;
+  if (!st.cfg.direct_writes || st.faults) // wire faults change the bytes in CAF's buffer
+    return -1;
+  int fd = static_cast<int>(st.hdl.id());
+  int type = 0;
+  socklen_t len = sizeof(type);
+  if (fd < 0 || ::getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) != 0 || type != SOCK_STREAM)
+    return -1;
+  return fd;
+}
+
+void pop_read(upload_state& u) {
+  u.read_bytes -= u.reads.front().block.length;
+  u.reads.pop_front();
+}
+
+// Writes the blocks that are ready, in request order: directly (one sendmsg
+// of many blocks) while CAF's buffer is empty, else through it.
+void write_ready(peer_broker* self) {
+  auto& st = self->state;
+  auto& u = st.up;
+  if (u.direct_fd == -2 || (st.faults && u.direct_fd >= 0)) // faults turned on at run time end the direct path
+    u.direct_fd = direct_socket(self);
+  bool copied = false;
   auto t = now(self);
-  if (st.up.out_queued == 0)
-    st.up.last_write_progress = t; // the send timeout runs from here
-  st.up.out_queued += out.size() - before;
-  st.up.meter.add(b.length);
-  st.last_sent = t;
+  auto copy_front = [&](std::size_t skip) {
+    auto& r = u.reads.front();
+    if (!copy_block(self, r.block, *r.data, skip)) {
+      close(self, "cannot read " + describe(r.block) + " to upload: its file was cut short");
+      return false;
+    }
+    u.meter.add(r.block.length);
+    st.last_sent = t;
+    pop_read(u);
+    copied = true;
+    return true;
+  };
+  constexpr std::size_t max_blocks = 64;
+  while (!st.closing) {
+    while (!u.reads.empty() && u.reads.front().data && u.reads.front().cancelled)
+      pop_read(u);
+    if (u.reads.empty() || !u.reads.front().data)
+      break;
+    if (u.direct_fd < 0) {
+      if (!copy_front(0))
+        return;
+      continue;
+    }
+    if (u.caf_busy || !self->wr_buf(st.hdl).empty())
+      break; // on_written comes back once CAF has written its part
+    std::array<std::array<std::uint8_t, wire::piece_header_size>, max_blocks> headers;
+    std::array<iovec, 2 * max_blocks> iov;
+    std::size_t n = 0;
+    std::size_t total = 0;
+    for (auto it = u.reads.begin(); it != u.reads.end() && it->data && !it->cancelled && n < max_blocks; ++it) {
+      headers[n] = wire::piece_header(it->block.piece, it->block.offset, it->block.length);
+      iov[2 * n] = {headers[n].data(), headers[n].size()};
+      iov[2 * n + 1] = {const_cast<char*>(it->data->data()), it->data->length};
+      total += headers[n].size() + it->data->length;
+      ++n;
+    }
+    msghdr msg{};
+    msg.msg_iov = iov.data();
+    msg.msg_iovlen = 2 * n;
+    ssize_t w = -1;
+    do
+      w = ::sendmsg(u.direct_fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+    while (w < 0 && errno == EINTR);
+    if (w < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
+      int e = errno;
+      if (e == EFAULT)
+        return close(self, "cannot read a block to upload: its file was cut short");
+      return close(self, std::string{"cannot write to the peer: "} + std::strerror(e));
+    }
+    auto done = static_cast<std::size_t>(std::max<ssize_t>(w, 0));
+    u.direct_bytes += done;
+    if (done > 0) {
+      u.last_write_progress = t;
+      st.last_sent = t;
+    }
+    while (done > 0) {
+      auto whole = wire::piece_header_size + u.reads.front().block.length;
+      if (done < whole) {
+        copy_front(done); // the rest of a block cut short
+        done = 0;
+        break;
+      }
+      done -= whole;
+      u.meter.add(u.reads.front().block.length);
+      pop_read(u);
+    }
+    if (copied || st.closing)
+      break;
+    if (static_cast<std::size_t>(std::max<ssize_t>(w, 0)) < total) {
+      // the socket is full: one block through CAF, whose write-ready event
+      // and report tell us when there is room again
+      copy_front(0);
+      break;
+    }
+  }
+  if (copied && !st.closing)
+    self->flush(st.hdl);
 }
 
 // A disk read finished: write every block that is ready, in request order.
@@ -48,23 +181,12 @@ void on_read(peer_broker* self, std::uint64_t first_seq, std::vector<block_view>
   for (auto& d : data) {
     if (it == u.reads.end())
       return;
-    if (!d.piece || d.length != it->block.length)
+    if (!d.valid() || d.length != it->block.length)
       return close(self, "short read of " + describe(it->block));
     it->data = std::move(d);
     ++it;
   }
-  bool wrote = false;
-  while (!u.reads.empty() && u.reads.front().data) {
-    auto& r = u.reads.front();
-    u.read_bytes -= r.block.length;
-    if (!r.cancelled) {
-      append_block(self, r.block, *r.data);
-      wrote = true;
-    }
-    u.reads.pop_front();
-  }
-  if (wrote)
-    self->flush(st.hdl);
+  write_ready(self);
   pump(self);
 }
 
@@ -251,6 +373,11 @@ void on_written(peer_broker* self, std::uint64_t written, std::uint64_t remainin
   u.out_queued = remaining;
   if (written > 0)
     u.last_write_progress = now(self);
+  if (remaining == 0) {
+    u.caf_busy = false; // CAF's buffer is empty: direct writes may go on
+    if (!self->state.closing)
+      write_ready(self);
+  }
   pump(self);
 }
 

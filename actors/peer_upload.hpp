@@ -10,6 +10,16 @@
 // under `send_buffer_limit` (CAF reports written bytes with ack_writes), so a
 // peer that reads slowly or not at all cannot make us buffer without bound;
 // one that has not taken a byte for `send_timeout` is dropped.
+//
+// Blocks go out without a copy where possible: when nothing of ours waits in
+// CAF's write buffer, the ready blocks (their headers and the bytes of the
+// disk store's views, slices of the page cache) are written to the socket in
+// one writev on the middleman thread. What the socket does not take (a block
+// cut short, or the first block when it is full) is copied into CAF's buffer,
+// whose write-ready events and ack_writes then carry on; the next direct
+// write waits until CAF reports it empty again, so the byte order never
+// changes. Sockets that are not the default multiplexer's (the tests' test
+// multiplexer) always take the copying path.
 #pragma once
 
 #include "actors/peer_download.hpp"
@@ -48,6 +58,15 @@ struct upload_state {
   // the upload limit's share (up_share_atom): tokens are spent on reads
   logic::token_bucket bucket;
   bool pump_scheduled = false;               ///< a delayed pump_atom is on its way
+  /// Our socket for direct writes (-1: none, write through CAF's buffer
+  /// only; -2: not looked at yet).
+  int direct_fd = -2;
+  /// Something was put in CAF's write buffer that CAF has not reported written
+  /// (set by peer_wire::send and by the copying path; cleared when an
+  /// ack_writes report says nothing remains): no direct write meanwhile.
+  bool caf_busy = false;
+  std::uint64_t direct_bytes = 0;            ///< bytes written by writev directly
+  std::uint64_t copied_bytes = 0;            ///< block bytes copied into CAF's buffer
 
   bool choking() const { return machine.phase == upload_phase::choking; }
 };

@@ -5,7 +5,14 @@
 #
 #   bench/download.sh [--size-mib N] [--runs N] [--seeders 1|4] [--piece-size 256K]
 #                     [--clients actorrent,aria2,libtorrent,transmission]
+#                     [--seeder-client libtorrent|actorrent]
 #                     [--out FILE.md] [--limit SECONDS]
+#
+# --seeder-client actorrent: the seeders are `$ACTORRENT seed` processes (each
+# from a private directory holding a hard link to the content, announcing to
+# the tracker) instead of python3-libtorrent: the actorrent-to-actorrent case.
+# transmission is not run then (it learns no 127.x peers from a tracker and
+# actorrent's seeder cannot be told to dial it).
 #
 # Environment: ACTORRENT (binary, default build/app/actorrent next to this
 # script's repository), ACTORRENT_BASELINE (an older binary, run side by side as
@@ -24,8 +31,10 @@ source "$HERE/lib/common.sh"
 SEEDERS=1
 PIECE_SIZE=256K
 CLIENTS="actorrent,aria2,libtorrent,transmission"
+SEEDER_CLIENT=libtorrent
 bench_option() {
   case "$1" in
+    --seeder-client) SEEDER_CLIENT="${2:?}" ;;
     --seeders) SEEDERS="${2:?}" ;;
     --piece-size) PIECE_SIZE="${2:?}" ;;
     --clients) CLIENTS="${2:?}" ;;
@@ -35,6 +44,7 @@ bench_option() {
 bench_options "$@"
 [ "$SEEDERS" = 1 ] || [ "$SEEDERS" = 4 ] || die "--seeders must be 1 or 4"
 [[ "$PIECE_SIZE" =~ ^[1-9][0-9]*[KM]$ ]] || die "--piece-size must look like 256K or 4M"
+[ "$SEEDER_CLIENT" = libtorrent ] || [ "$SEEDER_CLIENT" = actorrent ] || die "--seeder-client must be libtorrent or actorrent"
 bench_clients CLIENT_LIST client "$CLIENTS"
 
 [ -x "$ACTORRENT" ] || die "no actorrent binary at $ACTORRENT (build it: ninja -C build actorrent)"
@@ -76,19 +86,36 @@ RESUME="$DATA_DIR/$INFO_HASH.resume"
 SEED_PIDS=()
 start_seeder() {
   local i="$1" port="${SEED_PORTS[$1]}"
+  if [ "$SEEDER_CLIENT" = actorrent ]; then
+    local sdir="$WORK/seeddata$i"
+    mkdir -p "$sdir"
+    ln "$CONTENT" "$sdir/$NAME" 2>/dev/null || cp "$CONTENT" "$sdir/$NAME"
+    "$ACTORRENT" seed "$TORRENT" "$sdir" --port "$port" --quiet >"$WORK/seed$i.log" 2>&1 </dev/null &
+    PIDS+=($!)
+    SEED_PIDS+=($!)
+    return
+  fi
   "$PY" "$LT_PEER" seed --torrent "$TORRENT" --dir "$DATA_DIR" --port "$port" \
     --ready "$WORK/seed$i.ready" --resume "$RESUME" --control "$WORK/seed$i.control" \
     >"$WORK/seed$i.log" 2>&1 &
   PIDS+=($!)
   SEED_PIDS+=($!)
 }
+seeder_ready() { # I: the seeder's ready file (libtorrent) or its listening port (actorrent)
+  if [ "$SEEDER_CLIENT" = actorrent ]; then
+    port_listening "${SEED_PORTS[$1]}"
+  else
+    test -f "$WORK/seed$1.ready"
+  fi
+}
+seeder_up() { seeder_ready "$1" || ! alive "${SEED_PIDS[$1]}"; }
 wait_seeder() {
   local i="$1"
-  wait_for 300 sh -c 'test -f "$1" || ! kill -0 "$2" 2>/dev/null' sh "$WORK/seed$i.ready" "${SEED_PIDS[$i]}" \
+  wait_for 300 seeder_up "$i" \
     || die "seeder $i not ready after 300 s: $(tail -3 "$WORK/seed$i.log")"
   alive "${SEED_PIDS[$i]}" || die "seeder $i exited: $(tail -3 "$WORK/seed$i.log")"
 }
-log "starting $SEEDERS libtorrent seeder(s) on ports ${SEED_PORTS[*]}, tracker on $TRACKER_PORT"
+log "starting $SEEDERS $SEEDER_CLIENT seeder(s) on ports ${SEED_PORTS[*]}, tracker on $TRACKER_PORT"
 start_seeder 0
 wait_seeder 0
 for i in $(seq 1 $((SEEDERS - 1))); do start_seeder "$i"; done
@@ -119,6 +146,11 @@ run_one() {
   local log_file="$WORK/$tag.log"
   local hook="$WORK/$tag.hook.sh"
   local cmd=()
+  if [ "$client" = transmission ] && [ "$SEEDER_CLIENT" = actorrent ]; then
+    printf '%s\t%s\t0\t\t\t\t\t\t%s\n' "$client" "$run" \
+      "not run with actorrent seeders: it ignores 127.x peers from the tracker and they cannot be told to dial it" >>"$RESULTS"
+    return
+  fi
   rm -rf "$dir"; mkdir -p "$dir"
   rm -f "$done_file" "$time_file" "$pid_file"
   make_hook "$hook" "$done_file"
@@ -239,10 +271,10 @@ REPORT="$WORK/report.md"
 AT_VERSION="$(at_version)"
 BASE_VERSION=""
 [ -n "$ACTORRENT_BASELINE" ] && BASE_VERSION="baseline: $(at_version "$ACTORRENT_BASELINE")"
-"$PY" - "$RESULTS" "$SIZE_BYTES" "$SEEDERS" "$RUNS" "$LIMIT" "$CMDLINE" "$CLIENTS" "$AT_VERSION" "$PIECE_SIZE" "$BASE_VERSION" >"$REPORT" <<'PYEOF'
+"$PY" - "$RESULTS" "$SIZE_BYTES" "$SEEDERS" "$RUNS" "$LIMIT" "$CMDLINE" "$CLIENTS" "$AT_VERSION" "$PIECE_SIZE" "$BASE_VERSION" "$SEEDER_CLIENT" >"$REPORT" <<'PYEOF'
 import statistics, subprocess, sys, datetime, platform, os
 
-results, size, seeders, runs, limit, cmdline, clients, at_version, piece_size, base_version = sys.argv[1:11]
+results, size, seeders, runs, limit, cmdline, clients, at_version, piece_size, base_version, seeder_client = sys.argv[1:12]
 size = int(size)
 rows = [l.rstrip("\n").split("\t") for l in open(results) if l.strip()]
 order = clients.split(",")
@@ -281,8 +313,9 @@ try:
     nproc = subprocess.run(["nproc"], capture_output=True, text=True).stdout.strip()
 except Exception:
     pass
-print("### Download: %d MiB, %s pieces, %s libtorrent seeder%s on loopback"
-      % (size // 1048576, piece_size[:-1] + " " + piece_size[-1] + "iB", seeders, "" if seeders == "1" else "s"))
+print("### Download: %d MiB, %s pieces, %s %s seeder%s on loopback"
+      % (size // 1048576, piece_size[:-1] + " " + piece_size[-1] + "iB", seeders, seeder_client,
+         "" if seeders == "1" else "s"))
 print()
 print("- Command: `%s`" % cmdline)
 print("- Date: %s; machine: %s cores, Linux %s" % (now, nproc, platform.release()))

@@ -251,6 +251,9 @@ struct peer_config {
   std::size_t read_batch = 16;             ///< blocks read from the disk per request
   std::size_t cancelled_memory = 4096;     ///< cancelled requests remembered
   wire_faults_ptr wire_faults;             ///< lab: misbehave on purpose (null: off)
+  /// Write blocks to the socket directly (writev) while CAF's write buffer is
+  /// empty instead of copying them into it (see actors/peer_upload.hpp).
+  bool direct_writes = true;
 };
 
 } // namespace actorrent

@@ -87,7 +87,6 @@ CAF_BEGIN_TYPE_ID_BLOCK(actorrent, caf::first_custom_type_id)
   // The lab's control actor (actors/control.hpp): one sample of a peer, and
   // faults turned on ("spec") or off ("") at run time.
   CAF_ADD_ATOM(actorrent, actorrent, sample_atom, "sample")
-  CAF_ADD_ATOM(actorrent, actorrent, wire_fault_atom, "wirefault")
   CAF_ADD_ATOM(actorrent, actorrent, disk_fault_atom, "diskfault")
 
 CAF_END_TYPE_ID_BLOCK(actorrent)

@@ -40,13 +40,19 @@ struct block_data {
 };
 
 /// A block read for upload: a slice of a cached piece, shared rather than
-/// copied (the disk store never changes a buffer someone else still holds).
+/// copied (the disk store never changes a buffer someone else still holds), or
+/// a slice of a read-only mapping of its file (`mapped` set, `piece` empty; read
+/// it only through the kernel, e.g. writev, or storage::copy_mapped: a file cut
+/// short behind our back turns a plain read of it into SIGBUS).
 /// Only ever passed between actors of one process.
 struct block_view {
   std::shared_ptr<const std::vector<char>> piece;
   std::uint32_t offset = 0;
   std::uint32_t length = 0;
-  const char* data() const { return piece->data() + offset; }
+  const char* mapped = nullptr;        ///< the block in a file mapping
+  std::shared_ptr<const void> mapping; ///< keeps that mapping alive
+  const char* data() const { return mapped != nullptr ? mapped : piece->data() + offset; }
+  bool valid() const { return mapped != nullptr || piece != nullptr; }
 };
 
 /// The disk's answer after hashing a complete piece. On failure it carries the

@@ -118,7 +118,8 @@ struct torrent_storage::impl {
       root_fd(rfd),
       max_open(std::max<std::size_t>(max, 1)),
       cache(layout.num_files()),
-      dirty(layout.num_files(), 0) {
+      dirty(layout.num_files(), 0),
+      maps(layout.num_files()) {
     shown_root = root.back() == '/' ? root : root + '/';
   }
 
@@ -139,6 +140,9 @@ struct torrent_storage::impl {
   std::list<std::size_t> lru; // front: most recently used
   std::size_t open_count = 0;
   std::vector<char> dirty;
+  // read-only mappings of whole files (map_range), made on demand
+  std::vector<std::shared_ptr<const file_mapping>> maps;
+  std::size_t map_count = 0;
 
   // Files not selected (--select-file): never created, opened or written; the
   // bytes of theirs that a wanted piece holds go to the part file, at their
@@ -791,6 +795,50 @@ status torrent_storage::create_all_files() {
   return {};
 }
 
+std::optional<torrent_storage::mapped_range> torrent_storage::map_range(std::size_t piece, std::uint64_t offset,
+                                                                      std::uint64_t length) const {
+  auto& d = *impl_;
+  auto slices = d.layout.map_block(piece, offset, length);
+  if (!slices || slices->size() != 1)
+    return std::nullopt;
+  const auto& s = slices->front();
+  if (s.pad || d.skipped(s.file_index))
+    return std::nullopt;
+  const auto size = d.layout.file(s.file_index).size;
+  std::shared_ptr<const file_mapping> m;
+  {
+    std::lock_guard<std::mutex> guard{d.mtx};
+    m = d.maps[s.file_index];
+  }
+  if (!m) {
+    auto fd = d.acquire(s.file_index, access_mode::read);
+    if (!fd)
+      return std::nullopt;
+    struct stat st {};
+    if (::fstat((*fd)->fd, &st) != 0 || !S_ISREG(st.st_mode) || static_cast<std::uint64_t>(st.st_size) < size)
+      return std::nullopt;
+    m = file_mapping::map((*fd)->fd, size);
+    if (!m)
+      return std::nullopt;
+    std::lock_guard<std::mutex> guard{d.mtx};
+    if (d.maps[s.file_index]) {
+      m = d.maps[s.file_index]; // another thread was first
+    } else {
+      // a bound on mappings (one VMA each) for torrents of many files
+      if (d.map_count >= 1024) {
+        for (auto& x : d.maps)
+          x.reset();
+        d.map_count = 0;
+      }
+      d.maps[s.file_index] = m;
+      ++d.map_count;
+    }
+  }
+  if (s.file_offset + s.length > m->size())
+    return std::nullopt;
+  return mapped_range{m, m->data() + s.file_offset};
+}
+
 status torrent_storage::truncate_to_size(std::size_t file_index) {
   auto& d = *impl_;
   if (file_index >= d.layout.num_files())
@@ -823,6 +871,9 @@ void torrent_storage::close_files() {
   while (!d.lru.empty())
     d.drop(d.lru.back());
   d.part_fd.reset();
+  for (auto& m : d.maps)
+    m.reset();
+  d.map_count = 0;
 }
 
 status torrent_storage::skip_files(const std::vector<bool>& skip, const std::string& part_path) {

@@ -23,12 +23,14 @@
 #include "protocol/result.hpp"
 #include "protocol/sha1.hpp"
 #include "storage/file_layout.hpp"
+#include "storage/mapped_file.hpp"
 #include "storage/resume_data.hpp"
 
 #include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -76,6 +78,19 @@ public:
   /// Reads a block; pad bytes read as zeroes. Fails (naming the file) if a file
   /// is missing or shorter than it should be.
   status read(std::size_t piece, std::uint64_t offset, std::span<std::uint8_t> out) const;
+
+  /// A block as a view into a read-only shared mapping of its file (see
+  /// storage/mapped_file.hpp; read it only through the kernel or copy_mapped):
+  /// the bytes stay valid while `mapping` is held. nullopt when the block is
+  /// not one range of one file on disk (it straddles files, or touches a pad or
+  /// a skipped file), or its file is missing, shorter than the torrent says or
+  /// cannot be mapped: read() it instead (which also names the problem).
+  /// Nothing is read here: see populate_pages().
+  struct mapped_range {
+    std::shared_ptr<const file_mapping> mapping;
+    const char* data = nullptr;
+  };
+  std::optional<mapped_range> map_range(std::size_t piece, std::uint64_t offset, std::uint64_t length) const;
 
   /// SHA-1 of piece `piece` as it is on disk.
   result<sha1_hash> hash_piece(std::size_t piece) const;
@@ -136,7 +151,8 @@ public:
   /// that are downloaded take space. Call before any I/O.
   status skip_files(const std::vector<bool>& skip, const std::string& part_path);
 
-  /// Closes every cached descriptor (they reopen on demand).
+  /// Closes every cached descriptor and drops the file mappings of map_range
+  /// (views still held stay valid; both reopen on demand).
   void close_files();
 
   /// Number of descriptors currently in the cache.

@@ -121,7 +121,7 @@ inline disk_actor::behavior_type disk_stub(disk_actor::pointer, recorder* rec) {
       std::vector<block_view> out;
       for (const auto& b : bs) {
         rec->reads.push_back(b);
-        out.push_back(block_view{std::make_shared<const std::vector<char>>(b.length, block_fill(b)), 0, b.length});
+        out.push_back(block_view{std::make_shared<const std::vector<char>>(b.length, block_fill(b)), 0, b.length, nullptr, nullptr});
       }
       return out;
     },

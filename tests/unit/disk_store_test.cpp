@@ -236,6 +236,33 @@ CAF_TEST(a write error of an earlier fault is a lost block not a full disk) {
   CAF_CHECK(!verdicts[0].ok);
   CAF_CHECK_EQUAL(verdicts[0].write_error, "a block of piece 3 was lost to an earlier write error");
   CAF_CHECK(!storage::is_disk_full_error(verdicts[0].write_error));
+CAF_TEST(uploads are read from mappings of the file and give the same bytes) {
+  for (std::uint32_t p = 0; p <= 10; ++p)
+    write_piece(p);
+  std::vector<block_ref> want{{0, 0, blk}, {3, blk, blk}, {10, 0, 5000}, {0, blk, blk}};
+  std::vector<block_view> got;
+  auto rh = self->request(disk, infinite, read_atom_v, want);
+  sched.run();
+  rh.receive([&](std::vector<block_view>& v) { got = std::move(v); }, [](caf::error&) { CAF_FAIL("read failed"); });
+  CAF_REQUIRE_EQUAL(got.size(), want.size());
+  for (std::size_t i = 0; i < want.size(); ++i) {
+    CAF_CHECK(got[i].mapped != nullptr);
+    CAF_CHECK(got[i].piece == nullptr);
+    CAF_REQUIRE_EQUAL(got[i].length, want[i].length);
+    std::string bytes(got[i].length, '?');
+    CAF_REQUIRE(storage::copy_mapped(bytes.data(), got[i].data(), bytes.size()));
+    CAF_CHECK(bytes == t.content.substr(want[i].piece * piece_len + want[i].offset, want[i].length));
+  }
+  CAF_CHECK_EQUAL(state().mapped_reads, 4u);
+  CAF_CHECK_EQUAL(state().copied_reads, 0u);
+  CAF_CHECK_EQUAL(state().cache_bytes, 0u);
+  CAF_CHECK_LESS_OR_EQUAL(state().mapped_bytes, std::size_t{16} * 1024 * 1024);
+  // a read past the end of a piece is an error, as before
+  bool failed = false;
+  auto rh2 = self->request(disk, infinite, read_atom_v, std::vector<block_ref>{{10, 4096, blk}});
+  sched.run();
+  rh2.receive([](std::vector<block_view>&) {}, [&](caf::error&) { failed = true; });
+  CAF_CHECK(failed);
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()

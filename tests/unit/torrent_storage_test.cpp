@@ -459,3 +459,50 @@ CAF_TEST(the part file is not reached through a symbolic link) {
   CAF_CHECK_NOT_EQUAL(error_of(w), "ok");
   CAF_CHECK(tree(outside.path).empty());
 }
+
+// ---- map_range: uploads served from read-only mappings (issue 15) ----------
+
+CAF_TEST(map_range views a block in one file and declines what it cannot map) {
+  temp_dir tmp;
+  auto t = sample_torrent();
+  auto st = open_storage(t, tmp.path);
+  // nothing on disk yet: no mapping (a read names the missing file instead)
+  CAF_CHECK(!st.map_range(0, 0, 16384));
+  write_all(st, t);
+  auto m = st.map_range(0, 16384, 16384);
+  CAF_REQUIRE(m);
+  CAF_REQUIRE(populate_pages(m->data, 16384));
+  std::string got(16384, '?');
+  CAF_REQUIRE(copy_mapped(got.data(), m->data, got.size()));
+  CAF_CHECK(got == t.content.substr(16384, 16384));
+  // piece 4 spans b, c and a pad file: not one range of one file
+  CAF_CHECK(!st.map_range(4, 0, 32768));
+  // blocks outside their piece are refused
+  CAF_CHECK(!st.map_range(0, 32768 - 100, 200));
+  // a later write shows through the mapping (one page cache)
+  std::string other(16384, 'x');
+  CAF_REQUIRE(st.write(0, 16384, bytes(other, 0, other.size())).ok());
+  CAF_REQUIRE(copy_mapped(got.data(), m->data, got.size()));
+  CAF_CHECK(got == other);
+}
+
+CAF_TEST(a mapped file cut short fails the copy instead of killing the process) {
+  temp_dir tmp;
+  auto t = make_torrent({{"single.bin", 3 * 16384}}, 16384, 5);
+  auto st = open_storage(t, tmp.path);
+  write_all(st, t);
+  auto m = st.map_range(2, 0, 16384);
+  CAF_REQUIRE(m);
+  CAF_REQUIRE(::truncate((tmp.path + "/single.bin").c_str(), 4096) == 0);
+  std::string got(16384, '?');
+  CAF_CHECK(!copy_mapped(got.data(), m->data, got.size())); // SIGBUS, caught
+  CAF_CHECK(!populate_pages(m->data, 16384));
+  // bytes still in the file read fine
+  auto first = st.map_range(0, 0, 4096);
+  CAF_REQUIRE(first);
+  CAF_CHECK(copy_mapped(got.data(), first->data, 4096));
+  CAF_CHECK(got.substr(0, 4096) == t.content.substr(0, 4096));
+  // close_files drops the mapping: the short file is no longer mapped
+  st.close_files();
+  CAF_CHECK(!st.map_range(2, 0, 16384));
+}
