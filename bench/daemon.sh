@@ -24,7 +24,8 @@
 #     /api/v2/torrents/add, 100 files per request; actorrent: torrents.add {path}),
 #     then lists them every 0.25 s until all seed (bounded by --limit). Reported:
 #     RSS before adding, seconds from the first add to all seeding, RSS once seeding,
-#     the median and p90 of K full list calls (transmission torrent-get with 15
+#     the median and p90 of K full list calls, each timed from sending the request to
+#     the last byte of the answer, unparsed (transmission torrent-get with 15
 #     fields; rtorrent d.multicall2 with 14; qbittorrent /api/v2/torrents/info;
 #     actorrent torrents.list with the 13 fields), RSS before and after M
 #     more list calls, and the peak RSS (VmHWM).
