@@ -30,8 +30,10 @@
 #     actorrent torrents.list with the issue's 13 fields), RSS before and after M
 #     more list calls, and the peak RSS (VmHWM).
 #  4. lib/daemon_bench.py probe, P times, on different torrents: a python3-libtorrent
-#     leecher dials the daemon's peer port; seconds from the dial to the first
-#     payload byte (issue: "a new peer served within 0.5 s") and to completion.
+#     leecher dials the daemon's peer port; seconds from its dial (libtorrent's
+#     peer_connect_alert: it dials a peer given by connect_peer on its next
+#     one-second tick) to the first payload byte (issue: "a new peer served within
+#     0.5 s"), and from connect_peer to the first byte and to completion.
 #  5. SIGTERM, and the seconds until the daemon has exited (SIGKILL after 60 s).
 # Every daemon is stopped by PID, the namespace and the work directory removed on
 # exit (BENCH_KEEP=1 keeps the work directory).
@@ -323,8 +325,14 @@ for n in "${N_VALUES[@]}"; do
     line="$(in_ns timeout $((LIMIT + 600)) "$PY" "$DB" run "$c" --torrents "$CACHE" --n "$n" \
       --pid "$DPID" --endpoint "$ENDPOINT" --token "$TOKEN" --limit "$LIMIT" --lists "$LISTS" \
       --rss-lists "$RSS_LISTS" 2>"$dir/run.err")" || {
-      log "$c: the run failed: $(tail -3 "$dir/run.err")"
-      line="{\"client\": \"$c\", \"n\": $n, \"skipped\": \"run failed: $(tail -1 "$dir/run.err" | tr -d '"\\')\"}"
+      log "$c: the run failed or did not finish in time: $(grep -v '^PARTIAL ' "$dir/run.err" | tail -3)"
+      line="$(sed -n 's/^PARTIAL //p' "$dir/run.err" | tail -1)"
+      why="run failed or did not finish within $((LIMIT + 600)) s: $(grep -v '^PARTIAL ' "$dir/run.err" | tail -1 | tr -d '"\\')"
+      if [ -n "$line" ]; then
+        line="$("$PY" -c 'import json, sys; r = json.loads(sys.argv[1]); r["note"] = sys.argv[2]; print(json.dumps(r))' "$line" "$why")"
+      else
+        line="{\"client\": \"$c\", \"n\": $n, \"skipped\": \"$why\"}"
+      fi
     }
     probes=""
     for ((i = 1; i <= PROBES; i++)); do
@@ -358,22 +366,26 @@ import json, statistics, sys
 rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
 print("Command: `%s` (%s; every client alone, one after the other, same data)" % (sys.argv[2], "network namespace " + sys.argv[3] if sys.argv[3] != "host loopback" else "host loopback"))
 print()
-print("| daemon | torrents | RSS idle | RSS seeding | until all seed | list all (median / p90) | RSS before → after %s lists | peak RSS | new peer: first byte (median, all) | stop |" % sys.argv[4])
+print("| daemon | torrents | RSS idle | RSS seeding | until all seed | list all (median / p90) | RSS before → after %s lists | peak RSS | new peer: first byte after the dial (median, all) | stop |" % sys.argv[4])
 print("|---|---|---|---|---|---|---|---|---|---|")
 mb = lambda kb: "%.1f MB" % (kb * 1024 / 1e6)
 for r in rows:
     if "skipped" in r:
         print("| %s | %d | skipped: %s |||||||||" % (r["client"], r["n"], r["skipped"]))
         continue
-    firsts = [p.get("first_byte_s") for p in r.get("probes", [])]
+    firsts = [p.get("first_byte_after_dial_s", p.get("first_byte_s")) for p in r.get("probes", [])]
     got = [f for f in firsts if f is not None]
     probe = ("%.2f s (%s)" % (statistics.median(got), ", ".join("%.2f" % f if f is not None else "none" for f in firsts))) if got else "none within 30 s"
     seed = "%.1f s" % r["all_seed_s"] if r.get("all_seed_s") is not None else r.get("note", "not all")
-    grow = (r["rss_after_lists_kb"] - r["rss_before_lists_kb"]) / max(1, r["rss_lists"])
-    print("| %s | %d | %s | %s | %s | %.1f / %.1f ms | %s → %s (%+.1f KB/call) | %s | %s | %.1f s |" % (
-        r["version"], r["n"], mb(r["rss_idle_kb"]), mb(r["rss_seeding_kb"]), seed,
-        r["list_median_ms"], r["list_p90_ms"], mb(r["rss_before_lists_kb"]), mb(r["rss_after_lists_kb"]),
-        grow * 1024 / 1000, mb(r["rss_peak_kb"]), probe, r["stop_ms"] / 1000))
+    lst = "%.1f / %.1f ms" % (r["list_median_ms"], r["list_p90_ms"]) if "list_median_ms" in r else "-"
+    if "rss_after_lists_kb" in r:
+        grow = (r["rss_after_lists_kb"] - r["rss_before_lists_kb"]) / max(1, r["rss_lists"])
+        rss = "%s → %s (%+.1f KB/call)" % (mb(r["rss_before_lists_kb"]), mb(r["rss_after_lists_kb"]), grow * 1024 / 1000)
+    else:
+        rss = r.get("note", "-")
+    print("| %s | %d | %s | %s | %s | %s | %s | %s | %s | %.1f s |" % (
+        r["version"], r["n"], mb(r["rss_idle_kb"]), mb(r.get("rss_seeding_kb", 0)), seed, lst, rss,
+        mb(r["rss_peak_kb"]) if "rss_peak_kb" in r else "-", probe, r["stop_ms"] / 1000))
 ours = {r["n"]: r for r in rows if r["client"] == "actorrent" and "skipped" not in r}
 print()
 if not ours:
@@ -383,7 +395,7 @@ else:
     print()
     for r in rows:
         o = ours.get(r["n"])
-        if o is None or "skipped" in r or r is o:
+        if o is None or "skipped" in r or r is o or "list_median_ms" not in r or "list_median_ms" not in o:
             continue
         ratio = lambda a, b: "%.2f" % (a / b) if a and b else "-"
         print("- %s, %d torrents: RSS %s, all seeding %s, list %s" % (

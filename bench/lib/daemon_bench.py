@@ -289,6 +289,11 @@ def rss_kb(pid, key="VmRSS"):
     return 0
 
 
+def partial(out):
+    """The figures so far, on stderr: daemon.sh keeps the last line if the run dies."""
+    print("PARTIAL " + json.dumps(out), file=sys.stderr, flush=True)
+
+
 def run(args):
     c = CLIENTS[args.client](args.endpoint, args.token)
     tdir = os.path.join(args.torrents, "torrents")
@@ -313,6 +318,7 @@ def run(args):
         out["note"] = "only %d of %d seeding after %d s" % (seeding, args.n, args.limit)
     else:
         out["all_seed_s"] = round(time.monotonic() - t0, 2)
+    partial(out)
     time.sleep(2)  # let the last state changes settle
     out["rss_seeding_kb"] = rss_kb(args.pid)
     # A list call is timed from sending the request to having read the whole answer,
@@ -329,6 +335,7 @@ def run(args):
     out["list_bytes"] = size
     out["list_median_ms"] = round(1000 * statistics.median(times), 2)
     out["list_p90_ms"] = round(1000 * times[int(0.9 * (len(times) - 1))], 2)
+    partial(out)
     before = rss_kb(args.pid)
     s = time.monotonic()
     for _ in range(args.rss_lists):
@@ -349,7 +356,7 @@ def probe(args):
         "enable_upnp": False, "enable_natpmp": False, "enable_outgoing_utp": False,
         "enable_incoming_utp": False, "allow_multiple_connections_per_ip": True,
         "out_enc_policy": lt.enc_policy.disabled, "in_enc_policy": lt.enc_policy.enabled,
-        "alert_mask": 0,
+        "alert_mask": lt.alert.category_t.connect_notification,
     })
     save = tempfile.mkdtemp(prefix="actorrent-probe.")
     try:
@@ -360,9 +367,14 @@ def probe(args):
         h = ses.add_torrent(atp)
         t0 = time.monotonic()
         h.connect_peer(("127.0.0.1", args.port))
-        first = done = None
+        # libtorrent dials a peer given by connect_peer on its next one-second tick:
+        # the time is also taken from its peer_connect_alert (the dial itself)
+        first = done = dialed = None
         deadline = t0 + args.limit
         while time.monotonic() < deadline:
+            for a in ses.pop_alerts():
+                if dialed is None and isinstance(a, lt.peer_connect_alert):
+                    dialed = time.monotonic() - t0
             st = h.status()
             now = time.monotonic() - t0
             if first is None and st.total_payload_download > 0:
@@ -371,7 +383,10 @@ def probe(args):
                 done = now
                 break
             time.sleep(0.005)
+        after_dial = None if first is None or dialed is None else round(first - dialed, 3)
         print(json.dumps({"first_byte_s": None if first is None else round(first, 3),
+                          "dial_s": None if dialed is None else round(dialed, 3),
+                          "first_byte_after_dial_s": after_dial,
                           "complete_s": None if done is None else round(done, 3)}), flush=True)
     finally:
         for f in os.listdir(save):
