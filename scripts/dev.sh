@@ -29,6 +29,12 @@ TOOL_PACKAGES=(iproute2 time tmux iptables python3-matplotlib)
 # base image where no registry can be reached; docker-compose runs the swarm. The
 # engine itself (docker.io) is the machine's: the Docker tests skip without one.
 DOCKER_PACKAGES=(debootstrap docker-compose)
+# The daemon's HTTP API (api/): cpp-httplib; promtool and a real Prometheus check its
+# metrics (integration.metrics_promtool, integration.metrics_prometheus).
+BUILD_PACKAGES+=(libcpp-httplib-dev)
+TOOL_PACKAGES+=(prometheus)
+# bench/daemon.sh: the daemons the actorrent daemon is measured beside.
+PEER_PACKAGES+=(transmission-daemon rtorrent qbittorrent-nox)
 
 log() { printf '\n==> %s\n' "$*"; }
 

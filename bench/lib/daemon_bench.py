@@ -1,0 +1,423 @@
+#!/usr/bin/python3
+"""The client side of bench/daemon.sh: makes the small torrents and drives each
+daemon over its own RPC (the standard library only, plus python3-libtorrent for the
+peer probe).
+
+  daemon_bench.py make DIR N
+      DIR/data/tNNNNN.bin (256 KiB of random bytes each, one piece) and
+      DIR/torrents/tNNNNN.torrent (v1, announce http://127.0.0.1:1/announce, where
+      nothing listens), reused when already there.
+  daemon_bench.py run CLIENT --torrents DIR --n N --pid PID --endpoint E
+                  [--token T] [--limit S] [--lists K] [--rss-lists M]
+      adds the N torrents, waits (bounded by --limit) until all seed, times full
+      list calls and samples the RSS of PID around M list calls; prints one JSON
+      object. CLIENT: transmission (E = http://127.0.0.1:PORT/transmission/rpc),
+      rtorrent (E = path of the SCGI socket), qbittorrent (E = http://127.0.0.1:PORT),
+      actorrent (E = http://127.0.0.1:PORT, JSON-RPC at /api/v1/rpc, --token).
+  daemon_bench.py probe TORRENT DATA_DIR PORT [--limit S]
+      a libtorrent leecher dials 127.0.0.1:PORT for TORRENT; prints the seconds from
+      the dial to the first payload byte and to completion as JSON.
+"""
+import argparse
+import base64
+import hashlib
+import json
+import os
+import socket
+import statistics
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+import uuid
+import xmlrpc.client
+
+PIECE = 256 * 1024
+ANNOUNCE = "http://127.0.0.1:1/announce"
+
+
+# ---- torrents ---------------------------------------------------------------------
+
+def bencode(v):
+    if isinstance(v, int):
+        return b"i%de" % v
+    if isinstance(v, bytes):
+        return b"%d:%s" % (len(v), v)
+    if isinstance(v, str):
+        return bencode(v.encode())
+    if isinstance(v, list):
+        return b"l" + b"".join(bencode(x) for x in v) + b"e"
+    if isinstance(v, dict):
+        return b"d" + b"".join(bencode(k) + bencode(v[k]) for k in sorted(v)) + b"e"
+    raise TypeError(type(v))
+
+
+def make(args):
+    data = os.path.join(args.dir, "data")
+    tdir = os.path.join(args.dir, "torrents")
+    os.makedirs(data, exist_ok=True)
+    os.makedirs(tdir, exist_ok=True)
+    hashes = []
+    for i in range(args.n):
+        name = "t%05d.bin" % i
+        path = os.path.join(data, name)
+        tpath = os.path.join(tdir, "t%05d.torrent" % i)
+        if os.path.exists(tpath) and os.path.getsize(path) == PIECE:
+            with open(tpath, "rb") as f:
+                raw = f.read()
+            info = raw[raw.index(b"4:info") + 6:-1]
+            hashes.append(hashlib.sha1(info).hexdigest())
+            continue
+        blob = os.urandom(PIECE)
+        with open(path, "wb") as f:
+            f.write(blob)
+        info = {"length": PIECE, "name": name, "piece length": PIECE,
+                "pieces": hashlib.sha1(blob).digest()}
+        # rtorrent ignores a torrent without an announce URL; nothing listens on
+        # port 1 of loopback, so every announce is refused at once
+        meta = {"announce": ANNOUNCE, "info": info, "created by": "actorrent bench/daemon.sh"}
+        with open(tpath, "wb") as f:
+            f.write(bencode(meta))
+        hashes.append(hashlib.sha1(bencode(info)).hexdigest())
+    with open(os.path.join(args.dir, "hashes.txt"), "w") as f:
+        f.write("\n".join(hashes) + "\n")
+
+
+# ---- clients ------------------------------------------------------------------------
+
+def http(url, body=None, headers=None, method=None, timeout=120):
+    req = urllib.request.Request(url, data=body, headers=headers or {}, method=method)
+    with urllib.request.urlopen(req, timeout=timeout) as r:
+        return r.read()
+
+
+class Transmission:
+    FIELDS = ["id", "hashString", "name", "status", "percentDone", "totalSize", "rateDownload",
+              "rateUpload", "peersConnected", "uploadRatio", "eta", "labels", "downloadDir",
+              "error", "errorString"]
+
+    def __init__(self, endpoint, token=None):
+        self.url = endpoint
+        self.sid = ""
+
+    def raw(self, method, arguments):
+        body = json.dumps({"method": method, "arguments": arguments}).encode()
+        for _ in range(3):
+            try:
+                return http(self.url, body, {"X-Transmission-Session-Id": self.sid,
+                                             "Content-Type": "application/json"})
+            except urllib.error.HTTPError as e:
+                if e.code == 409:
+                    self.sid = e.headers.get("X-Transmission-Session-Id", "")
+                    continue
+                raise
+        raise RuntimeError("transmission: no session id")
+
+    def call(self, method, arguments):
+        out = json.loads(self.raw(method, arguments))
+        if out.get("result") != "success":
+            raise RuntimeError("%s: %s" % (method, out.get("result")))
+        return out["arguments"]
+
+    def add(self, paths, data_dir):
+        for p in paths:
+            self.call("torrent-add", {"filename": p, "download-dir": data_dir, "paused": False})
+
+    def list_raw(self):
+        return self.raw("torrent-get", {"fields": self.FIELDS})
+
+    def list(self):
+        return self.call("torrent-get", {"fields": self.FIELDS})["torrents"]
+
+    def seeding(self, rows):
+        return sum(1 for t in rows if t["status"] == 6)
+
+
+class ScgiTransport(xmlrpc.client.Transport):
+    """XML-RPC over rtorrent's local SCGI socket."""
+
+    def __init__(self, sock_path):
+        super().__init__()
+        self.sock_path = sock_path
+
+    def request(self, host, handler, request_body, verbose=False):
+        p, u = self.getparser()
+        p.feed(self.send(request_body))
+        p.close()
+        return u.close()
+
+    def send(self, request_body):
+        """The XML of the answer to request_body, unparsed."""
+        headers = [("CONTENT_LENGTH", str(len(request_body))), ("SCGI", "1"),
+                   ("REQUEST_METHOD", "POST"), ("REQUEST_URI", "/RPC2")]
+        hdr = b"".join(k.encode() + b"\0" + v.encode() + b"\0" for k, v in headers)
+        msg = b"%d:%s," % (len(hdr), hdr) + request_body
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.settimeout(120)
+        s.connect(self.sock_path)
+        s.sendall(msg)
+        chunks = []
+        while True:
+            c = s.recv(1 << 20)
+            if not c:
+                break
+            chunks.append(c)
+        s.close()
+        resp = b"".join(chunks)
+        return resp.split(b"\r\n\r\n", 1)[1] if b"\r\n\r\n" in resp else resp
+
+
+class Rtorrent:
+    FIELDS = ["d.hash=", "d.name=", "d.state=", "d.complete=", "d.is_hash_checking=",
+              "d.size_bytes=", "d.completed_bytes=", "d.down.rate=", "d.up.rate=",
+              "d.peers_connected=", "d.ratio=", "d.custom1=", "d.directory=", "d.message="]
+
+    def __init__(self, endpoint, token=None):
+        self.transport = ScgiTransport(endpoint)
+        self.rpc = xmlrpc.client.ServerProxy("http://rtorrent/", transport=self.transport)
+
+    def list_raw(self):
+        body = xmlrpc.client.dumps(("", "main") + tuple(self.FIELDS), "d.multicall2").encode()
+        return self.transport.send(body)
+
+    def add(self, paths, data_dir):
+        batch = 200
+        for i in range(0, len(paths), batch):
+            calls = [{"methodName": "load.start", "params": ["", p]} for p in paths[i:i + batch]]
+            self.rpc.system.multicall(calls)
+
+    def list(self):
+        return self.rpc.d.multicall2("", "main", *self.FIELDS)
+
+    def seeding(self, rows):
+        return sum(1 for r in rows if r[2] == 1 and r[3] == 1 and r[4] == 0)
+
+
+class Qbittorrent:
+    def __init__(self, endpoint, token=None):
+        self.base = endpoint.rstrip("/")
+
+    def add(self, paths, data_dir):
+        batch = 100
+        for i in range(0, len(paths), batch):
+            boundary = uuid.uuid4().hex
+            parts = []
+            for p in paths[i:i + batch]:
+                with open(p, "rb") as f:
+                    blob = f.read()
+                parts.append(b"--%s\r\nContent-Disposition: form-data; name=\"torrents\"; "
+                             b"filename=\"%s\"\r\nContent-Type: application/x-bittorrent\r\n\r\n"
+                             % (boundary.encode(), os.path.basename(p).encode()) + blob + b"\r\n")
+            parts.append(b"--%s\r\nContent-Disposition: form-data; name=\"savepath\"\r\n\r\n%s\r\n"
+                         % (boundary.encode(), data_dir.encode()))
+            parts.append(b"--%s--\r\n" % boundary.encode())
+            r = http(self.base + "/api/v2/torrents/add", b"".join(parts),
+                     {"Content-Type": "multipart/form-data; boundary=" + boundary})
+            if r.strip() != b"Ok.":
+                raise RuntimeError("qbittorrent add: %r" % r[:200])
+
+    def list_raw(self):
+        return http(self.base + "/api/v2/torrents/info")
+
+    def list(self):
+        return json.loads(self.list_raw())
+
+    def seeding(self, rows):
+        return sum(1 for t in rows if t["state"] in ("uploading", "stalledUP", "forcedUP"))
+
+
+class Actorrent:
+    FIELDS = ["id", "name", "state", "progress", "size", "down_rate", "up_rate", "peers", "ratio",
+              "eta", "labels", "save_path", "error"]
+
+    def __init__(self, endpoint, token=None):
+        self.url = endpoint.rstrip("/") + "/api/v1/rpc"
+        self.token = token or ""
+        self.next_id = 0
+
+    def raw(self, method, params):
+        self.next_id += 1
+        body = json.dumps({"jsonrpc": "2.0", "id": self.next_id, "method": method,
+                           "params": params}).encode()
+        return http(self.url, body, {"Content-Type": "application/json",
+                                     "Authorization": "Bearer " + self.token})
+
+    def call(self, method, params):
+        out = json.loads(self.raw(method, params))
+        if "error" in out:
+            raise RuntimeError("%s: %s" % (method, out["error"]))
+        return out["result"]
+
+    def add(self, paths, data_dir):
+        for p in paths:
+            self.call("torrents.add", {"path": p, "save_path": data_dir})
+
+    def list_raw(self):
+        # one page holds everything with this limit; a daemon that pages anyway is
+        # followed (and the pages parsed, which then counts in the time)
+        raw = self.raw("torrents.list", {"fields": self.FIELDS, "limit": 100000})
+        if json.loads(raw).get("result", {}).get("next_cursor"):
+            return self.list()
+        return raw
+
+    def list(self):
+        rows, cursor = [], None
+        while True:
+            params = {"fields": self.FIELDS, "limit": 100000}
+            if cursor:
+                params["cursor"] = cursor
+            r = self.call("torrents.list", params)
+            rows += r["torrents"]
+            cursor = r.get("next_cursor")
+            if not cursor:
+                return rows
+
+    def seeding(self, rows):
+        return sum(1 for t in rows if t.get("state") == "seeding")
+
+
+CLIENTS = {"transmission": Transmission, "rtorrent": Rtorrent, "qbittorrent": Qbittorrent,
+           "actorrent": Actorrent}
+
+
+def rss_kb(pid, key="VmRSS"):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith(key + ":"):
+                return int(line.split()[1])
+    return 0
+
+
+def partial(out):
+    """The figures so far, on stderr: daemon.sh keeps the last line if the run dies."""
+    print("PARTIAL " + json.dumps(out), file=sys.stderr, flush=True)
+
+
+def run(args):
+    c = CLIENTS[args.client](args.endpoint, args.token)
+    tdir = os.path.join(args.torrents, "torrents")
+    data = os.path.join(args.torrents, "data")
+    paths = [os.path.join(tdir, "t%05d.torrent" % i) for i in range(args.n)]
+    out = {"client": args.client, "n": args.n, "rss_idle_kb": rss_kb(args.pid)}
+    t0 = time.monotonic()
+    c.add(paths, data)
+    out["add_s"] = round(time.monotonic() - t0, 3)
+    deadline = t0 + args.limit
+    seeding, rows = 0, []
+    while time.monotonic() < deadline:
+        rows = c.list()
+        seeding = c.seeding(rows)
+        if len(rows) >= args.n and seeding >= args.n:
+            break
+        time.sleep(0.25)
+    out["listed"] = len(rows)
+    out["seeding"] = seeding
+    if seeding < args.n:
+        out["all_seed_s"] = None
+        out["note"] = "only %d of %d seeding after %d s" % (seeding, args.n, args.limit)
+    else:
+        out["all_seed_s"] = round(time.monotonic() - t0, 2)
+    partial(out)
+    time.sleep(2)  # let the last state changes settle
+    out["rss_seeding_kb"] = rss_kb(args.pid)
+    # A list call is timed from sending the request to having read the whole answer,
+    # not parsed (Python's XML parsing of rtorrent's answer would dominate otherwise).
+    times = []
+    size = 0
+    for _ in range(args.lists):
+        s = time.monotonic()
+        raw = c.list_raw()
+        times.append(time.monotonic() - s)
+        size = len(raw) if isinstance(raw, bytes) else 0
+    times.sort()
+    out["list_rows"] = len(c.list())
+    out["list_bytes"] = size
+    out["list_median_ms"] = round(1000 * statistics.median(times), 2)
+    out["list_p90_ms"] = round(1000 * times[int(0.9 * (len(times) - 1))], 2)
+    partial(out)
+    before = rss_kb(args.pid)
+    s = time.monotonic()
+    for _ in range(args.rss_lists):
+        c.list_raw()
+    out["rss_lists"] = args.rss_lists
+    out["rss_lists_s"] = round(time.monotonic() - s, 2)
+    after = rss_kb(args.pid)
+    out["rss_before_lists_kb"] = before
+    out["rss_after_lists_kb"] = after
+    out["rss_peak_kb"] = rss_kb(args.pid, "VmHWM")
+    print(json.dumps(out), flush=True)
+
+
+def probe(args):
+    import libtorrent as lt
+    ses = lt.session({
+        "listen_interfaces": "127.0.0.1:0", "enable_dht": False, "enable_lsd": False,
+        "enable_upnp": False, "enable_natpmp": False, "enable_outgoing_utp": False,
+        "enable_incoming_utp": False, "allow_multiple_connections_per_ip": True,
+        "out_enc_policy": lt.enc_policy.disabled, "in_enc_policy": lt.enc_policy.enabled,
+        "alert_mask": lt.alert.category_t.connect_notification,
+    })
+    save = tempfile.mkdtemp(prefix="actorrent-probe.")
+    try:
+        atp = lt.add_torrent_params()
+        atp.ti = lt.torrent_info(args.torrent)
+        atp.save_path = save
+        atp.flags &= ~(lt.torrent_flags.paused | lt.torrent_flags.auto_managed)
+        h = ses.add_torrent(atp)
+        t0 = time.monotonic()
+        h.connect_peer(("127.0.0.1", args.port))
+        # libtorrent dials a peer given by connect_peer on its next one-second tick:
+        # the time is also taken from its peer_connect_alert (the dial itself)
+        first = done = dialed = None
+        deadline = t0 + args.limit
+        while time.monotonic() < deadline:
+            for a in ses.pop_alerts():
+                if dialed is None and isinstance(a, lt.peer_connect_alert):
+                    dialed = time.monotonic() - t0
+            st = h.status()
+            now = time.monotonic() - t0
+            if first is None and st.total_payload_download > 0:
+                first = now
+            if st.is_seeding:
+                done = now
+                break
+            time.sleep(0.005)
+        after_dial = None if first is None or dialed is None else round(first - dialed, 3)
+        print(json.dumps({"first_byte_s": None if first is None else round(first, 3),
+                          "dial_s": None if dialed is None else round(dialed, 3),
+                          "first_byte_after_dial_s": after_dial,
+                          "complete_s": None if done is None else round(done, 3)}), flush=True)
+    finally:
+        for f in os.listdir(save):
+            os.unlink(os.path.join(save, f))
+        os.rmdir(save)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    m = sub.add_parser("make")
+    m.add_argument("dir")
+    m.add_argument("n", type=int)
+    r = sub.add_parser("run")
+    r.add_argument("client", choices=sorted(CLIENTS))
+    r.add_argument("--torrents", required=True)
+    r.add_argument("--n", type=int, required=True)
+    r.add_argument("--pid", type=int, required=True)
+    r.add_argument("--endpoint", required=True)
+    r.add_argument("--token")
+    r.add_argument("--limit", type=float, default=900)
+    r.add_argument("--lists", type=int, default=20)
+    r.add_argument("--rss-lists", type=int, default=1000)
+    p = sub.add_parser("probe")
+    p.add_argument("torrent")
+    p.add_argument("data")
+    p.add_argument("port", type=int)
+    p.add_argument("--limit", type=float, default=30)
+    a = ap.parse_args()
+    {"make": make, "run": run, "probe": probe}[a.cmd](a)
+
+
+if __name__ == "__main__":
+    main()
