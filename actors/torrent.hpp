@@ -154,6 +154,7 @@ struct torrent_state {
   std::string tracker_error;             ///< the last tracker failure, until an announce succeeds
   std::chrono::steady_clock::time_point last_announce_request{};
   std::vector<caf::typed_response_promise<bool>> stop_promises;
+  bool ticking = false;                  ///< a tick is scheduled (queued and paused torrents have none)
 
   static inline const char* name = "torrent";
 };
