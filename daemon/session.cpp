@@ -1281,7 +1281,8 @@ std::string handle_rpc(self_ptr self, const std::string& method, const std::stri
       if (auto k = rpc::opt_string(params, "key", 128)) {
         if (!all.contains(*k))
           throw rpc::rpc_error(rpc::invalid_params, "unknown key " + text::quote(*k));
-        r = {{*k, all[*k]}};
+        r = all[*k];
+        r["key"] = *k;
       } else {
         r = all;
       }
