@@ -28,6 +28,7 @@ http_api::http_api(caf::actor_system& sys, session_actor session, const loaded_c
   update(lc);
   add_methods();
   server_.set_payload_max_length(static_cast<std::size_t>(max_body_));
+  server_.set_tcp_nodelay(true); // a response is headers, then body: no Nagle wait between them
   auto n = threads_;
   server_.new_task_queue = [n] { return new httplib::ThreadPool(n); };
   server_.Post("/api/v1/rpc", [this](const httplib::Request& req, httplib::Response& res) { on_rpc(req, res); });

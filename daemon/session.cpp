@@ -1474,7 +1474,9 @@ state_store_actor spawn_state_store(caf::actor_system& sys) {
 }
 
 session_actor spawn_session(caf::actor_system& sys, session_config cfg) {
-  return sys.spawn(session, std::move(cfg));
+  // Detached: a thread of its own, so that disk stores blocking the
+  // scheduler's threads (start-up checks, fsync) never delay an API answer.
+  return sys.spawn<caf::detached>(session, std::move(cfg));
 }
 
 std::string prepare_state_dir(const std::string& dir) {
