@@ -128,6 +128,7 @@ state_store_actor::behavior_type state_store(state_store_actor::stateful_pointer
         log_line("cannot write " + err);
     },
     [](erase_atom, const std::string& root, const std::vector<std::string>& rels) { erase_files(root, rels); },
+    [](flush_atom) { return true; },
     [](scan_atom, const std::string& dir, const session_actor& session) {
       std::vector<std::string> names, blobs;
       DIR* d = ::opendir(dir.c_str());
@@ -201,6 +202,7 @@ struct entry {
   bool session_paused = false;      ///< paused by the queue (shown as queued)
   bool check_requested = false;
   bool restored = false;
+  bool ready_pending = false;       ///< restored and not checked yet: /readyz waits for it
   clock_type::time_point check_started{};
   std::optional<double> check_ms;
   std::optional<std::uint64_t> check_hashed;
@@ -412,6 +414,7 @@ void note_state(self_ptr self, entry& e) {
 // ---- torrents ------------------------------------------------------------------
 
 void schedule(self_ptr self);
+void restore_counted(self_ptr self, entry& e);
 
 void spawn_entry(self_ptr self, entry& e) {
   auto& st = self->state;
@@ -592,6 +595,7 @@ void on_down(self_ptr self, const caf::down_msg& dm) {
       schedule(self);
       return;
     }
+    restore_counted(self, e);
     if (!st.shutting_down && e.error.empty()) {
       e.error = dm.reason ? self->system().render(dm.reason) : std::string{"the torrent actor stopped"};
       ++st.errors_total;
@@ -616,6 +620,22 @@ void update_status(entry& e, torrent_status s) {
   e.status = std::move(s);
   if (e.phase == "checking" && e.status.state != "checking" && !e.status.state.empty())
     e.phase = e.status.state;
+}
+
+// A restored torrent was checked (or failed): /readyz turns 200 after the last.
+void restore_counted(self_ptr self, entry& e) {
+  auto& st = self->state;
+  if (!e.ready_pending)
+    return;
+  e.ready_pending = false;
+  if (st.restore_pending > 0 && --st.restore_pending == 0) {
+    auto secs = std::chrono::duration<double>(clock_type::now() - st.restore_started).count();
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%.3f s", secs);
+    log_line("every restored torrent is checked (" + std::to_string(st.torrents.size()) + " torrents, " + buf + ")");
+    if (st.cfg.ready)
+      st.cfg.ready->store(true);
+  }
 }
 
 void on_event(self_ptr self, torrent_event& ev) {
@@ -645,15 +665,7 @@ void on_event(self_ptr self, torrent_event& ev) {
       char ms[32];
       std::snprintf(ms, sizeof ms, ", %.1f ms", *e->check_ms);
       log_line(line + ms);
-      if (e->restored && st.restore_pending > 0 && --st.restore_pending == 0) {
-        auto secs = std::chrono::duration<double>(clock_type::now() - st.restore_started).count();
-        char buf[64];
-        std::snprintf(buf, sizeof buf, "%.3f s", secs);
-        log_line("every restored torrent is checked (" + std::to_string(st.torrents.size()) + " torrents, " + buf
-                 + ")");
-        if (st.cfg.ready)
-          st.cfg.ready->store(true);
-      }
+      restore_counted(self, *e);
       break;
     }
     case torrent_event::kind::completed:
@@ -662,6 +674,7 @@ void on_event(self_ptr self, torrent_event& ev) {
       log_line("completed " + e->mi->name + " (" + e->id + ")");
       break;
     case torrent_event::kind::error:
+      restore_counted(self, *e);
       e->error = ev.message;
       ++st.errors_total;
       log_line("error in " + e->mi->name + " (" + e->id + "): " + ev.message);
@@ -719,7 +732,9 @@ void schedule(self_ptr self) {
   for (auto* e : order) {
     if (checks >= c.active_checks)
       break;
-    if (e->actor && !e->removing && !e->user_paused && !e->check_requested && e->phase == "queued") {
+    // never checked: queued since spawn, or paused by the user before its check
+    if (e->actor && !e->removing && !e->user_paused && !e->check_requested
+        && (e->phase == "queued" || e->phase == "paused")) {
       e->check_requested = true;
       e->check_started = now;
       e->phase = "checking";
@@ -968,6 +983,7 @@ json m_stop(self_ptr self, const json& p) {
   return for_ids(self, p, {"ids"}, [self](entry& e) {
     if (e.user_paused || e.removing)
       return;
+    restore_counted(self, e); // a paused one does not hold /readyz back
     e.user_paused = true;
     e.session_paused = false;
     e.queue_reason.clear();
@@ -1004,16 +1020,14 @@ json m_remove(self_ptr self, const json& p) {
   return for_ids(self, p, {"ids", "delete_data"}, [self, del](entry& e) {
     if (e.removing)
       return;
+    restore_counted(self, e);
     e.removing = true;
     e.delete_data = del;
     if (e.actor) {
       stop_actor(self, e);
       note_state(self, e);
     } else {
-      // no actor: finish the removal now (a fake down message)
-      auto addr = caf::actor_addr{};
-      (void) addr;
-      e.actor = nullptr;
+      // no actor (it failed): finish the removal now
       std::vector<std::string> state_files{"torrents/" + e.id + ".torrent", "torrents/" + e.id + ".json",
                                            "resume/" + e.id + ".resume"};
       self->send(self->state.store, erase_atom_v, conf(self).state, state_files);
@@ -1310,6 +1324,9 @@ void poll(self_ptr self) {
       continue;
     if (e.phase != "checking" && e.phase != "downloading" && e.phase != "seeding" && e.phase != "stopping")
       continue;
+    // a seed without peers changes little: every 5 s is enough (events wake us for the rest)
+    if (e.phase == "seeding" && e.status.peers == 0 && (self->state.ticks + e.seq) % 5 != 0)
+      continue;
     e.poll_pending = true;
     auto key = id;
     self->request(e.actor, 2s, progress_atom_v)
@@ -1365,9 +1382,19 @@ caf::result<std::string> shutdown(self_ptr self) {
     if (pr->delivered || pr->pending > 0)
       return;
     pr->delivered = true;
-    auto ms = std::chrono::duration<double, std::milli>(clock_type::now() - pr->start).count();
-    json report = {{"stopped", pr->stopped}, {"not_finished", pr->failed}, {"ms", std::llround(ms)}};
-    rp.deliver(report.dump());
+    // the state worker's queued writes (paused flags, labels, ...) land before we answer
+    auto left = conf(self).shutdown_timeout * 1000
+                - static_cast<std::uint64_t>(std::max<std::int64_t>(
+                  0, std::chrono::duration_cast<std::chrono::milliseconds>(clock_type::now() - pr->start).count()));
+    auto deliver = [self, pr, rp](bool store_ok) mutable {
+      if (!store_ok)
+        pr->failed.push_back("state directory: queued writes not finished");
+      auto ms = std::chrono::duration<double, std::milli>(clock_type::now() - pr->start).count();
+      json report = {{"stopped", pr->stopped}, {"not_finished", pr->failed}, {"ms", std::llround(ms)}};
+      rp.deliver(report.dump());
+    };
+    self->request(self->state.store, std::chrono::milliseconds{std::max<std::uint64_t>(left, 500)}, flush_atom_v)
+      .then([deliver](bool) mutable { deliver(true); }, [deliver](caf::error&) mutable { deliver(false); });
   };
   for (auto& [id, e] : st.torrents) {
     if (!e.actor)
@@ -1425,9 +1452,12 @@ session_actor::behavior_type session(self_ptr self, session_config cfg) {
         if (auto it = r.meta.find("paused"); it != r.meta.end() && it->is_boolean())
           paused = it->get<bool>();
       }
-      add_torrent(self, r.metainfo, save_path, labels, paused, "state", &r.meta);
+      auto added = add_torrent(self, r.metainfo, save_path, labels, paused, "state", &r.meta);
       if (!paused)
-        ++st.restore_pending;
+        if (auto* e = find_entry(self, added["id"].get<std::string>()); e != nullptr && !e->ready_pending) {
+          e->ready_pending = true;
+          ++st.restore_pending;
+        }
     } catch (const rpc::rpc_error& e) {
       log_line("cannot restore " + r.id + ": " + e.what());
     }

@@ -284,7 +284,10 @@ using state_store_actor = caf::typed_actor<
   // Scans a watch directory: every *.torrent file that parses is renamed
   // *.torrent.added and its bytes are sent to the session (scan_atom,
   // names, bytes); a bad one becomes *.torrent.bad with *.torrent.reason beside it.
-  caf::reacts_to<scan_atom, std::string, session_actor>>;
+  caf::reacts_to<scan_atom, std::string, session_actor>,
+  // Answers once every message before it is done (the session waits for it
+  // at shutdown, so no queued write is lost).
+  caf::replies_to<flush_atom>::with<bool>>;
 
 /// The tracker announcer's own mailbox: the public interface plus its timer.
 using announcer_impl_actor = announcer_actor::extend<
