@@ -207,7 +207,9 @@ std::optional<std::uint64_t> opt_uint(const json& params, const char* field, std
   auto it = params.find(field);
   if (it == params.end() || it->is_null())
     return std::nullopt;
-  if (!it->is_number_unsigned() || it->get<std::uint64_t>() > max)
+  // an integer (signed or not in nlohmann's terms) that is not negative
+  if (!it->is_number_integer() || (!it->is_number_unsigned() && it->get<std::int64_t>() < 0)
+      || it->get<std::uint64_t>() > max)
     throw rpc_error(invalid_params, std::string{"parameter '"} + field + "' must be an integer from 0 to "
                                       + std::to_string(max));
   return it->get<std::uint64_t>();
