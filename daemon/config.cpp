@@ -335,6 +335,17 @@ std::string suggestion(std::string_view key, std::string_view prefix) {
   return best.empty() ? std::string{} : " (did you mean '" + std::string{best} + "'?)";
 }
 
+std::string section_suggestion(std::string_view name) {
+  static constexpr std::string_view sections[] = {"listen", "api", "paths", "limits", "seeding",
+                                                  "shutdown", "watch", "labels", "engine"};
+  if (name.size() > 64)
+    return {};
+  for (auto s : sections)
+    if (text::edit_distance(name, s) <= 2)
+      return " (did you mean '" + std::string{s} + "'?)";
+  return {};
+}
+
 std::string got(const YAML::Node& n) {
   switch (n.Type()) {
     case YAML::NodeType::Scalar: return "got " + quote(n.Scalar());
@@ -504,7 +515,7 @@ struct walker {
       bool known_section = std::any_of(table().begin(), table().end(),
                                        [&](const key_impl& k) { return section_of(k.meta.path) == name; });
       if (!known_section)
-        return error(sec.first, "key " + quote(name) + ": unknown section" + suggestion(name, {})
+        return error(sec.first, "key " + quote(name) + ": unknown section" + section_suggestion(name)
                                   + " (sections: listen, api, paths, limits, seeding, shutdown, watch, labels, engine)");
       if (sec.second.IsNull())
         continue;
