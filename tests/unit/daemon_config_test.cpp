@@ -134,7 +134,8 @@ CAF_TEST(api overrides win and are checked) {
   CAF_REQUIRE(r.ok());
   CAF_CHECK_EQUAL(r->cfg.active_seeds, 9u);
   CAF_CHECK_EQUAL(r->cfg.upload_rate, 2u * 1024 * 1024);
-  CAF_CHECK_EQUAL(describe_config(*r)["limits.active_seeds"]["source"], "api");
+  auto described = describe_config(*r); // a named value: the check keeps a reference into it
+  CAF_CHECK_EQUAL(described["limits.active_seeds"]["source"], "api");
   CAF_CHECK(!check_api_value("paths.state", "/x").ok());
   CAF_CHECK(!check_api_value("api.tokens", "x").ok());
   CAF_CHECK(!check_api_value("limits.peers_global", 0).ok());
