@@ -163,6 +163,7 @@ void notify(self_ptr self, torrent_event::kind what, std::string message) {
   ev.state = st.phase;
   ev.status = make_status(self);
   ev.message = std::move(message);
+  ev.info_hash = st.cfg.torrent->info_hash;
   caf::anon_send(st.cfg.observer, event_atom_v, std::move(ev));
 }
 
@@ -290,8 +291,24 @@ void active_tick(self_ptr self) {
   self->delayed_send(self, 1s, tick_atom_v);
 }
 
+// Queued, paused and finished torrents have no peers and nothing to time: their
+// tick chain ends here (a daemon holds thousands of them), and enter() starts
+// it again when the torrent becomes active.
 void idle_tick(self_ptr self) {
+  auto& st = self->state;
+  if (st.phase == torrent_phase::queued || st.phase == torrent_phase::paused
+      || st.phase == torrent_phase::finished) {
+    st.ticking = false;
+    return;
+  }
   update_rates(self);
+  self->delayed_send(self, 1s, tick_atom_v);
+}
+
+void ensure_ticking(self_ptr self) {
+  if (self->state.ticking)
+    return;
+  self->state.ticking = true;
   self->delayed_send(self, 1s, tick_atom_v);
 }
 
@@ -321,6 +338,8 @@ void enter(self_ptr self, torrent_phase next) {
   if (st.phase == next)
     return;
   st.phase = next;
+  if (next != torrent_phase::queued && next != torrent_phase::paused && next != torrent_phase::finished)
+    ensure_ticking(self);
   switch (next) {
     case torrent_phase::checking: self->become(checking_behavior(self)); break;
     case torrent_phase::downloading:
@@ -495,6 +514,34 @@ void on_write_failed(self_ptr self, std::uint32_t piece, const std::string& why)
 
 namespace {
 
+// New limits from the daemon's session. Switching a rate limit off tells the
+// peers at once (update_rates only sends shares while a limit is set).
+void set_limits(self_ptr self, double up, double down, std::uint32_t max_peers, std::uint32_t max_half_open) {
+  auto& st = self->state;
+  bool up_off = st.cfg.max_upload_rate > 0 && up <= 0;
+  bool down_off = st.cfg.max_download_rate > 0 && down <= 0;
+  st.cfg.max_upload_rate = up;
+  st.cfg.max_download_rate = down;
+  st.cfg.max_peers = std::max<std::uint32_t>(max_peers, 1);
+  st.cfg.max_half_open = std::max<std::uint32_t>(max_half_open, 1);
+  st.peers.set_limits(st.cfg.max_peers, st.cfg.max_half_open);
+  for (auto& [idx, l] : st.links) {
+    if (!l.handle)
+      continue;
+    if (up_off) {
+      l.rate_sent = 0;
+      caf::anon_send(l.handle, up_share_atom_v, 0.0);
+    }
+    if (down_off) {
+      l.down_share_sent = 0;
+      caf::anon_send(l.handle, down_share_atom_v, 0.0);
+    }
+  }
+  update_rates(self);
+  if (active(st))
+    maybe_connect(self);
+}
+
 caf::message_handler lifecycle_handlers(self_ptr self) {
   return {
     [self](progress_atom) { return make_status(self); },
@@ -515,6 +562,16 @@ caf::message_handler lifecycle_handlers(self_ptr self) {
     },
     [self](wire_fault_atom, const std::string& spec) -> caf::result<bool> { return set_wire_faults(self, spec); },
     [self](pause_atom) { pause(self); },
+    [self](limits_atom, double up, double down, std::uint32_t max_peers, std::uint32_t max_half_open) {
+      set_limits(self, up, down, max_peers, max_half_open);
+    },
+    [self](announce_atom) {
+      auto& st = self->state;
+      if (st.announcer && active(st) && !st.use_trackers_failed) {
+        st.last_announce_request = now(self);
+        self->send(st.announcer, announce_atom_v, announce_event::none, totals(self));
+      }
+    },
     [self](unpause_atom) { unpause(self); },
     [self](disk_fault_atom, const std::string& text) -> caf::result<bool> { return set_disk_fault(self, text); },
     [self](stop_atom) { return stop(self); },
@@ -649,12 +706,12 @@ torrent_actor::behavior_type torrent(self_ptr self, torrent_config cfg) {
                    torrent_actor{self});
   self->set_exit_handler([self](caf::exit_msg& em) { terminate(self, std::move(em.reason)); });
   self->set_down_handler([self](caf::down_msg& dm) { on_down(self, dm); });
-  self->delayed_send(self, 1s, tick_atom_v);
   if (st.cfg.start_queued) {
     st.phase = torrent_phase::queued;
     return idle_behavior(self, "queued");
   }
   // check what is already on disk, then start talking to the swarm
+  ensure_ticking(self);
   st.phase = torrent_phase::checking;
   ask_check(self);
   return checking_behavior(self);

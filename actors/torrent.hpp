@@ -172,6 +172,7 @@ struct torrent_state {
   std::shared_ptr<storage::disk_faults> disk_faults; ///< never null
   std::string disk_error;                ///< why a write error paused us; cleared by unpause
   std::uint32_t write_failures_in_row = 0; ///< pieces lost to write errors since the last verified one
+  bool ticking = false;                  ///< a tick is scheduled (queued and paused torrents have none)
 
   static inline const char* name = "torrent";
 };

@@ -23,6 +23,7 @@ command_runner add_download_command(CLI::App& parent);
 command_runner add_seed_command(CLI::App& parent);
 command_runner add_lab_command(CLI::App& parent);
 command_runner add_settings_command(CLI::App& parent);
+command_runner add_daemon_command(CLI::App& parent);
 
 
 } // namespace actorrent::app

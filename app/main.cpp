@@ -39,6 +39,7 @@ int main(int argc, char** argv) {
   reg(&add_seed_command);
   reg(&add_lab_command);
   reg(&add_settings_command);
+  reg(&add_daemon_command);
   // A first word that is no option and no subcommand: name it (CLI11 would say
   // "A subcommand is required" or that the argument was not expected).
   if (argc > 1 && argv[1][0] != '-') {

@@ -88,6 +88,13 @@ public:
 
   const peer_set_config& config() const { return cfg_; }
 
+  /// New connection limits (the daemon shares global ones among torrents);
+  /// connections above them are not closed, only no new ones are made.
+  void set_limits(std::uint32_t max_peers, std::uint32_t max_half_open) {
+    cfg_.max_peers = max_peers;
+    cfg_.max_half_open = max_half_open;
+  }
+
   // ---- candidates ------------------------------------------------------------
 
   /// Adds endpoints to dial (port 0 and banned ones are ignored, known ones

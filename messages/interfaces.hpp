@@ -168,7 +168,12 @@ using torrent_actor = caf::typed_actor<
   caf::replies_to<wire_fault_atom, std::string>::with<bool>,
   // Lab: turn disk faults on with this spec (storage/disk_faults.hpp), or off
   // with ""; a torrent paused by a write error resumes when they go off.
-  caf::replies_to<disk_fault_atom, std::string>::with<bool>>
+  caf::replies_to<disk_fault_atom, std::string>::with<bool>,
+  // From the daemon's session: new limits (upload and download bytes/s, 0:
+  // unlimited; peer connections; outgoing connects in flight).
+  caf::reacts_to<limits_atom, double, double, std::uint32_t, std::uint32_t>,
+  // Announce now (torrents.reannounce), if downloading or seeding.
+  caf::reacts_to<announce_atom>>
   ::extend_with<status_client>;
 
 /// A peer process's control actor (actors/control.hpp), published with the
@@ -307,6 +312,42 @@ using listener_impl_actor = listener_actor::extend<
   caf::reacts_to<caf::io::acceptor_closed_msg>,
   // Timer, every second: handshakes that took too long are closed.
   caf::reacts_to<tick_atom>>;
+
+/// The daemon's session (daemon/session.hpp): supervises every torrent of
+/// `actorrent daemon`, owns the global limits and the queue, answers the API.
+using session_actor = caf::typed_actor<
+  // An API call from an HTTP thread: method, params (JSON text) and a blob
+  // (the .torrent's bytes for torrents.add, the config file's text for
+  // config.reload; else empty). Replies with {"result": ...} or
+  // {"error": {"code", "message"}} as JSON text; never waits on disk.
+  caf::replies_to<rpc_atom, std::string, std::string, std::string>::with<std::string>,
+  // From a torrent (its observer): a lifecycle event.
+  caf::reacts_to<event_atom, torrent_event>,
+  // Timer, every second: status polls, queue, limits, watch directory, stats.
+  caf::reacts_to<tick_atom>,
+  // From the state worker: the bytes of new .torrent files of the watch directory.
+  caf::reacts_to<scan_atom, std::vector<std::string>, std::vector<std::string>>,
+  // SIGTERM: stop every torrent in parallel (stopped announces, resume data)
+  // within the shutdown bound; replies with a report (JSON text).
+  caf::replies_to<stop_atom>::with<std::string>>
+  ::extend_with<status_client>;
+
+/// The daemon's state worker (detached: it blocks on the disk so that the
+/// session never does): writes and deletes files of the state directory and
+/// of removed torrents, scans the watch directory.
+using state_store_actor = caf::typed_actor<
+  // Writes a file atomically (a temporary file, fsync, rename).
+  caf::reacts_to<put_atom, std::string, std::string>,
+  // Deletes files: a root and paths under it (never following symbolic
+  // links, never leaving the root), then directories left empty.
+  caf::reacts_to<erase_atom, std::string, std::vector<std::string>>,
+  // Scans a watch directory: every *.torrent file that parses is renamed
+  // *.torrent.added and its bytes are sent to the session (scan_atom,
+  // names, bytes); a bad one becomes *.torrent.bad with *.torrent.reason beside it.
+  caf::reacts_to<scan_atom, std::string, session_actor>,
+  // Answers once every message before it is done (the session waits for it
+  // at shutdown, so no queued write is lost).
+  caf::replies_to<flush_atom>::with<bool>>;
 
 /// The tracker announcer's own mailbox: the public interface plus its timer.
 using announcer_impl_actor = announcer_actor::extend<

@@ -89,4 +89,12 @@ CAF_BEGIN_TYPE_ID_BLOCK(actorrent, caf::first_custom_type_id)
   CAF_ADD_ATOM(actorrent, actorrent, sample_atom, "sample")
   CAF_ADD_ATOM(actorrent, actorrent, disk_fault_atom, "diskfault")
 
+  // The daemon (issue 14): API calls to the session, the session's limits for
+  // a torrent, and its state-directory worker (write, delete, scan).
+  CAF_ADD_ATOM(actorrent, actorrent, rpc_atom, "rpc")
+  CAF_ADD_ATOM(actorrent, actorrent, limits_atom, "limits")
+  CAF_ADD_ATOM(actorrent, actorrent, put_atom, "put")
+  CAF_ADD_ATOM(actorrent, actorrent, erase_atom, "erase")
+  CAF_ADD_ATOM(actorrent, actorrent, scan_atom, "scan")
+
 CAF_END_TYPE_ID_BLOCK(actorrent)

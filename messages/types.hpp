@@ -170,6 +170,7 @@ struct torrent_event {
   torrent_phase state = torrent_phase::checking;
   torrent_status status;            ///< the torrent's status at the event
   std::string message;
+  sha1_hash info_hash;              ///< which torrent (one observer watches many in the daemon)
 };
 
 /// Per-connection numbers a peer reports to its torrent on every tick.
@@ -280,7 +281,7 @@ typename Inspector::result_type inspect(Inspector& f, torrent_status& x) {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, torrent_event& x) {
-  return f(caf::meta::type_name("torrent_event"), x.what, x.state, x.status, x.message);
+  return f(caf::meta::type_name("torrent_event"), x.what, x.state, x.status, x.message, x.info_hash);
 }
 
 template <class Inspector>

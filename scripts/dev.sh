@@ -16,7 +16,8 @@ FUZZ_SECONDS="${FUZZ_SECONDS:-20}"
 
 # Build tools and libraries, then the real BitTorrent peers the tests run against.
 BUILD_PACKAGES=(cmake ninja-build g++ pkg-config libcaf-dev libssl-dev libcurl4-openssl-dev libyaml-cpp-dev libcli11-dev
-                nlohmann-json3-dev clang libclang-rt-14-dev)
+                nlohmann-json3-dev clang libclang-rt-14-dev
+                libcpp-httplib-dev)  # the daemon's HTTP server (JSON-RPC API, health, readiness)
 PEER_PACKAGES=(python3 python3-libtorrent transmission-cli mktorrent aria2 opentracker ctorrent)
 # Tools the test and benchmark scripts call: ss and ip (iproute2),
 # /usr/bin/time (time: CPU and peak RSS of each benchmark run), tmux (a real terminal for the progress-bar
@@ -24,7 +25,8 @@ PEER_PACKAGES=(python3 python3-libtorrent transmission-cli mktorrent aria2 opent
 # The swarm lab (actorrent lab run) calls ip and tc (iproute2) and iptables inside its namespaces.
 # python3-matplotlib draws the plots of the lab's report.html (lab/report.py); without it a run
 # still writes report.json and says the HTML was not made.
-TOOL_PACKAGES=(iproute2 time tmux iptables python3-matplotlib)
+# curl: integration.daemon calls the daemon's JSON-RPC API with it.
+TOOL_PACKAGES=(iproute2 time tmux iptables python3-matplotlib curl)
 # The Docker tests and scripts (deploy/, scripts/docker-*.sh): debootstrap makes the
 # base image where no registry can be reached; docker-compose runs the swarm. The
 # engine itself (docker.io) is the machine's: the Docker tests skip without one.

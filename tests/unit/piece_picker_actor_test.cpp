@@ -61,6 +61,8 @@ torrent_actor::behavior_type torrent_stub(torrent_actor::pointer, recorder* rec)
     [](pause_atom) {},
     [](unpause_atom) {},
     [](stop_atom) { return true; },
+    [](limits_atom, double, double, std::uint32_t, std::uint32_t) {},
+    [](announce_atom) {},
     [](status_atom) { return actor_status{"torrent-stub", "", {}}; },
     [](wire_fault_atom, const std::string&) { return true; },
     [](disk_fault_atom, const std::string&) { return true; },
