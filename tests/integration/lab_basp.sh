@@ -15,7 +15,7 @@
 #   (a build with the wire-fault layer: counters reported) or refused with
 #   "wire faults are not in this build" (then that part prints SKIP);
 # - samples.jsonl has one line per peer per second, from BASP (source basp),
-#   with progress in nearly all of them; the disk-faulted leecher's samples
+#   with progress in every one after the peer's first (but the SIGSTOP window); the disk-faulted leecher's samples
 #   show it paused with the disk error during the window; the SIGSTOPped one's
 #   show sample errors, not a crash; the peers have three distinct node IDs;
 # - the coordinator's connections come from the bridge's address (10.77.0.1),
@@ -129,10 +129,13 @@ ticks = sorted({l["t"] for l in lines})
 for p in peers:
     assert len(by[p]) == len(ticks), (p, len(by[p]), len(ticks))
     assert all(l["source"] == "basp" for l in by[p]), p
-    with_progress = [l for l in by[p] if l.get("percent") is not None]
-    # the first second or so, before the peer has published, and a SIGSTOP window have none
-    need = len(ticks) - (4 if p == "leechers-2" else 2)
-    assert len(with_progress) >= need, (p, len(with_progress), len(ticks))
+    # before its first sample the peer is starting (not published yet: a few
+    # seconds on a loaded machine); from then on every tick has progress but
+    # for leechers-2's SIGSTOP window (2 s, and a sample in flight)
+    first = next(i for i, l in enumerate(by[p]) if l.get("percent") is not None)
+    missing = [l["t"] for l in by[p][first:] if l.get("percent") is None]
+    assert len(missing) <= (3 if p == "leechers-2" else 0), (p, missing)
+    assert first <= 5, (p, "first BASP sample only at tick", first)
 paused = [l for l in by["leechers-1"] if l.get("state") == "paused" and any("disk:" in e for e in l.get("errors", []))]
 assert paused, "leechers-1 never sampled as paused with a disk error"
 assert all(2 <= l["t"] <= 8 for l in paused), [l["t"] for l in paused]

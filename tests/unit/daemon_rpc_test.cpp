@@ -65,9 +65,11 @@ CAF_TEST(the envelope) {
   CAF_CHECK_EQUAL(r.size(), 2u);
   CAF_CHECK_EQUAL(r[0]["result"], "none");
   CAF_CHECK_EQUAL(r[1]["error"]["code"], -32600);
-  CAF_CHECK_EQUAL(call(d, "[]")["error"]["code"], -32600);
+  auto empty_batch = call(d, "[]"); // named: a check keeps references into its operands
+  CAF_CHECK_EQUAL(empty_batch["error"]["code"], -32600);
   std::string deep(1000, '[');
-  CAF_CHECK_EQUAL(call(d, deep)["error"]["code"], -32700);
+  auto too_deep = call(d, deep);
+  CAF_CHECK_EQUAL(too_deep["error"]["code"], -32700);
 }
 
 CAF_TEST(scopes per method) {

@@ -77,13 +77,15 @@ CAF_TEST(full after n bytes then every write fails with enospc) {
   CAF_CHECK_EQUAL(f.before_write(16384).error, ENOSPC);
   CAF_CHECK_EQUAL(f.before_write(1).error, ENOSPC);
   CAF_CHECK_EQUAL(f.injected_full.load(), 2u);
-  CAF_CHECK_EQUAL(f.values()["disk.injected_full"], "2");
-  CAF_CHECK_EQUAL(f.values()["disk.fault"], "full_after=32KiB");
+  auto v = f.values(); // (a copy: CAF_CHECK_EQUAL keeps references to its operands)
+  CAF_CHECK_EQUAL(v["disk.injected_full"], "2");
+  CAF_CHECK_EQUAL(v["disk.fault"], "full_after=32KiB");
   f.set({}); // off, and the count starts again when set again
   CAF_CHECK_EQUAL(f.before_write(16384).error, 0);
   f.set(*parse_disk_fault_spec("full_after=32KiB"));
   CAF_CHECK_EQUAL(f.before_write(16384).error, 0);
-  CAF_CHECK_EQUAL(f.values()["disk.times_set"], "2");
+  v = f.values();
+  CAF_CHECK_EQUAL(v["disk.times_set"], "2");
 }
 
 CAF_TEST(errors after n bytes and slow writes) {
@@ -94,7 +96,8 @@ CAF_TEST(errors after n bytes and slow writes) {
   CAF_CHECK_EQUAL(f.before_write(1).error, EIO);
   CAF_CHECK_EQUAL(f.injected_errors.load(), 1u);
   CAF_CHECK_EQUAL(f.slowed_writes.load(), 2u);
-  CAF_CHECK_EQUAL(f.values()["disk.slow_ms"], "6");
+  auto v = f.values();
+  CAF_CHECK_EQUAL(v["disk.slow_ms"], "6");
 }
 
 CAF_TEST(a share of writes fails the same way for the same seed) {
