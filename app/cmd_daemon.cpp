@@ -19,6 +19,7 @@
 #include "app/format.hpp"
 #include "daemon/config.hpp"
 #include "daemon/http_api.hpp"
+#include "daemon/observability.hpp"
 #include "daemon/session.hpp"
 #include "protocol/text.hpp"
 
@@ -167,12 +168,13 @@ int run_daemon(const daemon_cli& cli) {
     sc.restore = std::move(restore);
     sc.ready = ready;
     sc.verbose = cli.verbose;
-    // The change feed and the metrics subscribe here (daemon_hooks::on_event).
-    if (cli.verbose)
-      sc.hooks.on_event = [](const nlohmann::json& ev) {
-        if (ev.value("type", "") != "stats")
-          say("event " + ev.dump());
-      };
+    // The change feed (GET /api/v1/events) and the metrics (GET /metrics).
+    auto obs = std::make_shared<daemon::observability>();
+    sc.hooks.on_event = [obs, verbose = cli.verbose](const nlohmann::json& ev) {
+      obs->publish(ev);
+      if (verbose && ev.value("type", "") != "stats")
+        say("event " + ev.dump());
+    };
     sc.on_config = [api_holder](const daemon::loaded_config& c) {
       if (auto* api = api_holder->load())
         api->update(c);
@@ -181,6 +183,7 @@ int run_daemon(const daemon_cli& cli) {
 
     daemon::http_api api{sys, session, *loaded, ready, cli.config_file};
     api_holder->store(&api);
+    obs->mount(api);
     std::string err;
     int api_port = api.bind(err);
     if (api_port < 0) {
@@ -218,6 +221,7 @@ int run_daemon(const daemon_cli& cli) {
     }
     say(std::string{"stopping ("} + (g_stop == SIGTERM ? "SIGTERM" : "SIGINT") + "): stopped announces and resume "
         "data, at most " + std::to_string(cfg.shutdown_timeout) + " s");
+    obs->close(); // open event streams end before the server stops
     api.stop();
     api_holder->store(nullptr);
     {

@@ -155,7 +155,18 @@ void http_api::on_rpc(const httplib::Request& req, httplib::Response& res) {
   auto a = authorize(req, scope::read);
   if (!a.ok)
     return refuse(res, a);
+  auto t0 = std::chrono::steady_clock::now();
   auto r = dispatcher_.handle(req.body, a.granted);
+  if (on_call) {
+    auto j = nlohmann::json::parse(req.body, nullptr, false);
+    std::string method = j.is_array() ? "batch"
+                         : j.is_object() && j.contains("method") && j["method"].is_string() ? j["method"].get<std::string>()
+                                                                                            : "invalid";
+    if (method != "batch" && method != "invalid" && dispatcher_.find(method) == nullptr)
+      method = "unknown";
+    on_call(method, std::to_string(r.http_status),
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+  }
   if (r.body.empty()) {
     res.status = 204;
     return;

@@ -18,6 +18,7 @@
 #include <nlohmann/json.hpp>
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -71,6 +72,11 @@ public:
 
   /// New tokens, allowed hosts and timeout (config.set, config.reload); thread-safe.
   void update(const loaded_config& lc);
+
+  /// Called after every authorized JSON-RPC request (method, or "batch" /
+  /// "invalid"; the HTTP status as text; seconds taken), e.g. for the metrics.
+  /// Set before start().
+  std::function<void(const std::string&, const std::string&, double)> on_call;
 
 private:
   struct view {
