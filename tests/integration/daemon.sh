@@ -212,6 +212,30 @@ wait_state "$H1" seeding 10
 result "$ADMIN" torrents.reannounce "{\"ids\":[\"$H1\"]}" >/dev/null
 echo "   ok: paused, seeding again"
 
+note "change feed (SSE) and metrics"
+[[ "$(http_code "$URL/api/v1/events")" == 401 ]] || fail "/api/v1/events without a token is not 401"
+[[ "$(http_code "$URL/metrics")" == 401 ]] || fail "/metrics without a token is not 401"
+# everything the feed still holds: the adds and the state changes of this run
+feed=$(curl -s -N -m 4 -H "Authorization: Bearer $READER" "$URL/api/v1/events?cursor=0" || true)
+grep -q '^event: added' <<<"$feed" || fail "the change feed has no 'added' event: ${feed:0:400}"
+grep -q "\"id\":\"$H1\"" <<<"$feed" || fail "the change feed does not name $H1"
+grep -q '"state":"paused"' <<<"$feed" || fail "the change feed has no change to paused"
+last=$(grep '^id: ' <<<"$feed" | tail -1 | cut -d' ' -f2)
+[[ -n "$last" ]] || fail "the change feed's events have no ids"
+# resumed after the last id: nothing old comes again
+again=$(curl -s -N -m 3 -H "Authorization: Bearer $READER" -H "Last-Event-ID: $last" "$URL/api/v1/events" || true)
+! grep -q '^event: added' <<<"$again" || fail "resuming after id $last sent the old events again"
+metrics=$(curl -s -m 20 -H "Authorization: Bearer $READER" "$URL/metrics")
+grep -q '^actorrent_torrents{state="seeding"} [1-9]' <<<"$metrics" \
+  || fail "/metrics has no seeding torrent: $(grep -m3 actorrent_torrents <<<"$metrics")"
+grep -q '^actorrent_api_requests_total{.*method="torrents.list"' <<<"$metrics" || fail "/metrics counts no torrents.list call"
+if command -v promtool >/dev/null; then
+  promtool check metrics <<<"$metrics" || fail "promtool check metrics refused the daemon's /metrics"
+  echo "   ok: feed (added, paused, resumed by Last-Event-ID), metrics (seeding torrents, API calls; promtool)"
+else
+  echo "   ok: feed (added, paused, resumed by Last-Event-ID), metrics (seeding torrents, API calls); promtool missing, not checked"
+fi
+
 note "config.get / config.set / config.reload"
 check_eq "source of a file key" file "$(result "$READER" config.get '{"key":"limits.active_downloads"}' source)"
 check_eq "source of an env key" env "$(result "$READER" config.get '{"key":"limits.peers_global"}' source)"

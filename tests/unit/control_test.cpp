@@ -75,6 +75,8 @@ torrent_actor::behavior_type torrent_stub(torrent_actor::pointer, recorder* rec)
       rec->disk.push_back(spec);
       return true;
     },
+    [](limits_atom, double, double, std::uint32_t, std::uint32_t) {},
+    [](announce_atom) {},
   };
 }
 

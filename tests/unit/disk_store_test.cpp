@@ -236,6 +236,8 @@ CAF_TEST(a write error of an earlier fault is a lost block not a full disk) {
   CAF_CHECK(!verdicts[0].ok);
   CAF_CHECK_EQUAL(verdicts[0].write_error, "a block of piece 3 was lost to an earlier write error");
   CAF_CHECK(!storage::is_disk_full_error(verdicts[0].write_error));
+}
+
 CAF_TEST(uploads are read from mappings of the file and give the same bytes) {
   for (std::uint32_t p = 0; p <= 10; ++p)
     write_piece(p);

@@ -156,7 +156,8 @@ CAF_TEST(a failing rule names its command) {
   recorder rec;
   docker_backend b(rp, docker_options(), "t3", rec.sink());
   CAF_REQUIRE(b.build().ok());
-  rec.failing.push_back("-I OUTPUT -d 10.77.0.2");
+  const std::string failing_rule = "-I OUTPUT -d 10.77.0.2"; // a named string: GCC 12 -O3 misreads a pushed literal
+  rec.failing.push_back(failing_rule);
   CAF_REQUIRE(b.block(1, 0, true, nullptr).ok());
   auto ok = b.commit();
   CAF_REQUIRE(!ok.ok());
