@@ -32,7 +32,7 @@ it_setup
 # On exit, also on failure, the namespaces of this test's runs are removed (and
 # their processes killed): only those, found by the run ids in the runners'
 # logs, so that another lab run on the machine is left alone.
-run_ids() { cat "$WORKDIR"/*.log 2>/dev/null | sed -n 's/^lab: network of .* (alab-\([a-z0-9]*\)-br)$/\1/p' | sort -u; }
+run_ids() { cat "$WORKDIR"/*.log 2>/dev/null | sed -n 's/^lab: network of .* (netns, run \([a-z0-9]*\))$/\1/p' | sort -u; }
 remove_new_namespaces() {
   local ns pid id
   for id in $(run_ids); do
@@ -45,12 +45,12 @@ remove_new_namespaces() {
 trap 'bg_stop_all; remove_new_namespaces' EXIT
 
 # nothing_left DIR [LOG]: no namespace of the run whose log is LOG (the runner
-# names its bridge alab-ID-br; other lab runs on the machine are not ours to
+# logs its run ID (its namespaces are alab-ID-*); other lab runs on the machine are not ours to
 # judge), and no process with DIR in its arguments.
 nothing_left() {
   local left id
   if [[ -n "${2:-}" ]]; then
-    id=$(sed -n 's/^lab: network of .* (alab-\([a-z0-9]*\)-br)$/\1/p' "$2" | head -n 1)
+    id=$(sed -n 's/^lab: network of .* (netns, run \([a-z0-9]*\))$/\1/p' "$2" | head -n 1)
     [[ -n "$id" ]] || fail "no run id (bridge namespace) in $2"
     left=$(ip netns list | awk '{print $1}' | grep "^alab-$id-" || true)
     [[ -z "$left" ]] || fail "namespaces left behind: $left"
