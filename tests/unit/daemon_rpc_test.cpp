@@ -114,8 +114,12 @@ CAF_TEST(bearer tokens and hosts) {
 }
 
 CAF_TEST(base64) {
-  CAF_CHECK_EQUAL(*rpc::base64_decode("aGVsbG8=", 100), "hello");
-  CAF_CHECK_EQUAL(*rpc::base64_decode("aGVsbG8", 100), "hello");
+  // named results: CAF_CHECK_EQUAL keeps references to its arguments
+  auto padded = rpc::base64_decode("aGVsbG8=", 100);
+  auto unpadded = rpc::base64_decode("aGVsbG8", 100);
+  CAF_REQUIRE(padded && unpadded);
+  CAF_CHECK_EQUAL(*padded, "hello");
+  CAF_CHECK_EQUAL(*unpadded, "hello");
   CAF_CHECK(!rpc::base64_decode("aGV$bG8=", 100));
   CAF_CHECK(!rpc::base64_decode("aGVsbG8=", 3));
   CAF_CHECK(!rpc::base64_decode("a", 100));

@@ -211,7 +211,7 @@ CAF_TEST(json progress object) {
                   R"j("uploaded":4096,"wasted":16384,"down_rate":24536678,"up_rate":100,"peers":3,"checking":false,"seeds":2,)j"
                   R"j("pieces_have":482,"pieces_total":4096,"eta_seconds":39,"hash_failures":1,"banned":0,"banned_peers":[],)j"
                   R"j("complete":false,"seeding":false,"leechers":0,"ratio":0.0,"resumed_pieces":0,"listen_port":0,"tracker":"ok (3 peers)",)j"
-                  R"j("tracker_error":""})j");
+                  R"j("tracker_error":"","disk_error":""})j");
   torrent_status idle;
   idle.total_size = 10;
   idle.down_rate = std::nan("");

@@ -119,7 +119,8 @@ CAF_TEST(corrupt_blocks: every served block has flipped bytes and is counted per
     CAF_CHECK(!std::all_of(payload.begin(), payload.end(), [fill](auto x) { return x == fill; }));
   }
   CAF_CHECK_EQUAL(counters->get(wire_behavior::corrupt_blocks), 2u);
-  CAF_CHECK_EQUAL(counters->corrupted_by_peer().at(7), 2u);
+  auto by_peer = counters->corrupted_by_peer(); // named: CAF_CHECK_EQUAL keeps a reference
+  CAF_CHECK_EQUAL(by_peer.at(7), 2u);
 }
 
 CAF_TEST(snub and free_ride: requests are never answered and never closed) {

@@ -130,7 +130,8 @@ CAF_TEST(counters count per behaviour and per peer and survive a new spec) {
   CAF_CHECK_EQUAL(v.size(), 2u);
   CAF_CHECK_EQUAL(v["wire.snub"], "3");
   CAF_CHECK_EQUAL(v["wire.corrupt_blocks"], "1");
-  CAF_CHECK_EQUAL(counters->corrupted_by_peer().at(5), 3u);
+  auto by_peer = counters->corrupted_by_peer(); // named: CAF_CHECK_EQUAL keeps a reference
+  CAF_CHECK_EQUAL(by_peer.at(5), 3u);
   CAF_CHECK(sends_bad_data(wire_behavior::corrupt_blocks));
   CAF_CHECK(!sends_bad_data(wire_behavior::snub));
 }
