@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # The swarm lab's coordinator over BASP (issue 12, "Running"): `actorrent lab
-# run` on a short plan of three actorrent peers and the tracker, as root, in
+# run` on a short plan of four actorrent peers and the tracker, as root, in
 # network namespaces made for the run.
 #
 #   bash lab_basp.sh ACTORRENT WORKDIR
 #
 # The plan turns a disk fault (disk full after 1 MiB) on for one leecher from
-# 2 s to 6 s, a wire fault (corrupt_blocks) on for the seeder from 1 s to 3 s,
+# 2 s to 6 s, a wire fault (corrupt_blocks) on for a second seeder (liars-1)
+# from 1 s to 3 s,
 # and pauses (SIGSTOP) the other leecher from 3 s to 5 s. Checked:
 # - the run exits 0, every leecher completes with intact data;
 # - report.json's faults[].applied says what the peers answered over BASP:
@@ -17,7 +18,7 @@
 # - samples.jsonl has one line per peer per second, from BASP (source basp),
 #   with progress in every one after the peer's first (but the SIGSTOP window); the disk-faulted leecher's samples
 #   show it paused with the disk error during the window; the SIGSTOPped one's
-#   show sample errors, not a crash; the peers have three distinct node IDs;
+#   show sample errors, not a crash; the peers have four distinct node IDs;
 # - the coordinator's connections come from the bridge's address (10.77.0.1),
 #   seen in a peer's namespace during the run;
 # - nothing is left behind (namespaces, processes).
@@ -55,8 +56,11 @@ groups:
   # 16mbit: 8 MiB take >= 4 s, so the fault windows fall inside the download
   - {name: seeders, kind: actorrent, count: 1, role: seed, link: {rate: 16mbit}}
   - {name: leechers, kind: actorrent, count: 2, role: leech}
+  # a second seeder that corrupts blocks for a window: the leechers ban it and
+  # finish from the honest one (last, so the others keep their addresses)
+  - {name: liars, kind: actorrent, count: 1, role: seed, link: {rate: 16mbit}}
 faults:
-  - {at: 1s, for: 2s, kind: wire, targets: seeders, behavior: {corrupt_blocks: 10%}}
+  - {at: 1s, for: 2s, kind: wire, targets: liars, behavior: {corrupt_blocks: 10%}}
   - {at: 2s, for: 4s, kind: disk, targets: leechers-1, disk: {full_after: 1MiB}}
   - {at: 3s, for: 2s, kind: pause, targets: leechers-2}
 oracles: [all_honest_complete, data_intact, no_crash]
@@ -65,11 +69,11 @@ YAML
 note "validate and dry run show the BASP faults and the control actors"
 out=$(with_timeout 30 "$AR" lab validate "$WORKDIR/basp.yaml")
 check_contains "validate" "[1] 2s to 6s disk: leechers-1 (full_after=1MiB)" "$out"
-check_contains "validate" "[0] 1s to 3s wire: seeders-1 (corrupt_blocks=10%)" "$out"
+check_contains "validate" "[0] 1s to 3s wire: liars-1 (corrupt_blocks=10%)" "$out"
 out=$(with_timeout 30 "$AR" lab run "$WORKDIR/basp.yaml" --out "$WORKDIR/dry" --dry-run)
 check_contains "dry run" "--control 10.77.0.3:7070" "$out"
 check_contains "dry run" "disk fault on leechers-1 over BASP (its control actor at 10.77.0.3:7070): full_after=1MiB,seed=7" "$out"
-check_contains "dry run" "wire fault off seeders-1 over BASP" "$out"
+check_contains "dry run" "wire fault off liars-1 over BASP" "$out"
 
 note "the run: exit 0, faults applied over BASP"
 rc=0
@@ -106,14 +110,14 @@ check_eq "disk fault: leechers-1 accepted" True \
 full=$(report 'r["faults"][1]["applied"]["peers"]["leechers-1"]["off"]["counters"]["disk.injected_full"]')
 ((full > 0)) || fail "leechers-1 reports no injected disk-full error at the end of the window"
 note "leechers-1 refused $full writes as disk full during the window"
-wire_err=$(report 'r["faults"][0]["applied"]["peers"]["seeders-1"]["on"].get("error", "")')
+wire_err=$(report 'r["faults"][0]["applied"]["peers"]["liars-1"]["on"].get("error", "")')
 if [[ "$wire_err" == *"wire faults are not in this build"* ]]; then
   echo "SKIP: wire part: this build has no wire-fault layer (the seeder refused: $wire_err)"
   check_eq "wire fault: nothing applied" 0 "$(report 'r["faults"][0]["applied"]["count"]')"
 else
   check_eq "wire fault: on and off accepted" 2 "$(report 'r["faults"][0]["applied"]["count"]')"
   check_eq "wire fault: counters reported" True \
-    "$(report 'any(k.startswith("wire.") for k in r["faults"][0]["applied"]["peers"]["seeders-1"]["off"]["counters"])')"
+    "$(report 'any(k.startswith("wire.") for k in r["faults"][0]["applied"]["peers"]["liars-1"]["off"]["counters"])')"
 fi
 
 note "samples.jsonl: a line per peer per second, from BASP"
@@ -124,7 +128,7 @@ by = collections.defaultdict(list)
 for l in lines:
     by[l["peer"]].append(l)
 peers = sorted(by)
-assert peers == ["leechers-1", "leechers-2", "seeders-1"], peers
+assert peers == ["leechers-1", "leechers-2", "liars-1", "seeders-1"], peers
 ticks = sorted({l["t"] for l in lines})
 for p in peers:
     assert len(by[p]) == len(ticks), (p, len(by[p]), len(ticks))
@@ -142,7 +146,7 @@ assert all(2 <= l["t"] <= 8 for l in paused), [l["t"] for l in paused]
 stopped = [l for l in by["leechers-2"] if l.get("sample_error")]
 assert stopped, "leechers-2 (SIGSTOPped) shows no sample error"
 nodes = {l["node"] for l in lines if l.get("node")}
-assert len(nodes) == 3, nodes
+assert len(nodes) == 4, nodes
 print("   %d ticks; leechers-1 paused at t=%s; node IDs %s" % (len(ticks), [l["t"] for l in paused], sorted(nodes)))
 PYEOF
 
