@@ -51,6 +51,11 @@ control_sample make_sample(control_actor::stateful_pointer<control_state> self, 
   s.peak_rss_bytes = own_peak_rss_bytes();
   s.uptime_ms = static_cast<std::uint64_t>(
     std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - self->state.started).count());
+  s.banned_peers = st.banned_peers;
+  s.have_hex = st.have_hex;
+  s.hash_failures_from = st.hash_failures_from;
+  s.wire = st.wire;
+  s.wire_corrupted_to = st.wire_corrupted_to;
   if (!st.tracker_error.empty())
     s.errors.push_back("tracker: " + st.tracker_error);
   if (!st.disk_error.empty())

@@ -3,6 +3,7 @@
 #include "actors/control.hpp"
 #include "messages/interfaces.hpp"
 
+#include <cstdlib>
 #include <caf/all.hpp>
 #include <caf/io/all.hpp>
 
@@ -66,6 +67,19 @@ nlohmann::json to_progress(const control_sample& s) {
     if (k.rfind("wire.", 0) == 0 || k.rfind("disk.", 0) == 0)
       faults[k] = v;
   j["faults"] = faults;
+  // the same keys as the JSON progress lines (app/progress.cpp): the ban oracles,
+  // the piece copies and the wire-fault report read them
+  j["banned_peers"] = s.banned_peers;
+  if (!s.have_hex.empty())
+    j["have"] = s.have_hex;
+  if (!s.hash_failures_from.empty())
+    j["hash_failures_from"] = s.hash_failures_from;
+  if (!s.wire.empty() || !s.wire_corrupted_to.empty()) {
+    auto& w = j["wire"] = nlohmann::json::object();
+    for (auto& [k, v] : s.wire)
+      w[k.substr(k.find('.') + 1)] = std::strtoull(v.c_str(), nullptr, 10);
+    j["wire_corrupted_to"] = s.wire_corrupted_to;
+  }
   return j;
 }
 

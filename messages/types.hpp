@@ -220,6 +220,12 @@ struct control_sample {
   std::uint64_t uptime_ms = 0;       ///< since the control actor started
   std::vector<std::string> errors;   ///< "tracker: URL: reason", "disk: write failed: ..."
   std::map<std::string, std::string> values; ///< the torrent's status values (wire.*, disk.*, ...)
+  // What the lab's oracles and report read, as in the JSON progress lines:
+  std::vector<std::string> banned_peers;                       ///< banned addresses
+  std::string have_hex;                                        ///< verified pieces, hex bitfield
+  std::map<std::string, std::uint64_t> hash_failures_from;     ///< failed pieces per sender address
+  std::map<std::string, std::string> wire;                     ///< wire-fault counters ("wire.NAME")
+  std::map<std::string, std::uint64_t> wire_corrupted_to;      ///< corrupted blocks sent per address
 };
 
 // ---- inspect overloads ------------------------------------------------------
@@ -300,7 +306,7 @@ typename Inspector::result_type inspect(Inspector& f, control_sample& x) {
   return f(caf::meta::type_name("control_sample"), x.pid, x.node, x.state, x.complete, x.seeding, x.total_size,
            x.have_bytes, x.downloaded, x.uploaded, x.wasted, x.down_rate, x.up_rate, x.peers, x.seeds,
            x.hash_failures, x.banned, x.pieces_have, x.pieces_total, x.rss_bytes, x.peak_rss_bytes, x.uptime_ms,
-           x.errors, x.values);
+           x.errors, x.values, x.banned_peers, x.have_hex, x.hash_failures_from, x.wire, x.wire_corrupted_to);
 }
 
 } // namespace actorrent
