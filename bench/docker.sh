@@ -78,7 +78,7 @@ if ((COLD)); then "$ROOT/scripts/docker-base.sh" --force | tee "$TMP/base.log"; 
 base_s=$(since "$t")
 base_note=$(grep -o 'debootstrap took [0-9.]* s' "$TMP/base.log" || echo "from the cached tarball or existing image")
 
-build() { docker build -q -f "$ROOT/deploy/Dockerfile" --target runtime -t actorrent:latest "$@" "$ROOT" >/dev/null; }
+build() { docker build --force-rm -q -f "$ROOT/deploy/Dockerfile" --target runtime -t actorrent:latest "$@" "$ROOT" >/dev/null; }
 cold_s="not measured (run with --cold)"
 if ((COLD)); then
   echo "== image build, cold (--no-cache)"

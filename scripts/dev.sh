@@ -31,9 +31,8 @@ TOOL_PACKAGES=(iproute2 time tmux iptables python3-matplotlib curl)
 # base image where no registry can be reached; docker-compose runs the swarm. The
 # engine itself (docker.io) is the machine's: the Docker tests skip without one.
 DOCKER_PACKAGES=(debootstrap docker-compose)
-# The daemon's HTTP API (api/): cpp-httplib; promtool and a real Prometheus check its
-# metrics (integration.metrics_promtool, integration.metrics_prometheus).
-BUILD_PACKAGES+=(libcpp-httplib-dev)
+# The daemon's metrics (api/): promtool and a real Prometheus check them
+# (integration.metrics_promtool, integration.metrics_prometheus, integration.daemon).
 TOOL_PACKAGES+=(prometheus)
 # bench/daemon.sh: the daemons the actorrent daemon is measured beside.
 PEER_PACKAGES+=(transmission-daemon rtorrent qbittorrent-nox)

@@ -107,7 +107,7 @@ if ((BUILD)); then
   t=$SECONDS
   services=(tracker)
   ((BAD == 0)) || services+=(badpeer)
-  "${COMPOSE[@]}" build -q "${services[@]}" >/dev/null
+  "${COMPOSE[@]}" build --force-rm -q "${services[@]}" >/dev/null
   say "images built in $((SECONDS - t)) s"
 fi
 

@@ -54,7 +54,7 @@ if [[ -n ${ACTORRENT_DOCKER_NO_BUILD:-} ]] && docker image inspect "$IMAGE" >/de
   echo "   ACTORRENT_DOCKER_NO_BUILD: the image as it is"
 else
   with_timeout 900 "$ROOT/scripts/docker-base.sh" >"$WORKDIR/base.log" 2>&1 || { cat "$WORKDIR/base.log"; fail "docker-base.sh failed"; }
-  with_timeout 1200 docker build -q -f "$ROOT/deploy/Dockerfile" --target runtime -t "$IMAGE" "$ROOT" >"$WORKDIR/build.log" 2>&1 ||
+  with_timeout 1200 docker build --force-rm -q -f "$ROOT/deploy/Dockerfile" --target runtime -t "$IMAGE" "$ROOT" >"$WORKDIR/build.log" 2>&1 ||
     { tail -n 30 "$WORKDIR/build.log"; fail "docker build failed"; }
 fi
 

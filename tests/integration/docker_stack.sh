@@ -75,7 +75,7 @@ trap 'stack_down; bg_stop_all' EXIT
 note "images (made when missing, cached otherwise)"
 "$ROOT/scripts/docker-base.sh"
 t=$SECONDS
-with_timeout 1200 "${COMPOSE[@]}" -p "arit$$" -f "$ROOT/docker-compose.yml" build -q tracker badpeer >/dev/null
+with_timeout 1200 "${COMPOSE[@]}" -p "arit$$" -f "$ROOT/docker-compose.yml" build --force-rm -q tracker badpeer >/dev/null
 echo "   images ready in $((SECONDS - t)) s"
 
 state=$(docker info -f '{{.Swarm.LocalNodeState}}')
