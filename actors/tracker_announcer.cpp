@@ -138,7 +138,11 @@ bool tracker_tiers::answered(const std::string& url) {
   return false;
 }
 
-caf::timespan backoff_delay(unsigned failures, caf::timespan initial, caf::timespan max) {
+caf::timespan backoff_delay(unsigned failures, caf::timespan initial, caf::timespan max,
+                            caf::timespan tracker_interval) {
+  // a failed announce waits no longer than a successful one would have
+  if (tracker_interval > caf::timespan{0})
+    max = std::min(max, std::max(tracker_interval, initial));
   auto d = initial;
   for (unsigned i = 1; i < failures && d < max; ++i)
     d *= 2;
@@ -292,7 +296,8 @@ void walk_failed(self_ptr self) {
     return;
   }
   ++st.failures;
-  schedule_tick(self, announce::backoff_delay(st.failures, st.cfg.retry_initial, st.cfg.retry_max));
+  schedule_tick(self,
+                announce::backoff_delay(st.failures, st.cfg.retry_initial, st.cfg.retry_max, st.last_interval));
 }
 
 void walk_succeeded(self_ptr self, tracker_outcome& out) {
@@ -316,6 +321,7 @@ void walk_succeeded(self_ptr self, tracker_outcome& out) {
     return; // stopped: no re-announce until the torrent asks again
   caf::timespan delay = std::chrono::seconds{out.reply.interval};
   delay = std::min(std::max({delay, st.min_interval, st.cfg.interval_floor}), max_interval);
+  st.last_interval = delay;
   schedule_tick(self, delay);
 }
 

@@ -28,8 +28,9 @@
 //    that URL moves to the front of its tier. Every failure is reported to the
 //    torrent as (failed_atom, url, reason); the tracker's "failure reason" as
 //    "tracker failure: <reason>".
-//  - When every URL failed, the announce is retried after a back-off (15 s,
-//    doubling up to 30 min by default), with the same event and the latest totals.
+//  - When every URL failed, the announce is retried after a back-off (5 s,
+//    doubling up to 30 min by default, and never longer than the last interval a
+//    tracker gave), with the same event and the latest totals.
 //  - On success the torrent gets (peers_atom, announce_reply) and the announcer
 //    re-announces (event none, latest totals) after the tracker's interval (at
 //    least its min interval and `interval_floor`, at most 24 h). A successful
@@ -87,8 +88,9 @@ struct announcer_config {
   caf::timespan request_timeout = std::chrono::seconds{10};
   /// Bound of the whole final `stopped` announce (all URLs tried together).
   caf::timespan stopped_timeout = std::chrono::seconds{1};
-  /// Back-off after every URL failed: `retry_initial`, doubling up to `retry_max`.
-  caf::timespan retry_initial = std::chrono::seconds{15};
+  /// Back-off after every URL failed: `retry_initial`, doubling up to `retry_max`
+  /// (and up to the last interval a tracker asked for, once one answered).
+  caf::timespan retry_initial = std::chrono::seconds{5};
   caf::timespan retry_max = std::chrono::minutes{30};
   /// Re-announce no sooner than this, whatever interval a tracker asks for.
   caf::timespan interval_floor = std::chrono::seconds{10};
@@ -138,7 +140,8 @@ private:
 
 /// Back-off before retry number `failures` (1 = after the first failed walk):
 /// initial * 2^(failures-1), at most `max`.
-caf::timespan backoff_delay(unsigned failures, caf::timespan initial, caf::timespan max);
+caf::timespan backoff_delay(unsigned failures, caf::timespan initial, caf::timespan max,
+                            caf::timespan tracker_interval = caf::timespan{0});
 
 /// One request to one tracker URL, handed to a worker.
 struct tracker_job {
@@ -234,6 +237,7 @@ struct announcer_state {
   unsigned failures = 0;                ///< failed walks in a row
   std::optional<clock::time_point> last_success;
   caf::timespan min_interval{0};        ///< of the last successful answer
+  caf::timespan last_interval{0};       ///< the re-announce delay of the last successful answer (caps the back-off)
   std::string last_answered;            ///< URL of the last success
 
   // Stopping.

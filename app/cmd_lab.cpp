@@ -9,6 +9,7 @@
 // peer (node ID, the answers, a sample), and exits 0 when every peer answered
 // and accepted, 1 otherwise (also when two peers share a CAF node ID).
 #include "app/commands.hpp"
+#include <algorithm>
 #include "build_info.hpp" // generated: ACTORRENT_COMMIT
 #include "lab/analysis.hpp"
 #include "lab/clients.hpp"
@@ -45,6 +46,7 @@ struct lab_cli {
   std::string image = "actorrent:latest";
   std::string lab_image = "actorrent-lab:latest";
   std::string cleanup_backend = "all";
+  std::string cleanup_run;
   // lab control
   std::vector<std::string> peers;
   std::string netns;
@@ -239,13 +241,27 @@ int run_control(const lab_cli& cli) {
 
 int run_cleanup(const lab_cli& cli) {
   bool netns = cli.cleanup_backend != "docker", docker = cli.cleanup_backend != "netns";
+  if (!cli.cleanup_run.empty()) {
+    if (cli.cleanup_run.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789") != std::string::npos) {
+      std::fprintf(stderr, "actorrent: lab cleanup --run: a run ID is lowercase letters and digits (as `lab run` logs it)\n");
+      return exit_usage;
+    }
+    if (!netns) {
+      std::fprintf(stderr, "actorrent: lab cleanup --run is for the netns backend\n");
+      return exit_usage;
+    }
+    docker = false; // a run's Docker objects are not named by its ID here
+  }
   if (netns && ::geteuid() != 0) {
     std::fprintf(stderr, "actorrent: lab cleanup needs root (or --backend docker)\n");
     return exit_failure;
   }
-  auto report = (netns ? lab::cleanup_all_labs() : std::string{}) + (docker ? lab::cleanup_docker_labs() : std::string{});
+  auto report = (netns ? lab::cleanup_all_labs(cli.cleanup_run) : std::string{}) + (docker ? lab::cleanup_docker_labs() : std::string{});
   std::cout << (report.empty() ? std::string{"nothing left by a lab run\n"} : report);
-  return !netns || lab::list_lab_namespaces().empty() ? exit_ok : exit_failure;
+  auto left = lab::list_lab_namespaces();
+  auto own = std::string{lab::lab_prefix} + cli.cleanup_run + "-";
+  bool clean = std::none_of(left.begin(), left.end(), [&](const std::string& ns) { return ns.rfind(own, 0) == 0; });
+  return !netns || clean ? exit_ok : exit_failure;
 }
 
 } // namespace
@@ -273,6 +289,9 @@ command_runner add_lab_command(CLI::App& parent) {
                       "What to remove: netns (every alab-* namespace), docker (every container, network and volume "
                       "labelled actorrent.lab) or all")
     ->check(CLI::IsMember({"netns", "docker", "all"}));
+  cleanup->add_option("--run", cli->cleanup_run,
+                      "Only the namespaces of this run (alab-ID-*; the ID `lab run` logs as \"(netns, run ID)\"), "
+                      "leaving other lab runs on the machine alone");
   auto* control = lab->add_subcommand("control", "Drive running peers' control actors (--control) over BASP by hand");
   control->add_option("peers", cli->peers, "HOST:PORT of each peer's control actor")->required();
   control->add_option("--netns", cli->netns, "Connect from this network namespace (a name of 'ip netns list')");

@@ -28,6 +28,12 @@ public:
   status blackhole(std::size_t peer, bool on, std::uint64_t* dropped) override {
     return net_.blackhole(peer, on, dropped);
   }
+  status reset_after(std::size_t peer, std::uint64_t bytes, bool on, std::uint64_t* resets) override {
+    return net_.reset_after(peer, bytes, on, resets);
+  }
+  status burst_drop(std::size_t peer, std::uint32_t ppm, std::uint64_t* dropped) override {
+    return net_.burst_drop(peer, ppm, dropped);
+  }
   std::string teardown() override { return net_.teardown(); }
   std::string coordinator_netns() const override { return "/run/netns/" + net_.bridge_ns(); }
   void describe(std::ostream& out) override {
@@ -59,11 +65,15 @@ std::string backend_unsupported_parts(const resolved_plan& rp, const std::string
              + " (the docker backend runs actorrent peers only: the image has no " + std::string{to_string(g.kind)}
              + ")\n";
   if (backend == "docker")
-    for (auto& f : rp.spec.faults)
-      if (f.kind == fault_kind::wire || f.kind == fault_kind::disk)
+    for (auto& f : rp.spec.faults) {
+      if (f.kind == fault_kind::reset || f.kind == fault_kind::burst_loss)
+        s += f.where + ": a " + std::string{to_string(f.kind)}
+             + " fault needs iptables rules in the peer's namespace, which the docker backend does not make\n";
+      else if (f.kind == fault_kind::wire || f.kind == fault_kind::disk)
         s += f.where + ": a " + std::string{to_string(f.kind)}
              + " fault window needs the BASP coordinator, which the docker backend does not start yet "
                "(a group's behavior works)\n";
+    }
   return s;
 }
 

@@ -49,6 +49,19 @@ public:
   virtual status block(std::size_t from, std::size_t to, bool on, std::uint64_t* dropped = nullptr) = 0;
   /// Cuts a peer off from everyone, or lets it back.
   virtual status blackhole(std::size_t peer, bool on, std::uint64_t* dropped = nullptr) = 0;
+  /// reset faults: every TCP connection of the peer is reset once it has carried
+  /// `bytes` (both ways), or that stops (adding the packets answered with a reset
+  /// to `*resets`).
+  virtual status reset_after(std::size_t /*peer*/, std::uint64_t /*bytes*/, bool /*on*/,
+                             std::uint64_t* /*resets*/ = nullptr) {
+    return make_error("the " + std::string{name()} + " backend cannot reset connections");
+  }
+  /// burst_loss faults: the peer's burst-loss rule now drops `ppm` of its
+  /// outgoing packets (0: no rule); what the replaced rule dropped is added to
+  /// `*dropped`.
+  virtual status burst_drop(std::size_t /*peer*/, std::uint32_t /*ppm*/, std::uint64_t* /*dropped*/ = nullptr) {
+    return make_error("the " + std::string{name()} + " backend cannot drop packets in bursts");
+  }
   /// Carries out what set_link, block and blackhole asked for, if a backend
   /// queues them (the runner calls it after each timeline event).
   virtual status commit() { return {}; }

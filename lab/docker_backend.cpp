@@ -46,6 +46,8 @@ bool needs_network_admin(const resolved_plan& rp, std::size_t peer) {
       case fault_kind::delay:
       case fault_kind::loss:
       case fault_kind::rate:
+      case fault_kind::reset:      // iptables; refused on docker (backend_unsupported_parts)
+      case fault_kind::burst_loss: // likewise
         if (std::find(f.targets.begin(), f.targets.end(), peer) != f.targets.end()
             || std::find(f.other.begin(), f.other.end(), peer) != f.other.end())
           return true;

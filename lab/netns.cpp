@@ -3,6 +3,10 @@
 #include "lab/units.hpp"
 
 #include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <sstream>
 
 #include <sys/types.h>
@@ -58,6 +62,15 @@ argv_t netem_args(const link_spec& l) {
   return a;
 }
 
+std::string lab_mac(std::size_t peer) {
+  // 02: locally administered; 61:6c ("al"); then peer + 1 (0 is the bridge's)
+  auto n = peer == bridge_mac_index ? 0 : peer + 1;
+  char buf[18];
+  std::snprintf(buf, sizeof buf, "02:61:6c:%02x:%02x:%02x", static_cast<unsigned>((n >> 16) & 0xff),
+                static_cast<unsigned>((n >> 8) & 0xff), static_cast<unsigned>(n & 0xff));
+  return buf;
+}
+
 status lab_network::build() {
   auto host_bits = std::to_string(rp_.prefix_length);
   made_.push_back(bridge_ns_);
@@ -67,7 +80,7 @@ status lab_network::build() {
   }
   for (auto& cmd : std::vector<argv_t>{
          {"ip", "-n", bridge_ns_, "link", "set", "lo", "up"},
-         {"ip", "-n", bridge_ns_, "link", "add", "br0", "type", "bridge"},
+         {"ip", "-n", bridge_ns_, "link", "add", "br0", "address", lab_mac(bridge_mac_index), "type", "bridge"},
          {"ip", "-n", bridge_ns_, "addr", "add", rp_.bridge_address + "/" + host_bits, "dev", "br0"},
          {"ip", "-n", bridge_ns_, "link", "set", "br0", "up"}})
     if (auto ok = must(cmd); !ok)
@@ -91,7 +104,8 @@ status lab_network::build() {
     for (auto& cmd : std::vector<argv_t>{
            {"ip", "-n", ns, "link", "set", "lo", "up"},
            // both ends are made inside the namespaces: nothing appears in the host's
-           {"ip", "-n", bridge_ns_, "link", "add", port, "type", "veth", "peer", "name", "eth0", "netns", ns},
+           {"ip", "-n", bridge_ns_, "link", "add", port, "type", "veth", "peer", "name", "eth0", "address", lab_mac(i),
+            "netns", ns},
            {"ip", "-n", bridge_ns_, "link", "set", port, "master", "br0", "up"},
            {"ip", "-n", ns, "addr", "add", rp_.peers[i].address + "/" + host_bits, "dev", "eth0"},
            {"ip", "-n", ns, "link", "set", "eth0", "up"}})
@@ -101,7 +115,45 @@ status lab_network::build() {
       if (auto ok = set_link(i, rp_.peers[i].link); !ok)
         return ok;
   }
-  return {};
+  return add_neighbours();
+}
+
+status lab_network::add_neighbours() {
+  // The kernel's ARP table is one for the whole machine, all namespaces together:
+  // past net.ipv4.neigh.default.gc_thresh3 (1024 by default) learnt entries it
+  // refuses new ones ("neighbor table overflow"), and a peer then cannot reach the
+  // tracker or another peer. N peers that all talk to each other want about N^2
+  // entries (50 peers: 2,500). Permanent entries are not counted against that
+  // limit, and the MACs are ours (lab_mac), so every namespace gets one for every
+  // lab address, written with `ip -batch` (one process per namespace).
+  // ACTORRENT_LAB_ARP=learn leaves ARP to learn them, as before (to reproduce the
+  // overflow: docs/lab.md, scale).
+  if (const char* arp = std::getenv("ACTORRENT_LAB_ARP"); arp != nullptr && std::string_view{arp} == "learn")
+    return {};
+  auto file = (std::filesystem::temp_directory_path() / (bridge_ns_ + "-neigh.batch")).string();
+  auto write_batch = [&](std::size_t skip, const std::string& dev, bool with_bridge) {
+    std::ofstream out(file, std::ios::trunc);
+    if (with_bridge)
+      out << "neigh replace " << rp_.bridge_address << " lladdr " << lab_mac(bridge_mac_index) << " dev " << dev
+          << " nud permanent\n";
+    for (std::size_t j = 0; j < rp_.peers.size(); ++j)
+      if (j != skip)
+        out << "neigh replace " << rp_.peers[j].address << " lladdr " << lab_mac(j) << " dev " << dev
+            << " nud permanent\n";
+    return static_cast<bool>(out);
+  };
+  status st;
+  for (std::size_t i = 0; i <= rp_.peers.size() && st; ++i) {
+    bool bridge = i == rp_.peers.size();
+    if (!write_batch(bridge ? bridge_mac_index : i, bridge ? "br0" : "eth0", !bridge)) {
+      st = make_error("cannot write " + file);
+      break;
+    }
+    st = must({"ip", "-n", bridge ? bridge_ns_ : peer_ns(i), "-batch", file});
+  }
+  std::error_code ec;
+  std::filesystem::remove(file, ec);
+  return st;
 }
 
 status lab_network::check_shaping() const {
@@ -202,6 +254,97 @@ std::uint64_t lab_network::drops(std::size_t peer, const std::string& chain, int
   return r.exit_code == 0 ? count_drops(r.output, column, value) : 0;
 }
 
+std::uint64_t count_marked(const std::string& listing, const std::string& marker) {
+  std::istringstream in(listing);
+  std::string line;
+  std::uint64_t total = 0;
+  auto comment = "/* " + marker + " */";
+  while (std::getline(in, line)) {
+    if (line.find(comment) == std::string::npos)
+      continue;
+    std::istringstream fields(line);
+    std::string pkts;
+    fields >> pkts;
+    if (!pkts.empty() && pkts.size() < 20 && pkts.find_first_not_of("0123456789") == std::string::npos)
+      total += std::stoull(pkts);
+  }
+  return total;
+}
+
+std::uint64_t lab_network::marked(std::size_t peer, const std::string& chain, const std::string& marker) {
+  auto r = run_(in_peer(peer, {"iptables", "-w", "-L", chain, "-v", "-x", "-n"}));
+  return r.exit_code == 0 ? count_marked(r.output, marker) : 0;
+}
+
+namespace {
+/// iptables ... with `op` (-I or -D) put after "ip netns exec NS iptables -w".
+argv_t with_op(argv_t rule, const char* op) {
+  rule.insert(rule.begin() + 6, op);
+  return rule;
+}
+} // namespace
+
+status lab_network::reset_after(std::size_t peer, std::uint64_t bytes, bool on, std::uint64_t* resets) {
+  if (reset_rules_.size() < rp_.peers.size())
+    reset_rules_.resize(rp_.peers.size());
+  auto& rules = reset_rules_[peer];
+  if (!on) {
+    if (resets != nullptr)
+      *resets += marked(peer, "INPUT", "alab-reset") + marked(peer, "OUTPUT", "alab-reset");
+    status st;
+    for (auto& r : rules)
+      if (auto ok = must(with_op(r, "-D")); !ok && st)
+        st = ok;
+    rules.clear();
+    return st;
+  }
+  if (!rules.empty())
+    return {};
+  // connbytes counts both directions of the connection; past `bytes`, each packet
+  // of it that arrives or leaves is answered with a TCP reset
+  auto rule = [&](const char* chain, const char* dir_flag) {
+    return in_peer(peer, {"iptables", "-w", chain, "-p", "tcp", "!", dir_flag, "lo", "-m", "connbytes", "--connbytes",
+                          std::to_string(bytes) + ":", "--connbytes-dir", "both", "--connbytes-mode", "bytes", "-m",
+                          "comment", "--comment", "alab-reset", "-j", "REJECT", "--reject-with", "tcp-reset"});
+  };
+  for (auto& r : {rule("INPUT", "-i"), rule("OUTPUT", "-o")}) {
+    if (auto ok = must(with_op(r, "-I")); !ok)
+      return ok;
+    rules.push_back(r);
+  }
+  return {};
+}
+
+status lab_network::burst_drop(std::size_t peer, std::uint32_t ppm, std::uint64_t* dropped) {
+  if (burst_rule_.size() < rp_.peers.size())
+    burst_rule_.resize(rp_.peers.size());
+  auto& current = burst_rule_[peer];
+  argv_t next;
+  if (ppm > 0) {
+    argv_t match{"iptables", "-w", "OUTPUT", "!", "-o", "lo"};
+    if (ppm < 1'000'000)
+      match.insert(match.end(), {"-m", "statistic", "--mode", "random", "--probability",
+                                 std::to_string(static_cast<double>(ppm) / 1e6)});
+    match.insert(match.end(), {"-m", "comment", "--comment", "alab-burst", "-j", "DROP"});
+    next = in_peer(peer, match);
+  }
+  if (next == current)
+    return {};
+  if (!current.empty()) {
+    if (dropped != nullptr)
+      *dropped += marked(peer, "OUTPUT", "alab-burst");
+    if (auto ok = must(with_op(current, "-D")); !ok)
+      return ok;
+    current.clear();
+  }
+  if (!next.empty()) {
+    if (auto ok = must(with_op(next, "-I")); !ok)
+      return ok;
+    current = next;
+  }
+  return {};
+}
+
 namespace {
 constexpr int col_in = drop_column::in, col_out = drop_column::out, col_source = drop_column::source,
               col_destination = drop_column::destination;
@@ -278,10 +421,13 @@ std::vector<std::string> list_lab_namespaces() {
   return out;
 }
 
-std::string cleanup_all_labs() {
+std::string cleanup_all_labs(const std::string& run_id) {
   std::string report;
   command_sink run = &run_real;
+  auto own = std::string{lab_prefix} + run_id + "-";
   for (auto& ns : list_lab_namespaces()) {
+    if (!run_id.empty() && ns.rfind(own, 0) != 0)
+      continue;
     auto killed = kill_inside(run, ns);
     auto r = run({"ip", "netns", "del", ns});
     report += "removed namespace " + ns;

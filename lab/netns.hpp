@@ -55,12 +55,22 @@ public:
   status block(std::size_t from, std::size_t to, bool on, std::uint64_t* dropped = nullptr);
   /// Cuts a peer off from everyone, or lets it back (counting as block does).
   status blackhole(std::size_t peer, bool on, std::uint64_t* dropped = nullptr);
+  /// Resets every TCP connection of the peer once it has carried `bytes` (rules
+  /// in INPUT and OUTPUT: iptables connbytes + REJECT --reject-with tcp-reset), or
+  /// removes that, adding the packets the rules answered with a reset to `*resets`.
+  status reset_after(std::size_t peer, std::uint64_t bytes, bool on, std::uint64_t* resets = nullptr);
+  /// Replaces the peer's burst-loss rule (iptables statistic DROP on its
+  /// outgoing packets) by one dropping `ppm` (0: none), adding what the replaced
+  /// rule dropped to `*dropped`.
+  status burst_drop(std::size_t peer, std::uint32_t ppm, std::uint64_t* dropped = nullptr);
   /// Kills anything left in the namespaces and deletes them (idempotent,
   /// best effort: failures are collected in the returned text).
   std::string teardown();
 
 private:
   status must(const argv_t& argv);
+  /// A permanent ARP entry for every lab address in every lab namespace.
+  status add_neighbours();
   /// Packets dropped so far by the DROP rules of `chain` in the peer's
   /// namespace whose `column` (source, destination, in, out) reads `value`.
   std::uint64_t drops(std::size_t peer, const std::string& chain, int column, const std::string& value);
@@ -72,23 +82,38 @@ private:
   bool netem_ = true;
   std::vector<link_spec> current_;      ///< each peer's shaping now
   std::vector<argv_t> loss_rule_;       ///< each peer's iptables loss rule (without -I/-D), if any
+  std::vector<argv_t> burst_rule_;      ///< each peer's burst-loss rule (without -I/-D), if any
+  std::vector<std::vector<argv_t>> reset_rules_; ///< each peer's reset rules (without -I/-D)
+  /// Packets counted so far by the rules of `chain` whose comment is `marker`.
+  std::uint64_t marked(std::size_t peer, const std::string& chain, const std::string& marker);
 };
 
 /// Names of lab namespaces present on this machine (from `ip netns list`).
 std::vector<std::string> list_lab_namespaces();
 
-/// Kills the processes inside every lab namespace and deletes them all; returns
-/// what it did, one line per object.
-std::string cleanup_all_labs();
+/// Kills the processes inside every lab namespace (or, given a run ID, only
+/// inside that run's, alab-ID-*) and deletes them; returns what it did, one line
+/// per object.
+std::string cleanup_all_labs(const std::string& run_id = {});
 
 /// Columns of `iptables -L CHAIN -v -x -n` that count_drops matches on.
 namespace drop_column {
 inline constexpr int in = 5, out = 6, source = 7, destination = 8;
 }
 
+/// Packets counted by the rules of an `iptables -L CHAIN -v -x -n` listing whose
+/// comment is `marker` ("/* marker */").
+std::uint64_t count_marked(const std::string& listing, const std::string& marker);
+
 /// Packets counted by the DROP rules of an `iptables -L CHAIN -v -x -n` listing
 /// whose `column` reads `value` (or `value`/32).
 std::uint64_t count_drops(const std::string& listing, int column, const std::string& value);
+
+/// lab_mac's argument for the bridge.
+inline constexpr std::size_t bridge_mac_index = static_cast<std::size_t>(-1);
+/// The MAC address of peer `peer`'s eth0 (or, for bridge_mac_index, of the
+/// bridge): 02:61:6c and the peer's index + 1, so the runner knows every MAC.
+std::string lab_mac(std::size_t peer);
 
 /// tc arguments for a peer's egress: {"netem", "delay", "40ms", "10ms", ...} ({}
 /// for no shaping).

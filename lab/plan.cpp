@@ -43,6 +43,8 @@ std::string_view to_string(fault_kind k) {
     case fault_kind::churn: return "churn";
     case fault_kind::wire: return "wire";
     case fault_kind::disk: return "disk";
+    case fault_kind::reset: return "reset";
+    case fault_kind::burst_loss: return "burst_loss";
   }
   return "?";
 }
@@ -120,7 +122,7 @@ const std::vector<std::string_view> link_keys{"rate", "delay", "jitter", "loss"}
 const std::vector<std::string_view> kinds{"actorrent", "libtorrent", "aria2c", "transmission"};
 const std::vector<std::string_view> roles{"seed", "leech"};
 const std::vector<std::string_view> fault_kinds{"partition", "blackhole", "delay", "loss", "rate", "pause", "churn",
-                                                "wire", "disk"};
+                                                "wire", "disk", "reset", "burst_loss"};
 /// A disk fault's keys (storage/disk_faults.hpp) and the type of their value.
 const std::vector<std::string_view> disk_keys{"write_errors", "errors_after", "full_after", "slow_writes"};
 const std::vector<std::string_view> oracle_names{"all_honest_complete", "data_intact", "no_honest_banned",
@@ -387,7 +389,8 @@ struct parser {
   fault_spec fault(const YAML::Node& v, const std::string& path, const plan& p) const {
     static const std::vector<std::string_view> keys{"at", "for", "kind", "between", "oneway", "targets", "count",
                                                     "down_for", "rate", "delay", "jitter", "loss", "behavior",
-                                                    "disk"};
+                                                    "disk", "after", "to_bad", "to_good", "loss_bad",
+                                                    "loss_good", "step"};
     auto e = entries(v, path, keys);
     fault_spec f;
     f.where = where(v, path);
@@ -405,9 +408,14 @@ struct parser {
     only_for("between", {fault_kind::partition});
     only_for("oneway", {fault_kind::partition});
     only_for("targets", {fault_kind::blackhole, fault_kind::delay, fault_kind::loss, fault_kind::rate,
-                         fault_kind::pause, fault_kind::churn, fault_kind::wire, fault_kind::disk});
+                         fault_kind::pause, fault_kind::churn, fault_kind::wire, fault_kind::disk, fault_kind::reset,
+                         fault_kind::burst_loss});
     only_for("count", {fault_kind::blackhole, fault_kind::delay, fault_kind::loss, fault_kind::rate,
-                       fault_kind::pause, fault_kind::churn, fault_kind::wire, fault_kind::disk});
+                       fault_kind::pause, fault_kind::churn, fault_kind::wire, fault_kind::disk, fault_kind::reset,
+                       fault_kind::burst_loss});
+    only_for("after", {fault_kind::reset});
+    for (auto k : {"to_bad", "to_good", "loss_bad", "loss_good", "step"})
+      only_for(k, {fault_kind::burst_loss});
     only_for("behavior", {fault_kind::wire});
     only_for("disk", {fault_kind::disk});
     only_for("down_for", {fault_kind::churn});
@@ -453,6 +461,35 @@ struct parser {
     if (f.kind == fault_kind::disk) {
       f.disk = disk(require(e, v, path, "disk", "the disk fault, e.g. {full_after: 4MiB}"), path + ".disk");
       actorrent_only("disk faults are for");
+    }
+    if (f.kind == fault_kind::reset) {
+      const auto& a = require(e, v, path, "after", "the bytes a connection carries before it is reset, e.g. 1MiB");
+      f.after_bytes = unit(a, path + ".after", &parse_size);
+      if (*f.after_bytes == 0)
+        fail(a, path + ".after", "expected a size above 0, " + got(a));
+    }
+    if (f.kind == fault_kind::burst_loss) {
+      auto prob = [&](const char* key, bool needed, std::uint32_t& out) {
+        const YAML::Node* n = needed ? &require(e, v, path, key, "a probability per step, e.g. 10%") : find(e, key);
+        if (n != nullptr)
+          out = unit(*n, path + "." + key, &parse_percent_ppm);
+        return n;
+      };
+      auto* to_bad = prob("to_bad", true, f.burst.to_bad_ppm);
+      auto* to_good = prob("to_good", true, f.burst.to_good_ppm);
+      prob("loss_bad", false, f.burst.loss_bad_ppm);
+      prob("loss_good", false, f.burst.loss_good_ppm);
+      if (f.burst.to_bad_ppm == 0)
+        fail(*to_bad, path + ".to_bad", "expected a probability above 0% (else the chain never leaves good), " + got(*to_bad));
+      if (f.burst.to_good_ppm == 0)
+        fail(*to_good, path + ".to_good", "expected a probability above 0% (else a burst never ends), " + got(*to_good));
+      if (auto* s = find(e, "step")) {
+        f.burst.step_ms = duration(*s, path + ".step");
+        if (f.burst.step_ms < 50 || f.burst.step_ms > 60'000)
+          fail(*s, path + ".step", "expected a step from 50ms to 60s (the runner changes iptables rules at most that often), " + got(*s));
+      }
+      if (!f.for_ms)
+        fail(v, path + ".for", "missing: expected how long the bursty loss lasts, e.g. 20s");
     }
     if (f.kind == fault_kind::pause && !f.for_ms)
       fail(v, path + ".for", "missing: expected how long the peers stay paused, e.g. 5s");
@@ -703,6 +740,8 @@ result<resolved_plan> resolve(const plan& p) {
     rf.link = f.link;
     rf.behavior = f.behavior;
     rf.disk = f.disk;
+    rf.after_bytes = f.after_bytes;
+    rf.burst = f.burst;
     rf.targets = peers_of(f.targets, rp);
     if (f.kind == fault_kind::partition) {
       rf.other = peers_of(f.other, rp);
@@ -781,6 +820,13 @@ std::string describe(const resolved_plan& rp) {
       os << list(f.targets);
     if (!f.link.empty())
       os << " (" << f.link.describe() << ")";
+    if (f.kind == fault_kind::reset && f.after_bytes)
+      os << " (each TCP connection reset after " << format_size(*f.after_bytes) << ")";
+    if (f.kind == fault_kind::burst_loss)
+      os << " (Gilbert-Elliott every " << format_duration_ms(f.burst.step_ms) << ": to_bad "
+         << format_percent_ppm(f.burst.to_bad_ppm) << ", to_good " << format_percent_ppm(f.burst.to_good_ppm)
+         << ", loss_bad " << format_percent_ppm(f.burst.loss_bad_ppm) << ", loss_good "
+         << format_percent_ppm(f.burst.loss_good_ppm) << ")";
     for (auto* entries : {&f.behavior, &f.disk}) {
       std::string s;
       for (auto& b : *entries)

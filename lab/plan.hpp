@@ -61,6 +61,19 @@ struct behavior_entry {
   bool operator==(const behavior_entry&) const = default;
 };
 
+/// Gilbert-Elliott loss (burst_loss faults): a chain in state good or bad, stepped
+/// every `step_ms`; at each step good -> bad with `to_bad`, bad -> good with
+/// `to_good`; packets leaving the peer are dropped with `loss_bad` (`loss_good`)
+/// while it is bad (good). Probabilities in parts per million.
+struct burst_loss_spec {
+  std::uint32_t to_bad_ppm = 0;
+  std::uint32_t to_good_ppm = 0;
+  std::uint32_t loss_bad_ppm = 1'000'000;
+  std::uint32_t loss_good_ppm = 0;
+  std::uint64_t step_ms = 100;
+  bool operator==(const burst_loss_spec&) const = default;
+};
+
 struct group_spec {
   std::string name;
   peer_kind kind = peer_kind::actorrent;
@@ -73,7 +86,11 @@ struct group_spec {
 /// wire: the targets' wire-fault layer on for a window (`behavior`, as a
 /// group's); disk: disk faults of actorrent peers for a window (`disk`). Both
 /// are turned on and off over BASP by the lab's coordinator.
-enum class fault_kind { partition, blackhole, delay, loss, rate, pause, churn, wire, disk };
+/// reset: every TCP connection of the targets is reset once it has carried
+/// `after` bytes (iptables connbytes + REJECT --reject-with tcp-reset);
+/// burst_loss: Gilbert-Elliott bursty loss, a seeded two-state chain the runner
+/// steps (lab/burst_loss.hpp).
+enum class fault_kind { partition, blackhole, delay, loss, rate, pause, churn, wire, disk, reset, burst_loss };
 std::string_view to_string(fault_kind k);
 
 struct fault_spec {
@@ -89,6 +106,8 @@ struct fault_spec {
   link_spec link;                     ///< delay/loss/rate: the shaping during the window
   std::vector<behavior_entry> behavior; ///< wire: the misbehaviour during the window
   std::vector<behavior_entry> disk;     ///< disk: write_errors, errors_after, full_after, slow_writes
+  std::optional<std::uint64_t> after_bytes; ///< reset: bytes a connection carries (both ways) before it is reset
+  burst_loss_spec burst;                ///< burst_loss
 };
 
 struct oracle_spec {
@@ -145,6 +164,8 @@ struct resolved_fault {
   link_spec link;                    ///< delay/loss/rate: the window's shaping (the runner lays it over each target's own link)
   std::vector<behavior_entry> behavior; ///< wire
   std::vector<behavior_entry> disk;     ///< disk
+  std::optional<std::uint64_t> after_bytes; ///< reset
+  burst_loss_spec burst;                ///< burst_loss
 };
 
 struct resolved_plan {

@@ -518,6 +518,10 @@ def main():
                                                     else " to the end")
         if f.get("link"):
             planned += ", " + f["link"]
+        if f.get("after_bytes") is not None:
+            planned += ", each TCP connection reset after %s bytes" % f["after_bytes"]
+        if f.get("burst"):
+            planned += ", Gilbert-Elliott " + ", ".join("%s %s" % (k, v) for k, v in f["burst"].items())
         a = f.get("applied") or {}
         applied = "%s actions, first %s s, last %s s" % (a.get("count", 0), num(a.get("first_s")), num(a.get("last_s")))
         for k, v in a.items():

@@ -5,6 +5,7 @@
 #include "lab/clients.hpp"
 #include "lab/backend.hpp"
 #include "lab/basp_driver.hpp"
+#include "lab/burst_loss.hpp"
 #include "lab/driver.hpp"
 #include "lab/netns.hpp"
 #include "lab/units.hpp"
@@ -118,7 +119,8 @@ struct fault_applier {
   lab_backend& net;
   std::vector<std::unique_ptr<peer_driver>>* drivers; ///< null for a dry run
   std::ostream* say;                                  ///< dry run: where signal actions are described
-  std::uint64_t dropped = 0; ///< packets the partition/blackhole rules dropped (counted as they are removed)
+  std::uint64_t dropped = 0; ///< packets the partition/blackhole/burst rules dropped (counted as they are removed)
+  std::uint64_t resets = 0;  ///< packets the reset rules answered with a TCP reset (counted as they are removed)
   /// wire/disk: what each target answered ({peer, "on: accepted"}, ...) and,
   /// when the fault ends, its counters
   std::vector<std::pair<std::size_t, json>> answers{};
@@ -181,6 +183,19 @@ struct fault_applier {
         case fault_kind::wire:
         case fault_kind::disk:
           actions += fault_over_basp(f, t, ev.begin);
+          break;
+        case fault_kind::reset:
+          ok = net.reset_after(t, f.after_bytes.value_or(0), ev.begin, &resets);
+          actions += ok ? 1 : 0;
+          break;
+        case fault_kind::burst_loss:
+          // the chain starts in state good; the runner steps it (lab_run::step_bursts)
+          if (drivers == nullptr && ev.begin)
+            *say << "    " << rp.peers[t].name << ": Gilbert-Elliott chain stepped every "
+                 << format_duration_ms(f.burst.step_ms) << " by the runner; state bad replaces the rule by one "
+                 << "dropping " << format_percent_ppm(f.burst.loss_bad_ppm) << " of its outgoing packets\n";
+          ok = net.burst_drop(t, ev.begin ? f.burst.loss_good_ppm : 0, &dropped);
+          actions += ok ? 1 : 0;
           break;
       }
       if (!ok)
@@ -394,7 +409,11 @@ struct peer_record {
 
 struct fault_record {
   std::size_t count = 0;
-  std::optional<std::uint64_t> dropped_packets; ///< partition/blackhole: counted when the rules go
+  std::optional<std::uint64_t> dropped_packets; ///< partition/blackhole/burst_loss: counted when the rules go
+  std::optional<std::uint64_t> resets;          ///< reset: packets answered with a TCP reset
+  std::vector<gilbert_elliott> chains;          ///< burst_loss: one per target
+  std::uint64_t next_step_ms = 0;               ///< burst_loss: when the chains step next
+  std::uint64_t state_changes = 0;              ///< burst_loss: rule changes the chains caused
   bool active = false;                          ///< started and not ended
   std::optional<double> first_s, last_s;
   json peers = json::object(); ///< wire/disk: each target's answers ({"on": ..., "off": ...})
@@ -602,8 +621,12 @@ private:
         rec.count += *n;
         rec.active = ev.begin;
         auto k = rp_.faults[ev.fault].kind;
-        if (!ev.begin && (k == fault_kind::partition || k == fault_kind::blackhole))
+        if (!ev.begin && counts_drops(k))
           rec.dropped_packets = rec.dropped_packets.value_or(0) + fa.dropped;
+        if (!ev.begin && k == fault_kind::reset)
+          rec.resets = rec.resets.value_or(0) + fa.resets;
+        if (ev.begin && k == fault_kind::burst_loss)
+          start_chains(ev.fault);
         if (!rec.first_s)
           rec.first_s = std::round(t * 10) / 10;
         rec.last_s = std::round(t * 10) / 10;
@@ -614,6 +637,8 @@ private:
              << to_string(rp_.faults[ev.fault].kind) << " " << who << ") " << (ev.begin ? "on" : "off") << ", "
              << *n << " actions\n";
       }
+      if (auto ok = step_bursts(t); !ok)
+        return ok;
       if (coord_)
         if (auto f = coord_->fatal())
           return make_error(*f);
@@ -656,19 +681,68 @@ private:
       log_ << "lab: teardown problems:\n" << problems;
   }
 
-  /// Partitions and blackholes still on at the end: read what their rules
-  /// dropped before the namespaces go (the rules go with them).
+  static bool counts_drops(fault_kind k) {
+    return k == fault_kind::partition || k == fault_kind::blackhole || k == fault_kind::burst_loss;
+  }
+
+  /// Partitions, blackholes, resets and bursty losses still on at the end: read
+  /// what their rules counted before the namespaces go (the rules go with them).
   void count_active_drops() {
     fault_applier fa{rp_, *net_, &drivers_, nullptr};
     for (std::size_t i = 0; i < faults_.size(); ++i) {
       auto k = rp_.faults[i].kind;
-      if (!faults_[i].active || (k != fault_kind::partition && k != fault_kind::blackhole))
+      if (!faults_[i].active || (!counts_drops(k) && k != fault_kind::reset))
         continue;
       fa.dropped = 0;
-      if (fa.apply({0, i, false}))
-        faults_[i].dropped_packets = faults_[i].dropped_packets.value_or(0) + fa.dropped;
+      fa.resets = 0;
+      if (fa.apply({0, i, false})) {
+        if (counts_drops(k))
+          faults_[i].dropped_packets = faults_[i].dropped_packets.value_or(0) + fa.dropped;
+        else
+          faults_[i].resets = faults_[i].resets.value_or(0) + fa.resets;
+      }
       faults_[i].active = false;
     }
+  }
+
+  /// A burst_loss fault begins: one chain per target, in state good.
+  void start_chains(std::size_t fault) {
+    const auto& f = rp_.faults[fault];
+    auto& rec = faults_[fault];
+    rec.chains.clear();
+    for (auto t : f.targets)
+      rec.chains.emplace_back(f.burst, rp_.spec.seed, "burst-loss-" + std::to_string(fault) + "-" + rp_.peers[t].name);
+    rec.next_step_ms = f.start_ms + f.burst.step_ms;
+  }
+
+  /// Steps the chains of the active burst_loss faults up to `t` (seconds since the
+  /// start; steps the loop was late for are all taken, the rule follows the last
+  /// state) and changes a target's rule when its state changed.
+  status step_bursts(double t) {
+    for (std::size_t i = 0; i < faults_.size(); ++i) {
+      auto& rec = faults_[i];
+      const auto& f = rp_.faults[i];
+      if (f.kind != fault_kind::burst_loss || !rec.active)
+        continue;
+      std::vector<bool> changed(rec.chains.size(), false);
+      std::size_t bound = 100'000; // steps taken in one call, at most
+      while (static_cast<double>(rec.next_step_ms) <= t * 1000 && bound-- > 0) {
+        for (std::size_t c = 0; c < rec.chains.size(); ++c)
+          if (rec.chains[c].step())
+            changed[c] = !changed[c];
+        rec.next_step_ms += f.burst.step_ms;
+      }
+      for (std::size_t c = 0; c < rec.chains.size(); ++c) {
+        if (!changed[c])
+          continue;
+        std::uint64_t dropped = 0;
+        if (auto ok = net_->burst_drop(f.targets[c], rec.chains[c].loss_ppm(), &dropped); !ok)
+          return make_error("fault " + std::to_string(i) + " (burst_loss): " + ok.error().message);
+        rec.dropped_packets = rec.dropped_packets.value_or(0) + dropped;
+        ++rec.state_changes;
+      }
+    }
+    return {};
   }
 
   json oracle(const oracle_spec& o) {
@@ -802,6 +876,27 @@ private:
                            {"first_s", rec && rec->first_s ? json(*rec->first_s) : json(nullptr)},
                            {"last_s", rec && rec->last_s ? json(*rec->last_s) : json(nullptr)},
                            {"dropped_packets", rec && rec->dropped_packets ? json(*rec->dropped_packets) : json(nullptr)}};
+      if (f.kind == fault_kind::reset) {
+        fj["after_bytes"] = f.after_bytes ? json(*f.after_bytes) : json(nullptr);
+        fj["applied"]["resets"] = rec && rec->resets ? json(*rec->resets) : json(nullptr);
+      }
+      if (f.kind == fault_kind::burst_loss && rec) {
+        fj["burst"] = json{{"to_bad", format_percent_ppm(f.burst.to_bad_ppm)},
+                           {"to_good", format_percent_ppm(f.burst.to_good_ppm)},
+                           {"loss_bad", format_percent_ppm(f.burst.loss_bad_ppm)},
+                           {"loss_good", format_percent_ppm(f.burst.loss_good_ppm)},
+                           {"step_s", static_cast<double>(f.burst.step_ms) / 1000}};
+        std::uint64_t steps = 0, bad = 0, bursts = 0;
+        for (auto& c : rec->chains) {
+          steps += c.steps();
+          bad += c.bad_steps();
+          bursts += c.bursts();
+        }
+        fj["applied"]["steps"] = steps;
+        fj["applied"]["bad_steps"] = bad;
+        fj["applied"]["bursts"] = bursts;
+        fj["applied"]["rule_changes"] = rec->state_changes;
+      }
       if (f.kind == fault_kind::wire || f.kind == fault_kind::disk) {
         fj["spec"] = fault_spec_string(rp_, f, f.targets.empty() ? 0 : f.targets.front());
         fj["applied"]["peers"] = rec ? rec->peers : json::object();

@@ -72,7 +72,7 @@ setting_table make_table() {
     {"numwant", &s::numwant, u::count, 0, 1000, "peers asked of a tracker per announce"},
     {"tracker_timeout", &s::tracker_timeout, u::seconds, 1, 10 * minute, "bound of one tracker request"},
     {"stopped_timeout", &s::stopped_timeout, u::milliseconds, 100, minute * 1000, "bound of the final 'stopped' announce"},
-    {"tracker_retry", &s::tracker_retry, u::seconds, 1, day, "wait after every tracker failed; doubles per failure"},
+    {"tracker_retry", &s::tracker_retry, u::seconds, 1, day, "wait after every tracker failed; doubles per failure, up to the last interval a tracker gave"},
     {"tracker_retry_max", &s::tracker_retry_max, u::seconds, 1, day, "the longest such wait"},
     {"announce_interval_min", &s::announce_interval_min, u::seconds, 1, day, "re-announce no sooner than this, whatever a tracker asks"},
     {"tracker_response_max", &s::tracker_response_max, u::bytes, KiB, 64 * MiB, "largest tracker response accepted"},

@@ -74,7 +74,7 @@ struct settings {
   std::uint64_t numwant = 50;
   std::uint64_t tracker_timeout = 10;       ///< s per request
   std::uint64_t stopped_timeout = 1000;     ///< ms for the final `stopped` announce
-  std::uint64_t tracker_retry = 15;         ///< s after all trackers failed; doubles
+  std::uint64_t tracker_retry = 5;          ///< s after all trackers failed; doubles
   std::uint64_t tracker_retry_max = 1800;   ///< s
   std::uint64_t announce_interval_min = 10; ///< s, whatever a tracker asks
   std::uint64_t tracker_response_max = 1024 * 1024; ///< bytes

@@ -27,25 +27,8 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
 it_args "$@"
-[[ $(id -u) -eq 0 ]] || skip "lab runs need root (network namespaces)"
-command -v ip >/dev/null || skip "no ip command"
-probe=alab-probe-$$
-ip netns add "$probe" 2>/dev/null || skip "ip netns does not work here"
-ip netns del "$probe"
-need_tool opentracker iptables tc ss
-it_setup
-
-BEFORE=$(ip netns list | awk '{print $1}' | grep '^alab-' || true)
-remove_new_namespaces() {
-  local ns pid
-  for ns in $(ip netns list | awk '{print $1}' | grep '^alab-' || true); do
-    grep -qx -- "$ns" <<<"$BEFORE" && continue
-    for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -KILL "$pid" 2>/dev/null || true; done
-    ip netns del "$ns" 2>/dev/null || true
-  done
-}
-trap 'bg_stop_all; remove_new_namespaces' EXIT
-lab_namespaces() { ip netns list 2>/dev/null | awk '{print $1}' | grep '^alab-' | grep -vxF -- "$BEFORE" || true; }
+source "$(dirname "$0")/lab_lib.sh"
+lab_setup ss
 
 cat >"$WORKDIR/basp.yaml" <<YAML
 name: lab-basp
@@ -151,7 +134,5 @@ print("   %d ticks; leechers-1 paused at t=%s; node IDs %s" % (len(ticks), [l["t
 PYEOF
 
 note "nothing left behind"
-left=$(lab_namespaces)
-[[ -z "$left" ]] || fail "namespaces left behind: $left"
-if left=$(pgrep -af -- "$WORKDIR/run/" 2>/dev/null); then fail "processes left behind: $left"; fi
+nothing_left "$WORKDIR/run"
 echo "PASS"

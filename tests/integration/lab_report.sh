@@ -25,48 +25,9 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
 it_args "$@"
-[[ $(id -u) -eq 0 ]] || skip "lab runs need root (network namespaces)"
-command -v ip >/dev/null || skip "no ip command"
-probe=alab-probe-$$
-ip netns add "$probe" 2>/dev/null || skip "ip netns does not work here"
-ip netns del "$probe"
-need_tool opentracker iptables tc
+source "$(dirname "$0")/lab_lib.sh"
+lab_setup
 "$PY" -c "import matplotlib" 2>/dev/null || fail "python3-matplotlib is missing (the report needs it)"
-it_setup
-
-BEFORE=$(ip netns list | awk '{print $1}' | grep '^alab-' || true)
-remove_new_namespaces() {
-  local ns pid
-  for ns in $(ip netns list | awk '{print $1}' | grep '^alab-' || true); do
-    grep -qx -- "$ns" <<<"$BEFORE" && continue
-    for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -KILL "$pid" 2>/dev/null || true; done
-    ip netns del "$ns" 2>/dev/null || true
-  done
-}
-trap 'bg_stop_all; remove_new_namespaces' EXIT
-
-lab_namespaces() { ip netns list | awk '{print $1}' | grep '^alab-' | grep -vxF -- "$BEFORE" || true; }
-nothing_left() {
-  local left
-  left=$(lab_namespaces)
-  [[ -z "$left" ]] || fail "namespaces left behind: $left"
-  if left=$(pgrep -af -- "$1/" 2>/dev/null); then
-    fail "processes left behind: $left"
-  fi
-}
-
-# report_check REPORT PYTHON-EXPR...: each expression must be true of the report `r`.
-report_check() {
-  local report=$1
-  shift
-  timeout 30 "$PY" - "$report" "$@" <<'PYEOF'
-import json, sys
-r = json.load(open(sys.argv[1]))
-for expr in sys.argv[2:]:
-    if not eval(expr, {"r": r, "all": all, "any": any, "len": len, "isinstance": isinstance}):
-        sys.exit("report check failed: %s\n%s" % (expr, json.dumps({k: r.get(k) for k in ("oracles", "baseline", "completion", "runner", "error")}, indent=1)))
-PYEOF
-}
 
 plan() { # plan FILE FAULTS ORACLES
   cat >"$1" <<YAML

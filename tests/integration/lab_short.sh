@@ -13,66 +13,25 @@
 #    holds, the partition was applied (and lifted); samples.jsonl has a line per
 #    peer and second.
 #    A mixed swarm (an actorrent seeder, an actorrent and a libtorrent leecher,
-#    a rate fault on the libtorrent one) passes too.
+#    a rate fault on the libtorrent one) passes too. A swarm with a reset fault
+#    (connections reset after 256 KiB) and a burst_loss fault (Gilbert-Elliott)
+#    passes, and report.json counts the resets and the dropped packets.
 # 3. The same swarm with the seeder partitioned away for good and an 8 s limit
 #    exits 1, and the report names all_honest_complete as failed.
 # 4. Ctrl-C (SIGINT to the runner) mid-run: it tears down and exits 1 with
 #    "interrupted" in the report.
 # 5. A runner killed with SIGKILL leaves its namespaces and peers behind;
-#    `lab cleanup` removes them.
+#    `lab cleanup --run ID` removes them (only them).
 # After each run: no lab namespace and no process of the run is left.
-# Skips (77) unless run as root with `ip netns` working. Note: step 5's
-# `lab cleanup` removes every lab namespace on the machine (alab-*), so do not
-# run this beside another lab run.
+# Skips (77) unless run as root with `ip netns` working. Only this test's runs
+# are cleaned up (tests/integration/lab_lib.sh), so it can run beside another lab run.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
 it_args "$@"
-[[ $(id -u) -eq 0 ]] || skip "lab runs need root (network namespaces)"
-command -v ip >/dev/null || skip "no ip command"
-probe=alab-probe-$$
-ip netns add "$probe" 2>/dev/null || skip "ip netns does not work here"
-ip netns del "$probe"
-need_tool opentracker iptables tc
+source "$(dirname "$0")/lab_lib.sh"
+lab_setup
 need_libtorrent
-it_setup
-
-# Every lab namespace not there before the test is removed on exit, also on failure.
-BEFORE=$(ip netns list | awk '{print $1}' | grep '^alab-' || true)
-remove_new_namespaces() {
-  local ns pid
-  for ns in $(ip netns list | awk '{print $1}' | grep '^alab-' || true); do
-    grep -qx -- "$ns" <<<"$BEFORE" && continue
-    for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -KILL "$pid" 2>/dev/null || true; done
-    ip netns del "$ns" 2>/dev/null || true
-  done
-}
-trap 'bg_stop_all; remove_new_namespaces' EXIT
-
-lab_namespaces() { ip netns list | awk '{print $1}' | grep '^alab-' | grep -vxF -- "$BEFORE" || true; }
-
-# nothing_left DIR: no new lab namespace, and no process with DIR in its arguments.
-nothing_left() {
-  local left
-  left=$(lab_namespaces)
-  [[ -z "$left" ]] || fail "namespaces left behind: $left"
-  if left=$(pgrep -af -- "$1/" 2>/dev/null); then
-    fail "processes left behind: $left"
-  fi
-}
-
-# report_check REPORT PYTHON-EXPR...: each expression must be true of the report `r`.
-report_check() {
-  local report=$1
-  shift
-  timeout 30 "$PY" - "$report" "$@" <<'PYEOF'
-import json, sys
-r = json.load(open(sys.argv[1]))
-for expr in sys.argv[2:]:
-    if not eval(expr, {"r": r, "all": all, "any": any, "len": len}):
-        sys.exit("report check failed: %s\n%s" % (expr, json.dumps({k: r[k] for k in ("oracles", "faults", "error")}, indent=1)))
-PYEOF
-}
 
 plan() { # plan FILE FAULTS ORACLES MAX: the short swarm with the given faults
   cat >"$1" <<YAML
@@ -162,6 +121,46 @@ report_check "$WORKDIR/mixed/report.json" \
   'r["faults"][0]["applied"]["count"] == 2'
 nothing_left "$WORKDIR"
 
+note "network faults without netem: connection resets after N bytes, Gilbert-Elliott bursty loss"
+cat >"$WORKDIR/resets.yaml" <<YAML
+name: lab-resets
+seed: 5
+torrent: {size: 8MiB, piece_length: 256KiB, files: 1}
+limits: {max_duration: 60s}
+groups:
+  # 16mbit: 8 MiB take >= 4 s, so both windows fall inside the download
+  - {name: seeders, kind: actorrent, count: 1, role: seed, link: {rate: 16mbit}}
+  - {name: leechers, kind: actorrent, count: 2, role: leech}
+faults:
+  - {at: 1s, for: 3s, kind: reset, targets: leechers-1, after: 256KiB}
+  - {at: 1s, for: 4s, kind: burst_loss, targets: leechers-2, to_bad: 20%, to_good: 50%, step: 100ms}
+oracles: [all_honest_complete, data_intact, no_crash]
+YAML
+out=$(with_timeout 30 "$AR" lab run "$WORKDIR/resets.yaml" --out "$WORKDIR/resets-dry" --dry-run)
+check_contains "dry run" "[0] 1s to 4s reset: leechers-1 (each TCP connection reset after 256KiB)" "$out"
+check_contains "dry run" "[1] 1s to 5s burst_loss: leechers-2 (Gilbert-Elliott every 100ms: to_bad 20%, to_good 50%, loss_bad 100%, loss_good 0%)" "$out"
+check_contains "dry run" "--connbytes 262144: --connbytes-dir both --connbytes-mode bytes -m comment --comment alab-reset -j REJECT --reject-with tcp-reset" "$out"
+check_contains "dry run" "Gilbert-Elliott chain stepped every 100ms by the runner" "$out"
+rc=0
+with_timeout 90 "$AR" lab run "$WORKDIR/resets.yaml" --out "$WORKDIR/resets" 2>"$WORKDIR/resets.log" || rc=$?
+cat "$WORKDIR/resets.log"
+check_eq "lab run exit status (resets, bursty loss)" 0 "$rc"
+report_check "$WORKDIR/resets/report.json" \
+  'all(p["completed"] and p["data_ok"] and not p["crashed"] for p in r["peers"])' \
+  'r["faults"][0]["kind"] == "reset" and r["faults"][0]["after_bytes"] == 262144' \
+  'r["faults"][0]["applied"]["count"] == 2 and r["faults"][0]["applied"]["resets"] > 0' \
+  'r["faults"][1]["kind"] == "burst_loss" and r["faults"][1]["applied"]["steps"] >= 30' \
+  'r["faults"][1]["applied"]["bursts"] > 0 and r["faults"][1]["applied"]["dropped_packets"] > 0' \
+  'r["faults"][1]["applied"]["bad_steps"] < r["faults"][1]["applied"]["steps"]'
+python3 - "$WORKDIR/resets/report.json" <<'PYEOF'
+import json, sys
+f = json.load(open(sys.argv[1]))["faults"]
+print("   resets answered: %s; burst steps %s, bad %s, bursts %s, dropped %s" % (
+    f[0]["applied"]["resets"], f[1]["applied"]["steps"], f[1]["applied"]["bad_steps"],
+    f[1]["applied"]["bursts"], f[1]["applied"]["dropped_packets"]))
+PYEOF
+nothing_left "$WORKDIR"
+
 note "an --out directory that is not empty is refused (exit 2)"
 rc=0
 "$AR" lab run "$WORKDIR/short.yaml" --out "$WORKDIR/run" 2>/dev/null || rc=$?
@@ -207,12 +206,19 @@ wait_until 30 "$RUNNER" "lab run" "$WORKDIR/crash.log" "no samples" test -s "$WO
 kill -KILL "$RUNNER"
 wait "$RUNNER" 2>/dev/null || true
 bg_forget "$RUNNER"
-left=$(lab_namespaces | wc -l)
+left=$(lab_namespaces "$WORKDIR/crash.log" | wc -l)
 ((left == 5)) || fail "expected the crashed run's 5 namespaces, found $left"
 pgrep -f -- "$WORKDIR/crash/" >/dev/null || fail "expected the crashed run's peers to be running"
-out=$(with_timeout 60 "$AR" lab cleanup)
+# only this run's namespaces: another lab run on the machine is left alone
+id=$(lab_run_ids "$WORKDIR/crash.log")
+[[ -n "$id" ]] || fail "no run id in $WORKDIR/crash.log"
+rc=0
+"$AR" lab cleanup --run "bad id" >/dev/null 2>&1 || rc=$?
+check_eq "lab cleanup --run with a bad id" 2 "$rc"
+out=$(with_timeout 60 "$AR" lab cleanup --run "$id")
 echo "$out"
-check_contains "lab cleanup" "removed namespace alab-" "$out"
+check_contains "lab cleanup" "removed namespace alab-$id-br" "$out"
+check_eq "namespaces removed" 5 "$(grep -c "^removed namespace alab-$id-" <<<"$out")"
 sleep 0.5 # SIGKILLed peers are reaped by init
 nothing_left "$WORKDIR"
 echo "PASS"

@@ -21,57 +21,8 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
 it_args "$@"
-[[ $(id -u) -eq 0 ]] || skip "lab runs need root (network namespaces)"
-command -v ip >/dev/null || skip "no ip command"
-probe=alab-probe-$$
-ip netns add "$probe" 2>/dev/null || skip "ip netns does not work here"
-ip netns del "$probe"
-need_tool opentracker iptables tc
-it_setup
-
-# On exit, also on failure, the namespaces of this test's runs are removed (and
-# their processes killed): only those, found by the run ids in the runners'
-# logs, so that another lab run on the machine is left alone.
-run_ids() { cat "$WORKDIR"/*.log 2>/dev/null | sed -n 's/^lab: network of .* (netns, run \([a-z0-9]*\))$/\1/p' | sort -u; }
-remove_new_namespaces() {
-  local ns pid id
-  for id in $(run_ids); do
-    for ns in $(ip netns list | awk '{print $1}' | grep "^alab-$id-" || true); do
-      for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -KILL "$pid" 2>/dev/null || true; done
-      ip netns del "$ns" 2>/dev/null || true
-    done
-  done
-}
-trap 'bg_stop_all; remove_new_namespaces' EXIT
-
-# nothing_left DIR [LOG]: no namespace of the run whose log is LOG (the runner
-# logs its run ID (its namespaces are alab-ID-*); other lab runs on the machine are not ours to
-# judge), and no process with DIR in its arguments.
-nothing_left() {
-  local left id
-  if [[ -n "${2:-}" ]]; then
-    id=$(sed -n 's/^lab: network of .* (netns, run \([a-z0-9]*\))$/\1/p' "$2" | head -n 1)
-    [[ -n "$id" ]] || fail "no run id (bridge namespace) in $2"
-    left=$(ip netns list | awk '{print $1}' | grep "^alab-$id-" || true)
-    [[ -z "$left" ]] || fail "namespaces left behind: $left"
-  fi
-  if left=$(pgrep -af -- "$1/" 2>/dev/null); then
-    fail "processes left behind: $left"
-  fi
-}
-
-# report_check REPORT PYTHON-EXPR...: each expression must be true of the report `r`.
-report_check() {
-  local report=$1
-  shift
-  timeout 30 "$PY" - "$report" "$@" <<'PYEOF'
-import json, sys
-r = json.load(open(sys.argv[1]))
-for expr in sys.argv[2:]:
-    if not eval(expr, {"r": r, "all": all, "any": any, "len": len}):
-        sys.exit("report check failed: %s\n%s" % (expr, json.dumps({k: r[k] for k in ("oracles", "bans", "peers", "error")}, indent=1)))
-PYEOF
-}
+source "$(dirname "$0")/lab_lib.sh"
+lab_setup
 
 cat >"$WORKDIR/liar.yaml" <<YAML
 name: lab-wire

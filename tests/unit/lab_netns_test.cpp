@@ -78,7 +78,14 @@ CAF_TEST(build makes namespaces veths addresses and shaping inside the lab only)
     CAF_CHECK(net.has_netem());
     CAF_CHECK(rec.has("ip netns add alab-t1-br"));
     CAF_CHECK(rec.has("ip netns add alab-t1-l-2"));
-    CAF_CHECK(rec.has("ip -n alab-t1-br link add p1 type veth peer name eth0 netns alab-t1-l-1"));
+    CAF_CHECK(rec.has("ip -n alab-t1-br link add p1 type veth peer name eth0 address 02:61:6c:00:00:02 netns alab-t1-l-1"));
+    CAF_CHECK(rec.has("ip -n alab-t1-br link add br0 address 02:61:6c:00:00:00 type bridge"));
+    // a permanent ARP entry for every lab address in every namespace (the kernel's
+    // table is shared by all namespaces and refuses learnt entries past gc_thresh3)
+    for (auto ns : {"alab-t1-br", "alab-t1-s-1", "alab-t1-l-1", "alab-t1-l-2"})
+      CAF_CHECK(std::any_of(rec.commands.begin(), rec.commands.end(), [&](const argv_t& c) {
+        return c.size() == 5 && c[0] == "ip" && c[2] == ns && c[3] == "-batch";
+      }));
     CAF_CHECK(rec.has("ip -n alab-t1-l-1 addr add 10.77.0.3/16 dev eth0"));
     CAF_CHECK(rec.has("tc -n alab-t1-s-1 qdisc replace dev eth0 root netem rate 8000000bit limit 10000"));
     CAF_CHECK(rec.has("tc -n alab-t1-br qdisc replace dev p0 root tbf rate 8000000bit burst 32768 latency 200ms"));
@@ -92,6 +99,34 @@ CAF_TEST(build makes namespaces veths addresses and shaping inside the lab only)
     CAF_REQUIRE(net.block(1, 0, true).ok());
     CAF_CHECK(rec.has("ip netns exec alab-t1-l-1 iptables -w -I OUTPUT -d 10.77.0.2 -j DROP"));
     CAF_CHECK(rec.has("ip netns exec alab-t1-s-1 iptables -w -I INPUT -s 10.77.0.3 -j DROP"));
+    rec.commands.clear();
+    // reset: connbytes + REJECT with a TCP reset, both directions, removed again
+    CAF_REQUIRE(net.reset_after(1, 1048576, true).ok());
+    CAF_CHECK(rec.has("ip netns exec alab-t1-l-1 iptables -w -I INPUT -p tcp '!' -i lo -m connbytes --connbytes 1048576: "
+                      "--connbytes-dir both --connbytes-mode bytes -m comment --comment alab-reset -j REJECT "
+                      "--reject-with tcp-reset"));
+    CAF_CHECK(rec.has("ip netns exec alab-t1-l-1 iptables -w -I OUTPUT -p tcp '!' -o lo -m connbytes --connbytes 1048576: "
+                      "--connbytes-dir both --connbytes-mode bytes -m comment --comment alab-reset -j REJECT "
+                      "--reject-with tcp-reset"));
+    std::uint64_t resets = 0;
+    CAF_REQUIRE(net.reset_after(1, 1048576, false, &resets).ok());
+    CAF_CHECK(rec.has("ip netns exec alab-t1-l-1 iptables -w -D OUTPUT -p tcp '!' -o lo -m connbytes --connbytes 1048576: "
+                      "--connbytes-dir both --connbytes-mode bytes -m comment --comment alab-reset -j REJECT "
+                      "--reject-with tcp-reset"));
+    rec.commands.clear();
+    // burst_loss: one rule at a time, replaced as the chain's state changes
+    CAF_REQUIRE(net.burst_drop(2, 1'000'000).ok());
+    CAF_CHECK(rec.has("ip netns exec alab-t1-l-2 iptables -w -I OUTPUT '!' -o lo -m comment --comment alab-burst -j DROP"));
+    CAF_REQUIRE(net.burst_drop(2, 250'000).ok());
+    CAF_CHECK(rec.has("ip netns exec alab-t1-l-2 iptables -w -D OUTPUT '!' -o lo -m comment --comment alab-burst -j DROP"));
+    CAF_CHECK(rec.has("ip netns exec alab-t1-l-2 iptables -w -I OUTPUT '!' -o lo -m statistic --mode random --probability "
+                      "0.250000 -m comment --comment alab-burst -j DROP"));
+    rec.commands.clear();
+    CAF_REQUIRE(net.burst_drop(2, 250'000).ok()); // unchanged: nothing to do
+    CAF_CHECK(rec.commands.empty());
+    std::uint64_t dropped = 0;
+    CAF_REQUIRE(net.burst_drop(2, 0, &dropped).ok());
+    CAF_CHECK_EQUAL(rec.commands.size(), 2u); // the counters read, the rule removed
     rec.commands.clear();
   } // the destructor tears down: every namespace, the bridge last
   auto l = rec.lines();
@@ -160,4 +195,19 @@ CAF_TEST(run_command passes arguments without a shell) {
   CAF_CHECK_EQUAL(missing.exit_code, 127);
   auto slow = run_command({"sleep", "5"}, std::chrono::milliseconds(200));
   CAF_CHECK_EQUAL(slow.exit_code, -1);
+}
+
+CAF_TEST(marked rules count their packets and lab MACs are the peer index) {
+  const std::string listing = R"(Chain OUTPUT (policy ACCEPT 0 packets, 0 bytes)
+    pkts      bytes target     prot opt in     out     source               destination
+      17     2040 DROP       0    --  *      !lo     0.0.0.0/0            0.0.0.0/0            statistic mode random probability 0.25000000000 /* alab-burst */
+       5      300 REJECT     6    --  *      !lo     0.0.0.0/0            0.0.0.0/0            connbytes 1048576 connbytes mode bytes connbytes direction both /* alab-reset */ reject-with tcp-reset
+       9      540 DROP       0    --  *      *       0.0.0.0/0            10.77.0.2
+)";
+  CAF_CHECK_EQUAL(count_marked(listing, "alab-burst"), 17u);
+  CAF_CHECK_EQUAL(count_marked(listing, "alab-reset"), 5u);
+  CAF_CHECK_EQUAL(count_marked(listing, "alab-other"), 0u);
+  CAF_CHECK_EQUAL(lab_mac(0), "02:61:6c:00:00:01");
+  CAF_CHECK_EQUAL(lab_mac(255), "02:61:6c:00:01:00");
+  CAF_CHECK_EQUAL(lab_mac(bridge_mac_index), "02:61:6c:00:00:00");
 }

@@ -288,3 +288,46 @@ CAF_TEST(wire and disk faults in the timeline) {
                      "faults[1].targets: wire faults are for actorrent peers only ('lt-1' is libtorrent)"));
   CAF_CHECK(contains(disk_fault("kind: wire, targets: leechers, behavior: {snub: false}"), "every behaviour is off"));
 }
+
+CAF_TEST(reset and burst_loss faults parse and their bad values are located) {
+  auto churn = std::string{"{at: 5s, kind: churn, targets: leechers, count: 2, down_for: 5s}"};
+  auto fault = [&](const std::string& f) { return with(churn, f); };
+  auto ok = parse_plan(fault("{at: 5s, for: 10s, kind: reset, targets: leechers, after: 1MiB}"), "plan.yaml");
+  CAF_REQUIRE(ok);
+  CAF_CHECK(ok->faults[1].kind == fault_kind::reset);
+  CAF_CHECK_EQUAL(ok->faults[1].after_bytes.value_or(0), 1024u * 1024u);
+  auto b = parse_plan(fault("{at: 5s, for: 10s, kind: burst_loss, targets: leechers, to_bad: 10%, to_good: 40%, step: 200ms}"),
+                      "plan.yaml");
+  CAF_REQUIRE(b);
+  CAF_CHECK_EQUAL(b->faults[1].burst.to_bad_ppm, 100'000u);
+  CAF_CHECK_EQUAL(b->faults[1].burst.to_good_ppm, 400'000u);
+  CAF_CHECK_EQUAL(b->faults[1].burst.loss_bad_ppm, 1'000'000u); // default: a burst drops everything
+  CAF_CHECK_EQUAL(b->faults[1].burst.loss_good_ppm, 0u);
+  CAF_CHECK_EQUAL(b->faults[1].burst.step_ms, 200u);
+  // the resolved plan says what it will do
+  auto rp = resolve(*b);
+  CAF_REQUIRE(rp);
+  CAF_CHECK(contains(describe(*rp), "burst_loss: leechers-1"));
+  CAF_CHECK(contains(describe(*rp), "Gilbert-Elliott every 200ms: to_bad 10%, to_good 40%, loss_bad 100%, loss_good 0%"));
+  CAF_CHECK(contains(describe(*resolve(*ok)), "each TCP connection reset after 1MiB"));
+  // errors: key, line and column
+  CAF_CHECK(contains(error_of(fault("{at: 5s, kind: reset, targets: leechers}")), "plan.yaml:12:5: faults[1].after: missing"));
+  CAF_CHECK(contains(error_of(fault("{at: 5s, kind: reset, targets: leechers, after: lots}")),
+                     "plan.yaml:12:53: faults[1].after: expected a size"));
+  CAF_CHECK(contains(error_of(fault("{at: 5s, kind: reset, targets: leechers, after: 0}")),
+                     "faults[1].after: expected a size above 0"));
+  CAF_CHECK(contains(error_of(fault("{at: 5s, for: 5s, kind: burst_loss, targets: leechers, to_good: 40%}")),
+                     "faults[1].to_bad: missing"));
+  CAF_CHECK(contains(error_of(fault("{at: 5s, for: 5s, kind: burst_loss, targets: leechers, to_bad: 10, to_good: 40%}")),
+                     "plan.yaml:12:68: faults[1].to_bad: expected a percentage"));
+  CAF_CHECK(contains(error_of(fault("{at: 5s, for: 5s, kind: burst_loss, targets: leechers, to_bad: 10%, to_good: 0%}")),
+                     "faults[1].to_good: expected a probability above 0%"));
+  CAF_CHECK(contains(error_of(fault("{at: 5s, for: 5s, kind: burst_loss, targets: leechers, to_bad: 1%, to_good: 5%, step: 1ms}")),
+                     "faults[1].step: expected a step from 50ms to 60s"));
+  CAF_CHECK(contains(error_of(fault("{at: 5s, kind: burst_loss, targets: leechers, to_bad: 1%, to_good: 5%}")),
+                     "faults[1].for: missing"));
+  CAF_CHECK(contains(error_of(fault("{at: 5s, for: 5s, kind: loss, targets: leechers, loss: 1%, after: 1MiB}")),
+                     "faults[1].after: not used by a loss fault"));
+  CAF_CHECK(contains(error_of(fault("{at: 5s, for: 5s, kind: reset, targets: leechers, after: 1MiB, to_bad: 1%}")),
+                     "faults[1].to_bad: not used by a reset fault"));
+}

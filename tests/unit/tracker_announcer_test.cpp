@@ -485,6 +485,28 @@ CAF_TEST(back off doubles from the initial delay up to the maximum) {
   CAF_CHECK_EQUAL(d(1000), 1800);
 }
 
+CAF_TEST(back off after a failure is capped by the tracker interval) {
+  using std::chrono::seconds;
+  // the default schedule: 5 s doubling; once a tracker gave 120 s, never above that
+  auto d = [](unsigned n, seconds interval) {
+    return std::chrono::duration_cast<seconds>(
+             announce::backoff_delay(n, seconds{5}, std::chrono::minutes{30}, interval))
+      .count();
+  };
+  std::vector<long> unknown, known;
+  for (unsigned n = 1; n <= 10; ++n) {
+    unknown.push_back(static_cast<long>(d(n, seconds{0})));
+    known.push_back(static_cast<long>(d(n, seconds{120})));
+  }
+  CAF_CHECK_EQUAL(unknown, (std::vector<long>{5, 10, 20, 40, 80, 160, 320, 640, 1280, 1800}));
+  CAF_CHECK_EQUAL(known, (std::vector<long>{5, 10, 20, 40, 80, 120, 120, 120, 120, 120}));
+  // a tracker interval below the first delay does not make retries sooner
+  CAF_CHECK_EQUAL(d(1, seconds{2}), 5);
+  CAF_CHECK_EQUAL(d(3, seconds{2}), 5);
+  // an interval above retry_max: retry_max still bounds it
+  CAF_CHECK_EQUAL(d(20, seconds{7200}), 1800);
+}
+
 CAF_TEST(config validation) {
   caf::actor_system_config cfg;
   caf::actor_system sys{cfg};
