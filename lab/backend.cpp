@@ -15,6 +15,7 @@ public:
   std::string_view name() const override { return "netns"; }
   status build() override { return net_.build(); }
   argv_t tracker_command(const argv_t& argv) override { return net_.in_bridge(argv); }
+  status tracker_ready() override { return net_.tracker_reachable(); }
   argv_t peer_command(std::size_t peer, const argv_t& argv) override { return net_.in_peer(peer, argv); }
   std::unique_ptr<peer_driver> make_peer(std::size_t peer, const argv_t& argv, const std::string& out_file,
                                          const std::string& err_file) override {

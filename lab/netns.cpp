@@ -254,6 +254,22 @@ std::uint64_t lab_network::drops(std::size_t peer, const std::string& chain, int
   return r.exit_code == 0 ? count_drops(r.output, column, value) : 0;
 }
 
+status lab_network::tracker_reachable() {
+  // bash's /dev/tcp opens a connection and closes it at once; each try bounded
+  // by 1 s (a connect with no ARP answer would hang), 20 tries 0.2 s apart: within
+  // run_command's 30 s
+  auto target = "/dev/tcp/" + rp_.bridge_address + "/" + std::to_string(rp_.tracker_port);
+  auto script = "for i in $(seq 20); do timeout 1 bash -c 'exec 3<>" + target
+                + "' 2>/dev/null && exit 0; sleep 0.2; done; exit 1";
+  for (std::size_t i = 0; i < rp_.peers.size(); ++i) {
+    auto r = run_(in_peer(i, {"bash", "-c", script}));
+    if (r.exit_code != 0)
+      return make_error(rp_.peers[i].name + " cannot reach the tracker at " + rp_.bridge_address + ":"
+                        + std::to_string(rp_.tracker_port) + " from its namespace (20 tries in 25 s): " + r.output);
+  }
+  return {};
+}
+
 std::uint64_t count_marked(const std::string& listing, const std::string& marker) {
   std::istringstream in(listing);
   std::string line;

@@ -63,6 +63,11 @@ public:
   /// outgoing packets) by one dropping `ppm` (0: none), adding what the replaced
   /// rule dropped to `*dropped`.
   status burst_drop(std::size_t peer, std::uint32_t ppm, std::uint64_t* dropped = nullptr);
+  /// Waits (at most about 25 s) until a TCP connection to the tracker's address
+  /// and port opens from every peer's namespace: the veths, the bridge and the
+  /// tracker all work before any peer announces. An error names the first peer
+  /// that could not reach it.
+  status tracker_reachable();
   /// Kills anything left in the namespaces and deletes them (idempotent,
   /// best effort: failures are collected in the returned text).
   std::string teardown();

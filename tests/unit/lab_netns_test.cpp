@@ -211,3 +211,21 @@ CAF_TEST(marked rules count their packets and lab MACs are the peer index) {
   CAF_CHECK_EQUAL(lab_mac(255), "02:61:6c:00:01:00");
   CAF_CHECK_EQUAL(lab_mac(bridge_mac_index), "02:61:6c:00:00:00");
 }
+
+CAF_TEST(the tracker must answer from every peer namespace before peers start) {
+  auto rp = resolved(plan_text);
+  recorder rec;
+  lab_network net(rp, "t3", rec.sink());
+  CAF_REQUIRE(net.tracker_reachable().ok());
+  CAF_REQUIRE_EQUAL(rec.commands.size(), rp.peers.size());
+  for (std::size_t i = 0; i < rp.peers.size(); ++i) {
+    const auto& c = rec.commands[i];
+    CAF_CHECK_EQUAL(c[3], "alab-t3-" + rp.peers[i].name);
+    CAF_CHECK(c.back().find("/dev/tcp/10.77.0.1/6969") != std::string::npos);
+  }
+  rec.commands.clear();
+  rec.failing = {"alab-t3-l-1 bash"};
+  auto r = net.tracker_reachable();
+  CAF_REQUIRE(!r.ok());
+  CAF_CHECK(r.error().message.find("l-1 cannot reach the tracker at 10.77.0.1:6969") != std::string::npos);
+}
