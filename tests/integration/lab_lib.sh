@@ -63,6 +63,17 @@ nothing_left() {
   fi
 }
 
+# lab_run_expect STATUS SECONDS NAME [ARG...]: `lab run $WORKDIR/NAME.yaml --out
+# $WORKDIR/NAME ARG...` (its stderr into $WORKDIR/NAME.log, then shown) must exit
+# with STATUS within SECONDS.
+lab_run_expect() {
+  local want=$1 secs=$2 name=$3 rc=0
+  shift 3
+  with_timeout "$secs" "$AR" lab run "$WORKDIR/$name.yaml" --out "$WORKDIR/$name" "$@" 2>"$WORKDIR/$name.log" || rc=$?
+  cat "$WORKDIR/$name.log"
+  check_eq "lab run exit status ($name)" "$want" "$rc"
+}
+
 # report_check REPORT PYTHON-EXPR...: each expression must be true of the report `r`.
 report_check() {
   local report=$1

@@ -111,10 +111,7 @@ faults:
   - {at: 1s, for: 2s, kind: rate, targets: lt, rate: 8mbit}
 oracles: [all_honest_complete, data_intact, no_crash]
 YAML
-rc=0
-with_timeout 75 "$AR" lab run "$WORKDIR/mixed.yaml" --out "$WORKDIR/mixed" 2>"$WORKDIR/mixed.log" || rc=$?
-cat "$WORKDIR/mixed.log"
-check_eq "lab run exit status (mixed swarm)" 0 "$rc"
+lab_run_expect 0 75 mixed
 report_check "$WORKDIR/mixed/report.json" \
   '[p["kind"] for p in r["peers"]] == ["actorrent", "actorrent", "libtorrent"]' \
   'all(p["completed"] and p["data_ok"] and not p["crashed"] for p in r["peers"])' \
@@ -141,10 +138,7 @@ check_contains "dry run" "[0] 1s to 4s reset: leechers-1 (each TCP connection re
 check_contains "dry run" "[1] 1s to 5s burst_loss: leechers-2 (Gilbert-Elliott every 100ms: to_bad 20%, to_good 50%, loss_bad 100%, loss_good 0%)" "$out"
 check_contains "dry run" "--connbytes 262144: --connbytes-dir both --connbytes-mode bytes -m comment --comment alab-reset -j REJECT --reject-with tcp-reset" "$out"
 check_contains "dry run" "Gilbert-Elliott chain stepped every 100ms by the runner" "$out"
-rc=0
-with_timeout 90 "$AR" lab run "$WORKDIR/resets.yaml" --out "$WORKDIR/resets" 2>"$WORKDIR/resets.log" || rc=$?
-cat "$WORKDIR/resets.log"
-check_eq "lab run exit status (resets, bursty loss)" 0 "$rc"
+lab_run_expect 0 90 resets
 report_check "$WORKDIR/resets/report.json" \
   'all(p["completed"] and p["data_ok"] and not p["crashed"] for p in r["peers"])' \
   'r["faults"][0]["kind"] == "reset" and r["faults"][0]["after_bytes"] == 262144' \
@@ -170,10 +164,7 @@ nothing_left "$WORKDIR"
 note "the seeder partitioned away for good: all_honest_complete fails, exit 1"
 plan "$WORKDIR/cut.yaml" "  - {at: 0s, kind: partition, between: [leechers, seeders]}" \
   "[all_honest_complete, data_intact, no_crash]" 8s
-rc=0
-with_timeout 60 "$AR" lab run "$WORKDIR/cut.yaml" --out "$WORKDIR/cut" 2>"$WORKDIR/cut.log" || rc=$?
-cat "$WORKDIR/cut.log"
-check_eq "lab run exit status (failing oracle)" 1 "$rc"
+lab_run_expect 1 60 cut # a failing oracle: exit 1
 report_check "$WORKDIR/cut/report.json" \
   'r["timed_out"] is True' \
   '[o["name"] for o in r["oracles"] if not o["passed"]] == ["all_honest_complete"]' \
