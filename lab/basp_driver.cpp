@@ -53,6 +53,7 @@ status basp_driver::restart() {
 
 peer_sample basp_driver::sample() {
   auto s = proc_->sample(); // running, paused, memory, crash detection
+  auto own = std::move(s.progress); // the last JSON line the peer printed
   auto e = coord_->latest(peer_);
   s.progress.reset();
   s.source = "basp";
@@ -60,6 +61,17 @@ peer_sample basp_driver::sample() {
     s.progress = e.progress;
   } else {
     s.sample_error = e.error.empty() ? (e.connected ? "no sample yet" : "not connected yet") : e.error;
+  }
+  // a peer that has ended printed its final figures (the "stopped" line) after
+  // its last BASP sample, whose counters may lag its pieces by a stats tick:
+  // those figures win, what only BASP carries (node, state, faults) stays
+  if (!s.running && own && own->is_object()) {
+    auto merged = s.progress && s.progress->is_object() ? *s.progress : nlohmann::json::object();
+    for (auto& [key, value] : own->items())
+      merged[key] = value;
+    s.progress = std::move(merged);
+    s.sample_error.reset();
+    s.source = "basp+stdout";
   }
   return s;
 }

@@ -95,7 +95,7 @@ report_check() {
 import json, sys
 r = json.load(open(sys.argv[1]))
 for expr in sys.argv[2:]:
-    if not eval(expr, {"r": r, "all": all, "any": any, "len": len}):
+    if not eval(expr, {"r": r, "all": all, "any": any, "len": len, "int": int}):
         sys.exit("report check failed: %s\n%s" % (expr, json.dumps({k: r[k] for k in ("oracles", "faults", "error", "peers")}, indent=1)))
 PYEOF
 }
@@ -262,7 +262,7 @@ else
     'r["faults"][0]["applied"]["peers"]["liars-1"]["on"]["accepted"] is True' \
     'any(k.startswith("wire.") for k in r["faults"][0]["applied"]["peers"]["liars-1"]["off"]["counters"])' \
     'r["faults"][1]["kind"] == "disk" and r["faults"][1]["applied"]["count"] == 2' \
-    'r["faults"][1]["applied"]["peers"]["leechers-1"]["off"]["counters"]["disk.injected_full"] > 0'
+    'int(r["faults"][1]["applied"]["peers"]["leechers-1"]["off"]["counters"]["disk.injected_full"]) > 0'
   timeout 30 "$PY" - "$WORKDIR/basp/samples.jsonl" <<'PYEOF'
 import json, sys
 lines = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
@@ -290,7 +290,8 @@ nid_cleanup() {
   [[ -z "$ids" ]] || docker rm -f -v $ids >/dev/null 2>&1 || true
 }
 trap 'bg_stop_all; cleanup; nid_cleanup' EXIT
-SEED=(seed /t/t.torrent /t/seed --no-trackers --json-progress)
+# a seeder writes its content's folder: each copies it into its own /tmp
+SEED=(seed /t/t.torrent /tmp/seed --no-trackers --json-progress)
 NIDRUN=(docker run -d --label "$NID_LABEL" --tmpfs /config --tmpfs /downloads -v "$WORKDIR/nid:/t:ro")
 # lab_control CONTAINER PORT...: `actorrent lab control` inside CONTAINER, retried
 # (bounded) while the seeders are still publishing; its output in $out, status in $rc
@@ -306,21 +307,23 @@ lab_control() {
   done
 }
 "${NIDRUN[@]}" --name "$NID-one" --network none --entrypoint bash "$IMAGE" -c \
-  "actorrent ${SEED[*]} --port 6881 --control 127.0.0.1:7071 >/tmp/a.jsonl 2>/tmp/a.err &
-   actorrent ${SEED[*]} --port 6882 --control 127.0.0.1:7072 >/tmp/b.jsonl 2>/tmp/b.err &
-   sleep 120" >/dev/null
+  "cp -r /t/seed /tmp/seed &&
+   { actorrent ${SEED[*]} --port 6881 --control 127.0.0.1:7071 >/tmp/a.jsonl 2>/tmp/a.err &
+     actorrent ${SEED[*]} --port 6882 --control 127.0.0.1:7072 >/tmp/b.jsonl 2>/tmp/b.err &
+     sleep 120; }" >/dev/null
 lab_control "$NID-one" 7071 7072
 echo "$out" | sed 's/^/   /'
 check_eq "lab control, two seeders in one container: exit status" 0 "$rc"
-n1=$(head -1 <<<"$out" | json_get node)
-n2=$(tail -1 <<<"$out" | json_get node)
+n1=$(grep '^{' <<<"$out" | head -1 | json_get node)
+n2=$(grep '^{' <<<"$out" | tail -1 | json_get node)
 [[ -n "$n1" && -n "$n2" && "$n1" != "$n2" ]] || fail "two peers in one container: node IDs '$n1' and '$n2'"
 check_eq "host part of both node IDs (one container)" "${n1%%#*}" "${n2%%#*}"
 echo "   one container, two peers: $n1 and $n2 (same host hash, distinct PIDs)"
-"${NIDRUN[@]}" --name "$NID-twin1" --network none --entrypoint actorrent "$IMAGE" "${SEED[@]}" --port 6881 \
-  --control 127.0.0.1:7071 >/dev/null
-"${NIDRUN[@]}" --name "$NID-twin2" --network "container:$NID-twin1" --entrypoint actorrent "$IMAGE" "${SEED[@]}" \
-  --port 6882 --control 127.0.0.1:7072 >/dev/null
+# each seeder PID 1 of its container (exec), the second in the first one's network namespace
+"${NIDRUN[@]}" --name "$NID-twin1" --network none --entrypoint bash "$IMAGE" -c \
+  "cp -r /t/seed /tmp/seed && exec actorrent ${SEED[*]} --port 6881 --control 127.0.0.1:7071" >/dev/null
+"${NIDRUN[@]}" --name "$NID-twin2" --network "container:$NID-twin1" --entrypoint bash "$IMAGE" -c \
+  "cp -r /t/seed /tmp/seed && exec actorrent ${SEED[*]} --port 6882 --control 127.0.0.1:7072" >/dev/null
 lab_control "$NID-twin1" 7071 7072
 echo "$out" | sed 's/^/   /'
 check_eq "lab control, two PID-1 seeders sharing a network namespace: exit status" 1 "$rc"

@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include <unistd.h>
+
 using namespace actorrent;
 using namespace actorrent::lab;
 
@@ -33,6 +35,8 @@ struct recorder {
           return command_result{2, "Error: Specified qdisc kind is unknown."};
       if (text.find("docker ps -aq") == 0)
         return command_result{0, "c1\nc2\n"};
+      if (text.find("docker inspect -f '{{.State.Pid}}'") == 0)
+        return command_result{0, "4242\n"};
       if (text.find("iptables -w -L -v -x -n") != std::string::npos)
         return command_result{0, "Chain INPUT (policy ACCEPT 0 packets, 0 bytes)\n"
                                  "    pkts      bytes target     prot opt in     out     source               destination\n"
@@ -119,9 +123,42 @@ CAF_TEST(NET_ADMIN holders only for peers whose plan shapes or cuts their link) 
   auto leech = printable(b.peer_command(1, {"/build/actorrent", "download"}));
   CAF_CHECK(leech.find("--network alab-t1 --ip 10.77.0.3 --hostname l-1") != std::string::npos);
   CAF_CHECK(leech.find("NET_ADMIN") == std::string::npos);
+  // the bridge address: a holder without capabilities, shared by the tracker and the coordinator
+  CAF_CHECK(rec.has_line("docker run -d --name alab-t1-coord --label actorrent.lab=1 --label actorrent.lab.run=t1 "
+                         "--network alab-t1 --ip 10.77.0.1 --hostname coordinator --entrypoint sleep actorrent:latest "
+                         "infinity"));
   auto tracker = printable(b.tracker_command({"opentracker", "-i", "10.77.0.1", "-d", "/tmp/lab-out/tracker"}));
-  CAF_CHECK(tracker.find("--ip 10.77.0.1") != std::string::npos);
+  CAF_CHECK(tracker.find("--network container:alab-t1-coord --user 0") != std::string::npos);
+  CAF_CHECK(tracker.find("--ip") == std::string::npos);
   CAF_CHECK(tracker.find("-v /tmp/lab-out/tracker:/tmp/lab-out/tracker:ro --entrypoint opentracker") != std::string::npos);
+  // the coordinator's namespace is the holder's process's (setns needs root)
+  CAF_CHECK_EQUAL(b.coordinator_netns(), ::geteuid() == 0 ? std::string{"/proc/4242/ns/net"} : std::string{});
+}
+
+CAF_TEST(wire and disk fault windows on docker need the coordinator and so root) {
+  auto text = pause_plan;
+  text += "  - {at: 1s, for: 2s, kind: wire, targets: l-2, behavior: {corrupt_blocks: 10%}}\n";
+  auto rp = resolved(text);
+  auto u = backend_unsupported_parts(rp, "docker");
+  if (::geteuid() == 0)
+    CAF_CHECK_EQUAL(u, "");
+  else
+    CAF_CHECK(u.find("wire fault window needs the BASP coordinator") != std::string::npos);
+  CAF_CHECK_EQUAL(backend_unsupported_parts(rp, "netns"), "");
+}
+
+CAF_TEST(a coordinator holder whose process cannot be found is an error) {
+  if (::geteuid() != 0) {
+    CAF_MESSAGE("not root: the docker backend starts no coordinator");
+    return;
+  }
+  auto rp = resolved(pause_plan);
+  recorder rec;
+  rec.failing.push_back("docker inspect -f '{{.State.Pid}}'");
+  docker_backend b(rp, docker_options(), "t8", rec.sink());
+  auto ok = b.build();
+  CAF_REQUIRE(!ok.ok());
+  CAF_CHECK(ok.error().message.find("cannot find the process of alab-t8-coord") != std::string::npos);
 }
 
 CAF_TEST(a partition is one docker exec per holder and its drop counters are read before the rules go) {
