@@ -380,7 +380,8 @@ wait "$RUNNER" || rc=$?
 bg_forget "$RUNNER"
 cat "$WORKDIR/int.log"
 check_eq "lab run exit status (interrupted)" 1 "$rc"
-report_check "$WORKDIR/int/report.json" 'r["interrupted"] is True' 'not any(p["crashed"] for p in r["peers"])'
+report_check "$WORKDIR/int/report.json" 'r["interrupted"] is True' 'not any(p["crashed"] for p in r["peers"])' \
+  'r["faults"][1]["kind"] == "wire" and r["faults"][1]["applied"]["peers"]["liars-1"]["on"]["accepted"] is True'
 nothing_left "$id"
 echo "   docker ps -a / network ls / volume ls --filter label=$LABEL=$id: empty"
 
