@@ -29,8 +29,10 @@
 #    own container, sharing one network namespace, have the same one, and `lab
 #    control` stops with the error naming both (what the lab's coordinator does
 #    on a clash).
-# 5. A pause fault (docker pause) on a leecher with no network fault: its container
-#    has no added capability; the run passes.
+# 5. A pause fault (docker pause) on a leecher and a churn (docker kill, then docker
+#    start) of the other, both with no network fault: the paused one's container has
+#    no added capability; the churned one is sampled again (over BASP) after its
+#    restart; the run passes.
 # 6. Ctrl-C (SIGINT to the runner) mid-run with a wire fault window open: exit 1,
 #    report says interrupted, and `docker ps -a`, `docker network ls`, `docker
 #    volume ls` filtered by the run's label are empty, no docker client of the run
@@ -142,6 +144,7 @@ groups:
   - {name: leechers, kind: actorrent, count: 2, role: leech}
 faults:
   - {at: 1s, for: 2s, kind: pause, targets: leechers-1}
+  - {at: 1s, kind: churn, targets: leechers-2, down_for: 2s}
 oracles: [all_honest_complete, data_intact, no_crash]
 YAML
 nets_before=$(docker network ls -q | wc -l)
@@ -335,7 +338,7 @@ nid_cleanup
 left=$(docker ps -aq --filter "label=$NID_LABEL")
 [[ -z "$left" ]] || fail "node-ID containers left: $left"
 
-note "a pause fault (docker pause) on a peer with no network fault: no capability added, passes"
+note "pause (docker pause) and churn (docker kill, docker start) of peers with no network fault: no capability added, passes"
 "$AR" "${LAB[@]}" "$WORKDIR/pause.yaml" --out "$WORKDIR/pause" 2>"$WORKDIR/pause.log" &
 RUNNER=$!
 BG_PIDS+=("$RUNNER")
@@ -357,9 +360,23 @@ cat "$WORKDIR/pause.log"
 check_eq "lab run exit status (pause)" 0 "$rc"
 report_check "$WORKDIR/pause/report.json" \
   'all(p["completed"] and p["data_ok"] and not p["crashed"] for p in r["peers"])' \
-  'r["faults"][0]["applied"]["count"] == 2'
+  'r["faults"][0]["applied"]["count"] == 2' \
+  'r["faults"][1]["kind"] == "churn" and r["faults"][1]["applied"]["count"] == 2'
 grep -q '"peer":"leechers-1","running":true,"paused":true' "$WORKDIR/pause/samples.jsonl" ||
   fail "no sample shows leechers-1 paused"
+# the churned leecher: down for a while, then sampled again (over BASP when the
+# coordinator runs: the restarted container is a new connection)
+src=json; [[ $(id -u) -eq 0 ]] && src=basp
+timeout 30 "$PY" - "$WORKDIR/pause/samples.jsonl" "$src" <<'PYEOF'
+import json, sys
+lines = [json.loads(l) for l in open(sys.argv[1]) if l.strip() and '"leechers-2"' in l]
+down = [l["t"] for l in lines if not l["running"]]
+assert down, "leechers-2 was never sampled down"
+back = [l["t"] for l in lines if l["running"] and l["t"] > max(down) and l.get("percent") is not None
+        and (sys.argv[2] != "basp" or l["source"] == "basp")]
+assert back, ("leechers-2 not sampled again after its restart", lines)
+print("   leechers-2 down at t=%s, sampled (%s) again from t=%s" % (down, sys.argv[2], back[0]))
+PYEOF
 nothing_left "$id"
 
 note "Ctrl-C mid-run, a wire fault window open: containers, network and volumes of the run are removed, exit 1"
