@@ -77,6 +77,16 @@ backend_options docker_options() {
   return o;
 }
 
+/// The error build() returns for `rp` when the commands containing `failing` fail.
+std::string build_error(const resolved_plan& rp, const std::string& failing, const std::string& run) {
+  recorder rec;
+  rec.failing.push_back(failing);
+  docker_backend b(rp, docker_options(), run, rec.sink());
+  auto ok = b.build();
+  CAF_REQUIRE(!ok.ok());
+  return ok.error().message;
+}
+
 const std::string pause_plan = R"(name: d
 seed: 1
 torrent: {size: 1MiB}
@@ -152,13 +162,8 @@ CAF_TEST(a coordinator holder whose process cannot be found is an error) {
     CAF_MESSAGE("not root: the docker backend starts no coordinator");
     return;
   }
-  auto rp = resolved(pause_plan);
-  recorder rec;
-  rec.failing.push_back("docker inspect -f '{{.State.Pid}}'");
-  docker_backend b(rp, docker_options(), "t8", rec.sink());
-  auto ok = b.build();
-  CAF_REQUIRE(!ok.ok());
-  CAF_CHECK(ok.error().message.find("cannot find the process of alab-t8-coord") != std::string::npos);
+  auto msg = build_error(resolved(pause_plan), "docker inspect -f '{{.State.Pid}}'", "t8");
+  CAF_CHECK(msg.find("cannot find the process of alab-t8-coord") != std::string::npos);
 }
 
 CAF_TEST(a partition is one docker exec per holder and its drop counters are read before the rules go) {
@@ -214,13 +219,8 @@ CAF_TEST(without netem delay is refused and loss is an iptables drop) {
                   1u);
   auto delayed = pause_plan;
   delayed.replace(delayed.find("link: {rate: 8mbit}"), 19, "link: {delay: 20ms}");
-  auto rp2 = resolved(delayed);
-  recorder rec2;
-  rec2.failing.push_back("netem");
-  docker_backend b2(rp2, docker_options(), "t5", rec2.sink());
-  auto ok = b2.build();
-  CAF_REQUIRE(!ok.ok());
-  CAF_CHECK(ok.error().message.find("s-1: link delay/jitter needs the netem qdisc") != std::string::npos);
+  auto msg = build_error(resolved(delayed), "netem", "t5");
+  CAF_CHECK(msg.find("s-1: link delay/jitter needs the netem qdisc") != std::string::npos);
 }
 
 CAF_TEST(teardown removes the containers of the run with their volumes and its network by label) {
