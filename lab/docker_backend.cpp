@@ -321,6 +321,8 @@ status docker_backend::build() {
     return make_error(ok.error().message + " (another docker lab run, or a Docker network on " + rp_.subnet
                       + "? `actorrent lab cleanup` removes what a lab run left)");
   made_network_ = true;
+  if (auto ok = make_coordinator_holder(); !ok)
+    return ok;
   // the holders, side by side
   std::vector<argv_t> holders;
   for (std::size_t i = 0; i < rp_.peers.size(); ++i) {
@@ -363,14 +365,39 @@ status docker_backend::build() {
   return commit(); // every holder's shaping, side by side
 }
 
+status docker_backend::make_coordinator_holder() {
+  argv_t h{"docker", "run", "-d", "--name", coordinator_holder()};
+  auto l = labels();
+  h.insert(h.end(), l.begin(), l.end());
+  h.insert(h.end(), {"--network", network_, "--ip", rp_.bridge_address, "--hostname", "coordinator", "--entrypoint",
+                     "sleep", opt_.image, "infinity"});
+  if (auto ok = must(h); !ok)
+    return ok;
+  if (::geteuid() != 0) // setns needs CAP_SYS_ADMIN: no coordinator (see the header)
+    return {};
+  if (opt_.dry_run) {
+    run_({"docker", "inspect", "-f", "{{.State.Pid}}", coordinator_holder()});
+    coord_netns_ = "/proc/<PID of " + coordinator_holder() + ">/ns/net";
+    return {};
+  }
+  auto r = run_({"docker", "inspect", "-f", "{{.State.Pid}}", coordinator_holder()});
+  auto pid = trimmed(r.output);
+  if (r.exit_code != 0 || pid.empty() || pid.size() > 9 || pid.find_first_not_of("0123456789") != std::string::npos
+      || pid == "0")
+    return make_error("cannot find the process of " + coordinator_holder() + " (docker inspect: " + pid + ")");
+  coord_netns_ = "/proc/" + pid + "/ns/net";
+  return {};
+}
+
 argv_t docker_backend::tracker_command(const argv_t& argv) {
   // opentracker chroots into its folder (-d) and drops to nobody: root inside,
   // with Docker's default capabilities; --init passes the runner's SIGTERM on.
+  // It shares the coordinator holder's network (the bridge address).
   argv_t v{"docker", "run", "--name", network_ + "-tracker", "--init"};
   auto l = labels();
   v.insert(v.end(), l.begin(), l.end());
-  v.insert(v.end(), {"--network", network_, "--ip", rp_.bridge_address, "--hostname", "tracker", "--user", "0",
-                     "--tmpfs", "/config", "--tmpfs", "/downloads"});
+  v.insert(v.end(), {"--network", "container:" + coordinator_holder(), "--user", "0", "--tmpfs", "/config", "--tmpfs",
+                     "/downloads"});
   // every absolute path in the command is mounted (read-only) where it is
   for (std::size_t i = 1; i < argv.size(); ++i)
     if (!argv[i].empty() && argv[i][0] == '/')
@@ -634,6 +661,8 @@ void docker_backend::describe(std::ostream& out) {
       ++n;
     }
   out << (n == 0 ? " none)\n" : ")\n");
+  out << "  " << coordinator_holder() << " holds " << rp_.bridge_address << " for the tracker and the coordinator"
+      << (::geteuid() == 0 ? "" : " (not root: no coordinator, peers sampled from their JSON lines)") << "\n";
   build();
 }
 

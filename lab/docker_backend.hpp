@@ -13,6 +13,15 @@
 // namespace does with the netns backend. Peers with no network fault get no
 // holder and no capability.
 //
+// The coordinator (lab/coordinator.hpp) reaches the actorrent peers' control
+// actors over BASP on the lab network, as with namespaces: a holder container
+// (`sleep` in the actorrent image, no capability) owns the plan's bridge address
+// (.0.1); the tracker's container joins its network namespace, and the runner
+// starts the coordinator's CAF threads inside it (setns on /proc/PID/ns/net of
+// the holder's process, which needs root: without it there is no coordinator,
+// actorrent peers are sampled from their JSON lines, and wire/disk fault windows
+// are refused).
+//
 // Paths: the runner's commands name files of this machine; each peer's container
 // mounts the run's folder read-only and its own peer folder read-write at the same
 // paths, so commands, the data check and the report are the backend's own.
@@ -53,11 +62,15 @@ public:
   /// 0.1 to 1 s; one per rule made a fault's start late by seconds).
   status commit() override;
   std::string teardown() override;
+  /// /proc/PID/ns/net of the coordinator's holder, once build() made it (root only).
+  std::string coordinator_netns() const override { return coord_netns_; }
   void describe(std::ostream& out) override;
 
   const std::string& network() const { return network_; }
   std::string container(std::size_t peer) const;
   std::string holder(std::size_t peer) const;
+  /// The container holding the bridge address: the tracker's and the coordinator's network.
+  std::string coordinator_holder() const { return network_ + "-coord"; }
   bool has_holder(std::size_t peer) const { return holder_.at(peer); }
   /// The `docker run` (or, once made, `docker start -a`) of peer `peer`.
   argv_t peer_run_command(std::size_t peer, const argv_t& argv) const;
@@ -75,6 +88,7 @@ private:
     std::uint64_t* out = nullptr;
   };
   status must(const argv_t& argv);
+  status make_coordinator_holder();
   void queue(std::size_t peer, argv_t argv, bool optional = false);
   std::vector<command_result> run_all(const std::vector<argv_t>& cmds);
   argv_t in_holder(std::size_t peer, const argv_t& argv) const;
@@ -89,6 +103,7 @@ private:
   std::vector<argv_t> loss_rule_;      ///< iptables loss rule (without -I/-D), if any
   std::map<std::size_t, std::vector<queued_command>> queued_; ///< by peer, in order
   std::vector<drop_read> reads_;
+  std::string coord_netns_;
   bool netem_ = true;
   bool made_network_ = false;
 };

@@ -24,7 +24,7 @@ struct peer_sample {
   bool paused = false;
   std::optional<nlohmann::json> progress; ///< the peer's last progress object, if any
   std::optional<std::uint64_t> rss_bytes;
-  std::string source = "stdout";          ///< where `progress` came from: the JSON lines, or "basp"
+  std::string source = "stdout";          ///< where `progress` came from: the JSON lines, "basp", or "basp+stdout" (an ended peer: its final line over its last BASP sample)
   std::optional<std::string> sample_error; ///< why there is no progress now (basp)
 };
 

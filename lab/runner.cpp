@@ -518,7 +518,7 @@ private:
       return make_error("opentracker ended at once (" + tracker_.describe_status() + "; see "
                         + (dir_ / "tracker" / "err.log").string() + ")");
     // the coordinator's CAF threads live in the lab network (lab/coordinator.hpp); a
-    // backend without such a namespace (docker) samples its peers' JSON lines
+    // backend without such a namespace (docker run without root) samples its peers' JSON lines
     if (auto ns = net_->coordinator_netns(); !ns.empty()) {
       auto coord = coordinator::start(ns);
       if (!coord)
@@ -534,11 +534,10 @@ private:
       auto out = (dir_ / "peers" / (rp_.peers[i].name + ".jsonl")).string();
       auto err = (dir_ / "peers" / (rp_.peers[i].name + ".err")).string();
       std::unique_ptr<peer_driver> d;
-      if (basp)
+      d = net_->make_peer(i, argv, out, err);
+      if (basp) // the backend's driver supervises it; samples and faults go over BASP
         d = std::make_unique<basp_driver>(coord_, i, rp_.peers[i].name, rp_.peers[i].address, control_port,
-                                          net_->peer_command(i, argv), out, err);
-      else
-        d = net_->make_peer(i, argv, out, err);
+                                          std::move(d));
       if (auto ok = d->start(); !ok)
         return make_error("cannot start " + rp_.peers[i].name + ": " + ok.error().message);
       drivers_.push_back(std::move(d));

@@ -16,12 +16,28 @@
 #    leecher completed with intact data, every oracle holds, the partition was
 #    applied and lifted with packets dropped; samples.jsonl has a line per peer and
 #    second; the report names the docker backend.
-# 3. A pause fault (docker pause) on a leecher with no network fault: its container
-#    has no added capability; the run passes.
-# 4. Ctrl-C (SIGINT to the runner) mid-run: exit 1, report says interrupted, and
-#    `docker ps -a`, `docker network ls`, `docker volume ls` filtered by the run's
-#    label are empty, no docker client of the run is left.
-# 5. A runner killed with SIGKILL leaves its containers; `lab cleanup` removes them.
+#    As root the coordinator runs inside the lab network (setns into the holder
+#    container of the bridge address, 10.77.0.1, which the tracker shares): every
+#    sample comes over BASP and the four peers have four distinct CAF node IDs.
+# 3. BASP (as root; otherwise SKIP): a wire fault window (corrupt_blocks) on a second
+#    seeder and a disk fault window (full_after) on a leecher, set over BASP in the
+#    containers: both accepted on and off with counters, the oracles pass, the
+#    coordinator's connection from 10.77.0.1 to a peer's control port is seen in
+#    that peer's /proc/net/tcp during the run.
+# 4. CAF node IDs in containers: two actorrent seeders in one container have
+#    distinct node IDs (`lab control` drives both); two seeders each PID 1 of its
+#    own container, sharing one network namespace, have the same one, and `lab
+#    control` stops with the error naming both (what the lab's coordinator does
+#    on a clash).
+# 5. A pause fault (docker pause) on a leecher and a churn (docker kill, then docker
+#    start) of the other, both with no network fault: the paused one's container has
+#    no added capability; the churned one is sampled again (over BASP) after its
+#    restart; the run passes.
+# 6. Ctrl-C (SIGINT to the runner) mid-run with a wire fault window open: exit 1,
+#    report says interrupted, and `docker ps -a`, `docker network ls`, `docker
+#    volume ls` filtered by the run's label are empty, no docker client of the run
+#    is left.
+# 7. A runner killed with SIGKILL leaves its containers; `lab cleanup` removes them.
 # After each run: nothing labelled with its run id is left, and no new volume.
 # Skips (77) without a Docker engine. Runs beside other lab runs only if none
 # uses the Docker lab's subnet (10.77.0.0/16).
@@ -81,7 +97,7 @@ report_check() {
 import json, sys
 r = json.load(open(sys.argv[1]))
 for expr in sys.argv[2:]:
-    if not eval(expr, {"r": r, "all": all, "any": any, "len": len}):
+    if not eval(expr, {"r": r, "all": all, "any": any, "len": len, "int": int}):
         sys.exit("report check failed: %s\n%s" % (expr, json.dumps({k: r[k] for k in ("oracles", "faults", "error", "peers")}, indent=1)))
 PYEOF
 }
@@ -128,6 +144,7 @@ groups:
   - {name: leechers, kind: actorrent, count: 2, role: leech}
 faults:
   - {at: 1s, for: 2s, kind: pause, targets: leechers-1}
+  - {at: 1s, kind: churn, targets: leechers-2, down_for: 2s}
 oracles: [all_honest_complete, data_intact, no_crash]
 YAML
 nets_before=$(docker network ls -q | wc -l)
@@ -138,6 +155,12 @@ check_contains "dry run" "--ip 10.77.0.2 --hostname seeders-1 --cap-add NET_ADMI
 check_contains "dry run" "--network container:alab-RUNID-seeders-1-net" "$out"
 check_contains "dry run" "--network alab-RUNID --ip 10.77.0.3 --hostname leechers-1 --user" "$out"
 check_contains "dry run" "--entrypoint opentracker $IMAGE -i 10.77.0.1" "$out"
+check_contains "dry run" "--network container:alab-RUNID-coord --user 0" "$out"
+check_contains "dry run" "--name alab-RUNID-coord --label actorrent.lab=1 --label actorrent.lab.run=RUNID --network alab-RUNID --ip 10.77.0.1" "$out"
+if [[ $(id -u) -eq 0 ]]; then
+  check_contains "dry run" "coordinator: a CAF actor system started inside /proc/<PID of alab-RUNID-coord>/ns/net" "$out"
+  check_contains "dry run" "--control 10.77.0.4:7070" "$out"
+fi
 [[ $(grep -c -- '--cap-add NET_ADMIN' <<<"$out") -eq 1 ]] || fail "NET_ADMIN given to more than seeders-1's holder"
 [[ ! -e "$WORKDIR/dry" ]] || fail "a dry run made $WORKDIR/dry"
 check_eq "docker networks after a dry run" "$nets_before" "$(docker network ls -q | wc -l)"
@@ -168,9 +191,154 @@ report_check "$WORKDIR/run/report.json" \
   'r["interrupted"] is False and r["timed_out"] is False'
 lines=$(wc -l <"$WORKDIR/run/samples.jsonl")
 ((lines >= 4 * 3)) || fail "samples.jsonl has $lines lines, expected at least 12"
+if [[ $(id -u) -eq 0 ]]; then
+  grep -q "^lab: coordinator (CAF, BASP) in namespace /proc/[0-9]*/ns/net$" "$WORKDIR/run.log" ||
+    fail "the runner did not start the coordinator in the lab network"
+  timeout 30 "$PY" - "$WORKDIR/run/samples.jsonl" <<'PYEOF'
+import json, sys
+lines = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+assert all(l["source"] == "basp" for l in lines), "samples not from BASP"
+assert sum(1 for l in lines if l.get("percent") is not None) >= 8, "too few BASP samples with progress"
+nodes = {l["node"] for l in lines if l.get("node")}
+assert len(nodes) == 4, ("expected 4 distinct node IDs", nodes)
+print("   every sample over BASP; node IDs %s" % sorted(nodes))
+PYEOF
+fi
 nothing_left "$id"
 
-note "a pause fault (docker pause) on a peer with no network fault: no capability added, passes"
+# basp_plan FILE FAULTS MAX: four actorrent peers, the last a second seeder (liars-1)
+basp_plan() {
+  cat >"$1" <<YAML
+name: lab-docker-basp
+seed: 7
+torrent: {size: 8MiB, piece_length: 256KiB, files: 1}
+limits: {max_duration: $3}
+groups:
+  # 16mbit: 8 MiB take >= 4 s, so the fault windows fall inside the download
+  - {name: seeders, kind: actorrent, count: 1, role: seed, link: {rate: 16mbit}}
+  - {name: leechers, kind: actorrent, count: 2, role: leech}
+  - {name: liars, kind: actorrent, count: 1, role: seed, link: {rate: 16mbit}}
+faults:
+$2
+oracles: [all_honest_complete, data_intact, no_crash]
+YAML
+}
+
+note "wire and disk fault windows over BASP, in containers"
+if [[ $(id -u) -ne 0 ]]; then
+  echo "SKIP: wire/disk fault windows on docker: the coordinator enters the lab network only as root"
+else
+  basp_plan "$WORKDIR/basp.yaml" "  - {at: 1s, for: 2s, kind: wire, targets: liars, behavior: {corrupt_blocks: 10%}}
+  - {at: 2s, for: 4s, kind: disk, targets: leechers-1, disk: {full_after: 1MiB}}" 90s
+  out=$(with_timeout 30 "$AR" "${LAB[@]}" "$WORKDIR/basp.yaml" --out "$WORKDIR/dry-basp" --dry-run)
+  [[ "$out" != *"NOT RUNNABLE"* ]] || fail "the docker backend refuses wire/disk faults as root: $out"
+  check_contains "dry run" "wire fault on liars-1 over BASP (its control actor at 10.77.0.5:7070)" "$out"
+  rc=0
+  "$AR" "${LAB[@]}" "$WORKDIR/basp.yaml" --out "$WORKDIR/basp" 2>"$WORKDIR/basp.log" &
+  RUNNER=$!
+  BG_PIDS+=("$RUNNER")
+  # while it runs: the coordinator's connection (from 10.77.0.1 = 01004D0A) to
+  # seeders-1's control port (7070 = 1B9E) in that container's /proc/net/tcp
+  seen=
+  for ((i = 0; i < 300; i++)); do
+    id=$(run_id "$WORKDIR/basp.log")
+    if [[ -n "$id" ]]; then
+      tcp=$(timeout 10 docker exec "alab-$id-seeders-1" cat /proc/net/tcp 2>/dev/null || true)
+      if grep -Eq '^ *[0-9]+: [0-9A-F]{8}:1B9E 01004D0A:[0-9A-F]{4} 01 ' <<<"$tcp"; then seen=1; break; fi
+    fi
+    kill -0 "$RUNNER" 2>/dev/null || break
+    sleep 0.2
+  done
+  for ((i = 0; i < 1200; i++)); do kill -0 "$RUNNER" 2>/dev/null || break; sleep 0.1; done
+  wait "$RUNNER" || rc=$?
+  bg_forget "$RUNNER"
+  cat "$WORKDIR/basp.log"
+  id=$(run_id "$WORKDIR/basp.log"); RUN_IDS+=("$id")
+  check_eq "lab run exit status (wire and disk over BASP)" 0 "$rc"
+  [[ -n "$seen" ]] || fail "no established connection from 10.77.0.1 to seeders-1's control port 7070 was seen"
+  echo "   seeders-1's /proc/net/tcp: an established connection from 10.77.0.1 to :7070"
+  report_check "$WORKDIR/basp/report.json" \
+    'r["backend"]["name"] == "docker"' \
+    'all(p["completed"] and p["data_ok"] and not p["crashed"] for p in r["peers"])' \
+    'all(o["passed"] for o in r["oracles"]) and len(r["oracles"]) == 3' \
+    'r["faults"][0]["kind"] == "wire" and r["faults"][0]["applied"]["count"] == 2' \
+    'r["faults"][0]["applied"]["peers"]["liars-1"]["on"]["accepted"] is True' \
+    'any(k.startswith("wire.") for k in r["faults"][0]["applied"]["peers"]["liars-1"]["off"]["counters"])' \
+    'r["faults"][1]["kind"] == "disk" and r["faults"][1]["applied"]["count"] == 2' \
+    'int(r["faults"][1]["applied"]["peers"]["leechers-1"]["off"]["counters"]["disk.injected_full"]) > 0'
+  timeout 30 "$PY" - "$WORKDIR/basp/samples.jsonl" <<'PYEOF'
+import json, sys
+lines = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+assert all(l["source"] == "basp" for l in lines), "samples not from BASP"
+nodes = {l["node"] for l in lines if l.get("node")}
+assert len(nodes) == 4, ("expected 4 distinct node IDs", nodes)
+paused = [l["t"] for l in lines if l["peer"] == "leechers-1" and l.get("state") == "paused"
+          and any("disk:" in e for e in l.get("errors", []))]
+assert paused, "leechers-1 never sampled as paused with a disk error"
+print("   leechers-1 paused by the disk fault at t=%s; node IDs %s" % (paused, sorted(nodes)))
+PYEOF
+  nothing_left "$id"
+fi
+
+note "CAF node IDs of actorrent peers in containers"
+NID=alab-nodeid-$$
+NID_LABEL=actorrent.test=lab_docker-$$
+mkdir -p "$WORKDIR/nid/seed"
+make_random "$WORKDIR/nid/seed/payload" $((256 * 1024))
+with_timeout 60 "$AR" create "$WORKDIR/nid/seed/payload" -o "$WORKDIR/nid/t.torrent" -l 65536 >/dev/null
+chmod -R a+rX "$WORKDIR/nid"
+nid_cleanup() {
+  local ids
+  ids=$(docker ps -aq --filter "label=$NID_LABEL" 2>/dev/null || true)
+  [[ -z "$ids" ]] || docker rm -f -v $ids >/dev/null 2>&1 || true
+}
+trap 'bg_stop_all; cleanup; nid_cleanup' EXIT
+# a seeder writes its content's folder: each copies it into its own /tmp
+SEED=(seed /t/t.torrent /tmp/seed --no-trackers --json-progress)
+NIDRUN=(docker run -d --label "$NID_LABEL" --tmpfs /config --tmpfs /downloads -v "$WORKDIR/nid:/t:ro")
+# lab_control CONTAINER PORT...: `actorrent lab control` inside CONTAINER, retried
+# (bounded) while the seeders are still publishing; its output in $out, status in $rc
+lab_control() {
+  local c=$1 args=() p k
+  shift
+  for p in "$@"; do args+=("127.0.0.1:$p"); done
+  for ((k = 0; k < 20; k++)); do
+    rc=0
+    out=$(timeout 60 docker exec "$c" actorrent lab control "${args[@]}" --wait 5 2>&1) || rc=$?
+    [[ "$out" == *"same CAF node ID"* || $rc -eq 0 ]] && return 0
+    sleep 0.5
+  done
+}
+"${NIDRUN[@]}" --name "$NID-one" --network none --entrypoint bash "$IMAGE" -c \
+  "cp -r /t/seed /tmp/seed &&
+   { actorrent ${SEED[*]} --port 6881 --control 127.0.0.1:7071 >/tmp/a.jsonl 2>/tmp/a.err &
+     actorrent ${SEED[*]} --port 6882 --control 127.0.0.1:7072 >/tmp/b.jsonl 2>/tmp/b.err &
+     sleep 120; }" >/dev/null
+lab_control "$NID-one" 7071 7072
+echo "$out" | sed 's/^/   /'
+check_eq "lab control, two seeders in one container: exit status" 0 "$rc"
+n1=$(grep '^{' <<<"$out" | head -1 | json_get node)
+n2=$(grep '^{' <<<"$out" | tail -1 | json_get node)
+[[ -n "$n1" && -n "$n2" && "$n1" != "$n2" ]] || fail "two peers in one container: node IDs '$n1' and '$n2'"
+check_eq "host part of both node IDs (one container)" "${n1%%#*}" "${n2%%#*}"
+echo "   one container, two peers: $n1 and $n2 (same host hash, distinct PIDs)"
+# each seeder PID 1 of its container (exec), the second in the first one's network namespace
+"${NIDRUN[@]}" --name "$NID-twin1" --network none --entrypoint bash "$IMAGE" -c \
+  "cp -r /t/seed /tmp/seed && exec actorrent ${SEED[*]} --port 6881 --control 127.0.0.1:7071" >/dev/null
+"${NIDRUN[@]}" --name "$NID-twin2" --network "container:$NID-twin1" --entrypoint bash "$IMAGE" -c \
+  "cp -r /t/seed /tmp/seed && exec actorrent ${SEED[*]} --port 6882 --control 127.0.0.1:7072" >/dev/null
+lab_control "$NID-twin1" 7071 7072
+echo "$out" | sed 's/^/   /'
+check_eq "lab control, two PID-1 seeders sharing a network namespace: exit status" 1 "$rc"
+check_contains "clash message" "have the same CAF node ID" "$out"
+check_contains "clash message" "127.0.0.1:7071" "$out"
+check_contains "clash message" "127.0.0.1:7072" "$out"
+check_contains "node ID of PID 1" "#1" "$out"
+nid_cleanup
+left=$(docker ps -aq --filter "label=$NID_LABEL")
+[[ -z "$left" ]] || fail "node-ID containers left: $left"
+
+note "pause (docker pause) and churn (docker kill, docker start) of peers with no network fault: no capability added, passes"
 "$AR" "${LAB[@]}" "$WORKDIR/pause.yaml" --out "$WORKDIR/pause" 2>"$WORKDIR/pause.log" &
 RUNNER=$!
 BG_PIDS+=("$RUNNER")
@@ -192,13 +360,28 @@ cat "$WORKDIR/pause.log"
 check_eq "lab run exit status (pause)" 0 "$rc"
 report_check "$WORKDIR/pause/report.json" \
   'all(p["completed"] and p["data_ok"] and not p["crashed"] for p in r["peers"])' \
-  'r["faults"][0]["applied"]["count"] == 2'
+  'r["faults"][0]["applied"]["count"] == 2' \
+  'r["faults"][1]["kind"] == "churn" and r["faults"][1]["applied"]["count"] == 2'
 grep -q '"peer":"leechers-1","running":true,"paused":true' "$WORKDIR/pause/samples.jsonl" ||
   fail "no sample shows leechers-1 paused"
+# the churned leecher: down for a while, then sampled again (over BASP when the
+# coordinator runs: the restarted container is a new connection)
+src=json; [[ $(id -u) -eq 0 ]] && src=basp
+timeout 30 "$PY" - "$WORKDIR/pause/samples.jsonl" "$src" <<'PYEOF'
+import json, sys
+lines = [json.loads(l) for l in open(sys.argv[1]) if l.strip() and '"leechers-2"' in l]
+down = [l["t"] for l in lines if not l["running"]]
+assert down, "leechers-2 was never sampled down"
+back = [l["t"] for l in lines if l["running"] and l["t"] > max(down) and l.get("percent") is not None
+        and (sys.argv[2] != "basp" or l["source"] == "basp")]
+assert back, ("leechers-2 not sampled again after its restart", lines)
+print("   leechers-2 down at t=%s, sampled (%s) again from t=%s" % (down, sys.argv[2], back[0]))
+PYEOF
 nothing_left "$id"
 
-note "Ctrl-C mid-run: containers, network and volumes of the run are removed, exit 1"
-plan "$WORKDIR/long.yaml" "  - {at: 0s, kind: partition, between: [leechers, seeders]}" "[no_crash]" 60s
+note "Ctrl-C mid-run, a wire fault window open: containers, network and volumes of the run are removed, exit 1"
+basp_plan "$WORKDIR/long.yaml" "  - {at: 0s, kind: partition, between: [leechers, [seeders, liars]]}
+  - {at: 0s, kind: wire, targets: liars, behavior: {corrupt_blocks: 10%}}" 60s
 "$AR" "${LAB[@]}" "$WORKDIR/long.yaml" --out "$WORKDIR/int" 2>"$WORKDIR/int.log" &
 RUNNER=$!
 BG_PIDS+=("$RUNNER")
@@ -206,7 +389,7 @@ wait_until 60 "$RUNNER" "lab run" "$WORKDIR/int.log" "no samples" test -s "$WORK
 sleep 2
 id=$(run_id "$WORKDIR/int.log"); RUN_IDS+=("$id")
 n=$(docker ps -q --filter "label=$LABEL=$id" | wc -l)
-((n == 9)) || fail "expected 9 running containers of run $id (tracker, 4 peers, 4 holders), found $n"
+((n == 10)) || fail "expected 10 running containers of run $id (tracker, coordinator holder, 4 peers, 4 holders), found $n"
 kill -INT "$RUNNER"
 rc=0
 for ((i = 0; i < 600; i++)); do kill -0 "$RUNNER" 2>/dev/null || break; sleep 0.1; done
@@ -214,7 +397,8 @@ wait "$RUNNER" || rc=$?
 bg_forget "$RUNNER"
 cat "$WORKDIR/int.log"
 check_eq "lab run exit status (interrupted)" 1 "$rc"
-report_check "$WORKDIR/int/report.json" 'r["interrupted"] is True' 'not any(p["crashed"] for p in r["peers"])'
+report_check "$WORKDIR/int/report.json" 'r["interrupted"] is True' 'not any(p["crashed"] for p in r["peers"])' \
+  'r["faults"][1]["kind"] == "wire" and r["faults"][1]["applied"]["peers"]["liars-1"]["on"]["accepted"] is True'
 nothing_left "$id"
 echo "   docker ps -a / network ls / volume ls --filter label=$LABEL=$id: empty"
 

@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include <unistd.h>
+
 using namespace actorrent;
 using namespace actorrent::lab;
 
@@ -33,6 +35,8 @@ struct recorder {
           return command_result{2, "Error: Specified qdisc kind is unknown."};
       if (text.find("docker ps -aq") == 0)
         return command_result{0, "c1\nc2\n"};
+      if (text.find("docker inspect -f '{{.State.Pid}}'") == 0)
+        return command_result{0, "4242\n"};
       if (text.find("iptables -w -L -v -x -n") != std::string::npos)
         return command_result{0, "Chain INPUT (policy ACCEPT 0 packets, 0 bytes)\n"
                                  "    pkts      bytes target     prot opt in     out     source               destination\n"
@@ -71,6 +75,16 @@ backend_options docker_options() {
   o.out_dir = "/tmp/lab-out";
   o.actorrent = "/build/actorrent";
   return o;
+}
+
+/// The error build() returns for `rp` when the commands containing `failing` fail.
+std::string build_error(const resolved_plan& rp, const std::string& failing, const std::string& run) {
+  recorder rec;
+  rec.failing.push_back(failing);
+  docker_backend b(rp, docker_options(), run, rec.sink());
+  auto ok = b.build();
+  CAF_REQUIRE(!ok.ok());
+  return ok.error().message;
 }
 
 const std::string pause_plan = R"(name: d
@@ -119,9 +133,37 @@ CAF_TEST(NET_ADMIN holders only for peers whose plan shapes or cuts their link) 
   auto leech = printable(b.peer_command(1, {"/build/actorrent", "download"}));
   CAF_CHECK(leech.find("--network alab-t1 --ip 10.77.0.3 --hostname l-1") != std::string::npos);
   CAF_CHECK(leech.find("NET_ADMIN") == std::string::npos);
+  // the bridge address: a holder without capabilities, shared by the tracker and the coordinator
+  CAF_CHECK(rec.has_line("docker run -d --name alab-t1-coord --label actorrent.lab=1 --label actorrent.lab.run=t1 "
+                         "--network alab-t1 --ip 10.77.0.1 --hostname coordinator --entrypoint sleep actorrent:latest "
+                         "infinity"));
   auto tracker = printable(b.tracker_command({"opentracker", "-i", "10.77.0.1", "-d", "/tmp/lab-out/tracker"}));
-  CAF_CHECK(tracker.find("--ip 10.77.0.1") != std::string::npos);
+  CAF_CHECK(tracker.find("--network container:alab-t1-coord --user 0") != std::string::npos);
+  CAF_CHECK(tracker.find("--ip") == std::string::npos);
   CAF_CHECK(tracker.find("-v /tmp/lab-out/tracker:/tmp/lab-out/tracker:ro --entrypoint opentracker") != std::string::npos);
+  // the coordinator's namespace is the holder's process's (setns needs root)
+  CAF_CHECK_EQUAL(b.coordinator_netns(), ::geteuid() == 0 ? std::string{"/proc/4242/ns/net"} : std::string{});
+}
+
+CAF_TEST(wire and disk fault windows on docker need the coordinator and so root) {
+  auto text = pause_plan;
+  text += "  - {at: 1s, for: 2s, kind: wire, targets: l-2, behavior: {corrupt_blocks: 10%}}\n";
+  auto rp = resolved(text);
+  auto u = backend_unsupported_parts(rp, "docker");
+  if (::geteuid() == 0)
+    CAF_CHECK_EQUAL(u, "");
+  else
+    CAF_CHECK(u.find("wire fault window needs the BASP coordinator") != std::string::npos);
+  CAF_CHECK_EQUAL(backend_unsupported_parts(rp, "netns"), "");
+}
+
+CAF_TEST(a coordinator holder whose process cannot be found is an error) {
+  if (::geteuid() != 0) {
+    CAF_MESSAGE("not root: the docker backend starts no coordinator");
+    return;
+  }
+  auto msg = build_error(resolved(pause_plan), "docker inspect -f '{{.State.Pid}}'", "t8");
+  CAF_CHECK(msg.find("cannot find the process of alab-t8-coord") != std::string::npos);
 }
 
 CAF_TEST(a partition is one docker exec per holder and its drop counters are read before the rules go) {
@@ -177,13 +219,8 @@ CAF_TEST(without netem delay is refused and loss is an iptables drop) {
                   1u);
   auto delayed = pause_plan;
   delayed.replace(delayed.find("link: {rate: 8mbit}"), 19, "link: {delay: 20ms}");
-  auto rp2 = resolved(delayed);
-  recorder rec2;
-  rec2.failing.push_back("netem");
-  docker_backend b2(rp2, docker_options(), "t5", rec2.sink());
-  auto ok = b2.build();
-  CAF_REQUIRE(!ok.ok());
-  CAF_CHECK(ok.error().message.find("s-1: link delay/jitter needs the netem qdisc") != std::string::npos);
+  auto msg = build_error(resolved(delayed), "netem", "t5");
+  CAF_CHECK(msg.find("s-1: link delay/jitter needs the netem qdisc") != std::string::npos);
 }
 
 CAF_TEST(teardown removes the containers of the run with their volumes and its network by label) {
