@@ -45,9 +45,12 @@ struct disk_config {
   /// chunks of at most 256 KiB each, so its memory does not grow with the piece length.
   std::size_t hash_batch = 0;
   /// A batch never waits for more than this many bytes of pieces: the picker
-  /// stops requesting once 16 MiB are written but not yet verified, so a batch
-  /// waiting to fill beyond that would stall the download until its timer.
-  std::size_t hash_batch_bytes = 8 * 1024 * 1024;
+  /// stops requesting once max_disk_queue bytes (6 MiB) are handed over but not
+  /// yet hashed, so a batch waiting to fill beyond that would stall the
+  /// download until its timer, and one as large as the queue would make the
+  /// peers stop and go (engine_config keeps it at most half the queue). 3 MiB:
+  /// 12 pieces of 256 KiB, still the 16-lane kernel.
+  std::size_t hash_batch_bytes = 3 * 1024 * 1024;
   /// How long the first piece of a batch waits for others: at 300 MB/s a batch
   /// of 16 pieces of 256 KiB fills in ~14 ms.
   std::chrono::milliseconds hash_delay{20};

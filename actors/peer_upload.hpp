@@ -14,7 +14,8 @@
 // Blocks go out without a copy where possible: when nothing of ours waits in
 // CAF's write buffer, the ready blocks (their headers and the bytes of the
 // disk store's views, slices of the page cache) are written to the socket in
-// one writev on the middleman thread. What the socket does not take (a block
+// one writev on the middleman thread; a block in a file mapping goes out by
+// sendfile from its file instead, after its header. What the socket does not take (a block
 // cut short, or the first block when it is full) is copied into CAF's buffer,
 // whose write-ready events and ack_writes then carry on; the next direct
 // write waits until CAF reports it empty again, so the byte order never

@@ -23,7 +23,7 @@ struct picker_config {
   /// Back-pressure: block bytes handed to the disk store and not yet known to
   /// be written. Above this, pick requests wait, so peers stop requesting until
   /// the disk catches up (memory stays bounded whatever the network does).
-  std::uint64_t max_disk_queue = 16u << 20;
+  std::uint64_t max_disk_queue = 6u << 20;
   /// Pieces to download (one flag per piece; empty: all), from the files the
   /// user chose (logic/file_selection.hpp). Pieces outside it are never requested.
   std::vector<bool> wanted;

@@ -1,5 +1,6 @@
 #include "app/engine_config.hpp"
 
+#include <algorithm>
 #include <limits>
 
 namespace actorrent::app {
@@ -51,7 +52,9 @@ void apply_children(const logic::settings& s, torrent_config& tc) {
   dc.check_threads = narrow<unsigned>(s.check_threads);
   dc.read_cache_bytes = narrow<std::size_t>(s.read_cache);
   dc.hash_batch = narrow<std::size_t>(s.hash_batch);
-  dc.hash_batch_bytes = narrow<std::size_t>(s.hash_batch_bytes);
+  // a batch as large as the picker lets wait at the disk fills only while the
+  // peers stand still (or on its timer): at most half of it
+  dc.hash_batch_bytes = narrow<std::size_t>(std::min(s.hash_batch_bytes, s.max_disk_queue / 2));
   dc.hash_delay = millis(s.hash_delay);
   dc.hash_memory_bytes = narrow<std::size_t>(s.hash_memory);
   auto& ac = tc.announcer_defaults;

@@ -46,7 +46,7 @@ struct settings {
   std::uint64_t read_size = 64 * 1024;      ///< bytes read from a socket at once
   std::uint64_t read_batch = 16;            ///< blocks read from the disk per request
   std::uint64_t initial_queue_depth = 128;  ///< requests in flight before a rate is known
-  std::uint64_t max_queue_depth = 400;      ///< requests in flight per peer at most
+  std::uint64_t max_queue_depth = 256;      ///< requests in flight per peer at most (4 MiB)
   std::uint64_t request_timeout = 20;       ///< s
   std::uint64_t keep_alive_interval = 90;   ///< s
   std::uint64_t idle_timeout = 180;         ///< s without any message: close
@@ -61,12 +61,12 @@ struct settings {
   std::uint64_t random_first_pieces = 4;
   std::uint64_t endgame_max_requesters = 2;
   std::uint64_t late_request_memory = 256;
-  std::uint64_t max_disk_queue = 16 * 1024 * 1024; ///< bytes handed to the disk, not yet written
+  std::uint64_t max_disk_queue = 6 * 1024 * 1024; ///< bytes handed to the disk, not yet hashed
   // -- disk --------------------------------------------------------------------------
   std::uint64_t check_threads = 0;          ///< 0: one per core
   std::uint64_t read_cache = 16 * 1024 * 1024; ///< bytes of whole pieces kept for uploads
   std::uint64_t hash_batch = 0;             ///< pieces hashed side by side, 0: SIMD lanes
-  std::uint64_t hash_batch_bytes = 8 * 1024 * 1024;
+  std::uint64_t hash_batch_bytes = 3 * 1024 * 1024; ///< at most max_disk_queue / 2 (engine_config)
   std::uint64_t hash_delay = 20;            ///< ms a batch waits to fill
   std::uint64_t hash_memory = 12 * 1024 * 1024; ///< bytes of blocks kept until hashed
   std::uint64_t resume_interval = 5;        ///< s between resume-data writes

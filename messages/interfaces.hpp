@@ -233,7 +233,7 @@ struct peer_config {
   picker_actor picker;
   disk_actor disk;                     ///< uploads read blocks from it
   std::uint32_t initial_queue_depth = 128;  ///< 2 MiB in flight before any rate is known
-  std::uint32_t max_queue_depth = 400;      ///< 6.25 MiB in flight per peer
+  std::uint32_t max_queue_depth = 256;      ///< 4 MiB in flight per peer (the download's peak heap)
   std::chrono::seconds request_timeout{20};
   std::chrono::seconds keep_alive_interval{90};
   std::chrono::seconds idle_timeout{180};

@@ -7,6 +7,7 @@
 #include <cstring>
 #include <mutex>
 
+#include <fcntl.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -68,10 +69,14 @@ std::shared_ptr<const file_mapping> file_mapping::map(int fd, std::uint64_t leng
   void* a = ::mmap(nullptr, static_cast<std::size_t>(length), PROT_READ, MAP_SHARED, fd, 0);
   if (a == MAP_FAILED)
     return nullptr;
-  return std::shared_ptr<const file_mapping>(new file_mapping(a, length));
+  return std::shared_ptr<const file_mapping>(new file_mapping(a, length, ::fcntl(fd, F_DUPFD_CLOEXEC, 0)));
 }
 
-file_mapping::~file_mapping() { ::munmap(addr_, static_cast<std::size_t>(length_)); }
+file_mapping::~file_mapping() {
+  ::munmap(addr_, static_cast<std::size_t>(length_));
+  if (fd_ >= 0)
+    ::close(fd_);
+}
 
 bool populate_pages(const void* p, std::size_t n) {
   if (n == 0)

@@ -26,11 +26,14 @@ public:
 
   const char* data() const noexcept { return static_cast<const char*>(addr_); }
   std::uint64_t size() const noexcept { return length_; }
+  /// A descriptor of the mapped file, open for reading (for sendfile), or -1.
+  int fd() const noexcept { return fd_; }
 
 private:
-  file_mapping(void* a, std::uint64_t n) : addr_(a), length_(n) {}
+  file_mapping(void* a, std::uint64_t n, int fd) : addr_(a), length_(n), fd_(fd) {}
   void* addr_;
   std::uint64_t length_;
+  int fd_;
 };
 
 /// Maps the pages of [p, p + n) (part of a file mapping) into the page

@@ -86,7 +86,7 @@ CAF_TEST(validation checks bounds and order) {
   st = settings{};
   st.initial_queue_depth = 500;
   CAF_CHECK_EQUAL(error_of(validate(st)),
-                  "setting 'initial_queue_depth' (500) is above 'max_queue_depth' (400)");
+                  "setting 'initial_queue_depth' (500) is above 'max_queue_depth' (256)");
   st = settings{};
   st.reconnect_delay = 600;
   CAF_CHECK(!validate(st));
