@@ -45,6 +45,10 @@ public:
   void describe(std::ostream& out) override {
     out << "\nnetwork (namespaces " << net_.bridge_ns() << " and one per peer):\n";
     net_.build();
+    if (!net_.has_netem())
+      out << "  (this kernel has no netem: a link's or a window's delay/jitter is an `actorrent lab delayer` "
+             "process in the peer's namespace, holding its outgoing packets on an NFQUEUE; its counts go to "
+             "report.json)\n";
   }
 
 private:

@@ -1,5 +1,5 @@
 // The schedule of the lab's userspace delayer (lab/delayer.*), which gives a
-// peer's outgoing packets their `delay` and `jitter` on a kernel without netem:
+// packets of a peer's link their `delay` and `jitter` on a kernel without netem:
 // each packet is held until arrival + delay + a jitter drawn uniformly from
 // [-jitter, +jitter] (netem's default, without a distribution table), at least 0.
 // The draws come from the plan's seed and a name (the peer's), so the same seed

@@ -1,6 +1,6 @@
 // `actorrent lab delayer` (hidden): the lab's userspace delayer for kernels
 // without netem. Started by the lab runner inside one peer's network namespace,
-// where an iptables rule sends the peer's outgoing packets to NFQUEUE `queue`;
+// where an iptables rule sends the peer's incoming packets to NFQUEUE `queue`;
 // it holds each packet (the verdict waits) until lab/delay_line.hpp releases it,
 // then accepts it. It blocks in poll() with the next release as the timeout
 // (no spinning), counts what it delayed and dropped into `stats_file` (JSON,

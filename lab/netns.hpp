@@ -63,7 +63,7 @@ public:
   /// netem on the egress; without netem (some kernels lack it) loss is an
   /// iptables `statistic` drop on the egress, and delay/jitter a userspace
   /// delayer inside the peer's namespace, fed by an iptables NFQUEUE rule on its
-  /// outgoing packets (mangle POSTROUTING, so after every filter rule).
+  /// incoming packets (mangle PREROUTING on eth0; why not outgoing: netns.cpp).
   status set_link(std::size_t peer, const link_spec& l);
   /// Whether the kernel has the netem qdisc (probed by build()).
   bool has_netem() const { return netem_; }
