@@ -120,7 +120,7 @@ status lab_network::build() {
   netem_ = run_({"tc", "-n", bridge_ns_, "qdisc", "replace", "dev", "lo", "root", "netem", "delay", "1ms"}).exit_code == 0;
   if (netem_)
     run_({"tc", "-n", bridge_ns_, "qdisc", "del", "dev", "lo", "root"});
-  if (dry_run_) {
+  if (dry_run_ && netem_) {
     // the printed probe "succeeds": ask the kernel for real, in a namespace that
     // lives only as long as this one tc (needs root; else assume netem)
     auto probe = run_command({"unshare", "--net", "tc", "qdisc", "add", "dev", "lo", "root", "netem", "delay", "1ms"});
