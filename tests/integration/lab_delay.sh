@@ -83,12 +83,9 @@ to_tracker=$(connect_ms "alab-$id-leechers-1" 10.77.0.1 6969)
 echo "   median TCP connect from leechers-1: to the seeder (delay 40ms) $to_seeder ms, to the tracker $to_tracker ms"
 "$PY" -c "import sys; s, t = float(sys.argv[1]), float(sys.argv[2]); sys.exit(0 if 40 <= s < 1000 and t < 40 else 1)" \
   "$to_seeder" "$to_tracker" || fail "connect times: seeder $to_seeder ms (want 40 to 1000), tracker $to_tracker ms (want < 40)"
-rc=0
-for ((i = 0; i < 900; i++)); do kill -0 "$RUNNER" 2>/dev/null || break; sleep 0.1; done
-wait "$RUNNER" || rc=$?
-bg_forget "$RUNNER"
+lab_wait "$RUNNER" 90
 cat "$WORKDIR/run.log"
-check_eq "lab run exit status" 0 "$rc"
+check_eq "lab run exit status" 0 "$LAB_RC"
 report_check "$WORKDIR/run/report.json" \
   'all(p["completed"] and p["data_ok"] and not p["crashed"] for p in r["peers"])' \
   'all(o["passed"] for o in r["oracles"]) and len(r["oracles"]) == 3' \
@@ -120,12 +117,9 @@ BG_PIDS+=("$RUNNER")
 wait_until 30 "$RUNNER" "lab run" "$WORKDIR/int.log" "no samples" test -s "$WORKDIR/int/samples.jsonl"
 ((netem)) || pgrep -f -- "$WORKDIR/int/delayers/" >/dev/null || fail "no delayer of the run is running"
 kill -INT "$RUNNER"
-rc=0
-for ((i = 0; i < 300; i++)); do kill -0 "$RUNNER" 2>/dev/null || break; sleep 0.1; done
-wait "$RUNNER" || rc=$?
-bg_forget "$RUNNER"
+lab_wait "$RUNNER" 30
 cat "$WORKDIR/int.log"
-check_eq "lab run exit status (interrupted)" 1 "$rc"
+check_eq "lab run exit status (interrupted)" 1 "$LAB_RC"
 report_check "$WORKDIR/int/report.json" 'r["interrupted"] is True'
 ((netem)) || report_check "$WORKDIR/int/report.json" 'r["peers"][0]["delayer"]["delayed_packets"] > 0'
 nothing_left "$WORKDIR"
