@@ -41,6 +41,7 @@ void delay_counts::add(const delay_counts& o) {
   total_hold_ms += o.total_hold_ms;
   max_hold_ms = std::max(max_hold_ms, o.max_hold_ms);
   died += o.died;
+  lost += o.lost;
 }
 
 void lab_network::use_delayer(std::string actorrent, std::string stats_dir, bool dry_run) {
@@ -375,6 +376,7 @@ status lab_network::stop_delayer(std::size_t peer) {
     c.order_waits = j.value("order_waits", std::uint64_t{0});
     c.total_hold_ms = j.value("mean_hold_ms", 0.0) * static_cast<double>(c.delayed);
     c.max_hold_ms = j.value("max_hold_ms", 0.0);
+    c.lost = j.value("enobufs", std::uint64_t{0});
   }
   if (delay_counts_.size() < rp_.peers.size())
     delay_counts_.resize(rp_.peers.size());

@@ -34,6 +34,7 @@ struct delay_counts {
   std::uint64_t order_waits = 0; ///< packets held longer to keep their flow in order
   double total_hold_ms = 0, max_hold_ms = 0;
   std::uint64_t died = 0;        ///< delayers that had ended before they were stopped
+  std::uint64_t lost = 0;        ///< times the kernel could not tell a delayer of packets (ENOBUFS)
   void add(const delay_counts& o);
 };
 

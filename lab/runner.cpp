@@ -430,7 +430,8 @@ json delay_counts_json(const delay_counts& c) {
               {"order_waits", c.order_waits},
               {"mean_hold_ms", c.delayed ? std::round(c.total_hold_ms / static_cast<double>(c.delayed) * 100) / 100 : 0.0},
               {"max_hold_ms", std::round(c.max_hold_ms * 100) / 100},
-              {"died_early", c.died}};
+              {"died_early", c.died},
+              {"lost_notifications", c.lost}};
 }
 
 /// One real run; the destructor tears down whatever was made.
