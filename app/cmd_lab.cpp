@@ -16,9 +16,11 @@
 #include "lab/backend.hpp"
 #include "lab/docker_backend.hpp"
 #include "lab/coordinator.hpp"
+#include "lab/delayer.hpp"
 #include "lab/netns.hpp"
 #include "lab/plan.hpp"
 #include "lab/runner.hpp"
+#include "lab/units.hpp"
 
 #include <CLI/CLI.hpp>
 
@@ -55,6 +57,9 @@ struct lab_cli {
   CLI::Option* wire_opt = nullptr;
   bool pause = false, unpause = false, stop = false;
   unsigned wait_s = 10;
+  // lab delayer (hidden: the runner starts it inside a peer's namespace)
+  lab::delayer_options delayer;
+  std::string delayer_delay, delayer_jitter = "0ms";
 };
 
 std::string self_path() {
@@ -239,6 +244,18 @@ int run_control(const lab_cli& cli) {
   return ok ? exit_ok : exit_failure;
 }
 
+int run_delayer_cmd(lab_cli& cli) {
+  auto d = lab::parse_duration_ms(cli.delayer_delay);
+  auto j = lab::parse_duration_ms(cli.delayer_jitter);
+  if (!d || !j) {
+    std::fprintf(stderr, "actorrent: lab delayer: --delay and --jitter are durations such as 40ms\n");
+    return exit_usage;
+  }
+  cli.delayer.delay_ms = *d;
+  cli.delayer.jitter_ms = *j;
+  return lab::run_delayer(cli.delayer, std::cerr) == 0 ? exit_ok : exit_failure;
+}
+
 int run_cleanup(const lab_cli& cli) {
   bool netns = cli.cleanup_backend != "docker", docker = cli.cleanup_backend != "netns";
   if (!cli.cleanup_run.empty()) {
@@ -301,7 +318,18 @@ command_runner add_lab_command(CLI::App& parent) {
   control->add_flag("--unpause", cli->unpause, "Resume the torrents");
   control->add_flag("--stop", cli->stop, "End the peers cleanly (they announce stopped, exit 0)");
   control->add_option("--wait", cli->wait_s, "Seconds to wait for every connection (default 10)")->check(CLI::Range(1, 600));
-  return [cli, validate, run, cleanup, control] {
+  auto* delayer = lab->add_subcommand("delayer", "Userspace delayer on an NFQUEUE (started by lab run)");
+  delayer->group(""); // hidden: not for users
+  delayer->add_option("--queue", cli->delayer.queue, "NFQUEUE number")->required()->check(CLI::Range(0, 65535));
+  delayer->add_option("--delay", cli->delayer_delay, "Delay (e.g. 40ms)")->required();
+  delayer->add_option("--jitter", cli->delayer_jitter, "Jitter (e.g. 10ms)");
+  delayer->add_option("--seed", cli->delayer.seed, "The plan's seed");
+  delayer->add_option("--name", cli->delayer.name, "Names the jitter draws (the peer)");
+  delayer->add_option("--limit", cli->delayer.limit, "Packets held at most")->check(CLI::Range(1, 100000));
+  delayer->add_option("--stats", cli->delayer.stats_file, "JSON file for the counters");
+  return [cli, validate, run, cleanup, control, delayer] {
+    if (delayer->parsed())
+      return run_delayer_cmd(*cli);
     if (control->parsed())
       return run_control(*cli);
     if (validate->parsed())

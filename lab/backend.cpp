@@ -13,7 +13,11 @@ namespace {
 /// Namespaces (lab/netns.*) and processes (process_driver).
 class netns_backend : public lab_backend {
 public:
-  netns_backend(const resolved_plan& rp, const std::string& run_id, command_sink run) : net_(rp, run_id, std::move(run)) {}
+  netns_backend(const resolved_plan& rp, const backend_options& opt, const std::string& run_id, command_sink run)
+    : net_(rp, run_id, std::move(run)) {
+    // delay/jitter on a kernel without netem: `actorrent lab delayer` in the peer's namespace
+    net_.use_delayer(opt.actorrent, (opt.out_dir.empty() ? std::string{"."} : opt.out_dir) + "/delayers", opt.dry_run);
+  }
   std::string_view name() const override { return "netns"; }
   status build() override { return net_.build(); }
   argv_t tracker_command(const argv_t& argv) override { return net_.in_bridge(argv); }
@@ -37,11 +41,16 @@ public:
   status burst_drop(std::size_t peer, std::uint32_t ppm, std::uint64_t* dropped) override {
     return net_.burst_drop(peer, ppm, dropped);
   }
+  delay_counts take_delay_counts(std::size_t peer) override { return net_.take_delay_counts(peer); }
   std::string teardown() override { return net_.teardown(); }
   std::string coordinator_netns() const override { return "/run/netns/" + net_.bridge_ns(); }
   void describe(std::ostream& out) override {
     out << "\nnetwork (namespaces " << net_.bridge_ns() << " and one per peer):\n";
     net_.build();
+    if (!net_.has_netem())
+      out << "  (this kernel has no netem: a link's or a window's delay/jitter is an `actorrent lab delayer` "
+             "process in the peer's namespace, holding its outgoing packets on an NFQUEUE; its counts go to "
+             "report.json)\n";
   }
 
 private:
@@ -53,7 +62,7 @@ private:
 result<std::unique_ptr<lab_backend>> make_backend(const resolved_plan& rp, const backend_options& opt,
                                                   const std::string& run_id, command_sink run) {
   if (opt.name == "netns")
-    return std::unique_ptr<lab_backend>(std::make_unique<netns_backend>(rp, run_id, std::move(run)));
+    return std::unique_ptr<lab_backend>(std::make_unique<netns_backend>(rp, opt, run_id, std::move(run)));
   if (opt.name == "docker")
     return std::unique_ptr<lab_backend>(std::make_unique<docker_backend>(rp, opt, run_id, std::move(run)));
   return make_error("unknown backend '" + opt.name + "' (netns or docker)");

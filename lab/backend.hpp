@@ -62,6 +62,9 @@ public:
   virtual status burst_drop(std::size_t /*peer*/, std::uint32_t /*ppm*/, std::uint64_t* /*dropped*/ = nullptr) {
     return make_error("the " + std::string{name()} + " backend cannot drop packets in bursts");
   }
+  /// What the peer's userspace delayers (delay/jitter without netem) did since
+  /// the last call; all zero where netem made the delay.
+  virtual delay_counts take_delay_counts(std::size_t /*peer*/) { return {}; }
   /// Carries out what set_link, block and blackhole asked for, if a backend
   /// queues them (the runner calls it after each timeline event).
   virtual status commit() { return {}; }

@@ -1,22 +1,54 @@
 #include "lab/netns.hpp"
 
+#include "lab/delayer.hpp"
 #include "lab/units.hpp"
 
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <thread>
+#include <utility>
 
 #include <sys/types.h>
+#include <unistd.h>
 
 namespace actorrent::lab {
 
 lab_network::lab_network(const resolved_plan& rp, std::string run_id, command_sink run)
   : rp_(rp), run_id_(std::move(run_id)), bridge_ns_(std::string{lab_prefix} + run_id_ + "-br"), run_(std::move(run)) {}
 
+struct lab_network::delayer {
+  child_process proc;
+  unsigned queue = 0;
+  argv_t rule; ///< the NFQUEUE rule (without -I/-D)
+  std::string stats_file;
+  std::uint64_t delay_ms = 0, jitter_ms = 0;
+};
+
 lab_network::~lab_network() { teardown(); }
+
+void delay_counts::add(const delay_counts& o) {
+  runs += o.runs;
+  delayed += o.delayed;
+  dropped += o.dropped;
+  order_waits += o.order_waits;
+  total_hold_ms += o.total_hold_ms;
+  max_hold_ms = std::max(max_hold_ms, o.max_hold_ms);
+  died += o.died;
+  lost += o.lost;
+}
+
+void lab_network::use_delayer(std::string actorrent, std::string stats_dir, bool dry_run) {
+  delayer_binary_ = std::move(actorrent);
+  delayer_dir_ = std::move(stats_dir);
+  dry_run_ = dry_run;
+}
 
 std::string lab_network::peer_ns(std::size_t peer) const {
   return std::string{lab_prefix} + run_id_ + "-" + rp_.peers[peer].name;
@@ -89,6 +121,12 @@ status lab_network::build() {
   netem_ = run_({"tc", "-n", bridge_ns_, "qdisc", "replace", "dev", "lo", "root", "netem", "delay", "1ms"}).exit_code == 0;
   if (netem_)
     run_({"tc", "-n", bridge_ns_, "qdisc", "del", "dev", "lo", "root"});
+  if (dry_run_ && netem_) {
+    // the printed probe "succeeds": ask the kernel for real, in a namespace that
+    // lives only as long as this one tc (needs root; else assume netem)
+    auto probe = run_command({"unshare", "--net", "tc", "qdisc", "add", "dev", "lo", "root", "netem", "delay", "1ms"});
+    netem_ = probe.exit_code == 0 || ::geteuid() != 0;
+  }
   if (auto ok = check_shaping(); !ok)
     return ok;
   current_.assign(rp_.peers.size(), link_spec{});
@@ -159,15 +197,21 @@ status lab_network::add_neighbours() {
 status lab_network::check_shaping() const {
   if (netem_)
     return {};
+  // without netem, the userspace delayer makes delay and jitter, where this
+  // binary has it and the runner said which binary to start
+  if (delayer_available() && !delayer_binary_.empty())
+    return {};
+  auto why = std::string{delayer_available() ? "no delayer binary was given"
+                                             : "this build has no userspace delayer (libnetfilter-queue-dev)"};
   auto needs_netem = [](const link_spec& l) { return l.delay_ms || l.jitter_ms; };
   for (auto& peer : rp_.peers)
     if (needs_netem(peer.link))
       return make_error(peer.name + ": link delay/jitter needs the netem qdisc, which this kernel lacks "
-                        "(CONFIG_NET_SCH_NETEM); rate and loss work without it");
+                        "(CONFIG_NET_SCH_NETEM), and " + why + "; rate and loss work without it");
   for (auto& f : rp_.faults)
     if (needs_netem(f.link))
       return make_error("fault " + std::to_string(f.index) + ": delay/jitter needs the netem qdisc, which this "
-                        "kernel lacks (CONFIG_NET_SCH_NETEM); rate and loss work without it");
+                        "kernel lacks (CONFIG_NET_SCH_NETEM), and " + why + "; rate and loss work without it");
   return {};
 }
 
@@ -217,6 +261,20 @@ status lab_network::set_link(std::size_t peer, const link_spec& l) {
       loss_rule_[peer] = rule;
     }
   }
+  // delay and jitter without netem: a userspace delayer
+  if (!netem_) {
+    if (delayers_.size() < rp_.peers.size())
+      delayers_.resize(rp_.peers.size());
+    auto& run = delayers_[peer];
+    bool same = run && l.delay_ms && run->delay_ms == *l.delay_ms && run->jitter_ms == l.jitter_ms.value_or(0);
+    if (l.delay_ms && !same) {
+      if (auto ok = start_delayer(peer, l); !ok)
+        return ok;
+    } else if (!l.delay_ms && run) {
+      if (auto ok = stop_delayer(peer); !ok)
+        return ok;
+    }
+  }
   current_[peer] = l;
   // the peer's ingress: a token bucket on the bridge's side of its veth
   if (l.rate_bits) {
@@ -228,6 +286,113 @@ status lab_network::set_link(std::size_t peer, const link_spec& l) {
   if (before.rate_bits)
     run_({"tc", "-n", bridge_ns_, "qdisc", "del", "dev", port, "root"});
   return {};
+}
+
+status lab_network::start_delayer(std::size_t peer, const link_spec& l) {
+  auto& old = delayers_[peer];
+  auto d = std::make_unique<delayer>();
+  d->queue = old ? old->queue ^ 1u : 0u; // queues are per namespace: 0 and 1 take turns
+  d->delay_ms = *l.delay_ms;
+  d->jitter_ms = l.jitter_ms.value_or(0);
+  auto base = delayer_dir_ + "/" + rp_.peers[peer].name;
+  d->stats_file = base + "-" + std::to_string(++delayers_started_) + ".json";
+  auto argv = in_peer(peer, {delayer_binary_, "lab", "delayer", "--queue", std::to_string(d->queue), "--delay",
+                             std::to_string(d->delay_ms) + "ms", "--jitter", std::to_string(d->jitter_ms) + "ms",
+                             "--seed", std::to_string(rp_.spec.seed), "--name", rp_.peers[peer].name, "--stats",
+                             d->stats_file});
+  // The peer's INCOMING packets (on eth0, before its filter rules see them),
+  // not its outgoing ones as netem does: a packet a local TCP socket sent still
+  // counts against that socket while the delayer holds it, so TCP small queues
+  // let only about two packets per connection wait, and a 40 ms delay on the
+  // egress cut a bulk TCP transfer to 0.1 MB/s; a packet that came over the veth
+  // belongs to no socket here (measured: 66 MB/s through a 40 ms delay; docs/lab.md).
+  // Either way the delay is added once to every round trip through the peer's link.
+  // --queue-bypass: were the delayer gone, packets pass undelayed (the runner
+  // reports a delayer that died) rather than the peer going dark.
+  d->rule = in_peer(peer, {"iptables", "-w", "-t", "mangle", "PREROUTING", "-i", "eth0", "-m", "comment",
+                           "--comment", "alab-delay", "-j", "NFQUEUE", "--queue-num", std::to_string(d->queue),
+                           "--queue-bypass"});
+  auto with = [](argv_t rule, const char* op) {
+    rule.insert(rule.begin() + 8, op); // after "ip netns exec NS iptables -w -t mangle"
+    return rule;
+  };
+  if (dry_run_) {
+    run_(argv); // printed: started in the background, by PID
+  } else {
+    std::error_code ec;
+    std::filesystem::create_directories(delayer_dir_, ec);
+    std::string error;
+    if (!d->proc.start(argv, "", base + ".delayer.log", error))
+      return make_error(rp_.peers[peer].name + ": cannot start the delayer: " + error);
+    // ready once its stats file exists (written after the queue is bound); at most 5 s
+    bool ready = false;
+    for (int i = 0; i < 250 && !ready; ++i) {
+      if (std::filesystem::exists(d->stats_file)) {
+        ready = true;
+        break;
+      }
+      if (!d->proc.poll())
+        break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    if (!ready) {
+      d->proc.stop(SIGKILL, std::chrono::milliseconds(500));
+      std::ifstream in(base + ".delayer.log");
+      std::string log((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+      return make_error(rp_.peers[peer].name + ": the delayer did not bind its NFQUEUE (" + d->proc.describe_status()
+                        + "): " + log);
+    }
+  }
+  if (auto ok = must(with(d->rule, "-I")); !ok) {
+    d->proc.stop(SIGTERM, std::chrono::seconds(2));
+    return ok;
+  }
+  if (old)
+    if (auto ok = stop_delayer(peer); !ok)
+      return ok;
+  old = std::move(d);
+  return {};
+}
+
+status lab_network::stop_delayer(std::size_t peer) {
+  if (peer >= delayers_.size() || !delayers_[peer])
+    return {};
+  auto d = std::move(delayers_[peer]);
+  auto rule = d->rule;
+  rule.insert(rule.begin() + 8, "-D");
+  auto st = must(rule); // first the rule: no packet is queued to a delayer that goes
+  if (dry_run_)
+    return st;
+  delay_counts c;
+  c.runs = 1;
+  if (!d->proc.poll())
+    c.died = 1;
+  d->proc.stop(SIGTERM, std::chrono::seconds(3));
+  std::ifstream in(d->stats_file);
+  auto j = nlohmann::json::parse(in, nullptr, false);
+  if (j.is_object()) {
+    c.delayed = j.value("delayed", std::uint64_t{0});
+    c.dropped = j.value("dropped", std::uint64_t{0});
+    c.order_waits = j.value("order_waits", std::uint64_t{0});
+    c.total_hold_ms = j.value("mean_hold_ms", 0.0) * static_cast<double>(c.delayed);
+    c.max_hold_ms = j.value("max_hold_ms", 0.0);
+    c.lost = j.value("enobufs", std::uint64_t{0});
+  }
+  if (delay_counts_.size() < rp_.peers.size())
+    delay_counts_.resize(rp_.peers.size());
+  delay_counts_[peer].add(c);
+  return st;
+}
+
+delay_counts lab_network::take_delay_counts(std::size_t peer) {
+  if (peer >= delay_counts_.size())
+    return {};
+  return std::exchange(delay_counts_[peer], delay_counts{});
+}
+
+void lab_network::stop_delayers() {
+  for (std::size_t i = 0; i < delayers_.size(); ++i)
+    stop_delayer(i);
 }
 
 std::uint64_t count_drops(const std::string& listing, int column, const std::string& value) {
@@ -412,6 +577,7 @@ command_result run_real(const argv_t& argv) { return run_command(argv); }
 
 std::string lab_network::teardown() {
   std::string problems;
+  stop_delayers(); // before kill_inside: they let their held packets go and write their counts
   // the peers' namespaces first, the bridge last (reverse order of creation)
   while (!made_.empty()) {
     auto ns = made_.back();

@@ -13,6 +13,7 @@
 #include "lab/process.hpp"
 
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -23,6 +24,19 @@ inline constexpr std::string_view lab_prefix = "alab-";
 
 /// Runs (or, for a dry run, records) one command.
 using command_sink = std::function<command_result(const argv_t&)>;
+
+/// What the userspace delayers (lab/delayer.hpp) of one peer did, summed over
+/// the delayers that ran (one per delay setting).
+struct delay_counts {
+  std::uint64_t runs = 0;        ///< delayers stopped and read
+  std::uint64_t delayed = 0;     ///< packets held and released
+  std::uint64_t dropped = 0;     ///< packets dropped because the delayer's queue was full
+  std::uint64_t order_waits = 0; ///< packets held longer to keep their flow in order
+  double total_hold_ms = 0, max_hold_ms = 0;
+  std::uint64_t died = 0;        ///< delayers that had ended before they were stopped
+  std::uint64_t lost = 0;        ///< times the kernel could not tell a delayer of packets (ENOBUFS)
+  void add(const delay_counts& o);
+};
 
 class lab_network {
 public:
@@ -41,10 +55,16 @@ public:
   /// Creates the namespaces, the bridge, the veth pairs, the addresses and each
   /// peer's own link shaping. On an error, what was made stays recorded for teardown.
   status build();
+  /// Without netem, delay and jitter are made by `actorrent lab delayer`
+  /// processes: `actorrent` is the binary, `stats_dir` (made if missing) gets
+  /// their counters and errors. A dry run only prints their commands.
+  void use_delayer(std::string actorrent, std::string stats_dir, bool dry_run);
   /// Replaces a peer's shaping; an empty spec removes it. Rate: tbf both ways
   /// (netem's own rate on the egress when netem is there). Delay, jitter, loss:
   /// netem on the egress; without netem (some kernels lack it) loss is an
-  /// iptables `statistic` drop on the egress, and delay/jitter cannot be made.
+  /// iptables `statistic` drop on the egress, and delay/jitter a userspace
+  /// delayer inside the peer's namespace, fed by an iptables NFQUEUE rule on its
+  /// incoming packets (mangle PREROUTING on eth0; why not outgoing: netns.cpp).
   status set_link(std::size_t peer, const link_spec& l);
   /// Whether the kernel has the netem qdisc (probed by build()).
   bool has_netem() const { return netem_; }
@@ -68,6 +88,10 @@ public:
   /// tracker all work before any peer announces. An error names the first peer
   /// that could not reach it.
   status tracker_reachable();
+  /// Counts of the peer's delayers stopped since the last call (then zeroed).
+  delay_counts take_delay_counts(std::size_t peer);
+  /// Stops every running delayer (SIGTERM, its held packets leave), reading its counts.
+  void stop_delayers();
   /// Kills anything left in the namespaces and deletes them (idempotent,
   /// best effort: failures are collected in the returned text).
   std::string teardown();
@@ -89,6 +113,17 @@ private:
   std::vector<argv_t> loss_rule_;       ///< each peer's iptables loss rule (without -I/-D), if any
   std::vector<argv_t> burst_rule_;      ///< each peer's burst-loss rule (without -I/-D), if any
   std::vector<std::vector<argv_t>> reset_rules_; ///< each peer's reset rules (without -I/-D)
+  struct delayer;
+  /// Starts a delayer for the peer's `l` (delay set) on the queue the running one
+  /// does not use, moves the NFQUEUE rule to it, and stops the old one.
+  status start_delayer(std::size_t peer, const link_spec& l);
+  /// Removes the rule of the peer's delayer and stops it, keeping its counts.
+  status stop_delayer(std::size_t peer);
+  std::string delayer_binary_, delayer_dir_;
+  bool dry_run_ = false;
+  std::vector<std::unique_ptr<delayer>> delayers_; ///< each peer's running delayer, if any
+  std::vector<delay_counts> delay_counts_;         ///< each peer's counts not taken yet
+  std::uint64_t delayers_started_ = 0;
   /// Packets counted so far by the rules of `chain` whose comment is `marker`.
   std::uint64_t marked(std::size_t peer, const std::string& chain, const std::string& marker);
 };

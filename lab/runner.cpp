@@ -417,7 +417,22 @@ struct fault_record {
   bool active = false;                          ///< started and not ended
   std::optional<double> first_s, last_s;
   json peers = json::object(); ///< wire/disk: each target's answers ({"on": ..., "off": ...})
+  delay_counts delayer;        ///< delay windows without netem: what the targets' delayers did
 };
+
+/// A userspace delayer's counts for the report (null when none ran).
+json delay_counts_json(const delay_counts& c) {
+  if (c.runs == 0)
+    return nullptr;
+  return json{{"delayers", c.runs},
+              {"delayed_packets", c.delayed},
+              {"dropped_queue_full", c.dropped},
+              {"order_waits", c.order_waits},
+              {"mean_hold_ms", c.delayed ? std::round(c.total_hold_ms / static_cast<double>(c.delayed) * 100) / 100 : 0.0},
+              {"max_hold_ms", std::round(c.max_hold_ms * 100) / 100},
+              {"died_early", c.died},
+              {"lost_notifications", c.lost}};
+}
 
 /// One real run; the destructor tears down whatever was made.
 class lab_run {
@@ -544,6 +559,8 @@ private:
     }
     records_.resize(rp_.peers.size());
     faults_.resize(rp_.faults.size());
+    link_delay_.resize(rp_.peers.size());
+    delay_owner_.assign(rp_.peers.size(), no_fault);
     samples_.open(dir_ / "samples.jsonl", std::ios::trunc);
     log_ << "lab: tracker and " << drivers_.size() << " peers started\n";
     return {};
@@ -626,6 +643,8 @@ private:
           rec.resets = rec.resets.value_or(0) + fa.resets;
         if (ev.begin && k == fault_kind::burst_loss)
           start_chains(ev.fault);
+        if (k == fault_kind::delay || k == fault_kind::loss || k == fault_kind::rate)
+          collect_delay_counts(ev);
         if (!rec.first_s)
           rec.first_s = std::round(t * 10) / 10;
         rec.last_s = std::round(t * 10) / 10;
@@ -678,6 +697,37 @@ private:
     count_active_drops();
     if (auto problems = net_->teardown(); !problems.empty())
       log_ << "lab: teardown problems:\n" << problems;
+    for (std::size_t p = 0; p < delay_owner_.size(); ++p) // the delayers teardown stopped
+      add_delay_counts(p, net_->take_delay_counts(p));
+  }
+
+  static constexpr std::size_t no_fault = static_cast<std::size_t>(-1);
+
+  /// Counts of delayers the backend stopped for peer `p`: to the delay window
+  /// that started them, or else to the peer's own link.
+  void add_delay_counts(std::size_t p, const delay_counts& c) {
+    if (c.runs == 0)
+      return;
+    if (c.died > 0)
+      log_ << "lab: " << rp_.peers[p].name << ": a delayer had ended before it was stopped (its packets then "
+           << "passed undelayed; see " << dir_.string() << "/delayers/)\n";
+    if (delay_owner_[p] == no_fault)
+      link_delay_[p].add(c);
+    else
+      faults_[delay_owner_[p]].delayer.add(c);
+  }
+
+  /// After a delay/loss/rate event: what the targets' replaced delayers did, and
+  /// who owns their new one (a window with a delay owns it until it ends).
+  void collect_delay_counts(const timeline_event& ev) {
+    const auto& f = rp_.faults[ev.fault];
+    for (auto t : f.targets) {
+      add_delay_counts(t, net_->take_delay_counts(t));
+      if (ev.begin && f.link.delay_ms)
+        delay_owner_[t] = ev.fault;
+      else if (!ev.begin && delay_owner_[t] == ev.fault)
+        delay_owner_[t] = no_fault;
+    }
   }
 
   static bool counts_drops(fault_kind k) {
@@ -845,6 +895,8 @@ private:
       p["crash"] = drv && drv->crash() ? json(*drv->crash()) : json(nullptr);
       p["stop_needed_sigkill"] = drv ? json(drv->forced()) : json(nullptr);
       p["peak_rss_bytes"] = drv && drv->peak_rss() ? json(*drv->peak_rss()) : json(nullptr);
+      // its link's delay/jitter made by a userspace delayer (no netem): what it did
+      p["delayer"] = i < link_delay_.size() ? delay_counts_json(link_delay_[i]) : json(nullptr);
       out.push_back(std::move(p));
     }
     return out;
@@ -875,6 +927,8 @@ private:
                            {"first_s", rec && rec->first_s ? json(*rec->first_s) : json(nullptr)},
                            {"last_s", rec && rec->last_s ? json(*rec->last_s) : json(nullptr)},
                            {"dropped_packets", rec && rec->dropped_packets ? json(*rec->dropped_packets) : json(nullptr)}};
+      if (f.link.delay_ms)
+        fj["applied"]["delayer"] = rec ? delay_counts_json(rec->delayer) : json(nullptr);
       if (f.kind == fault_kind::reset) {
         fj["after_bytes"] = f.after_bytes ? json(*f.after_bytes) : json(nullptr);
         fj["applied"]["resets"] = rec && rec->resets ? json(*rec->resets) : json(nullptr);
@@ -959,6 +1013,8 @@ private:
   std::vector<std::unique_ptr<peer_driver>> drivers_;
   std::vector<peer_record> records_;
   std::vector<fault_record> faults_;
+  std::vector<delay_counts> link_delay_; ///< each peer's own link's delayers (no netem)
+  std::vector<std::size_t> delay_owner_; ///< each peer: the fault whose delayer runs now, or no_fault
   std::ofstream samples_;
   json oracles_ = json::array();
   ban_analysis bans_;

@@ -18,6 +18,10 @@ FUZZ_SECONDS="${FUZZ_SECONDS:-20}"
 BUILD_PACKAGES=(cmake ninja-build g++ pkg-config libcaf-dev libssl-dev libcurl4-openssl-dev libyaml-cpp-dev libcli11-dev
                 nlohmann-json3-dev clang libclang-rt-14-dev
                 libcpp-httplib-dev)  # the daemon's HTTP server (JSON-RPC API, health, readiness)
+# The swarm lab's userspace delayer (`actorrent lab delayer`, lab/delayer.*): link delay and
+# jitter on kernels without netem, holding packets on an iptables NFQUEUE. Without it the
+# build still works and such plans are refused.
+BUILD_PACKAGES+=(libnetfilter-queue-dev)
 PEER_PACKAGES=(python3 python3-libtorrent transmission-cli mktorrent aria2 opentracker ctorrent)
 # Tools the test and benchmark scripts call: ss and ip (iproute2),
 # /usr/bin/time (time: CPU and peak RSS of each benchmark run), tmux (a real terminal for the progress-bar

@@ -86,3 +86,15 @@ for expr in sys.argv[2:]:
         sys.exit("report check failed: %s\n%s" % (expr, json.dumps({k: r.get(k) for k in ("oracles", "faults", "bans", "peers", "baseline", "completion", "runner", "error")}, indent=1)))
 PYEOF
 }
+
+# lab_wait PID SECS: wait at most SECS for a runner started in the background
+# (its PID in BG_PIDS) to end, reap it and drop it from BG_PIDS; its exit status
+# is left in LAB_RC (still running after SECS: it is killed, LAB_RC 137).
+lab_wait() {
+  local pid=$1 secs=$2 i
+  for ((i = 0; i < secs * 10; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null
+  LAB_RC=0
+  wait "$pid" || LAB_RC=$?
+  bg_forget "$pid"
+}

@@ -170,6 +170,54 @@ groups:
   CAF_CHECK(rec2.has("ip netns del alab-t3-br"));
 }
 
+CAF_TEST(without netem a delay is a delayer process fed by an NFQUEUE rule) {
+  auto rp = resolved(R"(name: n
+seed: 9
+torrent: {size: 1MiB}
+groups:
+  - {name: s, kind: actorrent, count: 1, role: seed, link: {delay: 20ms}}
+)");
+  recorder rec;
+  rec.failing = {"netem"};
+  lab_network net(rp, "t8", rec.sink());
+  net.use_delayer("/bin/ar", "/out/delayers", true); // a dry run: commands only
+  CAF_REQUIRE(net.build().ok());
+  auto rule = [](int q, const char* op) {
+    return std::string{"ip netns exec alab-t8-s-1 iptables -w -t mangle "} + op
+           + " PREROUTING -i eth0 -m comment --comment alab-delay -j NFQUEUE --queue-num " + std::to_string(q)
+           + " --queue-bypass";
+  };
+  CAF_CHECK(rec.has("ip netns exec alab-t8-s-1 /bin/ar lab delayer --queue 0 --delay 20ms --jitter 0ms --seed 9 "
+                    "--name s-1 --stats /out/delayers/s-1-1.json"));
+  CAF_CHECK(rec.has(rule(0, "-I")));
+  // a new delay: the next delayer on the other queue, its rule first, then the old one goes
+  rec.commands.clear();
+  link_spec more;
+  more.delay_ms = 50;
+  more.jitter_ms = 10;
+  CAF_REQUIRE(net.set_link(0, more).ok());
+  std::vector<std::string> l;
+  for (auto& line : rec.lines())
+    if (line.find("delayer") != std::string::npos || line.find("NFQUEUE") != std::string::npos)
+      l.push_back(line);
+  CAF_REQUIRE_EQUAL(l.size(), 3u);
+  CAF_CHECK_EQUAL(l[0], "ip netns exec alab-t8-s-1 /bin/ar lab delayer --queue 1 --delay 50ms --jitter 10ms --seed 9 "
+                        "--name s-1 --stats /out/delayers/s-1-2.json");
+  CAF_CHECK_EQUAL(l[1], rule(1, "-I"));
+  CAF_CHECK_EQUAL(l[2], rule(0, "-D"));
+  // the same delay with a loss beside it: the delayer stays
+  rec.commands.clear();
+  more.loss_ppm = 10000;
+  CAF_REQUIRE(net.set_link(0, more).ok());
+  for (auto& line : rec.lines())
+    CAF_CHECK(line.find("delayer") == std::string::npos && line.find("NFQUEUE") == std::string::npos);
+  // no delay: the rule goes
+  rec.commands.clear();
+  CAF_REQUIRE(net.set_link(0, link_spec{}).ok());
+  CAF_CHECK(rec.has(rule(1, "-D")));
+  net.teardown();
+}
+
 CAF_TEST(a failed step stops the build and teardown removes what was made) {
   auto rp = resolved(plan_text);
   recorder rec;
