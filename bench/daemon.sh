@@ -47,7 +47,7 @@
 #
 # actorrent: `actorrent daemon --config FILE.yaml` with the issue's keys (listen.port,
 # api.bind, api.port, api.tokens, paths.downloads, paths.state, paths.watch,
-# limits.active_seeds/active_downloads set to N) and JSON-RPC at
+# limits.active_seeds/active_downloads 0: no queue, as for the others) and JSON-RPC at
 # POST /api/v1/rpc; skipped, saying so, when the binary has no daemon command.
 # A client whose program is missing is skipped the same way.
 set -euo pipefail
@@ -252,7 +252,7 @@ EOF
 start_actorrent() {
   local dir="$1" n="$2"
   mkdir -p "$dir/state" "$dir/watch"
-  TOKEN="bench-$RANDOM$RANDOM"
+  TOKEN="bench-token-$(od -An -N8 -tx1 /dev/urandom | tr -d " \n")"
   cat >"$dir/actorrent.yaml" <<EOF
 listen:
   port: $PEER_PORT
@@ -266,8 +266,8 @@ paths:
   state: $dir/state
   watch: $dir/watch
 limits:
-  active_downloads: $n
-  active_seeds: $n
+  active_downloads: 0
+  active_seeds: 0
 EOF
   "${NSX[@]}" "$ACTORRENT" daemon --config "$dir/actorrent.yaml" </dev/null >"$dir/stdout.log" 2>&1 &
   DPID=$!
