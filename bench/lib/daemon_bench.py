@@ -224,7 +224,8 @@ class Rtorrent:
     def add(self, paths, data_dir):
         batch = 200
         for i in range(0, len(paths), batch):
-            calls = [{"methodName": "load.start", "params": ["", p]} for p in paths[i:i + batch]]
+            calls = [{"methodName": "load.start", "params": ["", p, "d.directory.set=" + data_dir]}
+                     for p in paths[i:i + batch]]
             self.rpc.system.multicall(calls)
 
     def list(self):
