@@ -130,6 +130,16 @@ else
   PEER_PORT=$base
   RPC_PORT=$((base + 1))
 fi
+# next_rpc_port: every start gets an RPC port of its own: the list calls leave the
+# last one's connections in TIME_WAIT, and a daemon that binds without
+# SO_REUSEADDR (qbittorrent-nox) would find it "already in use"
+next_rpc_port() {
+  if [ -n "$NS" ]; then
+    RPC_PORT=$((RPC_PORT + 1))
+  else
+    RPC_PORT="$(pick_ports 1)" || die "no free ports"
+  fi
+}
 
 rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0; }
 pkg_version() { dpkg-query -W -f '${Version}' "$1" 2>/dev/null || echo "?"; }
@@ -343,6 +353,7 @@ for n in "${N_VALUES[@]}"; do
     mkdir -p "$dir"
     TOKEN=""
     log "$c, $n torrents: starting"
+    next_rpc_port
     if ! "start_$c" "$dir" "$n" || ! alive "$DPID"; then
       log "$c did not come up within 60 s: $(tail -3 "$dir/stdout.log" 2>/dev/null)"
       echo "{\"client\": \"$c\", \"n\": $n, \"skipped\": \"did not start (see its log)\"}" >>"$RESULTS"
@@ -376,6 +387,7 @@ for n in "${N_VALUES[@]}"; do
     log "$c, $n torrents: restarting with its resume data (expecting $expect seeding)"
     t0=$(date +%s.%N)
     restart='{}'
+    next_rpc_port
     if "start_$c" "$dir" "$n" && alive "$DPID"; then
       restart="$(in_ns timeout $((LIMIT + 60)) "$PY" "$DB" wait "$c" --n "$expect" --endpoint "$ENDPOINT" \
         --token "$TOKEN" --t0 "$t0" --limit "$LIMIT" 2>>"$dir/run.err" || echo '{}')"
