@@ -480,6 +480,9 @@ std::string list_text(self_ptr self, const list_query& q) {
   out += page.next ? "\"" + std::to_string(*page.next) + "\"" : std::string{"null"};
   out += ",\"torrents\":[";
   out.reserve(out.size() + page.rows.size() * (40 + 24 * cols.size()));
+  // values are written straight into `out` (no string per value)
+  nlohmann::detail::serializer<json> writer{nlohmann::detail::output_adapter<char>(out), ' ',
+                                            json::error_handler_t::replace};
   bool first_row = true;
   for (auto i : page.rows) {
     out += first_row ? "{" : ",{";
@@ -492,7 +495,7 @@ std::string list_text(self_ptr self, const list_query& q) {
       out += '"';
       out += c->name;
       out += "\":";
-      out += c->fn(self, *entries[i]).dump(-1, ' ', false, json::error_handler_t::replace);
+      writer.dump(c->fn(self, *entries[i]), false, false, 0);
     }
     out += '}';
   }
