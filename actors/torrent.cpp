@@ -647,7 +647,13 @@ void finish(self_ptr self, bool downloaded_now) {
       [self, downloaded_now](bool) {
         auto& st = self->state;
         st.complete = true;
-        save_resume(self, true, false); // the files were just synced
+        // complete from the start with every piece trusted from the resume
+        // data (none hashed): that resume data is current, and writing it
+        // again would cost a restored daemon one fsync per torrent
+        bool resume_current = !downloaded_now && st.check && st.check->total.load() == 0
+                              && st.resumed_pieces == st.cfg.torrent->num_pieces();
+        if (!resume_current)
+          save_resume(self, true, false); // the files were just synced
         note(self, downloaded_now ? "download complete" : "all pieces present");
         if (st.announcer && st.announced && downloaded_now)
           self->send(st.announcer, announce_atom_v, announce_event::completed, totals(self));

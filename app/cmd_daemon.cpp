@@ -15,6 +15,7 @@
 // bad configuration.
 #include "actors/listener.hpp"
 #include "app/commands.hpp"
+#include "app/shutdown.hpp"
 #include "app/engine_config.hpp"
 #include "app/format.hpp"
 #include "daemon/config.hpp"
@@ -44,58 +45,10 @@ namespace {
 
 using namespace std::chrono_literals;
 
-volatile std::sig_atomic_t g_stop = 0;
-volatile std::sig_atomic_t g_reload = 0;
-
-extern "C" void on_daemon_stop(int sig) { g_stop = sig; }
-extern "C" void on_daemon_hup(int) { g_reload = 1; }
-
-void install_daemon_signals() {
-  struct sigaction sa {};
-  sa.sa_handler = on_daemon_stop;
-  sigemptyset(&sa.sa_mask);
-  sa.sa_flags = SA_RESTART;
-  sigaction(SIGINT, &sa, nullptr);
-  sigaction(SIGTERM, &sa, nullptr);
-  struct sigaction hup {};
-  hup.sa_handler = on_daemon_hup;
-  sigemptyset(&hup.sa_mask);
-  hup.sa_flags = SA_RESTART;
-  sigaction(SIGHUP, &hup, nullptr);
-  std::signal(SIGPIPE, SIG_IGN);
-}
-
 void say(const std::string& line) {
   std::fprintf(stderr, "actorrent daemon: %s\n", line.c_str());
   std::fflush(stderr);
 }
-
-/// Ends the process if the actor system does not shut down in time.
-class exit_watchdog {
-public:
-  exit_watchdog(int code, std::chrono::seconds grace)
-    : thread_([this, code, grace] {
-        std::unique_lock<std::mutex> guard{mtx_};
-        if (!cv_.wait_for(guard, grace, [this] { return done_; })) {
-          say("warning: actors did not shut down in time; exiting anyway");
-          ::_exit(code);
-        }
-      }) {}
-  ~exit_watchdog() {
-    {
-      std::lock_guard<std::mutex> guard{mtx_};
-      done_ = true;
-    }
-    cv_.notify_all();
-    thread_.join();
-  }
-
-private:
-  std::mutex mtx_;
-  std::condition_variable cv_;
-  bool done_ = false;
-  std::thread thread_;
-};
 
 struct daemon_cli {
   std::string config_file;
@@ -134,9 +87,10 @@ int run_daemon(const daemon_cli& cli) {
   for (auto& p : problems)
     say("warning: " + p);
 
-  install_daemon_signals();
+  install_stop_signals(true);
+  std::signal(SIGPIPE, SIG_IGN);
   int code = exit_ok;
-  std::optional<exit_watchdog> watchdog;
+  std::optional<shutdown_watchdog> watchdog;
   {
     caf::actor_system_config sys_cfg;
     sys_cfg.load<caf::io::middleman>();
@@ -191,7 +145,7 @@ int run_daemon(const daemon_cli& cli) {
       api_holder->store(nullptr);
       caf::anon_send_exit(session, caf::exit_reason::user_shutdown);
       caf::anon_send_exit(*listener, caf::exit_reason::user_shutdown);
-      watchdog.emplace(exit_failure, 5s);
+      watchdog.emplace(exit_failure, 5s, "actorrent daemon: warning: actors did not shut down in time; exiting anyway");
       return exit_failure;
     }
     api.start();
@@ -200,10 +154,10 @@ int run_daemon(const daemon_cli& cli) {
     std::printf("api_port=%d listen_port=%u\n", api_port, static_cast<unsigned>(port));
     std::fflush(stdout);
 
-    while (g_stop == 0) {
+    while (stop_signal == 0) {
       std::this_thread::sleep_for(100ms);
-      if (g_reload != 0) {
-        g_reload = 0;
+      if (hup_signal != 0) {
+        hup_signal = 0;
         std::string rerr;
         try {
           std::string why;
@@ -219,7 +173,7 @@ int run_daemon(const daemon_cli& cli) {
         }
       }
     }
-    say(std::string{"stopping ("} + (g_stop == SIGTERM ? "SIGTERM" : "SIGINT") + "): stopped announces and resume "
+    say(std::string{"stopping ("} + (stop_signal == SIGTERM ? "SIGTERM" : "SIGINT") + "): stopped announces and resume "
         "data, at most " + std::to_string(cfg.shutdown_timeout) + " s");
     obs->close(); // open event streams end before the server stops
     api.stop();
@@ -249,7 +203,7 @@ int run_daemon(const daemon_cli& cli) {
       self->send_exit(session, caf::exit_reason::user_shutdown);
       self->send_exit(*listener, caf::exit_reason::user_shutdown);
     }
-    watchdog.emplace(code, 5s);
+    watchdog.emplace(code, 5s, "actorrent daemon: warning: actors did not shut down in time; exiting anyway");
   }
   watchdog.reset();
   return code;

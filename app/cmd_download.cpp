@@ -40,6 +40,7 @@
 #include "actors/listener.hpp"
 #include "actors/torrent.hpp"
 #include "app/commands.hpp"
+#include "app/shutdown.hpp"
 #include "app/download_config.hpp"
 #include "app/engine_config.hpp"
 #include "app/format.hpp"
@@ -137,21 +138,6 @@ struct download_cli {
   CLI::Option* timeout_opt = nullptr;
   std::string wire_fault; ///< lab option --wire-fault SPEC (logic/wire_faults.hpp)
 };
-
-// ---- signals -------------------------------------------------------------------
-
-volatile std::sig_atomic_t g_signal = 0;
-
-extern "C" void on_stop_signal(int sig) { g_signal = sig; }
-
-void install_signal_handlers() {
-  struct sigaction sa {};
-  sa.sa_handler = on_stop_signal;
-  sigemptyset(&sa.sa_mask);
-  sa.sa_flags = SA_RESTART;
-  sigaction(SIGINT, &sa, nullptr);
-  sigaction(SIGTERM, &sa, nullptr);
-}
 
 // ---- peers -----------------------------------------------------------------------
 
@@ -432,38 +418,6 @@ private:
   std::optional<clock_type::time_point> last_peers_;
 };
 
-/// Ends the process if shutting the actor system down hangs (an actor that
-/// never terminates would otherwise keep `actorrent` alive forever).
-class shutdown_watchdog {
-public:
-  explicit shutdown_watchdog(int exit_code)
-    : thread_([this, exit_code] {
-        std::unique_lock<std::mutex> guard{mtx_};
-        if (!cv_.wait_for(guard, shutdown_grace, [this] { return done_; })) {
-          std::fflush(stdout);
-          std::fputs("actorrent: warning: actors did not shut down within 5 s; exiting anyway\n", stderr);
-          std::fflush(stderr);
-          ::_exit(exit_code);
-        }
-      }) {
-  }
-
-  ~shutdown_watchdog() {
-    {
-      std::lock_guard<std::mutex> guard{mtx_};
-      done_ = true;
-    }
-    cv_.notify_all();
-    thread_.join();
-  }
-
-private:
-  std::mutex mtx_;
-  std::condition_variable cv_;
-  bool done_ = false;
-  std::thread thread_; // last: starts after the members above exist
-};
-
 // ---- the download -------------------------------------------------------------------
 
 /// The extra fields of the JSON `complete` event: seconds since the start and
@@ -674,7 +628,7 @@ int run_download(download_cli& cli) {
   for (auto& e : initial)
     out.detail("peer " + e.to_string());
 
-  install_signal_handlers();
+  install_stop_signals(false);
   int code = exit_failure;
   std::optional<shutdown_watchdog> watchdog;
   {
@@ -802,7 +756,7 @@ int run_download(download_cli& cli) {
         failure = dm.reason ? describe(sys, dm.reason) : std::string{"the torrent actor quit"};
     };
     for (;;) {
-      if (g_signal != 0) {
+      if (stop_signal != 0) {
         result = complete_at ? outcome::seeded : outcome::interrupted;
         break;
       }
@@ -902,11 +856,11 @@ int run_download(download_cli& cli) {
                     + " verified pieces kept in the resume data; run again when the disk has room)");
         break;
       case outcome::seeded:
-        out.finish(last, "stopped", {{"reason", g_signal != 0 ? "interrupted" : "seeding done"}});
+        out.finish(last, "stopped", {{"reason", stop_signal != 0 ? "interrupted" : "seeding done"}});
         if (out.human())
           std::printf("seeding stopped: %s uploaded, ratio %s\n", format_bytes(last ? last->uploaded : 0).c_str(),
                       format_ratio(last ? last->uploaded : 0, info.total_size).c_str());
-        code = g_signal != 0 ? exit_signal_base + g_signal : exit_ok;
+        code = stop_signal != 0 ? exit_signal_base + stop_signal : exit_ok;
         break;
       case outcome::incomplete_seed:
         out.finish(last, "error", {{"error", "data incomplete"}});
@@ -923,8 +877,8 @@ int run_download(download_cli& cli) {
         break;
       case outcome::interrupted:
         out.finish(last, "stopped", {{"reason", "interrupted"}});
-        print_error(std::string{"interrupted ("} + (g_signal == SIGTERM ? "SIGTERM" : "SIGINT") + ")");
-        code = exit_signal_base + g_signal;
+        print_error(std::string{"interrupted ("} + (stop_signal == SIGTERM ? "SIGTERM" : "SIGINT") + ")");
+        code = exit_signal_base + stop_signal;
         break;
       case outcome::timed_out:
         out.finish(last, "stopped", {{"reason", "timed out"}});
@@ -939,7 +893,7 @@ int run_download(download_cli& cli) {
     std::fflush(stdout);
     std::fflush(stderr);
     // Shutting the system down waits for every actor; bound it.
-    watchdog.emplace(code);
+    watchdog.emplace(code, shutdown_grace, "actorrent: warning: actors did not shut down within 5 s; exiting anyway");
   }
   watchdog.reset();
   return code;

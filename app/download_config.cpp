@@ -1,5 +1,6 @@
 #include "app/download_config.hpp"
 
+#include "app/yaml_position.hpp"
 #include "protocol/peer_address.hpp"
 #include "protocol/text.hpp"
 
@@ -247,8 +248,7 @@ struct parser {
     try {
       root = YAML::Load(std::string{text});
     } catch (const YAML::Exception& e) {
-      return make_error(name + ": line " + std::to_string(e.mark.line + 1) + ", column "
-                        + std::to_string(e.mark.column + 1) + ": " + e.msg);
+      return make_error(yaml_located(name, e.mark.line, e.mark.column, e.msg));
     }
     download_settings out;
     if (root.IsNull() || !root.IsDefined())
@@ -261,8 +261,7 @@ struct parser {
       YAML::Node k = it->first;
       YAML::Node v = it->second;
       if (!k.IsScalar())
-        return make_error(name + ": line " + std::to_string(k.Mark().line + 1) + ": expected a key name, "
-                          + got(k));
+        return make_error(yaml_located(name, k.Mark().line, -1, "expected a key name, " + got(k)));
       const std::string& key = k.Scalar();
       if (!is_known(key))
         return make_error(name + ": unknown key " + quote(key) + suggestion(key));

@@ -5,7 +5,7 @@
 #
 #   bench/daemon.sh [--n 1000,5000] [--clients transmission,rtorrent,qbittorrent,actorrent]
 #                   [--limit SECONDS (900)] [--lists K (20)] [--rss-lists M (1000)]
-#                   [--probes P (3)] [--out FILE.md]
+#                   [--probes P (3)] [--big-mib MIB (1024)] [--out FILE.md]
 #
 # For each N and each client:
 #  1. N torrents of 256 KiB each (one piece, v1; announce URL http://127.0.0.1:1/announce,
@@ -34,13 +34,20 @@
 #     peer_connect_alert: it dials a peer given by connect_peer on its next
 #     one-second tick) to the first payload byte (issue: "a new peer served within
 #     0.5 s"), and from connect_peer to the first byte and to completion.
+#     Then (--big-mib, 0: skipped) a torrent of MIB MiB (1 MiB pieces, data in the
+#     cache) is added, and once it seeds it is re-checked (the client's own verify
+#     call) while full list calls are timed until it seeds again: p50/p99/max
+#     (issue: "torrents.list p99 under 50 ms while another torrent re-checks 1 GiB").
 #  5. SIGTERM, and the seconds until the daemon has exited (SIGKILL after 60 s).
+#  6. Restart with the same state (resume data): seconds from starting the daemon
+#     again until every torrent (the big one too) is listed and seeding
+#     (lib/daemon_bench.py wait, bounded by --limit); SIGTERM again.
 # Every daemon is stopped by PID, the namespace and the work directory removed on
 # exit (BENCH_KEEP=1 keeps the work directory).
 #
 # actorrent: `actorrent daemon --config FILE.yaml` with the issue's keys (listen.port,
 # api.bind, api.port, api.tokens, paths.downloads, paths.state, paths.watch,
-# limits.active_seeds/active_downloads set to N) and JSON-RPC at
+# limits.active_seeds/active_downloads 0: no queue, as for the others) and JSON-RPC at
 # POST /api/v1/rpc; skipped, saying so, when the binary has no daemon command.
 # A client whose program is missing is skipped the same way.
 set -euo pipefail
@@ -58,6 +65,7 @@ LIMIT=900
 LISTS=20
 RSS_LISTS=1000
 PROBES=3
+BIG_MIB=1024
 bench_option() {
   case "$1" in
     --n) NS_LIST="${2:?}" ;;
@@ -65,6 +73,7 @@ bench_option() {
     --lists) LISTS="${2:?}" ;;
     --rss-lists) RSS_LISTS="${2:?}" ;;
     --probes) PROBES="${2:?}" ;;
+    --big-mib) BIG_MIB="${2:?}" ;;
     *) return 1 ;;
   esac
 }
@@ -76,7 +85,7 @@ IFS=',' read -r -a N_VALUES <<<"$NS_LIST"
 for n in "${N_VALUES[@]}"; do
   [[ "$n" =~ ^[1-9][0-9]*$ ]] && [ "$n" -le 20000 ] || die "--n takes counts 1..20000, comma-separated"
 done
-for v in "$LISTS" "$RSS_LISTS" "$PROBES"; do [[ "$v" =~ ^[0-9]+$ ]] || die "--lists, --rss-lists, --probes take counts"; done
+for v in "$LISTS" "$RSS_LISTS" "$PROBES" "$BIG_MIB"; do [[ "$v" =~ ^[0-9]+$ ]] || die "--lists, --rss-lists, --probes take counts"; done
 [ "$LISTS" -ge 1 ] || die "--lists must be at least 1"
 IFS=',' read -r -a CLIENT_LIST <<<"$CLIENTS"
 for c in "${CLIENT_LIST[@]}"; do
@@ -121,6 +130,16 @@ else
   PEER_PORT=$base
   RPC_PORT=$((base + 1))
 fi
+# next_rpc_port: every start gets an RPC port of its own: the list calls leave the
+# last one's connections in TIME_WAIT, and a daemon that binds without
+# SO_REUSEADDR (qbittorrent-nox) would find it "already in use"
+next_rpc_port() {
+  if [ -n "$NS" ]; then
+    RPC_PORT=$((RPC_PORT + 1))
+  else
+    RPC_PORT="$(pick_ports 1)" || die "no free ports"
+  fi
+}
 
 rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0; }
 pkg_version() { dpkg-query -W -f '${Version}' "$1" 2>/dev/null || echo "?"; }
@@ -243,7 +262,7 @@ EOF
 start_actorrent() {
   local dir="$1" n="$2"
   mkdir -p "$dir/state" "$dir/watch"
-  TOKEN="bench-$RANDOM$RANDOM"
+  TOKEN="bench-token-$(od -An -N8 -tx1 /dev/urandom | tr -d " \n")"
   cat >"$dir/actorrent.yaml" <<EOF
 listen:
   port: $PEER_PORT
@@ -257,8 +276,8 @@ paths:
   state: $dir/state
   watch: $dir/watch
 limits:
-  active_downloads: $n
-  active_seeds: $n
+  active_downloads: 0
+  active_seeds: 0
 EOF
   "${NSX[@]}" "$ACTORRENT" daemon --config "$dir/actorrent.yaml" </dev/null >"$dir/stdout.log" 2>&1 &
   DPID=$!
@@ -302,6 +321,25 @@ log "making (or reusing) $MAX_N torrents of 256 KiB in $CACHE"
 "$PY" "$DB" make "$CACHE" "$MAX_N"
 chmod -R a+rX "$CACHE"
 cat "$CACHE"/data/* >/dev/null # into the page cache, as the seeders will read it
+BIG_ARGS=()
+if [ "$BIG_MIB" -gt 0 ]; then
+  log "making (or reusing) a torrent of $BIG_MIB MiB to re-check in $CACHE/big"
+  BIG_HASH="$("$PY" "$DB" make-big "$CACHE" "$BIG_MIB")"
+  chmod -R a+rX "$CACHE"
+  BIG_ARGS=(--big "$CACHE/big.torrent" --big-hash "$BIG_HASH")
+fi
+
+# stop_daemon: SIGTERM to DPID, SIGKILL after 60 s; sets STOP_MS.
+stop_daemon() {
+  local t0 t1
+  t0=$(date +%s%N)
+  kill -"$STOP_SIG" "$DPID" 2>/dev/null || true
+  wait_for 60 gone "$DPID" || kill -KILL "$DPID" 2>/dev/null || true
+  t1=$(date +%s%N)
+  wait "$DPID" 2>/dev/null || true
+  forget_pids "$DPID"
+  STOP_MS=$(((t1 - t0) / 1000000))
+}
 
 for n in "${N_VALUES[@]}"; do
   for c in "${CLIENT_LIST[@]}"; do
@@ -315,6 +353,7 @@ for n in "${N_VALUES[@]}"; do
     mkdir -p "$dir"
     TOKEN=""
     log "$c, $n torrents: starting"
+    next_rpc_port
     if ! "start_$c" "$dir" "$n" || ! alive "$DPID"; then
       log "$c did not come up within 60 s: $(tail -3 "$dir/stdout.log" 2>/dev/null)"
       echo "{\"client\": \"$c\", \"n\": $n, \"skipped\": \"did not start (see its log)\"}" >>"$RESULTS"
@@ -324,7 +363,7 @@ for n in "${N_VALUES[@]}"; do
     sleep 1
     line="$(in_ns timeout $((LIMIT + 600)) "$PY" "$DB" run "$c" --torrents "$CACHE" --n "$n" \
       --pid "$DPID" --endpoint "$ENDPOINT" --token "$TOKEN" --limit "$LIMIT" --lists "$LISTS" \
-      --rss-lists "$RSS_LISTS" 2>"$dir/run.err")" || {
+      --rss-lists "$RSS_LISTS" "${BIG_ARGS[@]}" 2>"$dir/run.err")" || {
       log "$c: the run failed or did not finish in time: $(grep -v '^PARTIAL ' "$dir/run.err" | tail -3)"
       line="$(sed -n 's/^PARTIAL //p' "$dir/run.err" | tail -1)"
       why="run failed or did not finish within $((LIMIT + 600)) s: $(grep -v '^PARTIAL ' "$dir/run.err" | tail -1 | tr -d '"\\')"
@@ -340,18 +379,30 @@ for n in "${N_VALUES[@]}"; do
       p="$(in_ns timeout 60 "$PY" "$DB" probe "$t" "$CACHE/data" "$PEER_PORT" --limit 30 2>>"$dir/probe.err" || echo '{}')"
       probes="$probes${probes:+,}$p"
     done
-    t0=$(date +%s%N)
-    kill -"$STOP_SIG" "$DPID" 2>/dev/null || true
-    wait_for 60 gone "$DPID" || kill -KILL "$DPID" 2>/dev/null || true
-    t1=$(date +%s%N)
-    wait "$DPID" 2>/dev/null || true
-    forget_pids "$DPID"
-    "$PY" - "$line" "[$probes]" "$(version_of "$c")" $(((t1 - t0) / 1000000)) >>"$RESULTS" <<'EOF'
+    stop_daemon
+    stop_ms=$STOP_MS
+    # the restart, from the same state directory
+    expect=$n
+    grep -q '"recheck_lists"' <<<"$line" && expect=$((n + 1))
+    log "$c, $n torrents: restarting with its resume data (expecting $expect seeding)"
+    t0=$(date +%s.%N)
+    restart='{}'
+    next_rpc_port
+    if "start_$c" "$dir" "$n" && alive "$DPID"; then
+      restart="$(in_ns timeout $((LIMIT + 60)) "$PY" "$DB" wait "$c" --n "$expect" --endpoint "$ENDPOINT" \
+        --token "$TOKEN" --t0 "$t0" --limit "$LIMIT" 2>>"$dir/run.err" || echo '{}')"
+      restart="$("$PY" -c 'import json, sys; r = json.loads(sys.argv[1]); r["rss_kb"] = int(sys.argv[2]); print(json.dumps(r))' "$restart" "$(rss_kb "$DPID")")"
+    else
+      log "$c did not come up again: $(tail -3 "$dir/stdout.log" 2>/dev/null)"
+    fi
+    stop_daemon
+    "$PY" - "$line" "[$probes]" "$(version_of "$c")" "$stop_ms" "$restart" >>"$RESULTS" <<'EOF'
 import json, sys
 r = json.loads(sys.argv[1])
 r["probes"] = json.loads(sys.argv[2])
 r["version"] = sys.argv[3]
 r["stop_ms"] = int(sys.argv[4])
+r["restart"] = json.loads(sys.argv[5])
 print(json.dumps(r))
 EOF
     log "$c, $n torrents: $(tail -1 "$RESULTS")"
@@ -366,8 +417,8 @@ import json, statistics, sys
 rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
 print("Command: `%s` (%s; every client alone, one after the other, same data)" % (sys.argv[2], "network namespace " + sys.argv[3] if sys.argv[3] != "host loopback" else "host loopback"))
 print()
-print("| daemon | torrents | RSS idle | RSS seeding | until all seed | list all (median / p90) | RSS before → after %s lists | peak RSS | new peer: first byte after the dial (median, all) | stop |" % sys.argv[4])
-print("|---|---|---|---|---|---|---|---|---|---|")
+print("| daemon | torrents | RSS idle | RSS seeding | until all seed | list all (median / p90) | RSS before → after %s lists | peak RSS | new peer: first byte after the dial (median, all) | list p50 / p99 / max during a re-check (re-check time) | stop | restart to all seeding |" % sys.argv[4])
+print("|---|---|---|---|---|---|---|---|---|---|---|---|")
 mb = lambda kb: "%.1f MB" % (kb * 1024 / 1e6)
 for r in rows:
     if "skipped" in r:
@@ -383,24 +434,33 @@ for r in rows:
         rss = "%s → %s (%+.1f KB/call)" % (mb(r["rss_before_lists_kb"]), mb(r["rss_after_lists_kb"]), grow * 1024 / 1000)
     else:
         rss = r.get("note", "-")
-    print("| %s | %d | %s | %s | %s | %s | %s | %s | %s | %.1f s |" % (
+    if "recheck_list_p99_ms" in r:
+        rc = "%.1f / %.1f / %.1f ms (%s, %d lists)" % (r["recheck_list_p50_ms"], r["recheck_list_p99_ms"], r["recheck_list_max_ms"],
+                                                     "%.1f s" % r["recheck_s"] if r.get("recheck_s") is not None else "did not end", r["recheck_lists"])
+    else:
+        rc = r.get("recheck_note", "-")
+    rs = r.get("restart", {})
+    rst = "%.2f s" % rs["restart_all_seed_s"] if rs.get("restart_all_seed_s") is not None else "not all: %s of %s seeding" % (rs.get("seeding", "?"), rs.get("listed", "?"))
+    print("| %s | %d | %s | %s | %s | %s | %s | %s | %s | %s | %.1f s | %s |" % (
         r["version"], r["n"], mb(r["rss_idle_kb"]), mb(r.get("rss_seeding_kb", 0)), seed, lst, rss,
-        mb(r["rss_peak_kb"]) if "rss_peak_kb" in r else "-", probe, r["stop_ms"] / 1000))
+        mb(r["rss_peak_kb"]) if "rss_peak_kb" in r else "-", probe, rc, r["stop_ms"] / 1000, rst))
 ours = {r["n"]: r for r in rows if r["client"] == "actorrent" and "skipped" not in r}
 print()
 if not ours:
     print("No ratios: the actorrent daemon did not run in this run (see the skipped row).")
 else:
-    print("Ratios to actorrent (>1: actorrent is better): RSS seeding, until all seed, list all (median).")
+    print("Ratios to actorrent (>1: actorrent is better): RSS seeding, until all seed, list all (median), list p99 during the re-check, restart to all seeding.")
     print()
     for r in rows:
         o = ours.get(r["n"])
         if o is None or "skipped" in r or r is o or "list_median_ms" not in r or "list_median_ms" not in o:
             continue
         ratio = lambda a, b: "%.2f" % (a / b) if a and b else "-"
-        print("- %s, %d torrents: RSS %s, all seeding %s, list %s" % (
+        print("- %s, %d torrents: RSS %s, all seeding %s, list %s, list p99 in re-check %s, restart %s" % (
             r["client"], r["n"], ratio(r["rss_seeding_kb"], o["rss_seeding_kb"]),
-            ratio(r.get("all_seed_s"), o.get("all_seed_s")), ratio(r["list_median_ms"], o["list_median_ms"])))
+            ratio(r.get("all_seed_s"), o.get("all_seed_s")), ratio(r["list_median_ms"], o["list_median_ms"]),
+            ratio(r.get("recheck_list_p99_ms"), o.get("recheck_list_p99_ms")),
+            ratio(r.get("restart", {}).get("restart_all_seed_s"), o.get("restart", {}).get("restart_all_seed_s"))))
 EOF
 bench_report "$REPORT"
 if [ "${BENCH_KEEP:-0}" = 1 ]; then log "kept $WORK (results.jsonl)"; fi

@@ -1,5 +1,7 @@
 #include "daemon/config.hpp"
 
+#include "app/yaml_position.hpp"
+
 #include "protocol/text.hpp"
 
 #include <yaml-cpp/yaml.h>
@@ -43,10 +45,7 @@ struct config_failure {
 };
 
 std::string render(const std::string& name, const config_failure& f) {
-  std::string out = name + ": ";
-  if (f.pos.line > 0)
-    out += "line " + std::to_string(f.pos.line) + ", column " + std::to_string(f.pos.column) + ": ";
-  return out + f.message;
+  return app::yaml_located(name, f.pos.line - 1, f.pos.column - 1, f.message);
 }
 
 // ---- scalar parsers (text in, value or expectation out) ---------------------------------

@@ -100,7 +100,11 @@ json http_api::stats() { return ask("session.stats", json::object()); }
 
 void http_api::add_methods() {
   auto plain = [this](const std::string& name, scope s) {
-    dispatcher_.add({name, s, [this, name](const json& params) { return ask(name, params); }});
+    rpc::method m{name, s, {}, {}};
+    m.text_fn = [this, name](const json& params) {
+      return ask_session_text(sys_, session_, name, params, {}, current()->timeout);
+    };
+    dispatcher_.add(std::move(m));
   };
   for (auto* n : {"torrents.list", "torrents.get", "torrents.files", "torrents.peers", "torrents.trackers",
                   "session.stats", "config.get"})

@@ -70,7 +70,7 @@ std::vector<std::string> dispatcher::names() const {
   return out;
 }
 
-json dispatcher::handle_one(const json& req, scope granted, bool* refused_scope) const {
+json dispatcher::handle_one(const json& req, scope granted, bool* refused_scope, std::string* text_result) const {
   if (!req.is_object())
     return error_response(nullptr, invalid_request, "a request is a JSON object");
   json id = nullptr;
@@ -109,7 +109,16 @@ json dispatcher::handle_one(const json& req, scope granted, bool* refused_scope)
                                     + "'; the token has '" + std::string{scope_name(granted)} + "'"));
   }
   try {
-    auto result = meth->fn(params);
+    json result;
+    if (meth->text_fn) {
+      auto text = meth->text_fn(params);
+      if (text_result != nullptr)
+        *text_result = std::move(text);
+      else
+        result = json::parse(text);
+    } else {
+      result = meth->fn(params);
+    }
     return respond({{"jsonrpc", "2.0"}, {"id", id}, {"result", std::move(result)}});
   } catch (const rpc_error& e) {
     return respond(error_response(id, e.code, e.what(), e.data));
@@ -142,13 +151,23 @@ reply dispatcher::handle(std::string_view body, scope granted) const {
     return {200, out.empty() ? std::string{} : dump(out)};
   }
   bool refused = false;
-  auto r = handle_one(req, granted, &refused);
+  std::string text;
+  auto r = handle_one(req, granted, &refused, &text);
   if (r.is_null())
     return {200, {}};
   int status = refused ? 403 : 200;
   if (r.contains("error") && (r["error"]["code"] == invalid_request || r["error"]["code"] == parse_error))
     status = 400;
-  return {status, dump(r)};
+  auto out = dump(r);
+  if (!text.empty() && r.contains("result")) {
+    // the keys are sorted: "result":null closes the object
+    static constexpr std::string_view tail = "\"result\":null}";
+    if (out.size() >= tail.size() && out.compare(out.size() - tail.size(), tail.size(), tail) == 0)
+      out.replace(out.size() - tail.size() + 9, 4, text);
+    else
+      return {500, dump(error_response(r["id"], internal_error, "cannot place the result"))};
+  }
+  return {status, out};
 }
 
 // ---- params --------------------------------------------------------------------

@@ -48,9 +48,16 @@ inline constexpr std::size_t max_batch = 100;
 /// A method: its name, the scope it needs and its function (params is an
 /// object, or null when absent; it returns the result or throws rpc_error).
 struct method {
+  method() = default;
+  method(std::string name, scope needed, std::function<nlohmann::json(const nlohmann::json&)> fn,
+         std::function<std::string(const nlohmann::json&)> text_fn = {})
+    : name(std::move(name)), needed(needed), fn(std::move(fn)), text_fn(std::move(text_fn)) {}
   std::string name;
   scope needed = scope::read;
   std::function<nlohmann::json(const nlohmann::json& params)> fn;
+  /// Instead of fn: the result as JSON text, put into the answer as it is
+  /// (a big result is not parsed and written again).
+  std::function<std::string(const nlohmann::json& params)> text_fn;
 };
 
 /// What handle() returns: the body (empty for notifications only) and the
@@ -72,8 +79,11 @@ public:
   /// needing a scope at or below it).
   reply handle(std::string_view body, scope granted) const;
 
-  /// One request object (already parsed); null for a notification.
-  nlohmann::json handle_one(const nlohmann::json& req, scope granted, bool* refused_scope = nullptr) const;
+  /// One request object (already parsed); null for a notification. With
+  /// `text_result`, a method's text result goes there and the answer's
+  /// "result" is null (handle splices it in); without, it is parsed.
+  nlohmann::json handle_one(const nlohmann::json& req, scope granted, bool* refused_scope = nullptr,
+                            std::string* text_result = nullptr) const;
 
   std::vector<std::string> names() const;
 

@@ -22,6 +22,7 @@
 #include <set>
 
 #include <dirent.h>
+#include <malloc.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -353,50 +354,153 @@ double progress_of(const entry& e) {
   return size == 0 ? 1.0 : static_cast<double>(have) / static_cast<double>(size);
 }
 
+std::uint64_t wanted_of(const entry& e) {
+  return e.status.selected_size > 0 ? e.status.selected_size : e.mi->total_size;
+}
+
+std::uint64_t have_of(const entry& e) {
+  return e.status.selected_size > 0 ? e.status.selected_have : e.status.have_bytes;
+}
+
+json null_or(const std::string& s) { return s.empty() ? json(nullptr) : json(s); }
+
+// Every field of a torrent's row (torrent_fields() names them), each computed
+// on its own: torrents.list writes the fields asked for straight into its
+// answer, without a JSON object per torrent.
+using field_fn = json (*)(self_ptr, const entry&);
+struct row_field {
+  const char* name;
+  field_fn fn;
+};
+
+const std::vector<row_field>& row_fields() {
+  static const std::vector<row_field> table{
+    {"id", [](self_ptr, const entry& e) { return json(e.id); }},
+    {"name", [](self_ptr, const entry& e) { return json(e.mi->name); }},
+    {"state", [](self_ptr, const entry& e) { return json(api_state(e)); }},
+    {"progress", [](self_ptr, const entry& e) { return json(std::round(progress_of(e) * 10000) / 10000); }},
+    {"size", [](self_ptr, const entry& e) { return json(e.mi->total_size); }},
+    {"wanted_size", [](self_ptr, const entry& e) { return json(wanted_of(e)); }},
+    {"have_bytes", [](self_ptr, const entry& e) { return json(have_of(e)); }},
+    {"down_rate", [](self_ptr, const entry& e) { return json(std::llround(e.status.down_rate)); }},
+    {"up_rate", [](self_ptr, const entry& e) { return json(std::llround(e.status.up_rate)); }},
+    {"peers", [](self_ptr, const entry& e) { return json(e.status.peers); }},
+    {"seeds", [](self_ptr, const entry& e) { return json(e.status.seeds); }},
+    {"ratio",
+     [](self_ptr, const entry& e) {
+       auto size = e.mi->total_size;
+       double ratio = size == 0 ? 0.0 : static_cast<double>(e.status.uploaded) / static_cast<double>(size);
+       return json(std::round(ratio * 1000) / 1000);
+     }},
+    {"eta",
+     [](self_ptr, const entry& e) {
+       auto wanted = wanted_of(e);
+       auto have = have_of(e);
+       if (have < wanted && e.status.down_rate > 1)
+         return json(static_cast<std::uint64_t>(static_cast<double>(wanted - have) / e.status.down_rate));
+       return json(nullptr);
+     }},
+    {"labels", [](self_ptr, const entry& e) { return json(e.labels); }},
+    {"save_path", [](self_ptr, const entry& e) { return json(e.save_path); }},
+    {"error", [](self_ptr, const entry& e) { return null_or(e.error); }},
+    {"downloaded", [](self_ptr, const entry& e) { return json(e.status.downloaded); }},
+    {"uploaded", [](self_ptr, const entry& e) { return json(e.status.uploaded); }},
+    {"pieces", [](self_ptr, const entry& e) { return json(e.mi->num_pieces()); }},
+    {"pieces_have", [](self_ptr, const entry& e) { return json(e.status.pieces_have); }},
+    {"added", [](self_ptr, const entry& e) { return json(e.added_at); }},
+    {"queue_reason", [](self_ptr, const entry& e) { return null_or(e.queue_reason); }},
+    {"restored", [](self_ptr, const entry& e) { return json(e.restored); }},
+    {"check",
+     [](self_ptr, const entry& e) {
+       if (!e.check_ms)
+         return json(nullptr);
+       return json{{"ms", std::llround(*e.check_ms)},
+                   {"pieces_hashed", e.check_hashed.value_or(0)},
+                   {"pieces_verified", e.status.resumed_pieces}};
+     }},
+    {"ratio_limit", [](self_ptr self, const entry& e) { return json(ratio_limit_of(self, e)); }},
+    {"limits",
+     [](self_ptr self, const entry& e) {
+       return json{{"upload_rate", up_limit_of(self, e)},
+                   {"download_rate", down_limit_of(self, e)},
+                   {"peers", peers_limit_of(self, e)}};
+     }},
+    {"tracker_status",
+     [](self_ptr, const entry& e) {
+       return json(e.status.tracker_error.empty() ? e.status.tracker_status : e.status.tracker_error);
+     }},
+  };
+  return table;
+}
+
+const row_field* find_field(const std::string& name) {
+  for (auto& f : row_fields())
+    if (name == f.name)
+      return &f;
+  return nullptr;
+}
+
 json row_of(self_ptr self, const entry& e) {
-  const auto& s = e.status;
-  auto size = e.mi->total_size;
-  auto wanted = s.selected_size > 0 ? s.selected_size : size;
-  auto have = s.selected_size > 0 ? s.selected_have : s.have_bytes;
-  double ratio = size == 0 ? 0.0 : static_cast<double>(s.uploaded) / static_cast<double>(size);
-  json eta = nullptr;
-  if (have < wanted && s.down_rate > 1)
-    eta = static_cast<std::uint64_t>(static_cast<double>(wanted - have) / s.down_rate);
-  json check = nullptr;
-  if (e.check_ms)
-    check = {{"ms", std::llround(*e.check_ms)},
-             {"pieces_hashed", e.check_hashed.value_or(0)},
-             {"pieces_verified", s.resumed_pieces}};
-  json lim = {{"upload_rate", up_limit_of(self, e)},
-              {"download_rate", down_limit_of(self, e)},
-              {"peers", peers_limit_of(self, e)}};
-  return {{"id", e.id},
-          {"name", e.mi->name},
-          {"state", api_state(e)},
-          {"progress", std::round(progress_of(e) * 10000) / 10000},
-          {"size", size},
-          {"wanted_size", wanted},
-          {"have_bytes", have},
-          {"down_rate", std::llround(s.down_rate)},
-          {"up_rate", std::llround(s.up_rate)},
-          {"peers", s.peers},
-          {"seeds", s.seeds},
-          {"ratio", std::round(ratio * 1000) / 1000},
-          {"eta", eta},
-          {"labels", e.labels},
-          {"save_path", e.save_path},
-          {"error", e.error.empty() ? json(nullptr) : json(e.error)},
-          {"downloaded", s.downloaded},
-          {"uploaded", s.uploaded},
-          {"pieces", e.mi->num_pieces()},
-          {"pieces_have", s.pieces_have},
-          {"added", e.added_at},
-          {"queue_reason", e.queue_reason.empty() ? json(nullptr) : json(e.queue_reason)},
-          {"restored", e.restored},
-          {"check", check},
-          {"ratio_limit", ratio_limit_of(self, e)},
-          {"limits", lim},
-          {"tracker_status", s.tracker_error.empty() ? s.tracker_status : s.tracker_error}};
+  json row = json::object();
+  for (auto& f : row_fields())
+    row[f.name] = f.fn(self, e);
+  return row;
+}
+
+// torrents.list's result as JSON text, written field by field (1,000 rows
+// would otherwise be 1,000 JSON objects built, dumped, and parsed again).
+std::string list_text(self_ptr self, const list_query& q) {
+  std::vector<const entry*> entries; // id order (the map's)
+  entries.reserve(self->state.torrents.size());
+  for (auto& [id, e] : self->state.torrents)
+    entries.push_back(&e);
+  list_source src;
+  src.size = entries.size();
+  src.state = [&](std::size_t i) { return api_state(*entries[i]); };
+  src.name = [&](std::size_t i) { return entries[i]->mi->name; };
+  src.has_label = [&](std::size_t i, const std::string& l) {
+    const auto& ls = entries[i]->labels;
+    return std::find(ls.begin(), ls.end(), l) != ls.end();
+  };
+  src.value = [&](std::size_t i, const std::string& f) {
+    auto* rf = find_field(f);
+    return rf == nullptr ? json(nullptr) : rf->fn(self, *entries[i]);
+  };
+  auto page = select_page(src, q);
+  std::vector<const row_field*> cols;
+  if (q.fields.empty()) {
+    for (auto& f : row_fields())
+      cols.push_back(&f);
+  } else {
+    for (auto& name : q.fields)
+      if (auto* f = find_field(name); f != nullptr && std::find(cols.begin(), cols.end(), f) == cols.end())
+        cols.push_back(f);
+  }
+  std::string out = "{\"next_cursor\":";
+  out += page.next ? "\"" + std::to_string(*page.next) + "\"" : std::string{"null"};
+  out += ",\"torrents\":[";
+  out.reserve(out.size() + page.rows.size() * (40 + 24 * cols.size()));
+  // values are written straight into `out` (no string per value)
+  nlohmann::detail::serializer<json> writer{nlohmann::detail::output_adapter<char>(out), ' ',
+                                            json::error_handler_t::replace};
+  bool first_row = true;
+  for (auto i : page.rows) {
+    out += first_row ? "{" : ",{";
+    first_row = false;
+    bool first_col = true;
+    for (auto* c : cols) {
+      if (!first_col)
+        out += ',';
+      first_col = false;
+      out += '"';
+      out += c->name;
+      out += "\":";
+      writer.dump(c->fn(self, *entries[i]), false, false, 0);
+    }
+    out += '}';
+  }
+  out += "],\"total\":" + std::to_string(page.total) + "}";
+  return out;
 }
 
 void note_state(self_ptr self, entry& e) {
@@ -916,19 +1020,6 @@ json m_add(self_ptr self, const json& p, const std::string& blob) {
   return r;
 }
 
-json m_list(self_ptr self, const json& p) {
-  auto q = parse_list_query(p);
-  std::vector<json> rows;
-  rows.reserve(self->state.torrents.size());
-  for (auto& [id, e] : self->state.torrents)
-    rows.push_back(row_of(self, e));
-  std::vector<const json*> ptrs;
-  ptrs.reserve(rows.size());
-  for (auto& r : rows)
-    ptrs.push_back(&r);
-  return list_torrents(ptrs, q);
-}
-
 json m_get(self_ptr self, const json& p) {
   rpc::only_fields(p, {"id", "fields"});
   if (!p.contains("id"))
@@ -1260,11 +1351,11 @@ std::string handle_rpc(self_ptr self, const std::string& method, const std::stri
     if (self->state.shutting_down && method != "session.stats" && method != "torrents.list"
         && method != "torrents.get")
       throw rpc::rpc_error(rpc::unavailable, "the daemon is shutting down");
+    if (method == "torrents.list") // as text: reply_result's form, without the JSON tree
+      return "{\"result\":" + list_text(self, parse_list_query(params)) + "}";
     json r;
     if (method == "torrents.add")
       r = m_add(self, params, blob);
-    else if (method == "torrents.list")
-      r = m_list(self, params);
     else if (method == "torrents.get")
       r = m_get(self, params);
     else if (method == "torrents.start")
@@ -1363,6 +1454,10 @@ void tick(self_ptr self) {
     s["type"] = "stats";
     emit(self, std::move(s));
   }
+  // bursts (1,000 adds, a restore, big API answers) leave free memory in
+  // malloc's arenas that glibc keeps mapped: give it back to the system
+  if (st.ticks % 30 == 3)
+    ::malloc_trim(0);
   self->delayed_send(self, 1s, tick_atom_v);
 }
 
@@ -1578,8 +1673,8 @@ result<std::map<std::string, json>> read_api_overrides(const std::string& dir) {
   return out;
 }
 
-json ask_session(caf::actor_system& sys, const session_actor& session, const std::string& method,
-                 const json& params, std::string blob, std::chrono::milliseconds timeout) {
+std::string ask_session_text(caf::actor_system& sys, const session_actor& session, const std::string& method,
+                             const json& params, std::string blob, std::chrono::milliseconds timeout) {
   caf::scoped_actor self{sys};
   std::string reply;
   caf::error failure;
@@ -1591,12 +1686,25 @@ json ask_session(caf::actor_system& sys, const session_actor& session, const std
                                            + " ms");
     throw rpc::rpc_error(rpc::unavailable, "the session is gone: " + sys.render(failure));
   }
+  // reply_result's form, {"result":R}: R is returned as it is
+  static constexpr std::string_view head = "{\"result\":";
+  if (reply.size() > head.size() && reply.compare(0, head.size(), head) == 0 && reply.back() == '}')
+    return reply.substr(head.size(), reply.size() - head.size() - 1);
   auto j = json::parse(reply, nullptr, false);
   if (j.is_discarded() || !j.is_object())
     throw rpc::rpc_error(rpc::internal_error, "the session's reply is not JSON");
   if (auto e = j.find("error"); e != j.end())
     throw rpc::rpc_error((*e)["code"].get<int>(), (*e)["message"].get<std::string>());
-  return std::move(j["result"]);
+  throw rpc::rpc_error(rpc::internal_error, "the session's reply has neither result nor error");
+}
+
+json ask_session(caf::actor_system& sys, const session_actor& session, const std::string& method,
+                 const json& params, std::string blob, std::chrono::milliseconds timeout) {
+  auto text = ask_session_text(sys, session, method, params, std::move(blob), timeout);
+  auto j = json::parse(text, nullptr, false);
+  if (j.is_discarded())
+    throw rpc::rpc_error(rpc::internal_error, "the session's reply is not JSON");
+  return j;
 }
 
 } // namespace actorrent::daemon

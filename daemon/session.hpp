@@ -91,4 +91,8 @@ result<std::map<std::string, nlohmann::json>> read_api_overrides(const std::stri
 nlohmann::json ask_session(caf::actor_system& sys, const session_actor& session, const std::string& method,
                            const nlohmann::json& params, std::string blob, std::chrono::milliseconds timeout);
 
+/// The same, with the result as the session wrote it (JSON text, not parsed).
+std::string ask_session_text(caf::actor_system& sys, const session_actor& session, const std::string& method,
+                             const nlohmann::json& params, std::string blob, std::chrono::milliseconds timeout);
+
 } // namespace actorrent::daemon

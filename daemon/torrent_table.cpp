@@ -111,38 +111,68 @@ bool less_value(const json& a, const json& b) {
 
 } // namespace
 
-json list_torrents(const std::vector<const json*>& rows, const list_query& q) {
-  std::vector<const json*> hits;
-  hits.reserve(rows.size());
-  for (auto* r : rows) {
-    if (q.state && field_of(*r, "state") != *q.state)
+list_page select_page(const list_source& src, const list_query& q) {
+  std::vector<std::size_t> hits;
+  hits.reserve(src.size);
+  for (std::size_t i = 0; i < src.size; ++i) {
+    if (q.state && src.state(i) != *q.state)
       continue;
-    if (q.label) {
-      const auto& labels = field_of(*r, "labels");
-      if (!labels.is_array() || std::find(labels.begin(), labels.end(), *q.label) == labels.end())
-        continue;
-    }
-    if (q.name && !contains_nocase(field_of(*r, "name").is_string() ? field_of(*r, "name").get<std::string>() : std::string{}, *q.name))
+    if (q.label && !src.has_label(i, *q.label))
       continue;
-    hits.push_back(r);
+    if (q.name && !contains_nocase(src.name(i), *q.name))
+      continue;
+    hits.push_back(i);
   }
   bool desc = !q.sort.empty() && q.sort.front() == '-';
   auto field = desc ? q.sort.substr(1) : q.sort;
-  std::stable_sort(hits.begin(), hits.end(), [&](const json* a, const json* b) {
-    const auto& va = field_of(*a, field);
-    const auto& vb = field_of(*b, field);
-    if (va == vb)
-      return less_value(field_of(*a, "id"), field_of(*b, "id"));
-    return desc ? less_value(vb, va) : less_value(va, vb);
-  });
-  json out = json::object();
-  json list = json::array();
+  if (!field.empty() && field != "id") {
+    // the rows come in id order and the sort is stable: equal values stay by id
+    std::vector<std::pair<json, std::size_t>> keyed;
+    keyed.reserve(hits.size());
+    for (auto i : hits)
+      keyed.emplace_back(src.value(i, field), i);
+    std::stable_sort(keyed.begin(), keyed.end(), [&](const auto& a, const auto& b) {
+      return desc ? less_value(b.first, a.first) : less_value(a.first, b.first);
+    });
+    for (std::size_t k = 0; k < keyed.size(); ++k)
+      hits[k] = keyed[k].second;
+  } else if (desc) {
+    std::reverse(hits.begin(), hits.end());
+  }
+  list_page page;
+  page.total = hits.size();
   auto end = std::min(hits.size(), q.offset + q.limit);
   for (auto i = q.offset; i < end; ++i)
-    list.push_back(project(*hits[i], q.fields));
+    page.rows.push_back(hits[i]);
+  if (end < hits.size())
+    page.next = end;
+  return page;
+}
+
+json list_torrents(const std::vector<const json*>& rows, const list_query& q) {
+  list_source src;
+  src.size = rows.size();
+  src.state = [&](std::size_t i) {
+    const auto& v = field_of(*rows[i], "state");
+    return v.is_string() ? v.get<std::string>() : std::string{};
+  };
+  src.name = [&](std::size_t i) {
+    const auto& v = field_of(*rows[i], "name");
+    return v.is_string() ? v.get<std::string>() : std::string{};
+  };
+  src.has_label = [&](std::size_t i, const std::string& label) {
+    const auto& labels = field_of(*rows[i], "labels");
+    return labels.is_array() && std::find(labels.begin(), labels.end(), label) != labels.end();
+  };
+  src.value = [&](std::size_t i, const std::string& f) { return field_of(*rows[i], f); };
+  auto page = select_page(src, q);
+  json out = json::object();
+  json list = json::array();
+  for (auto i : page.rows)
+    list.push_back(project(*rows[i], q.fields));
   out["torrents"] = std::move(list);
-  out["next_cursor"] = end < hits.size() ? json(std::to_string(end)) : json(nullptr);
-  out["total"] = hits.size();
+  out["next_cursor"] = page.next ? json(std::to_string(*page.next)) : json(nullptr);
+  out["total"] = page.total;
   return out;
 }
 

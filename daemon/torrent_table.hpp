@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cstddef>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -39,8 +40,29 @@ std::vector<std::string> parse_fields(const nlohmann::json& params);
 /// Only `fields` of `row` (all when empty).
 nlohmann::json project(const nlohmann::json& row, const std::vector<std::string>& fields);
 
+/// What select_page reads of row i of `size` rows (kept in id order).
+struct list_source {
+  std::size_t size = 0;
+  std::function<std::string(std::size_t)> state;
+  std::function<std::string(std::size_t)> name;
+  std::function<bool(std::size_t, const std::string&)> has_label;
+  std::function<nlohmann::json(std::size_t, const std::string& field)> value; ///< for sorting
+};
+
+/// One page of a listing: the rows shown (indices), how many matched, and the
+/// offset of the next page (none at the end).
+struct list_page {
+  std::vector<std::size_t> rows;
+  std::size_t total = 0;
+  std::optional<std::size_t> next;
+};
+
+/// Filters, sorts (ties by id, i.e. by index) and pages `src` as `q` asks.
+list_page select_page(const list_source& src, const list_query& q);
+
 /// {torrents: [...], next_cursor: "N" or null, total: matching rows}. The
-/// cursor is the offset of the next page in the same filter and sort.
+/// cursor is the offset of the next page in the same filter and sort. `rows`
+/// must be in id order.
 nlohmann::json list_torrents(const std::vector<const nlohmann::json*>& rows, const list_query& q);
 
 } // namespace actorrent::daemon

@@ -14,6 +14,12 @@ peer probe).
       object. CLIENT: transmission (E = http://127.0.0.1:PORT/transmission/rpc),
       rtorrent (E = path of the SCGI socket), qbittorrent (E = http://127.0.0.1:PORT),
       actorrent (E = http://127.0.0.1:PORT, JSON-RPC at /api/v1/rpc, --token).
+      With --big T --big-hash H: then adds T, waits until it seeds, re-checks it
+      and times full list calls until it seeds again (p50, p99, max).
+  daemon_bench.py make-big DIR MIB
+      DIR/big/big.bin (MIB MiB, 1 MiB pieces) and DIR/big.torrent; prints its info-hash.
+  daemon_bench.py wait CLIENT --n N --endpoint E [--token T] --t0 EPOCH [--limit S]
+      after a restart: seconds from t0 until N torrents are listed and seeding.
   daemon_bench.py probe TORRENT DATA_DIR PORT [--limit S]
       a libtorrent leecher dials 127.0.0.1:PORT for TORRENT; prints the seconds from
       the dial to the first payload byte and to completion as JSON.
@@ -84,6 +90,31 @@ def make(args):
         f.write("\n".join(hashes) + "\n")
 
 
+BIG_PIECE = 1 << 20
+
+
+def make_big(args):
+    """DIR/big/big.bin (MIB MiB of random bytes, 1 MiB pieces) and DIR/big.torrent,
+    reused when already there; prints the info-hash."""
+    os.makedirs(os.path.join(args.dir, "big"), exist_ok=True)
+    path = os.path.join(args.dir, "big", "big.bin")
+    tpath = os.path.join(args.dir, "big.torrent")
+    size = args.mib * BIG_PIECE
+    if not (os.path.exists(tpath) and os.path.exists(path) and os.path.getsize(path) == size):
+        pieces = []
+        with open(path, "wb") as f:
+            for _ in range(args.mib):
+                blob = os.urandom(BIG_PIECE)
+                f.write(blob)
+                pieces.append(hashlib.sha1(blob).digest())
+        info = {"length": size, "name": "big.bin", "piece length": BIG_PIECE, "pieces": b"".join(pieces)}
+        with open(tpath, "wb") as f:
+            f.write(bencode({"announce": ANNOUNCE, "info": info, "created by": "actorrent bench/daemon.sh"}))
+    with open(tpath, "rb") as f:
+        raw = f.read()
+    print(hashlib.sha1(raw[raw.index(b"4:info") + 6:-1]).hexdigest())
+
+
 # ---- clients ------------------------------------------------------------------------
 
 def http(url, body=None, headers=None, method=None, timeout=120):
@@ -132,6 +163,15 @@ class Transmission:
 
     def seeding(self, rows):
         return sum(1 for t in rows if t["status"] == 6)
+
+    def recheck(self, h):
+        self.call("torrent-verify", {"ids": [h]})
+
+    def state_of(self, rows, h):
+        for t in rows:
+            if t["hashString"] == h:
+                return "seeding" if t["status"] == 6 else "checking" if t["status"] in (1, 2) else str(t["status"])
+        return None
 
 
 class ScgiTransport(xmlrpc.client.Transport):
@@ -184,7 +224,8 @@ class Rtorrent:
     def add(self, paths, data_dir):
         batch = 200
         for i in range(0, len(paths), batch):
-            calls = [{"methodName": "load.start", "params": ["", p]} for p in paths[i:i + batch]]
+            calls = [{"methodName": "load.start", "params": ["", p, "d.directory.set=" + data_dir]}
+                     for p in paths[i:i + batch]]
             self.rpc.system.multicall(calls)
 
     def list(self):
@@ -192,6 +233,15 @@ class Rtorrent:
 
     def seeding(self, rows):
         return sum(1 for r in rows if r[2] == 1 and r[3] == 1 and r[4] == 0)
+
+    def recheck(self, h):
+        self.rpc.d.check_hash(h.upper())
+
+    def state_of(self, rows, h):
+        for r in rows:
+            if r[0].lower() == h:
+                return "checking" if r[4] else "seeding" if r[2] == 1 and r[3] == 1 else "other"
+        return None
 
 
 class Qbittorrent:
@@ -226,6 +276,18 @@ class Qbittorrent:
     def seeding(self, rows):
         return sum(1 for t in rows if t["state"] in ("uploading", "stalledUP", "forcedUP"))
 
+    def recheck(self, h):
+        http(self.base + "/api/v2/torrents/recheck", ("hashes=" + h).encode(),
+             {"Content-Type": "application/x-www-form-urlencoded"})
+
+    def state_of(self, rows, h):
+        for t in rows:
+            if t["hash"] == h:
+                st = t["state"]
+                return "seeding" if st in ("uploading", "stalledUP", "forcedUP") else \
+                    "checking" if st.startswith("checking") or st == "moving" else st
+        return None
+
 
 class Actorrent:
     FIELDS = ["id", "name", "state", "progress", "size", "down_rate", "up_rate", "peers", "ratio",
@@ -256,7 +318,7 @@ class Actorrent:
     def list_raw(self):
         # one page holds everything with this limit; a daemon that pages anyway is
         # followed (and the pages parsed, which then counts in the time)
-        raw = self.raw("torrents.list", {"fields": self.FIELDS, "limit": 100000})
+        raw = self.raw("torrents.list", {"fields": self.FIELDS, "limit": 10000})
         if json.loads(raw).get("result", {}).get("next_cursor"):
             return self.list()
         return raw
@@ -264,7 +326,7 @@ class Actorrent:
     def list(self):
         rows, cursor = [], None
         while True:
-            params = {"fields": self.FIELDS, "limit": 100000}
+            params = {"fields": self.FIELDS, "limit": 10000}
             if cursor:
                 params["cursor"] = cursor
             r = self.call("torrents.list", params)
@@ -275,6 +337,15 @@ class Actorrent:
 
     def seeding(self, rows):
         return sum(1 for t in rows if t.get("state") == "seeding")
+
+    def recheck(self, h):
+        self.call("torrents.recheck", {"ids": [h]})
+
+    def state_of(self, rows, h):
+        for t in rows:
+            if t["id"] == h:
+                return t["state"]
+        return None
 
 
 CLIENTS = {"transmission": Transmission, "rtorrent": Rtorrent, "qbittorrent": Qbittorrent,
@@ -346,6 +417,66 @@ def run(args):
     out["rss_before_lists_kb"] = before
     out["rss_after_lists_kb"] = after
     out["rss_peak_kb"] = rss_kb(args.pid, "VmHWM")
+    if args.big:
+        partial(out)
+        recheck_lists(c, args, out)
+    print(json.dumps(out), flush=True)
+
+
+def recheck_lists(c, args, out):
+    """Adds the big torrent, waits until it seeds, asks for a re-check of it and
+    times full list calls until it seeds again (bounded by --limit)."""
+    big_hash = args.big_hash.lower()
+    c.add([args.big], os.path.dirname(os.path.abspath(args.big)) + "/big")
+    deadline = time.monotonic() + args.limit
+    while time.monotonic() < deadline and c.state_of(c.list(), big_hash) != "seeding":
+        time.sleep(0.25)
+    if c.state_of(c.list(), big_hash) != "seeding":
+        out["recheck_note"] = "the big torrent did not seed within %d s" % args.limit
+        return
+    c.recheck(big_hash)
+    t0 = time.monotonic()
+    times, seen_check, done = [], False, None
+    deadline = t0 + args.limit
+    while time.monotonic() < deadline:
+        s = time.monotonic()
+        raw = c.list_raw()
+        times.append(time.monotonic() - s)
+        # the state from a second, parsed call (not timed); a check too short to be
+        # seen ends the loop after 5 s
+        st = c.state_of(c.list(), big_hash)
+        seen_check = seen_check or st == "checking"
+        if st == "seeding" and (seen_check or time.monotonic() - t0 > 5):
+            done = time.monotonic() - t0
+            break
+    times.sort()
+    out["recheck_s"] = None if done is None else round(done, 2)
+    out["recheck_seen_checking"] = seen_check
+    out["recheck_lists"] = len(times)
+    out["recheck_list_p50_ms"] = round(1000 * times[len(times) // 2], 2)
+    out["recheck_list_p99_ms"] = round(1000 * times[min(len(times) - 1, int(0.99 * len(times)))], 2)
+    out["recheck_list_max_ms"] = round(1000 * times[-1], 2)
+
+
+def wait_seeding(args):
+    """After a restart: seconds from --t0 (the daemon's start, epoch seconds) until
+    --n torrents are listed and seeding, as JSON."""
+    c = CLIENTS[args.client](args.endpoint, args.token)
+    deadline = time.monotonic() + args.limit
+    seeding, rows, err = 0, [], None
+    while time.monotonic() < deadline:
+        try:
+            rows = c.list()
+            seeding = c.seeding(rows)
+            if len(rows) >= args.n and seeding >= args.n:
+                break
+        except (OSError, RuntimeError, ValueError) as e:  # not answering yet
+            err = str(e)
+        time.sleep(0.05)
+    out = {"listed": len(rows), "seeding": seeding,
+           "restart_all_seed_s": round(time.time() - args.t0, 2) if seeding >= args.n else None}
+    if seeding < args.n and err:
+        out["error"] = err[:200]
     print(json.dumps(out), flush=True)
 
 
@@ -410,13 +541,25 @@ def main():
     r.add_argument("--limit", type=float, default=900)
     r.add_argument("--lists", type=int, default=20)
     r.add_argument("--rss-lists", type=int, default=1000)
+    r.add_argument("--big", help="a big torrent to add and re-check while timing list calls")
+    r.add_argument("--big-hash")
+    b = sub.add_parser("make-big")
+    b.add_argument("dir")
+    b.add_argument("mib", type=int)
+    w = sub.add_parser("wait")
+    w.add_argument("client", choices=sorted(CLIENTS))
+    w.add_argument("--n", type=int, required=True)
+    w.add_argument("--endpoint", required=True)
+    w.add_argument("--token")
+    w.add_argument("--t0", type=float, required=True)
+    w.add_argument("--limit", type=float, default=300)
     p = sub.add_parser("probe")
     p.add_argument("torrent")
     p.add_argument("data")
     p.add_argument("port", type=int)
     p.add_argument("--limit", type=float, default=30)
     a = ap.parse_args()
-    {"make": make, "run": run, "probe": probe}[a.cmd](a)
+    {"make": make, "make-big": make_big, "run": run, "wait": wait_seeding, "probe": probe}[a.cmd](a)
 
 
 if __name__ == "__main__":

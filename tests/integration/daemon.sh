@@ -20,6 +20,9 @@
 #     session.stats; stop -> paused, start -> seeding;
 #   - config.get shows value and source (file, env, api), config.set persists
 #     in the state directory (the YAML file is unchanged), config.reload dry_run;
+#   - the change feed (SSE) holds the download's added, downloading and completed
+#     events and resumes after Last-Event-ID; /metrics passes promtool and a real
+#     Prometheus scrapes it with a bearer token (each a SKIP line when missing);
 #   - SIGTERM: exit 0 within the bound, the log reports the clean stop;
 #   - restart: both torrents are back, the downloaded one seeding with 0 pieces
 #     hashed (resume data trusted), and the API change is still in force.
@@ -229,11 +232,24 @@ metrics=$(curl -s -m 20 -H "Authorization: Bearer $READER" "$URL/metrics")
 grep -q '^actorrent_torrents{state="seeding"} [1-9]' <<<"$metrics" \
   || fail "/metrics has no seeding torrent: $(grep -m3 actorrent_torrents <<<"$metrics")"
 grep -q '^actorrent_api_requests_total{.*method="torrents.list"' <<<"$metrics" || fail "/metrics counts no torrents.list call"
+grep -q '^event: completed' <<<"$feed" || fail "the change feed has no 'completed' event for the download"
+grep '^data: ' <<<"$feed" | grep '"type":"completed"' | grep -q "\"id\":\"$H1\"" \
+  || fail "the change feed's 'completed' event does not name $H1"
+grep -q '"state":"downloading"' <<<"$feed" || fail "the change feed has no change to downloading"
 if command -v promtool >/dev/null; then
   promtool check metrics <<<"$metrics" || fail "promtool check metrics refused the daemon's /metrics"
-  echo "   ok: feed (added, paused, resumed by Last-Event-ID), metrics (seeding torrents, API calls; promtool)"
+  echo "   ok: feed (added, downloading, completed, paused, resumed by Last-Event-ID), metrics (seeding torrents, API calls; promtool)"
 else
-  echo "   ok: feed (added, paused, resumed by Last-Event-ID), metrics (seeding torrents, API calls); promtool missing, not checked"
+  echo "   SKIP: promtool is not installed (Debian prometheus); the feed and the metrics' content were checked"
+fi
+if command -v prometheus >/dev/null; then
+  prom_start "127.0.0.1:$APORT" "$READER"
+  seeding=$(prom_query 'actorrent_torrents{state="seeding"}' | prom_value)
+  [[ -n "$seeding" && "$seeding" -ge 1 ]] || fail "Prometheus read actorrent_torrents{state=\"seeding\"} = '$seeding'"
+  bg_stop "$PROM_PID"
+  echo "   ok: a real Prometheus scraped the daemon with a bearer token (up = 1, $seeding seeding)"
+else
+  echo "   SKIP: prometheus is not installed (Debian prometheus): no real scrape"
 fi
 
 note "config.get / config.set / config.reload"

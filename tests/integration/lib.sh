@@ -467,6 +467,59 @@ print(" ".join(map(str, got)))
 PYEOF
 }
 
+# prom_start TARGET [BEARER]: a real Prometheus (Debian prometheus) scraping
+# http://TARGET/metrics every second (with Authorization: Bearer BEARER if
+# given), its TSDB in $WORKDIR/tsdb, listening on 127.0.0.1 only; waits
+# (bounded, 60 s) until up{job="actorrent"} is 1 and the target's last scrape
+# has no error. Sets PROM_PORT and PROM_PID (stop it with bg_stop). The caller
+# checks `command -v prometheus` first (skip or note when missing).
+prom_start() {
+  local target=$1 bearer=${2:-} i up err
+  read -r PROM_PORT <<<"$(free_ports 1)"
+  {
+    printf 'global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n  evaluation_interval: 1s\n'
+    printf 'scrape_configs:\n  - job_name: actorrent\n'
+    [[ -n "$bearer" ]] && printf '    authorization:\n      type: Bearer\n      credentials: "%s"\n' "$bearer"
+    printf "    static_configs:\n      - targets: ['%s']\n" "$target"
+  } >"$WORKDIR/prometheus.yml"
+  with_timeout 30 promtool check config "$WORKDIR/prometheus.yml" >/dev/null ||
+    fail "promtool rejects the scrape config: $(cat "$WORKDIR/prometheus.yml")"
+  mkdir -p "$WORKDIR/tsdb"
+  bg_start 240 "$WORKDIR/prometheus.log" prometheus --config.file="$WORKDIR/prometheus.yml" \
+    --storage.tsdb.path="$WORKDIR/tsdb" --web.listen-address="127.0.0.1:$PROM_PORT" --log.level=warn
+  PROM_PID=$BG_LAST
+  up=
+  for ((i = 0; i < 120; i++)); do
+    kill -0 "$PROM_PID" 2>/dev/null || fail "prometheus exited: $(tail -5 "$WORKDIR/prometheus.log")"
+    up=$(prom_query 'up{job="actorrent"}' | prom_value)
+    [[ "$up" == 1 ]] && break
+    sleep 0.5
+  done
+  [[ "$up" == 1 ]] || fail "the scrape target is not up after 60 s (up=$up): $(tail -5 "$WORKDIR/prometheus.log")"
+  err=$(timeout 10 curl -sS --max-time 5 "http://127.0.0.1:$PROM_PORT/api/v1/targets" | timeout 10 "$PY" -c '
+import json, sys
+t = [t for t in json.load(sys.stdin)["data"]["activeTargets"] if t["labels"]["job"] == "actorrent"]
+print(t[0]["health"] + "|" + t[0]["lastError"] if t else "missing|")')
+  check_eq "scrape target health and last scrape error" "up|" "$err"
+}
+
+# prom_query EXPR: the JSON answer of Prometheus' instant query API ("" if it does not answer).
+prom_query() {
+  timeout 10 curl -sS -G --max-time 5 "http://127.0.0.1:$PROM_PORT/api/v1/query" \
+    --data-urlencode "query=$1" 2>/dev/null || true
+}
+
+# prom_value < JSON: the value of the first sample of a vector answer ("" if none).
+prom_value() {
+  timeout 10 "$PY" -c '
+import json, sys
+try:
+    r = json.load(sys.stdin)["data"]["result"]
+    print(r[0]["value"][1] if r else "")
+except Exception:
+    print("")'
+}
+
 # make_random FILE BYTES: FILE filled with BYTES random bytes (0 makes it empty).
 make_random() {
   mkdir -p -- "$(dirname -- "$1")"

@@ -125,6 +125,36 @@ CAF_TEST(base64) {
   CAF_CHECK(!rpc::base64_decode("a", 100));
 }
 
+CAF_TEST(a text result is spliced into the answer unparsed) {
+  rpc::dispatcher d;
+  int calls = 0;
+  d.add({"text", scope::read, nullptr, [&calls](const json& p) {
+           ++calls;
+           if (p.is_object() && p.contains("fail"))
+             throw rpc::rpc_error(rpc::not_found, "no torrent");
+           return std::string{R"({"torrents":[{"id":"x","name":"a \"b\""}],"total":1})"};
+         }});
+  int status = 0;
+  auto r = call(d, R"({"jsonrpc":"2.0","id":"q","method":"text"})", scope::read, &status);
+  CAF_CHECK_EQUAL(status, 200);
+  CAF_CHECK_EQUAL(r["id"], "q");
+  CAF_CHECK_EQUAL(r["jsonrpc"], "2.0");
+  CAF_CHECK_EQUAL(r["result"]["total"], 1);
+  CAF_CHECK_EQUAL(r["result"]["torrents"][0]["name"], "a \"b\"");
+  r = call(d, R"({"jsonrpc":"2.0","id":2,"method":"text","params":{"fail":1}})");
+  CAF_CHECK_EQUAL(r["error"]["code"], -32004);
+  CAF_CHECK(!r.contains("result"));
+  // in a batch the text is parsed into the answer
+  r = call(d, R"([{"jsonrpc":"2.0","id":1,"method":"text"},{"jsonrpc":"2.0","id":2,"method":"text"}])");
+  CAF_REQUIRE_EQUAL(r.size(), 2u);
+  CAF_CHECK_EQUAL(r[1]["result"]["torrents"][0]["id"], "x");
+  // a notification runs the method and gets no answer
+  auto before = calls;
+  auto raw = d.handle(R"({"jsonrpc":"2.0","method":"text"})", scope::admin);
+  CAF_CHECK(raw.body.empty());
+  CAF_CHECK_EQUAL(calls, before + 1);
+}
+
 CAF_TEST(list filter sort fields and cursor) {
   std::vector<json> rows;
   for (int i = 0; i < 5; ++i)
