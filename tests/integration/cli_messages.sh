@@ -61,7 +61,7 @@ err_has "--set bounds" "from 1s to 1h, got '0'"
 run 2 "--max-download-rate without a number" download d.torrent -o data --max-download-rate fast
 err_has "--max-download-rate" "--max-download-rate: expected bytes/s"
 run 2 "--max-peers 0" download d.torrent -o data --max-peers 0
-run 2 "settings out of order" download d.torrent -o data --set initial_queue_depth=500
+run 2 "settings out of order" download d.torrent -o data --set max_queue_depth=400 --set initial_queue_depth=500
 err_has "order" "'initial_queue_depth' (500) is above 'max_queue_depth' (400)"
 run 0 "download with tunables set" download d.torrent -o data --no-trackers --port 0 --set read_size=128K \
   --max-download-rate 1M --set connect_timeout=2s
