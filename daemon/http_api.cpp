@@ -29,6 +29,9 @@ http_api::http_api(caf::actor_system& sys, session_actor session, const loaded_c
   add_methods();
   server_.set_payload_max_length(static_cast<std::size_t>(max_body_));
   server_.set_tcp_nodelay(true); // a response is headers, then body: no Nagle wait between them
+  // An idle keep-alive connection holds one of the few worker threads, and stop() waits for it: with
+  // cpp-httplib's default of 5 s, one idle client kept the daemon alive 4-5 s after its shutdown was done.
+  server_.set_keep_alive_timeout(1);
   auto n = threads_;
   server_.new_task_queue = [n] { return new httplib::ThreadPool(n); };
   server_.Post("/api/v1/rpc", [this](const httplib::Request& req, httplib::Response& res) { on_rpc(req, res); });
