@@ -43,6 +43,9 @@
 # uses the Docker lab's subnet (10.77.0.0/16).
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
+# report_check (the lab tests' report checks) from lab_lib.sh, which only defines functions;
+# its nothing_left (namespaces) is replaced below by this test's (containers, networks, volumes)
+source "$(dirname "$0")/lab_lib.sh"
 
 it_args "$@"
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -89,18 +92,6 @@ nothing_left() {
   fi
 }
 
-# report_check REPORT PYTHON-EXPR...: each expression must be true of the report `r`.
-report_check() {
-  local report=$1
-  shift
-  timeout 30 "$PY" - "$report" "$@" <<'PYEOF'
-import json, sys
-r = json.load(open(sys.argv[1]))
-for expr in sys.argv[2:]:
-    if not eval(expr, {"r": r, "all": all, "any": any, "len": len, "int": int}):
-        sys.exit("report check failed: %s\n%s" % (expr, json.dumps({k: r[k] for k in ("oracles", "faults", "error", "peers")}, indent=1)))
-PYEOF
-}
 
 plan() { # plan FILE FAULTS ORACLES MAX: lab_short's swarm with the given faults
   cat >"$1" <<YAML

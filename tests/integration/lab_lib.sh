@@ -82,7 +82,7 @@ report_check() {
 import json, sys
 r = json.load(open(sys.argv[1]))
 for expr in sys.argv[2:]:
-    if not eval(expr, {"r": r, "all": all, "any": any, "len": len, "sum": sum, "min": min, "max": max, "isinstance": isinstance}):
+    if not eval(expr, {"r": r, "all": all, "any": any, "len": len, "sum": sum, "min": min, "max": max, "isinstance": isinstance, "int": int}):
         sys.exit("report check failed: %s\n%s" % (expr, json.dumps({k: r.get(k) for k in ("oracles", "faults", "bans", "peers", "baseline", "completion", "runner", "error")}, indent=1)))
 PYEOF
 }
