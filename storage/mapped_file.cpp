@@ -1,3 +1,4 @@
+#include <algorithm>
 #include "storage/mapped_file.hpp"
 
 #include <atomic>
@@ -89,6 +90,24 @@ bool populate_pages(const void* p, std::size_t n) {
     if (errno != EINTR)
       return false;
   }
+}
+
+bool resident_pages(const void* p, std::size_t n) {
+  if (n == 0)
+    return true;
+  auto first = reinterpret_cast<std::uintptr_t>(p) & ~(page_size() - 1);
+  auto last = reinterpret_cast<std::uintptr_t>(p) + n;
+  unsigned char vec[256];
+  for (auto at = first; at < last;) {
+    auto pages = std::min<std::uintptr_t>((last - at + page_size() - 1) / page_size(), sizeof vec);
+    if (::mincore(reinterpret_cast<void*>(at), pages * page_size(), vec) != 0)
+      return false;
+    for (std::uintptr_t i = 0; i < pages; ++i)
+      if ((vec[i] & 1) == 0)
+        return false;
+    at += pages * page_size();
+  }
+  return true;
 }
 
 void release_pages(const void* p, std::size_t n) {

@@ -42,6 +42,12 @@ private:
 /// (e.g. beyond the end of a file cut short) or the kernel lacks the call.
 bool populate_pages(const void* p, std::size_t n);
 
+/// Whether every page of [p, p + n) (part of a file mapping) is in the page
+/// cache (mincore), without mapping any of them: a piece that goes out by
+/// sendfile needs its pages cached, not mapped, so populate_pages() is only
+/// needed when this is false. False also when mincore fails.
+bool resident_pages(const void* p, std::size_t n);
+
 /// Drops the page-table entries of the whole pages inside [p, p + n) (the page
 /// cache keeps the data; the next read maps them again): bounds the resident
 /// set of a process that maps large files. Best effort.

@@ -471,6 +471,8 @@ CAF_TEST(map_range views a block in one file and declines what it cannot map) {
   write_all(st, t);
   auto m = st.map_range(0, 16384, 16384);
   CAF_REQUIRE(m);
+  // just written, so in the page cache: resident without being mapped in
+  CAF_CHECK(resident_pages(m->data, 16384));
   CAF_REQUIRE(populate_pages(m->data, 16384));
   std::string got(16384, '?');
   CAF_REQUIRE(copy_mapped(got.data(), m->data, got.size()));
@@ -497,6 +499,7 @@ CAF_TEST(a mapped file cut short fails the copy instead of killing the process) 
   std::string got(16384, '?');
   CAF_CHECK(!copy_mapped(got.data(), m->data, got.size())); // SIGBUS, caught
   CAF_CHECK(!populate_pages(m->data, 16384));
+  CAF_CHECK(!resident_pages(m->data, 16384)); // beyond the end: no cached page, so the disk actor tries populate
   // bytes still in the file read fine
   auto first = st.map_range(0, 0, 4096);
   CAF_REQUIRE(first);
