@@ -226,6 +226,11 @@ struct entry {
 struct session_state {
   session_config cfg;
   std::map<std::string, entry> torrents;
+  /// The torrents in the order they were added (by seq), kept between calls of
+  /// schedule(), which runs on every state change: sorting all of them each time
+  /// made a restart of 5,000 torrents take 25 s. Stale after every insert or erase.
+  std::vector<entry*> order;
+  bool order_stale = true;
   std::uint64_t next_seq = 1;
   state_store_actor store;
   sha1_hash peer_id;
@@ -638,6 +643,7 @@ json add_torrent(self_ptr self, const std::string& bytes, std::optional<std::str
       save_path = *l->save_path;
   e.save_path = save_path ? *save_path : conf(self).downloads;
   auto& slot = st.torrents[id] = std::move(e);
+  st.order_stale = true;
   spawn_entry(self, slot);
   ++st.added_total;
   if (stored == nullptr) {
@@ -690,6 +696,7 @@ void on_down(self_ptr self, const caf::down_msg& dm) {
       emit(self, {{"type", "removed"}, {"id", e.id}, {"name", e.mi->name}, {"data_deleted", e.delete_data}});
       ++st.removed_total;
       st.torrents.erase(it);
+      st.order_stale = true;
       schedule(self);
       return;
     }
@@ -794,13 +801,18 @@ void on_event(self_ptr self, torrent_event& ev) {
 
 // ---- queue and limits ------------------------------------------------------------
 
+// A copy, so that a caller may add or remove torrents while it walks them.
 std::vector<entry*> in_order(self_ptr self) {
-  std::vector<entry*> out;
-  out.reserve(self->state.torrents.size());
-  for (auto& [id, e] : self->state.torrents)
-    out.push_back(&e);
-  std::sort(out.begin(), out.end(), [](entry* a, entry* b) { return a->seq < b->seq; });
-  return out;
+  auto& st = self->state;
+  if (st.order_stale) {
+    st.order.clear();
+    st.order.reserve(st.torrents.size());
+    for (auto& [id, e] : st.torrents)
+      st.order.push_back(&e);
+    std::sort(st.order.begin(), st.order.end(), [](entry* a, entry* b) { return a->seq < b->seq; });
+    st.order_stale = false;
+  }
+  return st.order;
 }
 
 void pause_by_session(self_ptr self, entry& e, std::string why) {
@@ -1133,6 +1145,7 @@ json m_remove(self_ptr self, const json& p) {
       ++self->state.removed_total;
       auto id = e.id;
       self->state.torrents.erase(id);
+      self->state.order_stale = true;
     }
   });
 }
