@@ -830,18 +830,22 @@ void schedule(self_ptr self) {
   const auto& c = conf(self);
   auto order = in_order(self);
   auto now = clock_type::now();
+  // schedule() walks every torrent on every state change: compare phases as
+  // strings of known length (a length check first) rather than against literals
+  static const std::string checking{"checking"}, downloading{"downloading"}, seeding{"seeding"},
+    queued{"queued"}, paused{"paused"};
   std::size_t checks = 0, downloads = 0, seeds = 0;
   for (auto* e : order) {
     if (!e->actor || e->removing)
       continue;
-    if (e->phase == "checking")
+    if (e->phase == checking)
       ++checks;
-    if (e->phase == "downloading") {
+    else if (e->phase == downloading) {
       e->stalled = now - std::max(e->last_down, e->running_since) > std::chrono::seconds{c.stalled_after};
       if (!e->stalled)
         ++downloads;
     }
-    if (e->phase == "seeding")
+    else if (e->phase == seeding)
       ++seeds;
   }
   // start-up checks, oldest first
@@ -850,7 +854,7 @@ void schedule(self_ptr self) {
       break;
     // never checked: queued since spawn, or paused by the user before its check
     if (e->actor && !e->removing && !e->user_paused && !e->check_requested
-        && (e->phase == "queued" || e->phase == "paused")) {
+        && (e->phase == queued || e->phase == paused)) {
       e->check_requested = true;
       e->check_started = now;
       e->phase = "checking";
@@ -860,21 +864,22 @@ void schedule(self_ptr self) {
     }
   }
   // too many running (a limit was lowered, or checks ended): the newest wait
-  for (auto it = order.rbegin(); it != order.rend(); ++it) {
+  bool over = (c.active_downloads > 0 && downloads > c.active_downloads) || (c.active_seeds > 0 && seeds > c.active_seeds);
+  for (auto it = order.rbegin(); over && it != order.rend(); ++it) {
     auto* e = *it;
     if (!e->actor || e->removing)
       continue;
-    if (e->phase == "downloading" && !e->stalled && c.active_downloads > 0 && downloads > c.active_downloads) {
+    if (e->phase == downloading && !e->stalled && c.active_downloads > 0 && downloads > c.active_downloads) {
       pause_by_session(self, *e, "queued: " + std::to_string(c.active_downloads) + " downloads active");
       --downloads;
-    } else if (e->phase == "seeding" && c.active_seeds > 0 && seeds > c.active_seeds) {
+    } else if (e->phase == seeding && c.active_seeds > 0 && seeds > c.active_seeds) {
       pause_by_session(self, *e, "queued: " + std::to_string(c.active_seeds) + " seeds active");
       --seeds;
     }
   }
   // free slots: the oldest waiting ones run
   for (auto* e : order) {
-    if (!e->actor || e->removing || !e->session_paused || e->user_paused || e->phase != "paused")
+    if (!e->session_paused || e->user_paused || !e->actor || e->removing || e->phase != paused)
       continue;
     bool complete = e->status.complete;
     if (!complete && (c.active_downloads == 0 || downloads < c.active_downloads)) {
@@ -887,7 +892,7 @@ void schedule(self_ptr self) {
     e->session_paused = false;
     e->queue_reason.clear();
     self->send(e->actor, unpause_atom_v);
-    e->phase = complete ? "seeding" : "downloading";
+    e->phase = complete ? seeding : downloading;
     e->running_since = now;
     e->last_down = e->last_up = now;
     note_state(self, *e);
