@@ -74,9 +74,8 @@ for ((i = 0; i < 200; i++)); do
   kill -0 "$RUNNER" 2>/dev/null || break
   sleep 0.1
 done
-for ((i = 0; i < 900; i++)); do kill -0 "$RUNNER" 2>/dev/null || break; sleep 0.1; done
-wait "$RUNNER" || rc=$?
-bg_forget "$RUNNER"
+lab_wait "$RUNNER" 90
+rc=$LAB_RC
 cat "$WORKDIR/run.log"
 check_eq "lab run exit status" 0 "$rc"
 [[ -n "$seen" ]] || fail "no established connection from 10.77.0.1 to the seeder's control port 7070 was seen"

@@ -240,9 +240,8 @@ else
     kill -0 "$RUNNER" 2>/dev/null || break
     sleep 0.2
   done
-  for ((i = 0; i < 1200; i++)); do kill -0 "$RUNNER" 2>/dev/null || break; sleep 0.1; done
-  wait "$RUNNER" || rc=$?
-  bg_forget "$RUNNER"
+  lab_wait "$RUNNER" 120
+  rc=$LAB_RC
   cat "$WORKDIR/basp.log"
   id=$(run_id "$WORKDIR/basp.log"); RUN_IDS+=("$id")
   check_eq "lab run exit status (wire and disk over BASP)" 0 "$rc"
