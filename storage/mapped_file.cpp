@@ -1,6 +1,6 @@
-#include <algorithm>
 #include "storage/mapped_file.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <csetjmp>
