@@ -123,7 +123,21 @@ picker_actor::behavior_type piece_picker_actor(picker_actor::stateful_pointer<pi
         if (have[i])
           self->state.algo->mark_have(static_cast<std::uint32_t>(i));
     },
-    [self](pin_atom, std::uint32_t piece, peer_index peer) { self->state.algo->pin_piece_to_peer(piece, peer); },
+    [self](pin_atom, std::uint32_t piece, peer_index peer) {
+      // A pin waits for one peer, which may choke us or leave without a word
+      // for a long time: after pin_timeout the piece is open to all again (the
+      // failed copy stays with the blame tracker, so a good copy still names
+      // the liars).
+      if (self->state.algo->pin_piece_to_peer(piece, peer) && self->state.cfg.pin_timeout.count() > 0)
+        self->delayed_send(self, self->state.cfg.pin_timeout, unpin_atom_v, piece, peer);
+    },
+    [self](unpin_atom, std::uint32_t piece, peer_index peer) {
+      auto& algo = *self->state.algo;
+      if (algo.pinned_peer(piece) == peer) {
+        algo.unpin_piece(piece);
+        ++self->state.pins_expired;
+      }
+    },
     [self](progress_atom) {
       auto& algo = *self->state.algo;
       return std::make_tuple(algo.bytes_have(), algo.num_have());
@@ -134,6 +148,7 @@ picker_actor::behavior_type piece_picker_actor(picker_actor::stateful_pointer<pi
                           {{"pieces_have", std::to_string(st.algo->num_have())},
                            {"bytes_have", std::to_string(st.algo->bytes_have())},
                            {"peers", std::to_string(st.peers.size())},
+                          {"pins_expired", std::to_string(st.pins_expired)},
                            {"bytes_at_disk", std::to_string(st.forwarded - st.written)}}};
     },
   };

@@ -7,7 +7,10 @@
 #include "logic/piece_picker.hpp"
 #include "messages/interfaces.hpp"
 
+#include <caf/timespan.hpp>
 #include <caf/typed_response_promise.hpp>
+
+#include <chrono>
 
 #include <deque>
 #include <string>
@@ -27,6 +30,9 @@ struct picker_config {
   /// Pieces to download (one flag per piece; empty: all), from the files the
   /// user chose (logic/file_selection.hpp). Pieces outside it are never requested.
   std::vector<bool> wanted;
+  /// How long a piece stays pinned to one sender after a hash failure with
+  /// several senders (0: until it verifies or the peer leaves).
+  caf::timespan pin_timeout = std::chrono::seconds(20);
   disk_actor disk;
   torrent_actor torrent;
 };
@@ -36,6 +42,7 @@ struct picker_state {
   picker_config cfg;
   std::unordered_map<peer_index, peer_actor> peers;
   std::unordered_set<std::uint32_t> failed_before; ///< pieces that failed a hash once
+  std::uint64_t pins_expired = 0;             ///< pins released by pin_timeout
   // back-pressure accounting: the disk handles messages in order, so when a hash
   // reply arrives, everything forwarded before that hash request is written
   std::uint64_t forwarded = 0;                ///< bytes sent to the disk so far

@@ -635,6 +635,9 @@ std::vector<peer_id_t> piece_picker::piece_failed(std::uint32_t index) {
 bool piece_picker::pin_piece_to_peer(std::uint32_t index, peer_id_t peer) {
   if (index >= num_pieces_ || have_.test(index) || peer == no_peer)
     return false;
+  auto* known = find_peer(peer);
+  if (known == nullptr || !has(*known, index))
+    return false;
   auto& ps = peer_ref(peer);
   auto* d = find_download(index);
   if (d == nullptr)

@@ -241,7 +241,9 @@ public:
   std::vector<peer_id_t> block_senders(std::uint32_t index) const;
   /// From now on only `peer` is given blocks of piece `index` (until it is
   /// verified, unpinned, or the peer leaves). Requests already outstanding at
-  /// other peers are left alone. False if out of range or already had.
+  /// other peers are left alone. False if out of range, already had, or the
+  /// peer is not here (it left: its blocks were handed back) or lacks the
+  /// piece: such a pin would hold the piece for a peer that never fetches it.
   bool pin_piece_to_peer(std::uint32_t index, peer_id_t peer);
   /// Removes a pin. False if the piece was not pinned.
   bool unpin_piece(std::uint32_t index);

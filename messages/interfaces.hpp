@@ -112,6 +112,8 @@ using picker_actor = caf::typed_actor<
   caf::reacts_to<check_atom, std::vector<bool>>,
   // After a hash failure with several senders: fetch the piece again from this peer only.
   caf::reacts_to<pin_atom, std::uint32_t, peer_index>,
+  // The pin's time is up: if the piece is still pinned to that peer, every peer may fetch it again.
+  caf::reacts_to<unpin_atom, std::uint32_t, peer_index>,
   // Progress numbers: verified bytes, verified pieces.
   caf::replies_to<progress_atom>::with<std::uint64_t, std::uint32_t>>
   ::extend_with<status_client>;

@@ -39,6 +39,8 @@ CAF_BEGIN_TYPE_ID_BLOCK(actorrent, caf::first_custom_type_id)
   CAF_ADD_ATOM(actorrent, actorrent, drop_atom, "drop")
   CAF_ADD_ATOM(actorrent, actorrent, stats_atom, "stats")
   CAF_ADD_ATOM(actorrent, actorrent, pin_atom, "pin")
+  // A pin that outlived the picker's pin_timeout is released (picker -> itself).
+  CAF_ADD_ATOM(actorrent, actorrent, unpin_atom, "unpin")
   // Seeding: block reads, our choke decisions, interest, incoming connections.
   CAF_ADD_ATOM(actorrent, actorrent, read_atom, "read")
   CAF_ADD_ATOM(actorrent, actorrent, choke_atom, "choke")

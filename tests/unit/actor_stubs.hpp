@@ -98,6 +98,7 @@ inline picker_actor::behavior_type picker_stub(picker_actor::pointer, recorder* 
     [rec](left_atom, peer_index) { rec->left = true; },
     [](check_atom, const std::vector<bool>&) {},
     [](pin_atom, std::uint32_t, peer_index) {},
+    [](unpin_atom, std::uint32_t, peer_index) {},
     [](progress_atom) { return std::make_tuple(std::uint64_t{0}, std::uint32_t{0}); },
     [](status_atom) { return actor_status{"picker-stub", "", {}}; },
   };

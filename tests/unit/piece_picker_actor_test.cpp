@@ -168,6 +168,51 @@ CAF_TEST(a failed piece reports every block sender and can be picked again) {
   CAF_CHECK(std::any_of(again.begin(), again.end(), [&](const block_ref& r) { return r.piece == a[0].piece; }));
 }
 
+// The stall seen in a compose swarm: a piece failed with blocks from two
+// honest leechers, one of them finished and left, and the pin to it arrived
+// after its left_atom. The piece must stay open to the peers still here.
+CAF_TEST(a pin to a peer that already left is refused) {
+  auto a = pick(1, 1);
+  CAF_REQUIRE_EQUAL(a.size(), 1u);
+  auto piece = a[0].piece;
+  self->send(picker, left_atom_v, peer_index{1});
+  run();
+  self->send(picker, pin_atom_v, piece, peer_index{1});
+  run();
+  auto b = pick(2, 8);
+  CAF_CHECK(std::any_of(b.begin(), b.end(), [&](const block_ref& r) { return r.piece == piece; }));
+}
+
+// A pinned sender that never delivers (it chokes us, say) holds the piece only
+// for pin_timeout (20 s by default); then any peer may fetch it. The clock is
+// advanced by hand: the fixture's run() would fire the timeout at once.
+CAF_TEST(a pin is released after pin_timeout) {
+  auto a = pick(1, 1);
+  CAF_REQUIRE_EQUAL(a.size(), 1u);
+  auto piece = a[0].piece;
+  auto picks_piece = [&](peer_index p) {
+    std::vector<block_ref> got;
+    self->send(picker, pick_atom_v, p, std::uint32_t{8});
+    sched.run();
+    self->receive([&](std::vector<block_ref>& r) { got = std::move(r); },
+                  after(std::chrono::seconds(0)) >> [] { CAF_FAIL("no answer to pick"); });
+    bool found = std::any_of(got.begin(), got.end(), [&](const block_ref& r) { return r.piece == piece; });
+    self->send(picker, cancel_atom_v, p, got); // back to the pool for the next probe
+    sched.run();
+    return found;
+  };
+  self->send(picker, cancel_atom_v, peer_index{1}, std::vector<block_ref>{a[0]}); // peer 1 choked us
+  self->send(picker, pin_atom_v, piece, peer_index{1});
+  sched.run();
+  CAF_CHECK(!picks_piece(2));
+  sched.clock().advance_time(std::chrono::seconds(19));
+  sched.run();
+  CAF_CHECK(!picks_piece(2));
+  sched.clock().advance_time(std::chrono::seconds(2));
+  sched.run();
+  CAF_CHECK(picks_piece(2));
+}
+
 CAF_TEST_FIXTURE_SCOPE_END()
 
 namespace {

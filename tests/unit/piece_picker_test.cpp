@@ -619,6 +619,9 @@ CAF_TEST(piece_failed makes the piece pickable again and tells who sent what) {
   CAF_CHECK_EQUAL(pp.pinned_peer(x), 1u);
   CAF_CHECK(pp.unpin_piece(x));
   CAF_CHECK(!pp.unpin_piece(x));
+  CAF_CHECK(!pp.pin_piece_to_peer(x, 2)); // left: a pin would wait for nobody
+  CAF_CHECK(!pp.pin_piece_to_peer(x, 9)); // never seen
+  CAF_CHECK_EQUAL(pp.pinned_peer(x), no_peer);
   CAF_CHECK_EQUAL(pp.self_check(), "");
 }
 
