@@ -241,7 +241,11 @@ tracker_job make_job(self_ptr self, const std::string& url, announce_event event
       st.udp_connections.erase(i);
   }
   job.udp_max_tries = st.cfg.udp_max_tries;
-  job.rng_seed = st.rng();
+  // splitmix64: a different well-mixed seed for every job
+  auto z = (st.job_seed += 0x9e3779b97f4a7c15ull);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+  job.rng_seed = z ^ (z >> 31);
   return job;
 }
 
@@ -417,10 +421,13 @@ announcer_fn(announcer_impl_actor::stateful_pointer<announcer_state> self, annou
   if (auto ok = validate(cfg); !ok)
     st.config_error = "invalid announcer config: " + ok.error().message;
   st.cfg = std::move(cfg);
-  st.rng.seed(st.cfg.seed ? *st.cfg.seed : (std::uint64_t{std::random_device{}()} << 32 | std::random_device{}()));
-  st.key = static_cast<std::uint32_t>(st.rng());
+  std::mt19937_64 rng{st.cfg.seed ? *st.cfg.seed
+                                  : (std::uint64_t{std::random_device{}()} << 32 | std::random_device{}())};
+  st.key = static_cast<std::uint32_t>(rng());
+  if (st.config_error.empty())
+    st.tiers = announce::tracker_tiers{st.cfg.tiers, rng};
+  st.job_seed = rng();
   if (st.config_error.empty()) {
-    st.tiers = announce::tracker_tiers{st.cfg.tiers, st.rng};
     self->monitor(st.cfg.torrent);
     self->set_down_handler([self](caf::down_msg&) { self->quit(); });
   }

@@ -209,7 +209,10 @@ struct announcer_state {
 
   announcer_config cfg;
   std::string config_error;             ///< non-empty: invalid config, inert actor
-  std::mt19937_64 rng;
+  /// Seeds of the workers' transaction ids (splitmix64 steps). The start-up
+  /// draws (key, tier shuffle) come from a std::mt19937_64 that is not kept:
+  /// its 2.5 KB would stay with every torrent of a daemon.
+  std::uint64_t job_seed = 0;
   announce::tracker_tiers tiers;
   std::uint32_t key = 0;
   std::map<std::string, std::string> trackerids;  ///< per URL
