@@ -289,10 +289,18 @@ void run_job(self_ptr self, tracker_job job, caf::timespan bound, Handler handle
 
 void start_walk(self_ptr self);
 
+void release_slot(announcer_state& st) {
+  if (st.walk_slot) {
+    st.walk_slot = false;
+    announce::walks_in_flight.fetch_sub(1);
+  }
+}
+
 void walk_failed(self_ptr self) {
   auto& st = self->state;
   st.walking = false;
   st.cancel.reset();
+  release_slot(st);
   if (st.walk_event == announce_event::stopped) {
     // No point retrying a goodbye.
     if (st.walk_seq == st.event_seq)
@@ -308,6 +316,7 @@ void walk_succeeded(self_ptr self, tracker_outcome& out) {
   auto& st = self->state;
   st.walking = false;
   st.cancel.reset();
+  release_slot(st);
   st.failures = 0;
   st.last_success = clock_type::now();
   st.min_interval = std::min<caf::timespan>(std::chrono::seconds{out.reply.min_interval}, max_interval);
@@ -355,6 +364,15 @@ void try_next(self_ptr self) {
 
 void start_walk(self_ptr self) {
   auto& st = self->state;
+  if (!st.walk_slot) {
+    if (announce::walks_in_flight.fetch_add(1) >= announce::max_walks_in_flight) {
+      announce::walks_in_flight.fetch_sub(1);
+      st.job_seed = st.job_seed * 6364136223846793005ull + 1442695040888963407ull;
+      schedule_tick(self, std::chrono::milliseconds{50 + static_cast<int>((st.job_seed >> 33) % 451)});
+      return; // the tick starts it again
+    }
+    st.walk_slot = true;
+  }
   st.walking = true;
   ++st.walk_id;
   ++st.timer_gen; // pending ticks are stale now
@@ -478,6 +496,7 @@ announcer_fn(announcer_impl_actor::stateful_pointer<announcer_state> self, annou
         return rp; // answered together with the first stop
       st.stopping = true;
       st.walking = false;
+      release_slot(st);
       ++st.timer_gen;
       if (st.cancel)
         st.cancel->store(true);
