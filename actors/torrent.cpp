@@ -292,7 +292,8 @@ void release_children(self_ptr self) {
       st.disk = disk_actor{};
     }
     st.peers_since_spawn = false;
-    attach_listener(self); // the listener drops its handles too
+    if (st.listener_has_children)
+      attach_listener(self); // the listener drops its handles too
   };
   if (!st.disk) {
     let_go();
@@ -340,9 +341,11 @@ void ensure_ticking(self_ptr self) {
 
 void attach_listener(self_ptr self) {
   auto& st = self->state;
-  if (st.cfg.listener && st.phase != torrent_phase::stopping)
+  if (st.cfg.listener && st.phase != torrent_phase::stopping) {
+    st.listener_has_children = st.disk || st.picker;
     caf::anon_send(st.cfg.listener, attach_atom_v, st.cfg.torrent->info_hash, peer_template(self),
                    torrent_actor{self});
+  }
 }
 
 namespace {

@@ -193,6 +193,7 @@ struct torrent_state {
   std::uint32_t write_failures_in_row = 0; ///< pieces lost to write errors since the last verified one
   bool ticking = false;                  ///< a tick is scheduled (queued, paused and idle seeding torrents have none)
   bool releasing = false;                ///< the children are being let go (waiting for the disk store's last reply)
+  bool listener_has_children = false;    ///< the listener's template holds our disk store or picker
   bool peers_since_spawn = false;        ///< a peer came since the disk store was spawned
   std::chrono::steady_clock::time_point last_busy{}; ///< when the torrent last had a peer
   std::uint64_t uploaded_saved = 0;      ///< totals at the last resume write
