@@ -1,5 +1,6 @@
 #include "daemon/session.hpp"
 
+#include "api/json_text.hpp"
 #include "actors/torrent.hpp"
 #include "app/engine_config.hpp"
 #include "daemon/rpc.hpp"
@@ -486,8 +487,6 @@ std::string list_text(self_ptr self, const list_query& q) {
   out += ",\"torrents\":[";
   out.reserve(out.size() + page.rows.size() * (40 + 24 * cols.size()));
   // values are written straight into `out` (no string per value)
-  nlohmann::detail::serializer<json> writer{nlohmann::detail::output_adapter<char>(out), ' ',
-                                            json::error_handler_t::replace};
   bool first_row = true;
   for (auto i : page.rows) {
     out += first_row ? "{" : ",{";
@@ -500,7 +499,7 @@ std::string list_text(self_ptr self, const list_query& q) {
       out += '"';
       out += c->name;
       out += "\":";
-      writer.dump(c->fn(self, *entries[i]), false, false, 0);
+      api::append_json(out, c->fn(self, *entries[i]));
     }
     out += '}';
   }
