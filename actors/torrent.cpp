@@ -132,6 +132,9 @@ torrent_status make_status(self_ptr self) {
     s.leechers += l.report.interested ? 1 : 0;
     s.peer_list.push_back(peer_entry_info(self, idx, *c, l));
   }
+  s.half_open = st.peers.half_open();
+  for (auto& [idx, c] : st.peers.connections())
+    s.handshaking += !c.connecting && !c.handshaken ? 1 : 0;
   s.seeding = st.complete && st.cfg.seed;
   s.resumed_pieces = st.resumed_pieces;
   s.complete = st.complete;

@@ -219,6 +219,10 @@ using coordinator_actor = caf::typed_actor<
 //   (event_atom, torrent_event)   lifecycle events: state changed, check done,
 //                                 completed, error, tracker failure
 
+namespace logic {
+struct engine_metrics;
+} // namespace logic
+
 /// What a peer connection needs from its torrent at spawn. The torrent fills
 /// the shared part once (a template it also gives the listener); the index and
 /// our pieces are set per connection. Only ever passed between actors of one
@@ -261,6 +265,9 @@ struct peer_config {
   /// Write blocks to the socket directly (writev) while CAF's write buffer is
   /// empty instead of copying them into it (see actors/peer_upload.hpp).
   bool direct_writes = true;
+  /// The daemon's counters (protocol bytes, disconnect reasons, late blocks);
+  /// null: none kept.
+  std::shared_ptr<logic::engine_metrics> metrics;
 };
 
 } // namespace actorrent

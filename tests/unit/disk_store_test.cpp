@@ -42,6 +42,7 @@ struct fixture : test_coordinator_fixture<> {
   // 10 full pieces and a last one of 5000 bytes
   actorrent::test::torrent t = actorrent::test::make_torrent({{"data.bin", 10 * piece_len + 5000}}, piece_len, 7);
   std::shared_ptr<storage::disk_faults> faults = std::make_shared<storage::disk_faults>(); // off unless a test sets one
+  std::shared_ptr<logic::engine_metrics> metrics = std::make_shared<logic::engine_metrics>(); // the daemon's counters
   disk_actor disk;
   actor client;
   std::vector<piece_verdict> verdicts;
@@ -55,6 +56,7 @@ struct fixture : test_coordinator_fixture<> {
     cfg.hash_delay = std::chrono::milliseconds{20};
     cfg.hash_memory_bytes = hash_memory;
     cfg.faults = faults;
+    cfg.metrics = metrics;
     disk = sys.spawn(disk_store, std::move(cfg));
     client = sys.spawn(hash_client, disk, &verdicts);
     run();
