@@ -568,6 +568,7 @@ caf::message_handler lifecycle_handlers(self_ptr self) {
     [self](limits_atom, double up, double down, std::uint32_t max_peers, std::uint32_t max_half_open) {
       set_limits(self, up, down, max_peers, max_half_open);
     },
+    [self](unchoke_atom, std::uint32_t cap) { set_unchoke_cap(self, cap); },
     [self](announce_atom) {
       auto& st = self->state;
       if (st.announcer && active(st) && !st.use_trackers_failed) {

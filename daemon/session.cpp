@@ -21,6 +21,7 @@
 #include <ctime>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <set>
 
 #include <dirent.h>
@@ -185,6 +186,9 @@ state_store_actor::behavior_type state_store(state_store_actor::stateful_pointer
 
 // ---- the session -------------------------------------------------------------------
 
+/// entry::sent_slots before any share was sent: the torrent's own slot counts.
+constexpr std::uint32_t no_slot_cap = std::numeric_limits<std::uint32_t>::max();
+
 struct entry {
   std::string id;
   std::uint64_t seq = 0;
@@ -217,6 +221,7 @@ struct entry {
   // what was last sent as limits
   double sent_up = -1, sent_down = -1;
   std::uint32_t sent_peers = 0, sent_half = 0;
+  std::uint32_t sent_slots = no_slot_cap; ///< limits.unchoke_slots: the share last sent
   // restart (recheck, files_set) and removal
   bool restarting = false;
   bool recheck_next = false;
@@ -562,6 +567,7 @@ void spawn_entry(self_ptr self, entry& e) {
   e.restarting = false;
   e.sent_up = e.sent_down = -1;
   e.sent_peers = e.sent_half = 0;
+  e.sent_slots = no_slot_cap;
   e.status = torrent_status{};
   e.status.total_size = e.mi->total_size;
   e.status.pieces_total = static_cast<std::uint32_t>(e.mi->num_pieces());
@@ -934,6 +940,31 @@ void seeding_limits(self_ptr self) {
 }
 
 // The global limits shared among the running torrents.
+// limits.unchoke_slots: the upload slots of all torrents, shared each second
+// by what each can use now (its interested peers, at most its own slots),
+// max-min fair; the odd slots (or all of them, when there are fewer slots
+// than torrents wanting one) go round every 10 s. Without a cap, a torrent
+// that had one gets its own slot counts back.
+void share_unchoke_slots(self_ptr self, const std::vector<entry*>& running) {
+  const auto& c = conf(self);
+  auto own = static_cast<std::uint32_t>(std::min<std::uint64_t>(c.engine.upload_slots + c.engine.optimistic_slots,
+                                                                no_slot_cap - 1));
+  std::vector<std::uint32_t> shares(running.size(), no_slot_cap);
+  if (c.unchoke_slots > 0) {
+    std::vector<std::uint32_t> wanted;
+    for (auto* e : running)
+      wanted.push_back(std::min(own, e->status.leechers));
+    shares = logic::split_slots(static_cast<std::uint32_t>(c.unchoke_slots), wanted, self->state.ticks / 10);
+  }
+  for (std::size_t i = 0; i < running.size(); ++i) {
+    auto& e = *running[i];
+    if (shares[i] != e.sent_slots) {
+      e.sent_slots = shares[i];
+      self->send(e.actor, unchoke_atom_v, shares[i]);
+    }
+  }
+}
+
 void apply_limits(self_ptr self) {
   const auto& c = conf(self);
   std::vector<entry*> running;
@@ -981,6 +1012,7 @@ void apply_limits(self_ptr self) {
       self->send(e.actor, limits_atom_v, up, down, peers, h);
     }
   }
+  share_unchoke_slots(self, running);
 }
 
 // ---- stats -----------------------------------------------------------------------
@@ -1042,7 +1074,8 @@ json session_stats(self_ptr self) {
           {"watch", {{"added", st.watch_added}, {"rejected", st.watch_rejected}}},
           {"limits", {{"peers_global", conf(self).peers_global}, {"upload_rate", conf(self).upload_rate},
                       {"download_rate", conf(self).download_rate}, {"active_downloads", conf(self).active_downloads},
-                      {"active_seeds", conf(self).active_seeds}}},
+                      {"active_seeds", conf(self).active_seeds},
+                      {"unchoke_slots", conf(self).unchoke_slots}}},
           {"listen_port", st.cfg.listen_port},
           {"uptime_s", std::llround(uptime)},
           {"api_calls", st.rpc_calls},

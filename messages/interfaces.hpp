@@ -174,6 +174,10 @@ using torrent_actor = caf::typed_actor<
   // From the daemon's session: new limits (upload and download bytes/s, 0:
   // unlimited; peer connections; outgoing connects in flight).
   caf::reacts_to<limits_atom, double, double, std::uint32_t, std::uint32_t>,
+  // From the daemon's session: at most this many unchoked peers (regular and
+  // optimistic slots together, never more than the torrent's own); a value at
+  // or above them restores the torrent's own slot counts.
+  caf::reacts_to<unchoke_atom, std::uint32_t>,
   // Announce now (torrents.reannounce), if downloading or seeding.
   caf::reacts_to<announce_atom>>
   ::extend_with<status_client>;

@@ -69,6 +69,7 @@ paths:
 limits:
   peers_global: 100
   active_downloads: 2
+  unchoke_slots: 8
 shutdown:
   timeout: 5s
 watch:
@@ -283,6 +284,7 @@ note "config.get / config.set / config.reload"
 check_eq "source of a file key" file "$(result "$READER" config.get '{"key":"limits.active_downloads"}' source)"
 check_eq "source of an env key" env "$(result "$READER" config.get '{"key":"limits.peers_global"}' source)"
 check_eq "value of an env key" 123 "$(result "$READER" config.get '{"key":"limits.peers_global"}' value)"
+check_eq "the global unchoke cap" 8 "$(result "$READER" config.get '{"key":"limits.unchoke_slots"}' value)"
 check_eq "config.set needs admin" -32002 "$(rpc "$READER" config.set '{"key":"limits.active_seeds","value":7}' |
   json_get error.code)"
 result "$ADMIN" config.set '{"key":"limits.active_seeds","value":7}' applied >/dev/null
