@@ -16,7 +16,11 @@
 namespace actorrent {
 
 result<int> connect_with_timeout(const peer_endpoint& ep, std::chrono::milliseconds timeout,
-                                 const cancel_flag& cancel) {
+                                 const cancel_flag& cancel, logic::connect_result* how) {
+  logic::connect_result ignored;
+  if (how == nullptr)
+    how = &ignored;
+  *how = logic::connect_result::error;
   sockaddr_storage addr{};
   socklen_t len = 0;
   if (ep.v6) {
@@ -42,8 +46,10 @@ result<int> connect_with_timeout(const peer_endpoint& ep, std::chrono::milliseco
     return make_error(std::move(what));
   };
   if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), len) != 0) {
-    if (errno != EINPROGRESS)
+    if (errno != EINPROGRESS) {
+      *how = logic::classify_connect_errno(errno);
       return fail(std::string{"connect: "} + std::strerror(errno));
+    }
     pollfd p{fd, POLLOUT, 0};
     int r = 0;
     auto deadline = std::chrono::steady_clock::now() + timeout;
@@ -56,37 +62,48 @@ result<int> connect_with_timeout(const peer_endpoint& ep, std::chrono::milliseco
       r = ::poll(&p, 1, static_cast<int>(std::min<std::int64_t>(left.count(), 100)));
       if (r > 0 || (r < 0 && errno != EINTR))
         break;
-      if (cancel && cancel->load())
+      if (cancel && cancel->load()) {
+        *how = logic::connect_result::cancelled;
         return fail("connect: cancelled");
+      }
     }
-    if (r == 0)
+    if (r == 0) {
+      *how = logic::connect_result::timeout;
       return fail("connect: timed out after " + std::to_string(timeout.count()) + " ms");
+    }
     if (r < 0)
       return fail(std::string{"poll: "} + std::strerror(errno));
     int err = 0;
     socklen_t elen = sizeof(err);
     ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &elen);
-    if (err != 0)
+    if (err != 0) {
+      *how = logic::classify_connect_errno(err);
       return fail(std::string{"connect: "} + std::strerror(err));
+    }
   }
+  *how = logic::connect_result::connected;
   return fd;
 }
 
 void spawn_connector(caf::actor_system& sys, peer_endpoint ep, std::chrono::milliseconds timeout,
-                     torrent_actor torrent, peer_index index, cancel_flag cancel) {
+                     torrent_actor torrent, peer_index index, cancel_flag cancel,
+                     std::shared_ptr<logic::engine_metrics> metrics) {
   // the arguments go through spawn (not a capture): CAF 0.17 dereferences a null
   // tuple pointer when a function-based actor is spawned without arguments
   sys.spawn<caf::detached>(
     [](caf::event_based_actor* self, peer_endpoint to, std::chrono::milliseconds limit, torrent_actor t,
-       peer_index idx, const cancel_flag& stop) {
-      auto fd = connect_with_timeout(to, limit, stop);
+       peer_index idx, const cancel_flag& stop, const std::shared_ptr<logic::engine_metrics>& m) {
+      logic::connect_result how;
+      auto fd = connect_with_timeout(to, limit, stop, &how);
+      if (m)
+        m->connect_ended(how);
       if (fd)
         self->send(t, dialed_atom_v, idx, *fd);
       else
         self->send(t, peer_failed_atom_v, idx, fd.error().message);
       self->quit();
     },
-    ep, timeout, std::move(torrent), index, std::move(cancel));
+    ep, timeout, std::move(torrent), index, std::move(cancel), std::move(metrics));
 }
 
 } // namespace actorrent

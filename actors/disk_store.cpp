@@ -24,6 +24,18 @@ caf::error disk_error(std::string msg) { return caf::make_error(caf::sec::runtim
 
 using self_ptr = disk_actor::stateful_pointer<disk_state>;
 
+using steady = std::chrono::steady_clock;
+
+double seconds_since(steady::time_point t0) { return std::chrono::duration<double>(steady::now() - t0).count(); }
+
+// The daemon's queued-jobs gauge: what waits in this store's mailbox and for a
+// hash batch, after each job (the last job of a busy spell reports 0).
+void sample_queue(self_ptr self) {
+  auto& st = self->state;
+  if (st.metrics)
+    st.queued.set(static_cast<std::int64_t>(self->mailbox().size() + st.hash_jobs.size()));
+}
+
 // The piece from the read cache, read from disk on a miss (nullptr: unreadable).
 std::shared_ptr<std::vector<char>> cached_piece(self_ptr self, std::uint32_t piece) {
   auto& st = self->state;
@@ -199,7 +211,10 @@ void run_hash_batch(self_ptr self) {
   }
   std::vector<storage::piece_digest> digests(jobs.size());
   // (reads never fail the batch: an unreadable piece is absent)
+  auto t0 = steady::now();
   auto hashed = st.hasher->hash(ids, src, digests);
+  if (st.metrics)
+    st.metrics->hash_seconds.observe(seconds_since(t0));
   std::vector<piece_verdict> verdicts(jobs.size());
   st.pieces_hashed += jobs.size();
   for (std::size_t i = 0; i < jobs.size(); ++i) {
@@ -216,6 +231,11 @@ void run_hash_batch(self_ptr self) {
     }
     if (v.ok)
       st.storage->start_writeback(v.piece); // little left for the flush at the end
+    if (st.metrics) {
+      (v.ok ? st.metrics->pieces_passed : st.metrics->pieces_failed).fetch_add(1, std::memory_order_relaxed);
+      if (!v.ok)
+        st.metrics->add_wasted(logic::waste_reason::hash_failed, st.torrent->piece_size(v.piece));
+    }
   }
   // only now: `memory` points into these blocks up to here
   for (std::size_t i = 0; i < jobs.size(); ++i) {
@@ -369,6 +389,9 @@ caf::error open_store(self_ptr self, const disk_config& cfg) {
   st.require_complete = cfg.require_complete;
   st.progress = cfg.progress;
   st.faults = cfg.faults;
+  st.metrics = cfg.metrics;
+  if (st.metrics)
+    st.queued = logic::gauge_share{&st.metrics->disk_queued_jobs};
   st.started = std::chrono::steady_clock::now();
   if (st.progress) { // a store before us in this session: its start and totals
     auto first = st.progress->started.load();
@@ -432,9 +455,14 @@ void write_block(self_ptr self, block_data& bd) {
       return;
     }
   }
+  auto t0 = steady::now();
   if (auto w = st.storage->write(bd.piece, bd.offset, data); !w) {
     failed(w.error().message);
     return;
+  }
+  if (st.metrics) {
+    st.metrics->observe_disk(logic::disk_op::write, seconds_since(t0));
+    st.metrics->disk_written_bytes.fetch_add(data.size(), std::memory_order_relaxed);
   }
   st.bytes_written += data.size();
   keep_block(st, bd); // moves the bytes, no copy
@@ -469,9 +497,13 @@ caf::result<bool> save_resume(self_ptr self, const std::vector<bool>& have, cons
   auto& st = self->state;
   if (st.resume_file.empty())
     return false;
-  if (sync)
+  if (sync) {
+    auto t0 = steady::now();
     if (auto f = st.storage->flush(); !f)
       return disk_error("flush failed: " + f.error().message);
+    if (st.metrics)
+      st.metrics->observe_disk(logic::disk_op::sync, seconds_since(t0));
+  }
   if (auto err = write_resume(st, have, t))
     return err;
   return true;
@@ -515,28 +547,48 @@ disk_actor::behavior_type disk_store(disk_actor::stateful_pointer<disk_state> se
     return disk_actor::behavior_type::make_empty_behavior();
   }
   return {
-    [self](block_atom, block_data& bd) { write_block(self, bd); },
+    [self](block_atom, block_data& bd) {
+      write_block(self, bd);
+      sample_queue(self);
+    },
     [self](hash_atom, std::uint32_t piece, bool with_blocks) -> caf::result<piece_verdict> {
-      return queue_hash(self, piece, with_blocks);
+      auto r = queue_hash(self, piece, with_blocks);
+      sample_queue(self);
+      return r;
     },
     [self](hash_atom, std::uint64_t generation) {
       if (generation == self->state.hash_generation)
         run_hash_batch(self);
+      sample_queue(self);
     },
     [self](check_atom) -> caf::result<std::vector<bool>> { return check_existing(self); },
     [self](flush_atom) -> caf::result<bool> {
       auto& st = self->state;
       if (auto c = st.storage->create_all_files(); !c)
         return disk_error("creating files failed: " + c.error().message);
+      auto t0 = steady::now();
       if (auto f = st.storage->flush(); !f)
         return disk_error("flush failed: " + f.error().message);
+      if (st.metrics)
+        st.metrics->observe_disk(logic::disk_op::sync, seconds_since(t0));
       return true;
     },
     [self](resume_atom, const std::vector<bool>& have, const transfer_totals& t, bool sync) -> caf::result<bool> {
       return save_resume(self, have, t, sync);
     },
     [self](read_atom, const std::vector<block_ref>& blocks) -> caf::result<std::vector<block_view>> {
-      return read_blocks(self, blocks);
+      auto& st = self->state;
+      auto t0 = steady::now();
+      auto r = read_blocks(self, blocks);
+      if (st.metrics) {
+        st.metrics->observe_disk(logic::disk_op::read, seconds_since(t0));
+        std::uint64_t bytes = 0;
+        for (auto& b : blocks)
+          bytes += b.length;
+        st.metrics->disk_read_bytes.fetch_add(bytes, std::memory_order_relaxed);
+      }
+      sample_queue(self);
+      return r;
     },
     [self](status_atom) {
       auto& st = self->state;

@@ -10,6 +10,7 @@
 // middleman thread this puts the two cores to work.
 #pragma once
 
+#include "logic/engine_metrics.hpp"
 #include "messages/interfaces.hpp"
 #include "protocol/metainfo.hpp"
 #include "storage/batch_hasher.hpp"
@@ -86,6 +87,9 @@ struct disk_config {
   /// Injected disk faults (the lab's, --disk-fault), asked before every block
   /// write; null: none.
   std::shared_ptr<storage::disk_faults> faults;
+  /// The daemon's counters (disk bytes, operation and hash-batch durations,
+  /// queued jobs, pieces verified); null: none kept.
+  std::shared_ptr<logic::engine_metrics> metrics;
 };
 
 struct disk_state {
@@ -153,6 +157,8 @@ struct disk_state {
   bool map_reads = true;              ///< serve uploads from mappings where possible
   std::uint64_t mapped_reads = 0;     ///< blocks served from a mapping...
   std::uint64_t copied_reads = 0;     ///< ...and from the piece cache
+  std::shared_ptr<logic::engine_metrics> metrics; ///< null: none kept
+  logic::gauge_share queued;          ///< this store's share of metrics->disk_queued_jobs (after `metrics`)
 
   static inline const char* name = "disk-store";
 };

@@ -50,11 +50,22 @@ void abort_socket(caf::io::connection_handle hdl) {
 
 } // namespace
 
+void report_wire(peer_state& st) {
+  if (!st.cfg.metrics)
+    return;
+  st.proto_in_share.report(st.wire_in - std::min(st.piece_in, st.wire_in));
+  st.proto_out_share.report(st.proto_out);
+}
+
 void close(peer_broker* self, const std::string& reason) {
   auto& st = self->state;
   if (st.closing)
     return;
   st.closing = true;
+  if (st.cfg.metrics) {
+    report_wire(st);
+    st.cfg.metrics->disconnected(reason);
+  }
   if (st.down.handshake_done()) {
     self->send(st.cfg.torrent, stats_atom_v, report(st)); // final numbers: the torrent's totals stay exact
     self->send(st.cfg.picker, left_atom_v, st.cfg.index);
@@ -141,6 +152,7 @@ void dispatch_wire(peer_broker* self, const wire::message& m) {
     case msg_type::allowed_fast:
       return deliver(self, caf::make_message(w_allowed_fast_atom_v, m.index));
     case msg_type::piece: {
+      self->state.piece_in += m.payload.size();
       // the one copy of the block: from the socket buffer into its own vector
       block_data bd{self->state.cfg.index, m.index, m.begin, std::vector<char>(m.payload.begin(), m.payload.end())};
       return deliver(self, caf::make_message(w_piece_atom_v, std::move(bd)));
@@ -151,6 +163,7 @@ void dispatch_wire(peer_broker* self, const wire::message& m) {
 // Parses bytes from the socket: many wire messages per chunk.
 void on_bytes(peer_broker* self, std::span<const std::uint8_t> bytes) {
   auto& st = self->state;
+  st.wire_in += bytes.size();
   auto on_handshake = [self](const wire::handshake& hs, wire::handshake_stage stage) {
     if (stage == wire::handshake_stage::complete)
       deliver(self, caf::make_message(w_handshake_atom_v, hs.info_hash, hs.peer_id, hs.supports_fast()));
@@ -218,6 +231,7 @@ void on_tick(peer_broker* self) {
       self->flush(st.hdl);
     }
     self->send(st.cfg.torrent, stats_atom_v, report(st));
+    report_wire(st);
     if (st.down.starved)
       peer_download::refill(self);
     if (st.faults)
@@ -306,6 +320,10 @@ peer_impl_actor::behavior_type peer_connection(peer_broker* self, caf::io::conne
   lim.max_block_length = st.cfg.max_block_length;
   lim.max_message_length = std::max<std::size_t>(lim.max_message_length, bitfield::bytes_for(st.cfg.num_pieces) + 1);
   st.decoder = wire::decoder{wire::decoder::mode::handshake, lim};
+  if (st.cfg.metrics) {
+    st.proto_in_share = logic::counter_share{&st.cfg.metrics->protocol_in};
+    st.proto_out_share = logic::counter_share{&st.cfg.metrics->protocol_out};
+  }
   auto t = now(self);
   st.started = st.last_received = st.last_sent = st.down.last_block = st.up.last_write_progress = t;
   st.down.machine.current = peer_download::handshaking(self);

@@ -31,6 +31,7 @@
 #include "actors/peer_download.hpp"
 #include "actors/peer_upload.hpp"
 #include "actors/wire_fault_hooks.hpp"
+#include "logic/engine_metrics.hpp"
 #include "messages/interfaces.hpp"
 #include "protocol/bitfield.hpp"
 #include "protocol/wire.hpp"
@@ -63,6 +64,12 @@ struct peer_state {
   download_state down;
   upload_state up;
   std::unique_ptr<wire_fault_conn> faults; ///< null unless the wire-fault layer is on (lab)
+  // the daemon's protocol-byte counters (cfg.metrics): bytes read, piece
+  // payload among them, and non-payload bytes sent (messages, block headers)
+  std::uint64_t wire_in = 0;
+  std::uint64_t piece_in = 0;
+  std::uint64_t proto_out = 0;
+  logic::counter_share proto_in_share, proto_out_share;
 
   static inline const char* name = "peer-connection";
 };
@@ -93,6 +100,7 @@ void send(peer_broker* self, F&& encode) {
   thread_local std::vector<std::uint8_t> scratch;
   scratch.clear();
   encode(scratch);
+  st.proto_out += scratch.size();
   auto& out = self->wr_buf(st.hdl);
   out.insert(out.end(), scratch.begin(), scratch.end());
   st.up.caf_busy = true; // no direct write of blocks before CAF has written this

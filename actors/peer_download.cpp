@@ -159,6 +159,8 @@ void on_piece(peer_broker* self, block_data& bd) {
     if (c == d.recently_cancelled.end())
       return close(self, "unrequested block (" + describe(ref) + ")");
     d.recently_cancelled.erase(c); // arrived after we cancelled it: wasted, not hostile
+    if (st.cfg.metrics)
+      st.cfg.metrics->add_wasted(logic::waste_reason::cancelled, ref.length);
     return;
   }
   d.outstanding.erase(it);

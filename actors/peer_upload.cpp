@@ -115,6 +115,7 @@ void write_ready(peer_broker* self) {
       return false;
     }
     u.meter.add(r.block.length);
+    st.proto_out += wire::piece_header_size;
     st.last_sent = t;
     pop_read(u);
     copied = true;
@@ -162,6 +163,7 @@ void write_ready(peer_broker* self) {
         }
         if (sent == h.size() + r.data->length) {
           u.meter.add(r.block.length);
+          st.proto_out += wire::piece_header_size;
           pop_read(u);
           continue;
         }
@@ -208,6 +210,7 @@ void write_ready(peer_broker* self) {
       }
       done -= whole;
       u.meter.add(u.reads.front().block.length);
+      st.proto_out += wire::piece_header_size;
       pop_read(u);
     }
     if (copied || st.closing)

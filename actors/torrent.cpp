@@ -132,6 +132,9 @@ torrent_status make_status(self_ptr self) {
     s.leechers += l.report.interested ? 1 : 0;
     s.peer_list.push_back(peer_entry_info(self, idx, *c, l));
   }
+  s.half_open = st.peers.half_open();
+  for (auto& [idx, c] : st.peers.connections())
+    s.handshaking += !c.connecting && !c.handshaken ? 1 : 0;
   s.seeding = st.complete && st.cfg.seed;
   s.resumed_pieces = st.resumed_pieces;
   s.complete = st.complete;
@@ -756,6 +759,7 @@ caf::message_handler lifecycle_handlers(self_ptr self) {
     [self](limits_atom, double up, double down, std::uint32_t max_peers, std::uint32_t max_half_open) {
       set_limits(self, up, down, max_peers, max_half_open);
     },
+    [self](unchoke_atom, std::uint32_t cap) { set_unchoke_cap(self, cap); },
     [self](announce_atom) {
       auto& st = self->state;
       if (st.announcer && active(st) && !st.use_trackers_failed) {

@@ -114,6 +114,21 @@ void fill_free_slots(self_ptr self) {
       send_choke(self, idx, true);
 }
 
+void set_unchoke_cap(self_ptr self, std::uint32_t cap) {
+  auto& st = self->state;
+  auto own = st.cfg.choker; // the torrent's own slot counts
+  auto regular = std::min(own.regular_slots, cap);
+  auto optimistic = std::min(own.optimistic_slots, cap - regular);
+  auto before = st.choker.config().regular_slots + st.choker.config().optimistic_slots;
+  st.choker.set_slots(regular, optimistic);
+  if (!active(st))
+    return;
+  if (regular + optimistic < before)
+    choke_round(self);
+  else
+    fill_free_slots(self);
+}
+
 void choke_round(self_ptr self) {
   auto& st = self->state;
   auto view = choker_view(self);

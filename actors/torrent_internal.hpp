@@ -118,6 +118,9 @@ void update_rates(self_ptr self);
 
 /// Gives free upload slots to interested peers waiting for one.
 void fill_free_slots(self_ptr self);
+/// The session's cap on unchoked peers (limits.unchoke_slots): fewer slots
+/// choke the extra peers now, more are handed out now.
+void set_unchoke_cap(self_ptr self, std::uint32_t cap);
 
 /// A peer's interest changed.
 void on_interest(self_ptr self, peer_index idx, bool on);

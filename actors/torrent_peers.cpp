@@ -48,7 +48,8 @@ void maybe_connect(self_ptr self) {
   ensure_ticking(self); // an idle seed's tick may have stopped
   auto now = torrent_detail::now(self);
   for (auto& [idx, ep] : st.peers.dial(now))
-    spawn_connector(self->system(), ep, st.cfg.connect_timeout, torrent_actor{self}, idx, st.cancel_connects);
+    spawn_connector(self->system(), ep, st.cfg.connect_timeout, torrent_actor{self}, idx, st.cancel_connects,
+                    st.cfg.peer_defaults.metrics);
   // running low on peers: ask the trackers early (the announcer honours min interval)
   if (st.announcer && st.announced && st.peers.size() < st.cfg.max_peers / 2
       && now - st.last_announce_request > st.cfg.more_peers_interval) {
@@ -147,6 +148,8 @@ void on_failed(self_ptr self, peer_index idx, const std::string& reason) {
 
 void on_announce(self_ptr self, announce_reply& r) {
   auto& st = self->state;
+  if (auto& m = st.cfg.peer_defaults.metrics)
+    m->announces_ok.fetch_add(1, std::memory_order_relaxed);
   st.tracker_status = r.tracker + ": " + std::to_string(r.peers.size()) + " peers";
   if (!r.warning.empty())
     st.tracker_status += " (warning: " + r.warning + ")";
@@ -157,6 +160,8 @@ void on_announce(self_ptr self, announce_reply& r) {
 
 void on_tracker_failed(self_ptr self, const std::string& url, const std::string& reason) {
   auto& st = self->state;
+  if (auto& m = st.cfg.peer_defaults.metrics)
+    m->announces_failed.fetch_add(1, std::memory_order_relaxed);
   st.tracker_status = url + ": " + reason;
   st.tracker_error = st.tracker_status;
   notify(self, torrent_event::kind::tracker_failed, st.tracker_error);

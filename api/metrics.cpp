@@ -551,9 +551,11 @@ daemon_metrics::daemon_metrics(options opts) : opts_(opts) {
   for (auto* s : {"half_open", "handshaking", "seed", "leecher"})
     peers_->with({s});
   attempts_ = &r.add_counter("actorrent_peer_connection_attempts_total",
-                             "Outgoing peer connection attempts, by result.", {"result"},
+                             "Outgoing peer connection attempts, by result (connected, refused, timeout, unreachable, "
+                             "cancelled, error).", {"result"},
                              opts_.max_reasons);
-  disconnects_ = &r.add_counter("actorrent_peer_disconnects_total", "Peer disconnects, by reason.",
+  disconnects_ = &r.add_counter("actorrent_peer_disconnects_total", "Peer connections closed, by reason (peer_closed, timeout, banned, protocol_error, "
+                                "duplicate, shutdown, seed_to_seed, refused, io_error, other).",
                                 {"reason"}, opts_.max_reasons);
   announces_ = &r.add_counter("actorrent_tracker_announces_total",
                               "Tracker announces, by result.", {"result"}, opts_.max_reasons);
@@ -571,13 +573,15 @@ daemon_metrics::daemon_metrics(options opts) : opts_(opts) {
   disk_bytes_->with({"read"});
   disk_bytes_->with({"write"});
   disk_queued_jobs_ = &r.add_gauge("actorrent_disk_queued_jobs",
-                                   "Disk jobs (writes, reads, hashes) waiting to be done.");
+                                   "Disk jobs waiting to be done: messages in the disk stores' mailboxes (block writes, "
+                                   "reads, hash requests) and pieces waiting for a hash batch.");
   disk_queued_bytes_ = &r.add_gauge("actorrent_disk_queued_bytes",
                                     "Bytes of block data queued for the disk.");
   hash_check_ = &r.add_histogram("actorrent_hash_check_duration_seconds",
                                  "Time to hash one batch of pieces.", {}, hash_check_bounds());
   disk_op_ = &r.add_histogram("actorrent_disk_operation_duration_seconds",
-                              "Time of one disk operation, by operation.", {"op"}, disk_op_bounds(),
+                              "Time of one disk operation, by operation (read: one upload request's blocks, "
+                              "write: one block, sync: a flush of the files).", {"op"}, disk_op_bounds(),
                               8);
   api_requests_ = &r.add_counter("actorrent_api_requests_total",
                                  "API requests, by method and result (ok or the error code).",

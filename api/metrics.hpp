@@ -253,15 +253,16 @@ struct daemon_metrics_snapshot {
   double download_rate = 0, upload_rate = 0;
   // peers by state: half_open (connecting), handshaking, seed, leecher (connected)
   double peers_half_open = 0, peers_handshaking = 0, peers_seed = 0, peers_leecher = 0;
-  // outgoing connection attempts by result (e.g. connected, refused, timeout, error)
+  // outgoing connection attempts by result (the daemon's: connected, refused, timeout,
+  // unreachable, cancelled, error; see logic/engine_metrics.hpp)
   std::map<std::string, double> connection_attempts;
-  // peer disconnects by reason (e.g. closed_by_peer, timeout, protocol_error, banned,
-  // duplicate, not_interesting, torrent_stopped, limit)
+  // peer disconnects by reason (the daemon's: peer_closed, timeout, banned,
+  // protocol_error, duplicate, shutdown, seed_to_seed, refused, io_error, other)
   std::map<std::string, double> disconnects;
   // tracker announces by result (e.g. ok, error, timeout)
   std::map<std::string, double> announces;
   double pieces_passed = 0, pieces_failed = 0;
-  // wasted payload bytes by reason (e.g. hash_failed, duplicate, unrequested, cancelled)
+  // wasted payload bytes by reason (the daemon's: hash_failed, cancelled)
   std::map<std::string, double> wasted_bytes;
   double disk_read_bytes = 0, disk_written_bytes = 0;
   double disk_queued_jobs = 0, disk_queued_bytes = 0;

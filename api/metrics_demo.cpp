@@ -44,11 +44,11 @@ daemon_metrics_snapshot sample_snapshot(std::uint64_t tick) {
   s.peers_seed = 4;
   s.peers_leecher = 9;
   s.connection_attempts = {{"connected", 10 * t}, {"refused", t}, {"timeout", 2 * t}};
-  s.disconnects = {{"closed_by_peer", 3 * t}, {"protocol_error", 0}, {"banned", 1}};
+  s.disconnects = {{"peer_closed", 3 * t}, {"protocol_error", 0}, {"banned", 1}};
   s.announces = {{"ok", 5 * t}, {"error", 1}};
   s.pieces_passed = 40 * t;
   s.pieces_failed = 1;
-  s.wasted_bytes = {{"hash_failed", 262144}, {"duplicate", 16384 * t}};
+  s.wasted_bytes = {{"hash_failed", 262144}, {"cancelled", 16384 * t}};
   s.disk_read_bytes = 2.5e6 * t;
   s.disk_written_bytes = 1e6 * t;
   s.disk_queued_jobs = 2;

@@ -89,6 +89,7 @@ struct daemon_config {
   std::uint64_t active_downloads = 5;          ///< 0: no limit
   std::uint64_t active_seeds = 0;              ///< 0: no limit
   std::uint64_t active_checks = 4;             ///< start-up checks at once
+  std::uint64_t unchoke_slots = 0;             ///< upload slots of all torrents together; 0: no cap
   std::uint64_t stalled_after = 120;           ///< s a download may receive nothing before it frees its slot
   // seeding
   double ratio_limit = 0;                      ///< pause a seed at uploaded/size >= this; 0: never

@@ -1,9 +1,12 @@
 #include "daemon/session.hpp"
 
+#include "api/json_text.hpp"
 #include "actors/torrent.hpp"
+#include "api/metrics.hpp"
 #include "app/engine_config.hpp"
 #include "daemon/rpc.hpp"
 #include "daemon/torrent_table.hpp"
+#include "logic/engine_metrics.hpp"
 #include "logic/file_selection.hpp"
 #include "logic/rate_split.hpp"
 #include "protocol/metainfo.hpp"
@@ -19,6 +22,7 @@
 #include <ctime>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <set>
 
 #include <dirent.h>
@@ -183,6 +187,9 @@ state_store_actor::behavior_type state_store(state_store_actor::stateful_pointer
 
 // ---- the session -------------------------------------------------------------------
 
+/// entry::sent_slots before any share was sent: the torrent's own slot counts.
+constexpr std::uint32_t no_slot_cap = std::numeric_limits<std::uint32_t>::max();
+
 struct entry {
   std::string id;
   std::uint64_t seq = 0;
@@ -215,6 +222,7 @@ struct entry {
   // what was last sent as limits
   double sent_up = -1, sent_down = -1;
   std::uint32_t sent_peers = 0, sent_half = 0;
+  std::uint32_t sent_slots = no_slot_cap; ///< limits.unchoke_slots: the share last sent
   // restart (recheck, files_set) and removal
   bool restarting = false;
   bool recheck_next = false;
@@ -250,6 +258,10 @@ struct session_state {
   std::uint64_t added_total = 0, removed_total = 0, completed_total = 0, errors_total = 0;
   std::uint64_t tracker_failures = 0, watch_added = 0, watch_rejected = 0;
   std::uint64_t rpc_calls = 0;
+  /// The engine's counters for /metrics, shared with every torrent's peers,
+  /// connectors and disk store; cumulative for the daemon's life.
+  std::shared_ptr<logic::engine_metrics> metrics = std::make_shared<logic::engine_metrics>(
+    api::daemon_metrics::hash_check_bounds(), api::daemon_metrics::disk_op_bounds());
   static inline const char* name = "session";
 };
 
@@ -490,8 +502,6 @@ std::string list_text(self_ptr self, const list_query& q) {
   out += ",\"torrents\":[";
   out.reserve(out.size() + page.rows.size() * (40 + 24 * cols.size()));
   // values are written straight into `out` (no string per value)
-  nlohmann::detail::serializer<json> writer{nlohmann::detail::output_adapter<char>(out), ' ',
-                                            json::error_handler_t::replace};
   bool first_row = true;
   for (auto i : page.rows) {
     out += first_row ? "{" : ",{";
@@ -504,7 +514,7 @@ std::string list_text(self_ptr self, const list_query& q) {
       out += '"';
       out += c->name;
       out += "\":";
-      writer.dump(c->fn(self, *entries[i]), false, false, 0);
+      api::append_json(out, c->fn(self, *entries[i]));
     }
     out += '}';
   }
@@ -536,6 +546,8 @@ void spawn_entry(self_ptr self, entry& e) {
   tc.download_dir = e.save_path;
   tc.listen_port = st.cfg.listen_port;
   app::apply_settings(conf(self).engine, tc);
+  tc.peer_defaults.metrics = st.metrics;
+  tc.disk_defaults.metrics = st.metrics;
   tc.max_peers = static_cast<std::uint32_t>(std::min<std::uint64_t>(peers_limit_of(self, e), conf(self).peers_global));
   tc.max_upload_rate = static_cast<double>(up_limit_of(self, e));
   tc.max_download_rate = static_cast<double>(down_limit_of(self, e));
@@ -559,6 +571,7 @@ void spawn_entry(self_ptr self, entry& e) {
   e.restarting = false;
   e.sent_up = e.sent_down = -1;
   e.sent_peers = e.sent_half = 0;
+  e.sent_slots = no_slot_cap;
   e.status = torrent_status{};
   e.status.total_size = e.mi->total_size;
   e.status.pieces_total = static_cast<std::uint32_t>(e.mi->num_pieces());
@@ -943,6 +956,31 @@ void seeding_limits(self_ptr self) {
 }
 
 // The global limits shared among the running torrents.
+// limits.unchoke_slots: the upload slots of all torrents, shared each second
+// by what each can use now (its interested peers, at most its own slots),
+// max-min fair; the odd slots (or all of them, when there are fewer slots
+// than torrents wanting one) go round every 10 s. Without a cap, a torrent
+// that had one gets its own slot counts back.
+void share_unchoke_slots(self_ptr self, const std::vector<entry*>& running) {
+  const auto& c = conf(self);
+  auto own = static_cast<std::uint32_t>(std::min<std::uint64_t>(c.engine.upload_slots + c.engine.optimistic_slots,
+                                                                no_slot_cap - 1));
+  std::vector<std::uint32_t> shares(running.size(), no_slot_cap);
+  if (c.unchoke_slots > 0) {
+    std::vector<std::uint32_t> wanted;
+    for (auto* e : running)
+      wanted.push_back(std::min(own, e->status.leechers));
+    shares = logic::split_slots(static_cast<std::uint32_t>(c.unchoke_slots), wanted, self->state.ticks / 10);
+  }
+  for (std::size_t i = 0; i < running.size(); ++i) {
+    auto& e = *running[i];
+    if (shares[i] != e.sent_slots) {
+      e.sent_slots = shares[i];
+      self->send(e.actor, unchoke_atom_v, shares[i]);
+    }
+  }
+}
+
 void apply_limits(self_ptr self) {
   const auto& c = conf(self);
   std::vector<entry*> running;
@@ -990,6 +1028,7 @@ void apply_limits(self_ptr self) {
       self->send(e.actor, limits_atom_v, up, down, peers, h);
     }
   }
+  share_unchoke_slots(self, running);
 }
 
 // ---- stats -----------------------------------------------------------------------
@@ -1001,6 +1040,7 @@ json session_stats(self_ptr self) {
     by_state[s] = 0;
   std::uint64_t down = st.removed_downloaded, up = st.removed_uploaded, wasted = 0, hash_failures = 0, pieces = 0;
   std::uint64_t peers = 0, seeds = 0, leechers = 0, banned = 0, checks_queued = 0, stalled = 0;
+  std::uint64_t half_open = 0, handshaking = 0;
   double down_rate = 0, up_rate = 0;
   for (auto& [id, e] : st.torrents) {
     by_state[api_state(e)] = by_state[api_state(e)].get<std::uint64_t>() + 1;
@@ -1012,6 +1052,8 @@ json session_stats(self_ptr self) {
     peers += e.status.peers;
     seeds += e.status.seeds;
     leechers += e.status.leechers;
+    half_open += e.status.half_open;
+    handshaking += e.status.handshaking;
     banned += e.status.banned;
     down_rate += e.status.down_rate;
     up_rate += e.status.up_rate;
@@ -1019,23 +1061,59 @@ json session_stats(self_ptr self) {
     stalled += e.stalled && e.phase == "downloading" ? 1 : 0;
   }
   auto uptime = std::chrono::duration<double>(clock_type::now() - st.started).count();
+  auto& m = *st.metrics;
+  auto load = [](const auto& a) { return a.load(std::memory_order_relaxed); };
+  json disconnects = json::object(), attempts = json::object(), wasted_by = json::object();
+  for (std::size_t i = 0; i < logic::disconnect_reason_count; ++i)
+    disconnects[logic::to_string(static_cast<logic::disconnect_reason>(i))] = load(m.disconnects[i]);
+  for (std::size_t i = 0; i < logic::connect_result_count; ++i)
+    attempts[logic::to_string(static_cast<logic::connect_result>(i))] = load(m.connects[i]);
+  for (std::size_t i = 0; i < logic::waste_reason_count; ++i)
+    wasted_by[logic::to_string(static_cast<logic::waste_reason>(i))] = load(m.wasted[i]);
   return {{"torrents", {{"total", st.torrents.size()}, {"by_state", by_state}, {"stalled", stalled},
                         {"added", st.added_total}, {"removed", st.removed_total}, {"completed", st.completed_total},
                         {"errors", st.errors_total}}},
-          {"bytes", {{"payload_downloaded", down}, {"payload_uploaded", up}, {"wasted", wasted}}},
+          {"bytes", {{"payload_downloaded", down}, {"payload_uploaded", up}, {"wasted", wasted},
+                     {"protocol_downloaded", load(m.protocol_in)}, {"protocol_uploaded", load(m.protocol_out)},
+                     {"wasted_by_reason", wasted_by}}},
           {"rates", {{"download", std::llround(down_rate)}, {"upload", std::llround(up_rate)}}},
-          {"peers", {{"connected", peers}, {"seeds", seeds}, {"leechers", leechers}, {"banned", banned}}},
-          {"pieces", {{"verified_have", pieces}, {"hash_failures", hash_failures}}},
-          {"announces", {{"tracker_failures", st.tracker_failures}}},
+          {"peers", {{"connected", peers}, {"seeds", seeds}, {"leechers", leechers}, {"banned", banned},
+                     {"half_open", half_open}, {"handshaking", handshaking},
+                     {"connect_attempts", attempts}, {"disconnects", disconnects}}},
+          {"pieces", {{"verified_have", pieces}, {"hash_failures", hash_failures},
+                      {"passed", load(m.pieces_passed)}, {"failed", load(m.pieces_failed)}}},
+          {"announces", {{"tracker_failures", st.tracker_failures}, {"ok", load(m.announces_ok)},
+                         {"failed", load(m.announces_failed)}}},
+          {"disk", {{"read_bytes", load(m.disk_read_bytes)}, {"written_bytes", load(m.disk_written_bytes)},
+                    {"queued_jobs", std::max<std::int64_t>(0, load(m.disk_queued_jobs))}}},
           {"checks", {{"waiting", checks_queued}}},
           {"watch", {{"added", st.watch_added}, {"rejected", st.watch_rejected}}},
           {"limits", {{"peers_global", conf(self).peers_global}, {"upload_rate", conf(self).upload_rate},
                       {"download_rate", conf(self).download_rate}, {"active_downloads", conf(self).active_downloads},
-                      {"active_seeds", conf(self).active_seeds}}},
+                      {"active_seeds", conf(self).active_seeds},
+                      {"unchoke_slots", conf(self).unchoke_slots}}},
           {"listen_port", st.cfg.listen_port},
           {"uptime_s", std::llround(uptime)},
           {"api_calls", st.rpc_calls},
           {"mailbox", {{"session", self->mailbox().size()}}}};
+}
+
+json histogram_json(const logic::fixed_histogram& h) {
+  auto s = h.snapshot();
+  return {{"counts", s.counts}, {"sum", s.sum}, {"count", s.count}};
+}
+
+// session.stats with the engine's duration histograms (the bucket counts for
+// the bounds of api::daemon_metrics): for session.stats, not for the feed's
+// periodic stats event.
+json session_stats_full(self_ptr self) {
+  auto out = session_stats(self);
+  auto& m = *self->state.metrics;
+  json ops = json::object();
+  for (std::size_t i = 0; i < logic::disk_op_count; ++i)
+    ops[logic::to_string(static_cast<logic::disk_op>(i))] = histogram_json(m.disk_seconds[i]);
+  out["histograms"] = {{"hash_batch_seconds", histogram_json(m.hash_seconds)}, {"disk_op_seconds", ops}};
+  return out;
 }
 
 // ---- the API ------------------------------------------------------------------------
@@ -1414,7 +1492,7 @@ std::string handle_rpc(self_ptr self, const std::string& method, const std::stri
     else if (method == "torrents.trackers")
       r = m_trackers(self, params);
     else if (method == "session.stats")
-      r = session_stats(self);
+      r = session_stats_full(self);
     else if (method == "config.get") {
       rpc::only_fields(params, {"key"});
       auto all = describe_config(self->state.cfg.config);

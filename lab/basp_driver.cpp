@@ -21,19 +21,25 @@ void basp_driver::request_stop() {
   // a clean stop over BASP (the torrent announces `stopped`, exit 0), asked
   // without waiting so that every peer stops at once; stop() falls back on
   // the backend driver's SIGINT
+  // (called again while it still runs: the process driver's signal)
   if (!stop_asked_ && coord_->latest(peer_).connected) {
     stop_asked_ = true;
     coord_->request_stop(peer_);
     return;
   }
+  escalated_ = true;
   proc_->request_stop();
 }
 
 void basp_driver::stop() {
-  // a peer asked over BASP gets a few seconds to end on its own first
-  for (int i = 0; stop_asked_ && i < 40 && proc_->sample().running; ++i)
+  // a peer asked over BASP gets a few seconds to end on its own first (the
+  // runner's shutdown waits for all peers at once and escalates itself)
+  for (int i = 0; stop_asked_ && !escalated_ && i < 40 && proc_->running(); ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds{100});
   proc_->stop();
+  // no more connects to it: in a container, its address is gone and a connect
+  // would hold the coordinator's middleman until it times out
+  coord_->retire(peer_);
 }
 
 void basp_driver::pause(bool on) { proc_->pause(on); }

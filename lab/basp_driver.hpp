@@ -20,6 +20,7 @@ public:
   status start() override;
   void request_stop() override;
   void stop() override;
+  bool running() override { return proc_->running(); }
   void pause(bool on) override;
   void kill() override;
   status restart() override;
@@ -41,6 +42,7 @@ private:
   std::uint16_t port_;
   std::unique_ptr<peer_driver> proc_; ///< the process or container, from the backend
   bool stop_asked_ = false;
+  bool escalated_ = false; ///< asked over BASP, then by signal
 };
 
 } // namespace actorrent::lab

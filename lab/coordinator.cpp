@@ -90,6 +90,7 @@ struct peer_link {
   caf::node_id node;
   bool connecting = false;
   bool sampling = false;
+  bool wanted = true; ///< false after forget, until the peer is added again: no reconnects to a peer that is down
   std::uint64_t generation = 0; ///< bumped by forget: late replies of an old process are dropped
 };
 
@@ -221,6 +222,7 @@ coordinator_actor::behavior_type coordinator_fun(coord_ptr self, std::shared_ptr
       link.name = std::move(name);
       link.host = std::move(host);
       link.port = port;
+      link.wanted = true;
       {
         std::lock_guard<std::mutex> guard{self->state.out->mtx};
         self->state.out->peers[peer].known = true;
@@ -235,6 +237,7 @@ coordinator_actor::behavior_type coordinator_fun(coord_ptr self, std::shared_ptr
       link.node = caf::node_id{};
       link.connecting = false;
       link.sampling = false;
+      link.wanted = false;
       ++link.generation;
       set_connected(self, peer, false, {});
     },
@@ -242,7 +245,7 @@ coordinator_actor::behavior_type coordinator_fun(coord_ptr self, std::shared_ptr
       for (auto& [peer, link] : self->state.peers) {
         if (link.handle)
           sample_one(self, peer);
-        else
+        else if (link.wanted)
           connect(self, peer);
       }
       self->delayed_send(self, 1s, tick_atom_v);
@@ -372,6 +375,12 @@ void coordinator::forget(std::size_t peer) {
   auto& e = impl_->out->peers[static_cast<std::uint32_t>(peer)];
   e.connected = false;
   e.progress.reset();
+}
+
+void coordinator::retire(std::size_t peer) {
+  std::lock_guard<std::mutex> guard{impl_->call_mtx};
+  if (impl_->sys)
+    caf::anon_send(impl_->actor, left_atom_v, static_cast<std::uint32_t>(peer));
 }
 
 board_entry coordinator::latest(std::size_t peer) const {

@@ -74,6 +74,9 @@ public:
   void add_peer(std::size_t peer, const std::string& name, const std::string& host, std::uint16_t port);
   /// The peer is gone (killed); its restart is a new node.
   void forget(std::size_t peer);
+  /// A peer that was stopped for good: no more connects or samples, but its
+  /// last sample stays on the board for the report.
+  void retire(std::size_t peer);
   board_entry latest(std::size_t peer) const;
   /// Set when something makes the run meaningless (two peers with one node ID).
   std::optional<std::string> fatal() const;

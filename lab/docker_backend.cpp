@@ -142,6 +142,8 @@ public:
     read_json_lines(out_file_, offset_, partial_, last_);
   }
 
+  bool running() override { return client_.pid > 0 && client_.poll(); }
+
   void pause(bool on) override {
     if (!client_.poll())
       return;

@@ -37,6 +37,8 @@ public:
   /// Asks the peer to stop (it announces "stopped"), then forces it; never blocks
   /// for more than a few seconds.
   virtual void stop() = 0;
+  /// Whether the peer's process (or container) still runs: cheap, no sampling.
+  virtual bool running() = 0;
   virtual void pause(bool on) = 0;
   /// Churn: kill it now (not a crash) / start it again, resuming its data.
   virtual void kill() = 0;
@@ -66,6 +68,7 @@ public:
   status start() override;
   void request_stop() override;
   void stop() override;
+  bool running() override { return proc_.pid > 0 && proc_.poll(); }
   void pause(bool on) override;
   void kill() override;
   status restart() override;

@@ -681,8 +681,22 @@ private:
     if (down_)
       return;
     down_ = true;
+    // every peer is asked at once and waited for with one deadline, then the
+    // ones still running are asked again (a BASP stop becomes a signal), so a
+    // swarm whose peers ignore the first request stops in about 4 + 8 s, not
+    // in that time for each peer
+    auto wait_all = [this](std::chrono::milliseconds bound) {
+      auto until = std::chrono::steady_clock::now() + bound;
+      while (std::chrono::steady_clock::now() < until
+             && std::any_of(drivers_.begin(), drivers_.end(), [](auto& d) { return d->running(); }))
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    };
     for (auto& d : drivers_)
       d->request_stop();
+    wait_all(std::chrono::seconds(4));
+    for (auto& d : drivers_)
+      if (d->running())
+        d->request_stop();
     for (std::size_t i = 0; i < drivers_.size(); ++i) {
       drivers_[i]->stop();
       if (auto s = drivers_[i]->sample(); s.progress && i < records_.size())

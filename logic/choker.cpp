@@ -90,7 +90,7 @@ choke_decision choker::round(std::span<const choker_peer> peers, bool seeding,
   // (not promoted to a regular slot, still eligible).
   std::size_t kept = 0;
   for (const auto& [id, m] : peers_) {
-    if (m.held != slot::optimistic || next.count(id) != 0)
+    if (m.held != slot::optimistic || next.count(id) != 0 || kept >= cfg_.optimistic_slots)
       continue;
     if (eligible(*present.at(id)) && now - m.since < cfg_.optimistic_period) {
       next.emplace(id, slot::optimistic);

@@ -134,6 +134,13 @@ public:
 
   const choker_config& config() const noexcept { return cfg_; }
 
+  /// New slot counts (the daemon's global cap shares them out). Fewer slots
+  /// take effect at the next round(), more at once for on_interested().
+  void set_slots(std::uint32_t regular, std::uint32_t optimistic) {
+    cfg_.regular_slots = regular;
+    cfg_.optimistic_slots = optimistic;
+  }
+
 private:
   enum class slot { none, regular, optimistic };
 

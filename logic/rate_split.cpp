@@ -39,4 +39,43 @@ std::vector<double> split_limit(double limit, const std::vector<double>& used, d
   return share;
 }
 
+std::vector<std::uint32_t> split_slots(std::uint32_t total, const std::vector<std::uint32_t>& wanted,
+                                       std::size_t turn) {
+  auto n = wanted.size();
+  std::vector<std::uint32_t> share(n, 0);
+  if (n == 0)
+    return share;
+  std::uint64_t left = total;
+  // water-filling over the torrents still wanting more
+  std::vector<std::size_t> open;
+  for (std::size_t i = 0; i < n; ++i)
+    if (wanted[i] > 0)
+      open.push_back(i);
+  while (!open.empty() && left > 0) {
+    auto equal = left / open.size();
+    if (equal == 0)
+      break;
+    std::vector<std::size_t> still;
+    std::uint64_t given = 0;
+    for (auto i : open) {
+      auto give = std::min<std::uint64_t>(equal, wanted[i] - share[i]);
+      share[i] += static_cast<std::uint32_t>(give);
+      given += give;
+      if (share[i] < wanted[i])
+        still.push_back(i);
+    }
+    left -= given;
+    open = std::move(still);
+  }
+  // fewer slots left than torrents wanting one: one each, in turn
+  for (std::size_t k = 0; k < n && left > 0 && !open.empty(); ++k) {
+    auto i = (turn + k) % n;
+    if (share[i] < wanted[i]) {
+      ++share[i];
+      --left;
+    }
+  }
+  return share;
+}
+
 } // namespace actorrent::logic

@@ -174,6 +174,10 @@ using torrent_actor = caf::typed_actor<
   // From the daemon's session: new limits (upload and download bytes/s, 0:
   // unlimited; peer connections; outgoing connects in flight).
   caf::reacts_to<limits_atom, double, double, std::uint32_t, std::uint32_t>,
+  // From the daemon's session: at most this many unchoked peers (regular and
+  // optimistic slots together, never more than the torrent's own); a value at
+  // or above them restores the torrent's own slot counts.
+  caf::reacts_to<unchoke_atom, std::uint32_t>,
   // Announce now (torrents.reannounce), if downloading or seeding.
   caf::reacts_to<announce_atom>>
   ::extend_with<status_client>;
@@ -219,6 +223,10 @@ using coordinator_actor = caf::typed_actor<
 //   (event_atom, torrent_event)   lifecycle events: state changed, check done,
 //                                 completed, error, tracker failure
 
+namespace logic {
+struct engine_metrics;
+} // namespace logic
+
 /// What a peer connection needs from its torrent at spawn. The torrent fills
 /// the shared part once (a template it also gives the listener); the index and
 /// our pieces are set per connection. Only ever passed between actors of one
@@ -261,6 +269,9 @@ struct peer_config {
   /// Write blocks to the socket directly (writev) while CAF's write buffer is
   /// empty instead of copying them into it (see actors/peer_upload.hpp).
   bool direct_writes = true;
+  /// The daemon's counters (protocol bytes, disconnect reasons, late blocks);
+  /// null: none kept.
+  std::shared_ptr<logic::engine_metrics> metrics;
 };
 
 } // namespace actorrent

@@ -149,6 +149,10 @@ struct torrent_status {
   /// A block write failed (disk full, I/O error): the torrent paused itself
   /// with this reason; empty otherwise (cleared by unpause).
   std::string disk_error{};
+  /// Connections by state besides the handshaken `peers`: outgoing connects
+  /// in flight, and connections whose handshake has not completed yet.
+  std::uint32_t half_open = 0;
+  std::uint32_t handshaking = 0;
 };
 
 /// The lifecycle states of a torrent (see actors/torrent.hpp).
@@ -282,7 +286,7 @@ typename Inspector::result_type inspect(Inspector& f, torrent_status& x) {
            x.seeding, x.resumed_pieces, x.leechers, x.listen_port, x.check_done, x.check_total,
            x.tracker_status, x.state, x.tracker_error, x.peer_list, x.selected_size, x.selected_have,
            x.selected_pieces, x.banned_peers, x.wire, x.wire_corrupted_to, x.have_hex, x.hash_failures_from,
-           x.disk_error);
+           x.disk_error, x.half_open, x.handshaking);
 }
 
 template <class Inspector>

@@ -69,6 +69,7 @@ paths:
 limits:
   peers_global: 100
   active_downloads: 2
+  unchoke_slots: 8
 shutdown:
   timeout: 5s
 watch:
@@ -232,6 +233,29 @@ metrics=$(curl -s -m 20 -H "Authorization: Bearer $READER" "$URL/metrics")
 grep -q '^actorrent_torrents{state="seeding"} [1-9]' <<<"$metrics" \
   || fail "/metrics has no seeding torrent: $(grep -m3 actorrent_torrents <<<"$metrics")"
 grep -q '^actorrent_api_requests_total{.*method="torrents.list"' <<<"$metrics" || fail "/metrics counts no torrents.list call"
+# the engine's own counters moved with the download, the stop and the start
+metric() { awk -v k="$1" '$1 == k { print $2 }' <<<"$metrics"; }
+positive() {
+  local v
+  v=$(metric "$1")
+  awk -v v="$v" 'BEGIN { exit !(v != "" && v + 0 > 0) }' || fail "/metrics: $1 is '$v', expected > 0"
+}
+for series in 'actorrent_protocol_bytes_total{direction="download"}' 'actorrent_protocol_bytes_total{direction="upload"}' \
+  'actorrent_peer_connection_attempts_total{result="connected"}' 'actorrent_tracker_announces_total{result="ok"}' \
+  'actorrent_pieces_verified_total{result="pass"}' 'actorrent_disk_bytes_total{direction="write"}' \
+  'actorrent_hash_check_duration_seconds_count' 'actorrent_disk_operation_duration_seconds_count{op="write"}'; do
+  positive "$series"
+done
+# torrents.stop closed the connection to the seeder: a disconnect with its reason
+disconnects=$(awk '/^actorrent_peer_disconnects_total\{/ { n += $2 } END { print n + 0 }' <<<"$metrics")
+[[ "$disconnects" -ge 1 ]] || fail "/metrics counts no peer disconnect: $(grep '^actorrent_peer_disconnects_total' <<<"$metrics")"
+payload=$(metric 'actorrent_payload_bytes_total{direction="download"}')
+proto=$(metric 'actorrent_protocol_bytes_total{direction="download"}')
+awk -v p="$payload" -v q="$proto" 'BEGIN { exit !(q < p) }' || fail "protocol bytes ($proto) not below payload ($payload)"
+echo "   ok: engine counters: protocol bytes $proto down / $(metric 'actorrent_protocol_bytes_total{direction="upload"}') up" \
+  "beside $payload payload, $disconnects disconnects ($(grep '^actorrent_peer_disconnects_total' <<<"$metrics" |
+  awk '$2 > 0 { sub(/.*reason="/, "", $1); sub(/".*/, "", $1); printf "%s%s=%s", s, $1, $2; s = "," }')), " \
+  "$(metric 'actorrent_hash_check_duration_seconds_count') hash batches"
 grep -q '^event: completed' <<<"$feed" || fail "the change feed has no 'completed' event for the download"
 grep '^data: ' <<<"$feed" | grep '"type":"completed"' | grep -q "\"id\":\"$H1\"" \
   || fail "the change feed's 'completed' event does not name $H1"
@@ -246,8 +270,12 @@ if command -v prometheus >/dev/null; then
   prom_start "127.0.0.1:$APORT" "$READER"
   seeding=$(prom_query 'actorrent_torrents{state="seeding"}' | prom_value)
   [[ -n "$seeding" && "$seeding" -ge 1 ]] || fail "Prometheus read actorrent_torrents{state=\"seeding\"} = '$seeding'"
+  hashed=$(prom_query 'actorrent_hash_check_duration_seconds_count' | prom_value)
+  [[ -n "$hashed" && "$hashed" -ge 1 ]] || fail "Prometheus read actorrent_hash_check_duration_seconds_count = '$hashed'"
+  closes=$(prom_query 'sum(actorrent_peer_disconnects_total)' | prom_value)
+  [[ -n "$closes" && "$closes" -ge 1 ]] || fail "Prometheus read sum(actorrent_peer_disconnects_total) = '$closes'"
   bg_stop "$PROM_PID"
-  echo "   ok: a real Prometheus scraped the daemon with a bearer token (up = 1, $seeding seeding)"
+  echo "   ok: a real Prometheus scraped the daemon with a bearer token (up = 1, $seeding seeding, $hashed hash batches, $closes disconnects)"
 else
   echo "   SKIP: prometheus is not installed (Debian prometheus): no real scrape"
 fi
@@ -256,6 +284,7 @@ note "config.get / config.set / config.reload"
 check_eq "source of a file key" file "$(result "$READER" config.get '{"key":"limits.active_downloads"}' source)"
 check_eq "source of an env key" env "$(result "$READER" config.get '{"key":"limits.peers_global"}' source)"
 check_eq "value of an env key" 123 "$(result "$READER" config.get '{"key":"limits.peers_global"}' value)"
+check_eq "the global unchoke cap" 8 "$(result "$READER" config.get '{"key":"limits.unchoke_slots"}' value)"
 check_eq "config.set needs admin" -32002 "$(rpc "$READER" config.set '{"key":"limits.active_seeds","value":7}' |
   json_get error.code)"
 result "$ADMIN" config.set '{"key":"limits.active_seeds","value":7}' applied >/dev/null

@@ -240,7 +240,7 @@ else
     kill -0 "$RUNNER" 2>/dev/null || break
     sleep 0.2
   done
-  lab_wait "$RUNNER" 120
+  lab_wait "$RUNNER" 160 # the plan's max_duration (90 s) plus the teardown of the containers, on a loaded machine
   rc=$LAB_RC
   cat "$WORKDIR/basp.log"
   id=$(run_id "$WORKDIR/basp.log"); RUN_IDS+=("$id")

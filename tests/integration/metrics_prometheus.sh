@@ -42,6 +42,11 @@ for ((i = 0; i < 40; i++)); do
 done
 awk -v r="$RATE" 'BEGIN { exit !(r > 0) }' || fail "rate of the upload counter is '$RATE', expected > 0"
 note "rate(actorrent_payload_bytes_total{direction=\"upload\"}[10s]) = $RATE"
+# the per-reason disconnect counter grows too (the daemon's reasons: logic/engine_metrics.hpp)
+RATE=$(prom_query 'rate(actorrent_peer_disconnects_total{reason="peer_closed"}[10s])' | prom_value)
+awk -v r="$RATE" 'BEGIN { exit !(r > 0) }' || fail "rate of the peer_closed disconnects is '$RATE', expected > 0"
+check_eq 'actorrent_peer_disconnects_total{reason="banned"}' 1 \
+  "$(prom_query 'actorrent_peer_disconnects_total{reason="banned"}' | prom_value)"
 Q=$(prom_query 'histogram_quantile(0.5, actorrent_hash_check_duration_seconds_bucket)' | prom_value)
 awk -v q="$Q" 'BEGIN { exit !(q > 0 && q < 1) }' || fail "histogram_quantile gave '$Q'"
 note "histogram_quantile(0.5, hash check) = $Q"

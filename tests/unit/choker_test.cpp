@@ -434,3 +434,30 @@ CAF_TEST(the configured slot counts are respected) {
   CAF_CHECK_EQUAL(wide.unchoked_count(), 5u);
   CAF_CHECK_EQUAL(wide.optimistic().size(), 2u);
 }
+
+CAF_TEST(fewer slots set between rounds choke the extra peers at the next round) {
+  // the daemon's limits.unchoke_slots shares the slots out among torrents
+  std::vector<choker_peer> ps;
+  for (std::uint32_t i = 1; i <= 8; ++i)
+    ps.push_back(peer(i, 10.0 * i)); // peer 8 is the fastest
+  choker c{slots(4, 1)};
+  c.round(ps, false, t0);
+  CAF_CHECK_EQUAL(c.unchoked_count(), 5u);
+  c.set_slots(1, 0);
+  CAF_CHECK_EQUAL(c.config().regular_slots, 1u);
+  auto d = c.round(ps, false, t0 + 10s);
+  CAF_CHECK_EQUAL(c.unchoked_count(), 1u);
+  CAF_CHECK_EQUAL(unchoked(c, ps), (ids{8}));
+  CAF_CHECK_EQUAL(d.choke.size(), 4u);
+  CAF_CHECK(c.optimistic().empty()); // the optimistic peer lost its slot although its period was not over
+  // no slot at all: nobody is unchoked, not even on interest
+  c.set_slots(0, 0);
+  c.round(ps, false, t0 + 20s);
+  CAF_CHECK_EQUAL(c.unchoked_count(), 0u);
+  CAF_CHECK(!c.on_interested(peer(9), t0 + 21s));
+  // slots back: handed out at once to an interested peer, and at the round
+  c.set_slots(4, 1);
+  CAF_CHECK(c.on_interested(peer(9), t0 + 22s));
+  c.round(ps, false, t0 + 30s);
+  CAF_CHECK_EQUAL(c.unchoked_count(), 5u);
+}

@@ -76,6 +76,7 @@ torrent_actor::behavior_type torrent_stub(torrent_actor::pointer, recorder* rec)
       return true;
     },
     [](limits_atom, double, double, std::uint32_t, std::uint32_t) {},
+    [](unchoke_atom, std::uint32_t) {},
     [](announce_atom) {},
   };
 }

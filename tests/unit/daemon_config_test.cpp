@@ -159,3 +159,22 @@ CAF_TEST(reload applies runtime keys and reports the others) {
   CAF_CHECK_EQUAL(m.cfg.peers_global, 150u);
   CAF_CHECK_EQUAL(m.cfg.listen_port, 7000u);
 }
+
+CAF_TEST(the global unchoke slots are a limits key with an env override) {
+  auto r = parse_daemon_config(base + "limits: {unchoke_slots: 20}\n", "d.yaml");
+  CAF_REQUIRE(r.ok());
+  CAF_CHECK_EQUAL(r->cfg.unchoke_slots, 20u);
+  auto d = parse_daemon_config(base, "d.yaml");
+  CAF_REQUIRE(d.ok());
+  CAF_CHECK_EQUAL(d->cfg.unchoke_slots, 0u); // no cap unless set
+  auto e = parse_daemon_config(base + "limits: {unchoke_slots: 20}\n", "d.yaml", {"ACTORRENT_LIMITS__UNCHOKE_SLOTS=8"});
+  CAF_REQUIRE(e.ok());
+  CAF_CHECK_EQUAL(e->cfg.unchoke_slots, 8u);
+  auto described = describe_config(*e);
+  CAF_CHECK_EQUAL(described["limits.unchoke_slots"]["source"], "env");
+  CAF_CHECK_EQUAL(error_of(base + "limits: {unchoke_slots: -1}\n"),
+                  "d.yaml: line 5, column 25: key 'limits.unchoke_slots': expected an integer from 0 to 100000, "
+                  "got '-1'");
+  CAF_CHECK(error_of(base, {"ACTORRENT_LIMITS__UNCHOKE_SLOTS=many"}).find("key 'limits.unchoke_slots'")
+            != std::string::npos);
+}

@@ -42,6 +42,7 @@ struct fixture : test_coordinator_fixture<> {
   // 10 full pieces and a last one of 5000 bytes
   actorrent::test::torrent t = actorrent::test::make_torrent({{"data.bin", 10 * piece_len + 5000}}, piece_len, 7);
   std::shared_ptr<storage::disk_faults> faults = std::make_shared<storage::disk_faults>(); // off unless a test sets one
+  std::shared_ptr<logic::engine_metrics> metrics = std::make_shared<logic::engine_metrics>(); // the daemon's counters
   disk_actor disk;
   actor client;
   std::vector<piece_verdict> verdicts;
@@ -55,6 +56,7 @@ struct fixture : test_coordinator_fixture<> {
     cfg.hash_delay = std::chrono::milliseconds{20};
     cfg.hash_memory_bytes = hash_memory;
     cfg.faults = faults;
+    cfg.metrics = metrics;
     disk = sys.spawn(disk_store, std::move(cfg));
     client = sys.spawn(hash_client, disk, &verdicts);
     run();
@@ -265,6 +267,47 @@ CAF_TEST(uploads are read from mappings of the file and give the same bytes) {
   sched.run();
   rh2.receive([](std::vector<block_view>&) {}, [&](caf::error&) { failed = true; });
   CAF_CHECK(failed);
+}
+
+CAF_TEST(the daemon counters see writes hash batches verdicts reads and the queue) {
+  auto op = [this](logic::disk_op o) { return metrics->disk_seconds[static_cast<std::size_t>(o)].snapshot().count; };
+  write_piece(0);
+  write_piece(1, true);
+  CAF_CHECK_EQUAL(metrics->disk_written_bytes.load(), 2 * piece_len);
+  CAF_CHECK_EQUAL(op(logic::disk_op::write), 4u);
+  CAF_CHECK_EQUAL(metrics->disk_queued_jobs.load(), 0);
+  // two pieces wait for a batch of four: two jobs queued
+  ask(0);
+  ask(1);
+  CAF_CHECK_EQUAL(metrics->disk_queued_jobs.load(), 2);
+  CAF_CHECK_EQUAL(metrics->hash_seconds.snapshot().count, 0u);
+  CAF_REQUIRE(sched.trigger_timeout());
+  sched.run();
+  CAF_REQUIRE_EQUAL(verdicts.size(), 2u);
+  CAF_CHECK_EQUAL(metrics->hash_seconds.snapshot().count, 1u); // one batch
+  CAF_CHECK_EQUAL(metrics->pieces_passed.load(), 1u);
+  CAF_CHECK_EQUAL(metrics->pieces_failed.load(), 1u);
+  CAF_CHECK_EQUAL(metrics->wasted[static_cast<std::size_t>(logic::waste_reason::hash_failed)].load(), piece_len);
+  CAF_CHECK_EQUAL(metrics->disk_queued_jobs.load(), 0);
+  // an upload read and a flush
+  auto rh = self->request(disk, infinite, read_atom_v, std::vector<block_ref>{{0, 0, blk}});
+  sched.run();
+  rh.receive([](std::vector<block_view>&) {}, [](caf::error&) { CAF_FAIL("read failed"); });
+  CAF_CHECK_EQUAL(metrics->disk_read_bytes.load(), blk);
+  CAF_CHECK_EQUAL(op(logic::disk_op::read), 1u);
+  auto fh = self->request(disk, infinite, actorrent::flush_atom_v);
+  sched.run();
+  fh.receive([](bool) {}, [](caf::error&) { CAF_FAIL("flush failed"); });
+  CAF_CHECK_EQUAL(op(logic::disk_op::sync), 1u);
+}
+
+CAF_TEST(a disk store takes its queued jobs out of the gauge when it ends) {
+  write_piece(0);
+  ask(0);
+  CAF_CHECK_EQUAL(metrics->disk_queued_jobs.load(), 1);
+  anon_send_exit(disk, exit_reason::user_shutdown);
+  run();
+  CAF_CHECK_EQUAL(metrics->disk_queued_jobs.load(), 0);
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()

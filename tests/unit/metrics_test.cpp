@@ -3,6 +3,7 @@
 #include <caf/test/unit_test.hpp>
 
 #include "api/metrics.hpp"
+#include "daemon/observability.hpp"
 
 #include <cmath>
 #include <limits>
@@ -302,4 +303,56 @@ CAF_TEST(a bounded method label keeps hostile method names out) {
   CAF_CHECK_EQUAL(lines_with(text, "actorrent_api_request_duration_seconds_count{").size(), 4u);
   CAF_CHECK_LESS_OR_EQUAL(lines_with(text, "actorrent_api_requests_total{").size(), 16u);
   CAF_CHECK(contains(text, "actorrent_metrics_series_refused_total{family=\"actorrent_api_request_duration_seconds\"} 996\n"));
+}
+
+CAF_TEST(session stats with the engine counters fill the daemon families) {
+  // session.stats as daemon/session.cpp writes it (the parts the metrics read)
+  nlohmann::json hash = {{"counts", std::vector<std::uint64_t>(daemon_metrics::hash_check_bounds().size() + 1, 0)},
+                         {"sum", 0.25}};
+  hash["counts"][3] = 2; // two batches of at most 4 ms
+  nlohmann::json write = {{"counts", std::vector<std::uint64_t>(daemon_metrics::disk_op_bounds().size() + 1, 0)},
+                          {"sum", 0.001}};
+  write["counts"][0] = 7;
+  nlohmann::json wrong = {{"counts", {1, 2}}, {"sum", 1}}; // other buckets: ignored
+  nlohmann::json stats = {
+    {"torrents", {{"by_state", {{"seeding", 2}, {"downloading", 1}}}}},
+    {"bytes", {{"payload_downloaded", 1000000}, {"payload_uploaded", 10}, {"protocol_downloaded", 4321},
+               {"protocol_uploaded", 1234}, {"wasted_by_reason", {{"hash_failed", 262144}, {"cancelled", 0}}}}},
+    {"rates", {{"download", 5}, {"upload", 6}}},
+    {"peers", {{"connected", 5}, {"seeds", 2}, {"leechers", 1}, {"half_open", 3}, {"handshaking", 1},
+               {"connect_attempts", {{"connected", 9}, {"refused", 4}}},
+               {"disconnects", {{"peer_closed", 6}, {"shutdown", 2}, {"other", 0}}}}},
+    {"pieces", {{"passed", 40}, {"failed", 1}}},
+    {"announces", {{"ok", 3}, {"failed", 1}}},
+    {"disk", {{"read_bytes", 16384}, {"written_bytes", 1000000}, {"queued_jobs", 4}}},
+    {"histograms", {{"hash_batch_seconds", hash}, {"disk_op_seconds", {{"write", write}, {"sync", wrong}}}}},
+    {"mailbox", {{"session", 1}}}};
+  daemon_metrics m;
+  m.fill(actorrent::daemon::metrics_snapshot(stats));
+  auto text = m.render();
+  CAF_CHECK(contains(text, "actorrent_protocol_bytes_total{direction=\"download\"} 4321\n"));
+  CAF_CHECK(contains(text, "actorrent_protocol_bytes_total{direction=\"upload\"} 1234\n"));
+  CAF_CHECK(contains(text, "actorrent_peers{state=\"half_open\"} 3\n"));
+  CAF_CHECK(contains(text, "actorrent_peers{state=\"handshaking\"} 1\n"));
+  CAF_CHECK(contains(text, "actorrent_peers{state=\"seed\"} 2\n"));
+  CAF_CHECK(contains(text, "actorrent_peers{state=\"leecher\"} 3\n")); // connected but not seeds
+  CAF_CHECK(contains(text, "actorrent_peer_connection_attempts_total{result=\"refused\"} 4\n"));
+  CAF_CHECK(contains(text, "actorrent_peer_disconnects_total{reason=\"peer_closed\"} 6\n"));
+  CAF_CHECK(contains(text, "actorrent_peer_disconnects_total{reason=\"other\"} 0\n"));
+  CAF_CHECK(contains(text, "actorrent_tracker_announces_total{result=\"ok\"} 3\n"));
+  CAF_CHECK(contains(text, "actorrent_tracker_announces_total{result=\"error\"} 1\n"));
+  CAF_CHECK(contains(text, "actorrent_pieces_verified_total{result=\"pass\"} 40\n"));
+  CAF_CHECK(contains(text, "actorrent_wasted_bytes_total{reason=\"hash_failed\"} 262144\n"));
+  CAF_CHECK(contains(text, "actorrent_disk_bytes_total{direction=\"read\"} 16384\n"));
+  CAF_CHECK(contains(text, "actorrent_disk_queued_jobs 4\n"));
+  CAF_CHECK(contains(text, "actorrent_hash_check_duration_seconds_bucket{le=\"0.004\"} 2\n"));
+  CAF_CHECK(contains(text, "actorrent_hash_check_duration_seconds_count 2\n"));
+  CAF_CHECK(contains(text, "actorrent_hash_check_duration_seconds_sum 0.25\n"));
+  CAF_CHECK(contains(text, "actorrent_disk_operation_duration_seconds_count{op=\"write\"} 7\n"));
+  CAF_CHECK(!contains(text, "actorrent_disk_operation_duration_seconds_count{op=\"sync\"} 3\n"));
+  // a session.stats without the engine parts (an older daemon) leaves them at 0
+  m.fill(actorrent::daemon::metrics_snapshot(nlohmann::json{{"peers", {{"connected", 1}}}}));
+  text = m.render();
+  CAF_CHECK(contains(text, "actorrent_protocol_bytes_total{direction=\"download\"} 0\n"));
+  CAF_CHECK(contains(text, "actorrent_peers{state=\"leecher\"} 1\n"));
 }

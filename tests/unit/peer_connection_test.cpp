@@ -228,6 +228,66 @@ CAF_TEST(fast extension messages without negotiating it) {
 
 CAF_TEST_FIXTURE_SCOPE_END()
 
+namespace {
+
+// A connection that keeps the daemon's counters (peer_config::metrics).
+struct metrics_fixture : connection_fixture {
+  std::shared_ptr<logic::engine_metrics> metrics = std::make_shared<logic::engine_metrics>();
+  std::size_t out_bytes = 0; // everything the broker wrote
+
+  metrics_fixture() {
+    cfg.metrics = metrics;
+    start();
+  }
+
+  void take_output() {
+    out_bytes += mpx.output_buffer(hdl).size();
+    read_output(hdl);
+  }
+
+  std::uint64_t disconnects(logic::disconnect_reason r) {
+    return metrics->disconnects[static_cast<std::size_t>(r)].load();
+  }
+};
+
+} // namespace
+
+CAF_TEST_FIXTURE_SCOPE(peer_connection_metrics_tests, metrics_fixture)
+
+CAF_TEST(protocol bytes are every byte but the blocks and the close is counted by reason) {
+  take_output(); // our handshake
+  remote_handshake(info_hash, their_id);                              // 68
+  remote_sends_msg([](bytes& b) { wire::append_have_all(b); });       // 5
+  rec.picks.push_back({block_ref{1, 0, 16384}});
+  remote_sends_msg([](bytes& b) { wire::append_unchoke(b); });        // 5
+  bytes block(16384, 0x5A);
+  remote_sends_msg([&](bytes& b) { wire::append_piece(b, 1, 0, block); }); // 13 + the block
+  take_output();
+  // nothing is reported before the tick or the close
+  CAF_CHECK_EQUAL(metrics->protocol_in.load(), 0u);
+  anon_send(peer, drop_atom_v, std::string{"shutting down"});
+  drain();
+  take_output();
+  CAF_CHECK(closed_with("shutting down"));
+  CAF_CHECK_EQUAL(metrics->protocol_in.load(), 68u + 5 + 5 + 13);
+  CAF_CHECK_GREATER_OR_EQUAL(out_bytes, 68u + 5 + 5 + 17); // handshake, have none, interested, a request
+  CAF_CHECK_EQUAL(metrics->protocol_out.load(), out_bytes);
+  CAF_CHECK_EQUAL(disconnects(logic::disconnect_reason::shutdown), 1u);
+  std::uint64_t all = 0;
+  for (auto& d : metrics->disconnects)
+    all += d.load();
+  CAF_CHECK_EQUAL(all, 1u);
+}
+
+CAF_TEST(a hostile peer is counted as a protocol error) {
+  remote_handshake(info_hash, their_id);
+  remote_sends_msg([](bytes& b) { wire::append_have(b, num_pieces); });
+  CAF_CHECK(closed_with("have for piece 4 of 4"));
+  CAF_CHECK_EQUAL(disconnects(logic::disconnect_reason::protocol_error), 1u);
+}
+
+CAF_TEST_FIXTURE_SCOPE_END()
+
 // ---- uploads ----------------------------------------------------------------
 
 namespace {

@@ -62,6 +62,7 @@ torrent_actor::behavior_type torrent_stub(torrent_actor::pointer, recorder* rec)
     [](unpause_atom) {},
     [](stop_atom) { return true; },
     [](limits_atom, double, double, std::uint32_t, std::uint32_t) {},
+    [](unchoke_atom, std::uint32_t) {},
     [](announce_atom) {},
     [](status_atom) { return actor_status{"torrent-stub", "", {}}; },
     [](wire_fault_atom, const std::string&) { return true; },

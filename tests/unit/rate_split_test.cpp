@@ -55,3 +55,34 @@ CAF_TEST(the shares never exceed the limit whatever the rates) {
   for (auto x : s)
     CAF_CHECK(x > 0);
 }
+
+CAF_TEST(unchoke slots are shared by max-min fairness) {
+  using v = std::vector<std::uint32_t>;
+  CAF_CHECK(split_slots(10, {}).empty());
+  // enough for everyone: each gets what it wants
+  CAF_CHECK_EQUAL(split_slots(20, {4, 2, 0, 5}), (v{4, 2, 0, 5}));
+  // a torrent wanting little keeps it, the rest share equally
+  CAF_CHECK_EQUAL(split_slots(9, {1, 8, 8}), (v{1, 4, 4}));
+  // odd slots go in turn
+  CAF_CHECK_EQUAL(split_slots(8, {5, 5, 5}, 0), (v{3, 3, 2}));
+  CAF_CHECK_EQUAL(split_slots(8, {5, 5, 5}, 1), (v{2, 3, 3}));
+  CAF_CHECK_EQUAL(split_slots(8, {5, 5, 5}, 2), (v{3, 2, 3}));
+  // fewer slots than torrents: one each, in turn, never to one wanting none
+  CAF_CHECK_EQUAL(split_slots(2, {3, 0, 3, 3}, 0), (v{1, 0, 1, 0}));
+  CAF_CHECK_EQUAL(split_slots(2, {3, 0, 3, 3}, 1), (v{0, 0, 1, 1}));
+  CAF_CHECK_EQUAL(split_slots(2, {3, 0, 3, 3}, 3), (v{1, 0, 0, 1}));
+  CAF_CHECK_EQUAL(split_slots(0, {3, 3}), (v{0, 0}));
+  // the total is never exceeded and nobody gets more than it wants
+  for (std::uint32_t total = 0; total < 40; ++total)
+    for (std::size_t turn = 0; turn < 5; ++turn) {
+      v want{0, 1, 7, 3, 12};
+      auto s = split_slots(total, want, turn);
+      std::uint32_t sum = 0, wanted = 0;
+      for (std::size_t i = 0; i < s.size(); ++i) {
+        CAF_CHECK_LESS_OR_EQUAL(s[i], want[i]);
+        sum += s[i];
+        wanted += want[i];
+      }
+      CAF_CHECK_EQUAL(sum, std::min(total, wanted));
+    }
+}

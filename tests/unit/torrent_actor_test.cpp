@@ -12,6 +12,7 @@
 #include <caf/all.hpp>
 
 #include <algorithm>
+#include <limits>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -302,6 +303,36 @@ CAF_TEST(only regular_slots interested peers are unchoked between rounds) {
     add_peer(t, n);
   CAF_CHECK_EQUAL(take_told(), (std::vector<std::string>{"1 unchoke", "2 unchoke"}));
   CAF_CHECK_EQUAL(status(t).leechers, 4u);
+}
+
+CAF_TEST(the session unchoke cap chokes the extra peers at once and gives slots back) {
+  auto cfg = config();
+  cfg.choker.regular_slots = 2;
+  cfg.choker.optimistic_slots = 0;
+  auto t = start(cfg);
+  for (std::uint8_t n = 1; n <= 3; ++n)
+    add_peer(t, n);
+  CAF_CHECK_EQUAL(take_told(), (std::vector<std::string>{"1 unchoke", "2 unchoke"}));
+  // limits.unchoke_slots leaves this torrent one slot: a round at once
+  self->send(t, unchoke_atom_v, std::uint32_t{1});
+  step();
+  CAF_CHECK_EQUAL(take_told(), std::vector<std::string>{"2 choke"});
+  self->send(t, unchoke_atom_v, std::uint32_t{0});
+  step();
+  CAF_CHECK_EQUAL(take_told(), std::vector<std::string>{"1 choke"});
+  // no slot: an interested peer waits
+  self->send(t, interest_atom_v, peer_index{3}, false);
+  self->send(t, interest_atom_v, peer_index{3}, true);
+  step();
+  CAF_CHECK(take_told().empty());
+  // the cap lifted (a share at or above its own slots): its own two slots, at once
+  self->send(t, unchoke_atom_v, std::numeric_limits<std::uint32_t>::max());
+  step();
+  auto told_now = take_told();
+  std::sort(told_now.begin(), told_now.end());
+  CAF_CHECK_EQUAL(told_now.size(), 2u);
+  for (auto& line : told_now)
+    CAF_CHECK(line.find(" unchoke") != std::string::npos);
 }
 
 CAF_TEST(choker rounds while leeching: optimistic slot then tit-for-tat) {
