@@ -193,6 +193,14 @@ struct fixture : test_coordinator_fixture<> {
     return {out.values.begin(), out.values.end()};
   }
 
+  // One of them, by value (CAF_CHECK_EQUAL keeps references: never an element
+  // of a temporary map).
+  std::string value(const torrent_actor& t, const std::string& key) {
+    auto all = values(t);
+    auto it = all.find(key);
+    return it == all.end() ? std::string{"(missing)"} : it->second;
+  }
+
   // A listener that keeps the templates the torrent attaches (the last one is
   // what an incoming connection would be built from).
   std::shared_ptr<std::vector<peer_config>> attached = std::make_shared<std::vector<peer_config>>();
@@ -659,7 +667,7 @@ CAF_TEST(a seeding torrent without peers holds no disk store or picker and its t
   CAF_CHECK_EQUAL(v["children.disk"], "none");
   CAF_CHECK_EQUAL(v["children.picker"], "none");
   tick(); // the tick sees nothing to do and ends its chain
-  CAF_CHECK_EQUAL(values(t)["ticking"], "no");
+  CAF_CHECK_EQUAL(value(t, "ticking"), "no");
   auto s = status(t);
   CAF_CHECK(s.complete);
   CAF_CHECK_EQUAL(s.pieces_have, 4u);
@@ -676,7 +684,7 @@ CAF_TEST(a peer reaching an idle seed is served from a new disk store and after 
   CAF_REQUIRE(!attached->empty());
   CAF_CHECK(!attached->back().disk); // the listener holds no handle of an idle torrent
   tick();
-  CAF_REQUIRE_EQUAL(values(t)["ticking"], "no");
+  CAF_REQUIRE_EQUAL(value(t, "ticking"), "no");
   // a peer comes: the listener gets the new handles before the answer
   auto p1 = add_peer(t, 1);
   CAF_CHECK_NOT_EQUAL(p1, 0u);
@@ -702,20 +710,20 @@ CAF_TEST(a peer reaching an idle seed is served from a new disk store and after 
   // the peer leaves: the store stays for idle_release, then goes
   anon_send_exit(peers[0], exit_reason::user_shutdown);
   step();
-  CAF_CHECK_EQUAL(values(t)["children.disk"], "running");
+  CAF_CHECK_EQUAL(value(t, "children.disk"), "running");
   advance_time(std::chrono::seconds(29));
   step();
-  CAF_CHECK_EQUAL(values(t)["children.disk"], "running");
+  CAF_CHECK_EQUAL(value(t, "children.disk"), "running");
   advance_time(std::chrono::seconds(2));
   step();
   v = values(t);
   CAF_CHECK_EQUAL(v["children.disk"], "none");
   CAF_CHECK(!attached->back().disk);
   tick();
-  CAF_CHECK_EQUAL(values(t)["ticking"], "no");
+  CAF_CHECK_EQUAL(value(t, "ticking"), "no");
   // and the next peer gets a new one
   add_peer(t, 2);
-  CAF_CHECK_EQUAL(values(t)["children.disk"], "running");
+  CAF_CHECK_EQUAL(value(t, "children.disk"), "running");
   CAF_CHECK(attached->back().disk);
   CAF_CHECK(attached->back().disk.address() != disk.address());
   anon_send_exit(actor_cast<actor>(cfg.listener), exit_reason::user_shutdown);
@@ -729,7 +737,7 @@ CAF_TEST(a downloading torrent keeps its disk store and spawns the picker for it
   CAF_CHECK_EQUAL(v["children.disk"], "running");
   CAF_CHECK_EQUAL(v["children.picker"], "none");
   add_peer(t, 1);
-  CAF_CHECK_EQUAL(values(t)["children.picker"], "running");
+  CAF_CHECK_EQUAL(value(t, "children.picker"), "running");
   // paused: the peers go, and with them the children
   self->send(t, pause_atom_v);
   step();
@@ -743,7 +751,7 @@ CAF_TEST(a downloading torrent keeps its disk store and spawns the picker for it
   step();
   CAF_CHECK_EQUAL(status(t).state, "downloading");
   add_peer(t, 2);
-  CAF_CHECK_EQUAL(values(t)["children.picker"], "running");
+  CAF_CHECK_EQUAL(value(t, "children.picker"), "running");
   // verdicts still complete the download (its flush goes to the new store)
   for (std::uint32_t p = 0; p < 4; ++p)
     self->send(t, verdict_atom_v, piece_verdict{p, true, {}}, std::vector<peer_index>{});
@@ -759,7 +767,7 @@ CAF_TEST(an idle torrent with resume data writes nothing at stop) {
   auto t = start(cfg);
   CAF_REQUIRE_EQUAL(status(t).state, "seeding");
   CAF_REQUIRE(fs::exists(dir / "resume"));
-  CAF_CHECK_EQUAL(values(t)["children.disk"], "none");
+  CAF_CHECK_EQUAL(value(t, "children.disk"), "none");
   auto before = fs::last_write_time(dir / "resume");
   self->send(t, stop_atom_v);
   step();
@@ -767,7 +775,7 @@ CAF_TEST(an idle torrent with resume data writes nothing at stop) {
   self->receive([&](bool ok) { stopped = ok; }, after(std::chrono::seconds(0)) >> [] { CAF_FAIL("no stop reply"); });
   CAF_CHECK(stopped);
   CAF_CHECK(fs::last_write_time(dir / "resume") == before);
-  CAF_CHECK_EQUAL(values(t)["children.disk"], "none");
+  CAF_CHECK_EQUAL(value(t, "children.disk"), "none");
 }
 
 CAF_TEST(a disk store spawned again writes the totals of earlier sessions into the resume data) {
@@ -790,9 +798,9 @@ CAF_TEST(a disk store spawned again writes the totals of earlier sessions into t
   }
   auto t = start(cfg); // trusts the resume data, reads its totals, lets the store go
   CAF_REQUIRE_EQUAL(status(t).state, "seeding");
-  CAF_REQUIRE_EQUAL(values(t)["children.disk"], "none");
+  CAF_REQUIRE_EQUAL(value(t, "children.disk"), "none");
   auto p1 = add_peer(t, 1); // a new store
-  CAF_REQUIRE_EQUAL(values(t)["children.disk"], "running");
+  CAF_REQUIRE_EQUAL(value(t, "children.disk"), "running");
   peer_report r;
   r.id = p1;
   r.uploaded = 100;
