@@ -7,6 +7,7 @@
 #include "actors/connector.hpp"
 #include "api/metrics.hpp"
 #include "logic/engine_metrics.hpp"
+#include "test_util.hpp"
 
 #include <cerrno>
 #include <cmath>
@@ -21,20 +22,7 @@
 
 using namespace actorrent;
 using namespace actorrent::logic;
-
-namespace {
-
-template <class F>
-bool throws_invalid(F f) {
-  try {
-    f();
-  } catch (const std::invalid_argument&) {
-    return true;
-  }
-  return false;
-}
-
-} // namespace
+using actorrent::test::throws_invalid;
 
 CAF_TEST(a fixed histogram counts each value in the first bucket whose bound holds it) {
   fixed_histogram h{{0.001, 0.01, 0.1}};

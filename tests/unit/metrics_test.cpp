@@ -4,6 +4,7 @@
 
 #include "api/metrics.hpp"
 #include "daemon/observability.hpp"
+#include "test_util.hpp"
 
 #include <cmath>
 #include <limits>
@@ -11,6 +12,7 @@
 #include <thread>
 
 using namespace actorrent::api;
+using actorrent::test::throws_invalid;
 
 namespace {
 
@@ -34,16 +36,6 @@ double val(const Family& f, const std::vector<std::string>& labels) {
   return f.value(labels).value_or(std::nan(""));
 }
 
-// Whether f throws std::invalid_argument (CAF 0.17 has no CHECK_THROWS).
-template <class F>
-bool throws_invalid(F f) {
-  try {
-    f();
-  } catch (const std::invalid_argument&) {
-    return true;
-  }
-  return false;
-}
 
 } // namespace
 

@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <iterator>
+#include <stdexcept>
 #include <string>
 
 namespace actorrent::test {
@@ -17,6 +18,17 @@ inline std::string read_file(const std::string& path) {
 /// Tests skipped so far, and the note of one (prints "SKIPPED: <test>: why"); in main.cpp.
 extern std::atomic<int> skipped_tests;
 void note_skip(const std::string& why);
+
+/// Whether f throws std::invalid_argument (CAF 0.17 has no CHECK_THROWS).
+template <class F>
+bool throws_invalid(F f) {
+  try {
+    f();
+  } catch (const std::invalid_argument&) {
+    return true;
+  }
+  return false;
+}
 
 /// Directory with the shared conformance corpus (../shared beside the checkout).
 inline std::string shared_dir() {
