@@ -293,11 +293,6 @@ std::optional<storage::resume_plan> resume_plan_of(self_ptr self, bool* found) {
   st.saved_uploaded = (*saved)->uploaded;
   st.saved_downloaded = (*saved)->downloaded;
   st.saved_seconds = (*saved)->seconds_active;
-  if (st.progress) {
-    st.progress->saved_uploaded.store(st.saved_uploaded);
-    st.progress->saved_downloaded.store(st.saved_downloaded);
-    st.progress->saved_seconds.store(st.saved_seconds);
-  }
   if (st.recheck)
     return std::nullopt;
   auto stamps = st.storage->file_stamps();
@@ -393,17 +388,6 @@ caf::error open_store(self_ptr self, const disk_config& cfg) {
   if (st.metrics)
     st.queued = logic::gauge_share{&st.metrics->disk_queued_jobs};
   st.started = std::chrono::steady_clock::now();
-  if (st.progress) { // a store before us in this session: its start and totals
-    auto first = st.progress->started.load();
-    if (first == 0) {
-      st.progress->started.store(st.started.time_since_epoch().count());
-    } else {
-      st.started = std::chrono::steady_clock::time_point{std::chrono::steady_clock::duration{first}};
-      st.saved_uploaded = st.progress->saved_uploaded.load();
-      st.saved_downloaded = st.progress->saved_downloaded.load();
-      st.saved_seconds = st.progress->saved_seconds.load();
-    }
-  }
   st.hash_delay = cfg.hash_delay;
   st.assembling_limit = cfg.hash_memory_bytes;
   st.hash_batch = cfg.hash_batch > 0 ? cfg.hash_batch : sha1_lanes(sha1_default_kernel());

@@ -30,13 +30,6 @@ namespace actorrent {
 struct check_progress {
   std::atomic<std::uint64_t> done{0};
   std::atomic<std::uint64_t> total{0};
-  /// The resume data's totals of earlier sessions and when this one began: the
-  /// torrent lets an idle disk store go and spawns another one later, which
-  /// takes them from here rather than from the check it never runs.
-  std::atomic<std::uint64_t> saved_uploaded{0};
-  std::atomic<std::uint64_t> saved_downloaded{0};
-  std::atomic<std::uint64_t> saved_seconds{0};
-  std::atomic<std::int64_t> started{0}; ///< steady_clock ticks; 0: no store opened yet
 };
 
 struct disk_config {

@@ -167,13 +167,8 @@ listener_impl_actor::behavior_type listener(listener_broker* self, listener_conf
       self->delayed_send(caf::actor_cast<listener_impl_actor>(self), 1s, tick_atom_v);
     },
     [self](attach_atom, const sha1_hash& info_hash, peer_config& tmpl, torrent_actor& torrent) {
-      // a torrent attaches again whenever its template changes (it spawns and
-      // lets go its disk store and picker): one monitor per torrent is enough
-      auto& routes = self->state.routes;
-      auto it = routes.find(info_hash);
-      if (it == routes.end() || it->second.torrent != torrent)
-        self->monitor(torrent);
-      routes[info_hash] = listener_state::route{std::move(tmpl), std::move(torrent)};
+      self->monitor(torrent);
+      self->state.routes[info_hash] = listener_state::route{std::move(tmpl), std::move(torrent)};
     },
     [self](detach_atom, const sha1_hash& info_hash) { self->state.routes.erase(info_hash); },
     [self](caf::get_atom) -> caf::result<std::uint16_t> {

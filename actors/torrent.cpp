@@ -184,200 +184,28 @@ void terminate(self_ptr self, caf::error reason) {
       self->send_exit(l.handle, why);
   if (st.announcer)
     self->send_exit(st.announcer, why);
-  if (st.picker)
-    self->send_exit(st.picker, why);
-  if (st.disk)
-    self->send_exit(st.disk, why);
+  self->send_exit(st.picker, why);
+  self->send_exit(st.disk, why);
   self->quit(std::move(reason));
-}
-
-// ---- children: spawned when needed, let go when idle ---------------------------
-
-namespace {
-
-/// No peer connected, connecting or waiting for its hand-over.
-bool no_peers(const torrent_state& st) { return st.links.empty() && st.peers.size() == 0; }
-
-/// The resume data on disk lacks pieces or transfer totals we have now.
-bool resume_dirty(self_ptr self) {
-  auto& st = self->state;
-  auto t = totals(self);
-  return st.pieces_have != st.pieces_saved || t.uploaded != st.uploaded_saved || t.downloaded != st.downloaded_saved;
-}
-
-disk_config disk_config_of(self_ptr self) {
-  auto& st = self->state;
-  auto& mi = *st.cfg.torrent;
-  disk_config dc = st.cfg.disk_defaults;
-  dc.torrent = st.cfg.torrent;
-  dc.root = st.cfg.download_dir;
-  dc.check_threads = st.cfg.check_threads;
-  dc.resume_file = st.cfg.resume_file;
-  dc.force_overwrite = st.cfg.force_overwrite;
-  dc.recheck = st.cfg.recheck;
-  dc.require_complete = st.cfg.require_complete;
-  dc.progress = st.check;
-  dc.faults = st.disk_faults;
-  if (!st.cfg.selected_files.empty()) {
-    dc.wanted = st.wanted;
-    dc.skip_files.resize(mi.files.size(), false);
-    for (std::size_t i = 0; i < mi.files.size(); ++i)
-      dc.skip_files[i] = !mi.files[i].pad && !st.cfg.selected_files[i];
-    dc.part_file = ".actorrent/" + mi.info_hash.hex() + ".parts";
-  }
-  return dc;
-}
-
-// The picker, while a piece is missing: a complete torrent's peer connections
-// never ask it for anything (they are not interested), and sends to a null
-// handle are dropped.
-void ensure_picker(self_ptr self) {
-  auto& st = self->state;
-  if (st.picker || st.pieces_have == st.cfg.torrent->num_pieces())
-    return;
-  ensure_disk(self);
-  auto& mi = *st.cfg.torrent;
-  picker_config pc = st.cfg.picker_defaults;
-  pc.algo.total_size = mi.total_size;
-  pc.algo.piece_length = static_cast<std::uint32_t>(mi.piece_length);
-  pc.algo.seed = std::hash<sha1_hash>{}(st.cfg.peer_id);
-  if (!st.cfg.selected_files.empty())
-    pc.wanted = st.wanted;
-  pc.disk = st.disk;
-  pc.torrent = torrent_actor{self};
-  st.picker = self->spawn(piece_picker_actor, pc);
-  self->monitor(st.picker);
-  if (st.checked)
-    self->send(st.picker, check_atom_v, st.have);
-}
-
-// Whether the children may go now (see maybe_release).
-bool releasable(self_ptr self) {
-  auto& st = self->state;
-  if ((!st.disk && !st.picker) || !no_peers(st) || !st.checked || st.resume_pending
-      || (st.finishing && !st.complete))
-    return false;
-  switch (st.phase) {
-    case torrent_phase::seeding:
-      // right after the check (or a release) no peer came: no reason to wait
-      return !st.peers_since_spawn || now(self) - st.last_busy >= st.cfg.idle_release;
-    case torrent_phase::queued:
-    case torrent_phase::paused:
-    case torrent_phase::finished:
-      return true;
-    case torrent_phase::checking:
-    case torrent_phase::downloading:
-    case torrent_phase::stopping:
-      break;
-  }
-  return false;
-}
-
-// Lets the children go. The disk store may still have work of its own queued
-// (the resume data it writes after a check that found none): an exit message
-// would overtake it, so the store answers a status request first.
-void release_children(self_ptr self) {
-  auto& st = self->state;
-  st.releasing = true;
-  auto let_go = [self] {
-    auto& st = self->state;
-    st.releasing = false;
-    if (!releasable(self)) // a peer came meanwhile, or a write is in flight
-      return;
-    if (st.picker) {
-      self->demonitor(st.picker.address());
-      self->send_exit(st.picker, caf::exit_reason::user_shutdown);
-      st.picker = picker_actor{};
-    }
-    if (st.disk) {
-      self->demonitor(st.disk.address());
-      self->send_exit(st.disk, caf::exit_reason::user_shutdown);
-      st.disk = disk_actor{};
-    }
-    st.peers_since_spawn = false;
-    if (st.listener_has_children)
-      attach_listener(self); // the listener drops its handles too
-  };
-  if (!st.disk) {
-    let_go();
-    return;
-  }
-  self->request(st.disk, std::chrono::seconds{10}, status_atom_v)
-    .then([let_go](const actor_status&) { let_go(); }, [let_go](caf::error&) { let_go(); });
-}
-
-} // namespace
-
-void ensure_disk(self_ptr self) {
-  auto& st = self->state;
-  if (st.disk)
-    return;
-  st.disk = self->spawn(disk_store, disk_config_of(self));
-  self->monitor(st.disk);
-  st.peers_since_spawn = false;
-}
-
-void ensure_children(self_ptr self) {
-  auto& st = self->state;
-  auto disk = st.disk.address();
-  auto picker = st.picker.address();
-  ensure_disk(self);
-  ensure_picker(self);
-  st.peers_since_spawn = true;
-  st.last_busy = now(self);
-  if (st.disk.address() != disk || st.picker.address() != picker)
-    attach_listener(self);
-  ensure_ticking(self);
-}
-
-void maybe_release(self_ptr self) {
-  if (!self->state.releasing && releasable(self))
-    release_children(self);
-}
-
-void ensure_ticking(self_ptr self) {
-  if (self->state.ticking)
-    return;
-  self->state.ticking = true;
-  self->delayed_send(self, 1s, tick_atom_v);
-}
-
-void attach_listener(self_ptr self) {
-  auto& st = self->state;
-  if (st.cfg.listener && st.phase != torrent_phase::stopping) {
-    st.listener_has_children = st.disk || st.picker;
-    caf::anon_send(st.cfg.listener, attach_atom_v, st.cfg.torrent->info_hash, peer_template(self),
-                   torrent_actor{self});
-  }
 }
 
 namespace {
 
 // Rewrites the resume data if pieces were added since the last write (or
-// always, with `force`); `sync` flushes the files first. Without a disk store
-// (an idle torrent) and with nothing new since the last write, nothing is
-// written.
+// always, with `force`); `sync` flushes the files first.
 void save_resume(self_ptr self, bool force, bool sync) {
   auto& st = self->state;
   if (st.cfg.resume_file.empty() || !st.checked || st.resume_pending)
     return;
   if (!force && st.pieces_have == st.pieces_saved)
     return;
-  if (!st.disk && !resume_dirty(self))
-    return;
-  ensure_disk(self);
   st.resume_pending = true;
   auto pieces = st.pieces_have;
-  auto t = totals(self);
-  self->request(st.disk, std::chrono::seconds{30}, resume_atom_v, st.have, t, sync)
+  self->request(st.disk, std::chrono::seconds{30}, resume_atom_v, st.have, totals(self), sync)
     .then(
-      [self, pieces, t](bool) {
-        auto& st = self->state;
-        st.resume_pending = false;
-        st.pieces_saved = pieces;
-        st.uploaded_saved = t.uploaded;
-        st.downloaded_saved = t.downloaded;
-        maybe_release(self);
+      [self, pieces](bool) {
+        self->state.resume_pending = false;
+        self->state.pieces_saved = pieces;
       },
       [self](caf::error& err) {
         self->state.resume_pending = false;
@@ -462,18 +290,7 @@ void active_tick(self_ptr self) {
   for (auto idx : st.peers.expire_unattached(now))
     if (auto it = st.links.find(idx); it != st.links.end() && !it->second.handle)
       st.links.erase(it);
-  if (!no_peers(st))
-    st.last_busy = now;
   maybe_connect(self);
-  maybe_release(self);
-  // a seed without peers, children or anyone to dial has nothing to time (a
-  // daemon holds thousands): the tick chain ends until a peer, a tracker's
-  // answer or a state change starts it again (ensure_ticking)
-  if (st.phase == torrent_phase::seeding && no_peers(st) && !st.disk && !st.picker && !st.releasing
-      && st.peers.candidates() == 0) {
-    st.ticking = false;
-    return;
-  }
   self->delayed_send(self, 1s, tick_atom_v);
 }
 
@@ -488,6 +305,13 @@ void idle_tick(self_ptr self) {
     return;
   }
   update_rates(self);
+  self->delayed_send(self, 1s, tick_atom_v);
+}
+
+void ensure_ticking(self_ptr self) {
+  if (self->state.ticking)
+    return;
+  self->state.ticking = true;
   self->delayed_send(self, 1s, tick_atom_v);
 }
 
@@ -552,8 +376,7 @@ void on_checked(self_ptr self, std::vector<bool>& have) {
   for (std::size_t i = 0; i < have.size() && i < st.have.size(); ++i)
     if (have[i])
       add_piece(st, static_cast<std::uint32_t>(i));
-  if (st.picker)
-    self->send(st.picker, check_atom_v, have);
+  self->send(st.picker, check_atom_v, have);
   st.checked = true;
   st.resumed_pieces = st.pieces_have;
   notify(self, torrent_event::kind::checked);
@@ -570,13 +393,11 @@ void on_checked(self_ptr self, std::vector<bool>& have) {
     finish(self, false);
   if (st.phase == torrent_phase::checking) // not paused or stopping meanwhile
     run_checked(self);
-  maybe_release(self); // paused meanwhile, or nothing to do (a complete one waits for its flush)
 }
 
 // Asks the disk store to check the data already there.
 void ask_check(self_ptr self) {
   self->state.check_started = true;
-  ensure_disk(self);
   self->request(self->state.disk, caf::infinite, check_atom_v)
     .then([self](std::vector<bool>& have) { on_checked(self, have); },
           [self](caf::error& err) { terminate(self, err); });
@@ -590,7 +411,6 @@ void pause(self_ptr self) {
   stop_announcer(self);
   save_resume(self, true, true);
   enter(self, torrent_phase::paused);
-  maybe_release(self);
 }
 
 void unpause(self_ptr self) {
@@ -628,17 +448,8 @@ caf::result<bool> stop(self_ptr self) {
   auto finish_stop = [self, done] {
     auto& st = self->state;
     if (!st.cfg.resume_file.empty() && st.checked) {
-      if (!st.disk && !resume_dirty(self)) { // idle: the resume data is current, the files synced
-        done(true);
-        return;
-      }
-      ensure_disk(self);
       self->request(st.disk, std::chrono::seconds{10}, resume_atom_v, st.have, totals(self), true)
         .then([done](bool) { done(true); }, [done](caf::error&) { done(false); });
-      return;
-    }
-    if (!st.disk) { // nothing written since the store that wrote last was flushed
-      done(true);
       return;
     }
     self->request(st.disk, std::chrono::seconds{10}, flush_atom_v)
@@ -663,7 +474,8 @@ caf::result<bool> set_wire_faults(self_ptr self, const std::string& text) {
   for (auto& [idx, l] : st.links)
     if (l.handle)
       caf::anon_send(l.handle, wire_fault_atom_v, st.wire_faults);
-  attach_listener(self); // incoming peers get the new template
+  if (st.cfg.listener && st.phase != torrent_phase::stopping) // incoming peers get the new template
+    caf::anon_send(st.cfg.listener, attach_atom_v, st.cfg.torrent->info_hash, peer_template(self), torrent_actor{self});
   return true;
 }
 
@@ -748,9 +560,6 @@ caf::message_handler lifecycle_handlers(self_ptr self) {
       for (auto& [k, v] : self->state.disk_faults->values())
         as.values[k] = v;
       as.values["disk.error"] = s.disk_error;
-      as.values["children.disk"] = self->state.disk ? "running" : "none";
-      as.values["children.picker"] = self->state.picker ? "running" : "none";
-      as.values["ticking"] = self->state.ticking ? "yes" : "no";
       as.values.merge(self->state.wire_counters->values()); // wire.<behavior>: what the lab's faults did
       return as;
     },
@@ -787,11 +596,42 @@ void on_down(self_ptr self, caf::down_msg& dm) {
   on_peer_down(self, dm.source);
 }
 
-// The announcer is spawned when the torrent first goes online (go_online),
-// the disk store and the picker when needed (ensure_disk, ensure_children).
-void init_children(self_ptr self) {
+// Children: disk store, piece picker, announcer (all monitored).
+void spawn_children(self_ptr self) {
   auto& st = self->state;
-  if (!st.cfg.use_trackers || st.cfg.torrent->trackers.empty())
+  auto& mi = *st.cfg.torrent;
+  disk_config dc = st.cfg.disk_defaults;
+  dc.torrent = st.cfg.torrent;
+  dc.root = st.cfg.download_dir;
+  dc.check_threads = st.cfg.check_threads;
+  dc.resume_file = st.cfg.resume_file;
+  dc.force_overwrite = st.cfg.force_overwrite;
+  dc.recheck = st.cfg.recheck;
+  dc.require_complete = st.cfg.require_complete;
+  dc.progress = st.check;
+  dc.faults = st.disk_faults;
+  if (!st.cfg.selected_files.empty()) {
+    dc.wanted = st.wanted;
+    dc.skip_files.resize(mi.files.size(), false);
+    for (std::size_t i = 0; i < mi.files.size(); ++i)
+      dc.skip_files[i] = !mi.files[i].pad && !st.cfg.selected_files[i];
+    dc.part_file = ".actorrent/" + mi.info_hash.hex() + ".parts";
+  }
+  st.disk = self->spawn(disk_store, std::move(dc));
+  picker_config pc = st.cfg.picker_defaults;
+  pc.algo.total_size = mi.total_size;
+  pc.algo.piece_length = static_cast<std::uint32_t>(mi.piece_length);
+  pc.algo.seed = std::hash<sha1_hash>{}(st.cfg.peer_id);
+  if (!st.cfg.selected_files.empty())
+    pc.wanted = st.wanted;
+  pc.disk = st.disk;
+  pc.torrent = torrent_actor{self};
+  st.picker = self->spawn(piece_picker_actor, pc);
+  self->monitor(st.disk);
+  self->monitor(st.picker);
+  if (st.cfg.use_trackers && !mi.trackers.empty())
+    start_announcer(self);
+  else
     st.cfg.use_trackers = false;
 }
 
@@ -806,7 +646,6 @@ void finish(self_ptr self, bool downloaded_now) {
     return;
   st.finishing = true;
   // files that still need creating (empty ones), then everything synced
-  ensure_disk(self);
   self->request(st.disk, caf::infinite, flush_atom_v)
     .then(
       [self, downloaded_now](bool) {
@@ -819,8 +658,6 @@ void finish(self_ptr self, bool downloaded_now) {
                               && st.resumed_pieces == st.cfg.torrent->num_pieces();
         if (!resume_current)
           save_resume(self, true, false); // the files were just synced
-        else
-          st.pieces_saved = st.pieces_have; // what the resume data on disk says
         note(self, downloaded_now ? "download complete" : "all pieces present");
         if (st.announcer && st.announced && downloaded_now)
           self->send(st.announcer, announce_atom_v, announce_event::completed, totals(self));
@@ -835,7 +672,6 @@ void finish(self_ptr self, bool downloaded_now) {
             enter(self, torrent_phase::finished);
           }
         }
-        maybe_release(self);
       },
       [self](caf::error& err) {
         note(self, "flush failed: " + self->system().render(err));
@@ -874,8 +710,10 @@ torrent_actor::behavior_type torrent(self_ptr self, torrent_config cfg) {
       ++st.wanted_total;
       st.wanted_size += mi.piece_size(p);
     }
-  init_children(self);
-  attach_listener(self);
+  spawn_children(self);
+  if (st.cfg.listener)
+    caf::anon_send(st.cfg.listener, attach_atom_v, st.cfg.torrent->info_hash, peer_template(self),
+                   torrent_actor{self});
   self->set_exit_handler([self](caf::exit_msg& em) { terminate(self, std::move(em.reason)); });
   self->set_down_handler([self](caf::down_msg& dm) { on_down(self, dm); });
   if (st.cfg.start_queued) {

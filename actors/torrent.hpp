@@ -1,20 +1,6 @@
 // The torrent actor: supervises one torrent's peers, piece picker, disk store
 // and tracker announcer.
 //
-// Idle torrents cost little (a daemon holds thousands): the disk store is
-// spawned for the check, for peers and for writes (resume data, flushes), the
-// picker only for peers while a piece is missing (a complete torrent's peer
-// connections get none), and the announcer when the torrent first goes online.
-// A seed lets the disk store (and picker) go again after `idle_release`
-// without peers, at once after its check if no peer came; queued, paused and
-// finished torrents let them go as soon as their peers are gone. The listener
-// gets the torrent's template again whenever these handles change, before the
-// torrent answers the incoming peer that needed them. What the torrent answers
-// about itself (status, progress, the bitfield for a new peer) is its own
-// state. The one-second tick stops while a seed has no peers, children or
-// candidates to dial (no timer per idle torrent), and starts again with the
-// next peer, tracker answer or state change.
-//
 // It owns the peer set (deduplicated by address, a connection limit, a bound
 // on half-open connects, reconnects with back-off, never a connection to
 // itself), asks the announcer for more peers when it runs low, keeps a strong
@@ -109,11 +95,6 @@ struct torrent_config {
   logic::choker_config choker;
   logic::peer_set_config peer_set;       ///< back-off times; max_peers/max_half_open come from above
   std::chrono::seconds choke_interval{10};
-  /// A seeding torrent without peers lets its disk store (and piece picker) go
-  /// after this long without a peer, and spawns them again for the next one;
-  /// right after the check, and in the states without peers (queued, paused,
-  /// finished), they go at once. A complete torrent never spawns a picker.
-  std::chrono::seconds idle_release{30};
   sha1_hash peer_id;                     ///< ours; generated if zero
   // Tunables from logic::settings (app/engine_config.cpp fills them).
   // TODO(coordinator): wire these in torrent.cpp, which still uses constants or
@@ -147,9 +128,9 @@ struct torrent_state {
   };
 
   torrent_config cfg;
-  disk_actor disk;                       ///< spawned when needed (check, peers, writes), null when idle
-  picker_actor picker;                   ///< spawned for peers while pieces are missing, null otherwise
-  announcer_actor announcer;             ///< spawned when the torrent first goes online
+  disk_actor disk;
+  picker_actor picker;
+  announcer_actor announcer;
   logic::peer_set peers;                 ///< who is dialled, connected, backed off, banned
   std::unordered_map<peer_index, peer_link> links;
   logic::blame_tracker blame;
@@ -191,13 +172,7 @@ struct torrent_state {
   std::shared_ptr<storage::disk_faults> disk_faults; ///< never null
   std::string disk_error;                ///< why a write error paused us; cleared by unpause
   std::uint32_t write_failures_in_row = 0; ///< pieces lost to write errors since the last verified one
-  bool ticking = false;                  ///< a tick is scheduled (queued, paused and idle seeding torrents have none)
-  bool releasing = false;                ///< the children are being let go (waiting for the disk store's last reply)
-  bool listener_has_children = false;    ///< the listener's template holds our disk store or picker
-  bool peers_since_spawn = false;        ///< a peer came since the disk store was spawned
-  std::chrono::steady_clock::time_point last_busy{}; ///< when the torrent last had a peer
-  std::uint64_t uploaded_saved = 0;      ///< totals at the last resume write
-  std::uint64_t downloaded_saved = 0;
+  bool ticking = false;                  ///< a tick is scheduled (queued and paused torrents have none)
 
   static inline const char* name = "torrent";
 };

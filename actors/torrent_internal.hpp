@@ -51,26 +51,6 @@ torrent_status make_status(self_ptr self);
 
 // ---- torrent.cpp: lifecycle ----------------------------------------------------
 
-/// Spawns the disk store if there is none (a torrent without peers or work holds none).
-void ensure_disk(self_ptr self);
-
-/// What a peer connection needs: the disk store, and the piece picker unless
-/// every piece is here (a complete torrent's connections never pick). Sends the
-/// listener the new handles when they changed, so call it before answering an
-/// incoming peer. Notes that a peer came (the children then stay idle_release).
-void ensure_children(self_ptr self);
-
-/// Lets the disk store and the picker go when the torrent has no use for them
-/// (no peers, no check, write or flush in flight; a seed after idle_release
-/// without peers, at once in the other states).
-void maybe_release(self_ptr self);
-
-/// Starts the one-second tick if it is not running.
-void ensure_ticking(self_ptr self);
-
-/// Sends the listener this torrent's peer template (with the current handles).
-void attach_listener(self_ptr self);
-
 /// Every piece is verified: flush, then seeding or finished.
 void finish(self_ptr self, bool downloaded_now);
 

@@ -45,7 +45,6 @@ void maybe_connect(self_ptr self) {
   auto& st = self->state;
   if (!active(st))
     return;
-  ensure_ticking(self); // an idle seed's tick may have stopped
   auto now = torrent_detail::now(self);
   for (auto& [idx, ep] : st.peers.dial(now))
     spawn_connector(self->system(), ep, st.cfg.connect_timeout, torrent_actor{self}, idx, st.cancel_connects,
@@ -178,15 +177,12 @@ bool on_peer_down(self_ptr self, const caf::actor_addr& source) {
     st.downloaded_closed += it->second.report.downloaded;
     st.uploaded_closed += it->second.report.uploaded;
     st.choker.forget(idx);
-    if (st.picker)
-      self->send(st.picker, left_atom_v, idx);
+    self->send(st.picker, left_atom_v, idx);
     st.links.erase(it); // releases the strong handle: the broker is down now
     st.peers.closed(idx, now(self));
-    st.last_busy = now(self);
     if (active(st))
       fill_free_slots(self);
     maybe_connect(self);
-    maybe_release(self); // paused or finished: at once; seeding: after idle_release (the tick)
     return true;
   }
   return false;
@@ -256,9 +252,6 @@ caf::message_handler accepting_handlers(self_ptr self) {
         case logic::peer_set::refusal::none:
           break;
       }
-      // the listener builds the connection from its template: send it the
-      // new handles first (its mailbox keeps our order)
-      ensure_children(self);
       return caf::make_result(idx, st.have);
     },
     [self](dialed_atom, peer_index idx, int fd) {
@@ -267,7 +260,6 @@ caf::message_handler accepting_handlers(self_ptr self) {
         ::close(fd);
         return;
       }
-      ensure_children(self);
       auto pc = peer_template(self);
       pc.index = idx;
       pc.we_have = st.have;

@@ -241,11 +241,7 @@ tracker_job make_job(self_ptr self, const std::string& url, announce_event event
       st.udp_connections.erase(i);
   }
   job.udp_max_tries = st.cfg.udp_max_tries;
-  // splitmix64: a different well-mixed seed for every job
-  auto z = (st.job_seed += 0x9e3779b97f4a7c15ull);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-  job.rng_seed = z ^ (z >> 31);
+  job.rng_seed = st.rng();
   return job;
 }
 
@@ -289,18 +285,10 @@ void run_job(self_ptr self, tracker_job job, caf::timespan bound, Handler handle
 
 void start_walk(self_ptr self);
 
-void release_slot(announcer_state& st) {
-  if (st.walk_slot) {
-    st.walk_slot = false;
-    announce::walks_in_flight.fetch_sub(1);
-  }
-}
-
 void walk_failed(self_ptr self) {
   auto& st = self->state;
   st.walking = false;
   st.cancel.reset();
-  release_slot(st);
   if (st.walk_event == announce_event::stopped) {
     // No point retrying a goodbye.
     if (st.walk_seq == st.event_seq)
@@ -316,7 +304,6 @@ void walk_succeeded(self_ptr self, tracker_outcome& out) {
   auto& st = self->state;
   st.walking = false;
   st.cancel.reset();
-  release_slot(st);
   st.failures = 0;
   st.last_success = clock_type::now();
   st.min_interval = std::min<caf::timespan>(std::chrono::seconds{out.reply.min_interval}, max_interval);
@@ -364,15 +351,6 @@ void try_next(self_ptr self) {
 
 void start_walk(self_ptr self) {
   auto& st = self->state;
-  if (!st.walk_slot) {
-    if (announce::walks_in_flight.fetch_add(1) >= announce::max_walks_in_flight) {
-      announce::walks_in_flight.fetch_sub(1);
-      st.job_seed = st.job_seed * 6364136223846793005ull + 1442695040888963407ull;
-      schedule_tick(self, std::chrono::milliseconds{50 + static_cast<int>((st.job_seed >> 33) % 451)});
-      return; // the tick starts it again
-    }
-    st.walk_slot = true;
-  }
   st.walking = true;
   ++st.walk_id;
   ++st.timer_gen; // pending ticks are stale now
@@ -439,13 +417,10 @@ announcer_fn(announcer_impl_actor::stateful_pointer<announcer_state> self, annou
   if (auto ok = validate(cfg); !ok)
     st.config_error = "invalid announcer config: " + ok.error().message;
   st.cfg = std::move(cfg);
-  std::mt19937_64 rng{st.cfg.seed ? *st.cfg.seed
-                                  : (std::uint64_t{std::random_device{}()} << 32 | std::random_device{}())};
-  st.key = static_cast<std::uint32_t>(rng());
-  if (st.config_error.empty())
-    st.tiers = announce::tracker_tiers{st.cfg.tiers, rng};
-  st.job_seed = rng();
+  st.rng.seed(st.cfg.seed ? *st.cfg.seed : (std::uint64_t{std::random_device{}()} << 32 | std::random_device{}()));
+  st.key = static_cast<std::uint32_t>(st.rng());
   if (st.config_error.empty()) {
+    st.tiers = announce::tracker_tiers{st.cfg.tiers, st.rng};
     self->monitor(st.cfg.torrent);
     self->set_down_handler([self](caf::down_msg&) { self->quit(); });
   }
@@ -496,7 +471,6 @@ announcer_fn(announcer_impl_actor::stateful_pointer<announcer_state> self, annou
         return rp; // answered together with the first stop
       st.stopping = true;
       st.walking = false;
-      release_slot(st);
       ++st.timer_gen;
       if (st.cancel)
         st.cancel->store(true);

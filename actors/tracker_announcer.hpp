@@ -179,15 +179,6 @@ struct tracker_outcome {
 /// udp (BEP 15); anything else fails at once.
 tracker_outcome perform_announce(const tracker_job& job, const std::atomic<bool>* cancel = nullptr);
 
-/// Walks (announces over the tiers, one worker thread each while they run)
-/// in flight in the whole process, and their bound: a daemon's thousands of
-/// torrents start their announces together (and retry them together against a
-/// dead tracker), which would otherwise be thousands of threads at once. A walk
-/// that finds no free slot waits 50-500 ms and tries again; `stopped` and the
-/// `completed` sent at a stop are not bounded (the stop's own deadline is).
-inline std::atomic<int> walks_in_flight{0};
-constexpr int max_walks_in_flight = 32;
-
 /// Initialises libcurl once per process (net::init_curl_once; thread-safe;
 /// spawn_announcer calls it).
 void init_curl_once();
@@ -218,10 +209,7 @@ struct announcer_state {
 
   announcer_config cfg;
   std::string config_error;             ///< non-empty: invalid config, inert actor
-  /// Seeds of the workers' transaction ids (splitmix64 steps). The start-up
-  /// draws (key, tier shuffle) come from a std::mt19937_64 that is not kept:
-  /// its 2.5 KB would stay with every torrent of a daemon.
-  std::uint64_t job_seed = 0;
+  std::mt19937_64 rng;
   announce::tracker_tiers tiers;
   std::uint32_t key = 0;
   std::map<std::string, std::string> trackerids;  ///< per URL
@@ -243,7 +231,6 @@ struct announcer_state {
   announce_event walk_event = announce_event::none;
   std::uint64_t walk_seq = 0;
   std::shared_ptr<std::atomic<bool>> cancel;  ///< of the worker in flight
-  bool walk_slot = false;               ///< counted in announce::walks_in_flight
 
   // Timer and pacing.
   std::uint64_t timer_gen = 0;
@@ -260,8 +247,6 @@ struct announcer_state {
   ~announcer_state() {
     if (cancel)
       cancel->store(true);
-    if (walk_slot)
-      announce::walks_in_flight.fetch_sub(1);
   }
 
   static inline const char* name = "tracker-announcer";

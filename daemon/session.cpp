@@ -239,10 +239,6 @@ struct session_state {
   /// made a restart of 5,000 torrents take 25 s. Stale after every insert or erase.
   std::vector<entry*> order;
   bool order_stale = true;
-  /// Every torrent before this position in `order` has had its check asked
-  /// for: schedule() starts looking for the next ones to check here (reset
-  /// when the order is rebuilt or a torrent is spawned again).
-  std::size_t check_cursor = 0;
   std::uint64_t next_seq = 1;
   state_store_actor store;
   sha1_hash peer_id;
@@ -566,7 +562,6 @@ void spawn_entry(self_ptr self, entry& e) {
   e.phase = "queued";
   e.error.clear();
   e.check_requested = false;
-  st.check_cursor = 0;
   e.session_paused = false;
   e.restarting = false;
   e.sent_up = e.sent_down = -1;
@@ -772,7 +767,6 @@ void on_event(self_ptr self, torrent_event& ev) {
   auto* e = find_entry(self, ev.info_hash.hex());
   if (e == nullptr)
     return;
-  auto phase_before = e->phase;
   update_status(*e, std::move(ev.status));
   switch (ev.what) {
     case torrent_event::kind::state_changed:
@@ -815,10 +809,7 @@ void on_event(self_ptr self, torrent_event& ev) {
       break;
   }
   note_state(self, *e);
-  // only a new state or an end changes what the queue does (an unreachable
-  // tracker fails every torrent's announces again and again)
-  if (e->phase != phase_before || ev.what == torrent_event::kind::error || ev.what == torrent_event::kind::completed)
-    schedule(self);
+  schedule(self);
 }
 
 // ---- queue and limits ------------------------------------------------------------
@@ -833,7 +824,6 @@ std::vector<entry*> in_order(self_ptr self) {
       st.order.push_back(&e);
     std::sort(st.order.begin(), st.order.end(), [](entry* a, entry* b) { return a->seq < b->seq; });
     st.order_stale = false;
-    st.check_cursor = 0;
   }
   return st.order;
 }
@@ -851,19 +841,16 @@ void schedule(self_ptr self) {
   if (st.shutting_down)
     return;
   const auto& c = conf(self);
-  in_order(self);
-  const auto& order = st.order; // nothing below adds or removes torrents
+  auto order = in_order(self);
   auto now = clock_type::now();
   // schedule() walks every torrent on every state change: compare phases as
   // strings of known length (a length check first) rather than against literals
   static const std::string checking{"checking"}, downloading{"downloading"}, seeding{"seeding"},
     queued{"queued"}, paused{"paused"};
   std::size_t checks = 0, downloads = 0, seeds = 0;
-  bool waiting = false; // a torrent the queue holds
   for (auto* e : order) {
     if (!e->actor || e->removing)
       continue;
-    waiting = waiting || e->session_paused;
     if (e->phase == checking)
       ++checks;
     else if (e->phase == downloading) {
@@ -874,11 +861,8 @@ void schedule(self_ptr self) {
     else if (e->phase == seeding)
       ++seeds;
   }
-  // start-up checks, oldest first, from the first torrent whose check was not asked for yet
-  while (st.check_cursor < order.size() && order[st.check_cursor]->check_requested)
-    ++st.check_cursor;
-  for (auto i = st.check_cursor; i < order.size(); ++i) {
-    auto* e = order[i];
+  // start-up checks, oldest first
+  for (auto* e : order) {
     if (checks >= c.active_checks)
       break;
     // never checked: queued since spawn, or paused by the user before its check
@@ -907,8 +891,7 @@ void schedule(self_ptr self) {
     }
   }
   // free slots: the oldest waiting ones run
-  for (auto it = order.begin(); waiting && it != order.end(); ++it) {
-    auto* e = *it;
+  for (auto* e : order) {
     if (!e->session_paused || e->user_paused || !e->actor || e->removing || e->phase != paused)
       continue;
     bool complete = e->status.complete;

@@ -6,8 +6,6 @@
 
 #include "actors/torrent.hpp"
 #include "protocol/metainfo_writer.hpp"
-#include "storage/file_layout.hpp"
-#include "storage/resume_data.hpp"
 
 #include <caf/all.hpp>
 
@@ -16,7 +14,6 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <map>
 
 using namespace actorrent;
 using namespace caf;
@@ -181,36 +178,6 @@ struct fixture : test_coordinator_fixture<> {
     self->receive([&](peer_index i, std::vector<bool>&) { idx = i; }, [](error&) {},
                   after(std::chrono::seconds(0)) >> [] { CAF_FAIL("no answer to incoming"); });
     return idx;
-  }
-
-  // The shared status interface's values (children, tick).
-  std::map<std::string, std::string> values(const torrent_actor& t) {
-    actor_status out;
-    self->send(t, status_atom_v);
-    step();
-    self->receive([&](actor_status& s) { out = std::move(s); },
-                  after(std::chrono::seconds(0)) >> [] { CAF_FAIL("no status reply"); });
-    return {out.values.begin(), out.values.end()};
-  }
-
-  // One of them, by value (CAF_CHECK_EQUAL keeps references: never an element
-  // of a temporary map).
-  std::string value(const torrent_actor& t, const std::string& key) {
-    auto all = values(t);
-    auto it = all.find(key);
-    return it == all.end() ? std::string{"(missing)"} : it->second;
-  }
-
-  // A listener that keeps the templates the torrent attaches (the last one is
-  // what an incoming connection would be built from).
-  std::shared_ptr<std::vector<peer_config>> attached = std::make_shared<std::vector<peer_config>>();
-  static listener_actor::behavior_type listener_stub(std::shared_ptr<std::vector<peer_config>> got) {
-    return {
-      [got](attach_atom, const sha1_hash&, peer_config& pc, torrent_actor&) { got->push_back(pc); },
-      [](detach_atom, const sha1_hash&) {},
-      [](get_atom) -> std::uint16_t { return 0; },
-      [](status_atom) { return actor_status{}; },
-    };
   }
 
   torrent_status status(const torrent_actor& t) {
@@ -653,165 +620,6 @@ CAF_TEST(with files selected the wanted pieces complete the download and only th
   CAF_CHECK(fs::exists(dir / "multi" / "b"));
   CAF_CHECK(!fs::exists(dir / "multi" / "a"));
   CAF_CHECK(!fs::exists(dir / "multi" / "c"));
-}
-
-// ---- idle torrents: children only when needed -------------------------------------------
-
-CAF_TEST(a seeding torrent without peers holds no disk store or picker and its tick stops) {
-  write_content(content);
-  auto cfg = config();
-  cfg.seed = true;
-  auto t = start(cfg);
-  CAF_REQUIRE_EQUAL(status(t).state, "seeding");
-  auto v = values(t);
-  CAF_CHECK_EQUAL(v["children.disk"], "none");
-  CAF_CHECK_EQUAL(v["children.picker"], "none");
-  tick(); // the tick sees nothing to do and ends its chain
-  CAF_CHECK_EQUAL(value(t, "ticking"), "no");
-  auto s = status(t);
-  CAF_CHECK(s.complete);
-  CAF_CHECK_EQUAL(s.pieces_have, 4u);
-}
-
-CAF_TEST(a peer reaching an idle seed is served from a new disk store and after idle_release it goes again) {
-  write_content(content);
-  auto cfg = config();
-  cfg.seed = true;
-  cfg.idle_release = std::chrono::seconds(30);
-  cfg.listener = sys.spawn(listener_stub, attached);
-  auto t = start(cfg);
-  CAF_REQUIRE_EQUAL(status(t).state, "seeding");
-  CAF_REQUIRE(!attached->empty());
-  CAF_CHECK(!attached->back().disk); // the listener holds no handle of an idle torrent
-  tick();
-  CAF_REQUIRE_EQUAL(value(t, "ticking"), "no");
-  // a peer comes: the listener gets the new handles before the answer
-  auto p1 = add_peer(t, 1);
-  CAF_CHECK_NOT_EQUAL(p1, 0u);
-  auto v = values(t);
-  CAF_CHECK_EQUAL(v["children.disk"], "running");
-  CAF_CHECK_EQUAL(v["children.picker"], "none"); // complete: nothing to pick
-  CAF_CHECK_EQUAL(v["ticking"], "yes");
-  auto disk = attached->back().disk;
-  CAF_REQUIRE(disk);
-  CAF_CHECK(!attached->back().picker);
-  // the connection's reads are served by it
-  self->send(disk, read_atom_v, std::vector<block_ref>{{1, 0, 16384}});
-  step();
-  bool served = false;
-  self->receive(
-    [&](std::vector<block_view>& blocks) {
-      served = blocks.size() == 1 && blocks[0].valid()
-               && std::string(blocks[0].data(), 16384) == content.substr(piece_len, 16384);
-    },
-    [](error& err) { CAF_FAIL("read failed: " << to_string(err)); },
-    after(std::chrono::seconds(0)) >> [] { CAF_FAIL("no read reply"); });
-  CAF_CHECK(served);
-  // the peer leaves: the store stays for idle_release, then goes
-  anon_send_exit(peers[0], exit_reason::user_shutdown);
-  step();
-  CAF_CHECK_EQUAL(value(t, "children.disk"), "running");
-  advance_time(std::chrono::seconds(29));
-  step();
-  CAF_CHECK_EQUAL(value(t, "children.disk"), "running");
-  advance_time(std::chrono::seconds(2));
-  step();
-  v = values(t);
-  CAF_CHECK_EQUAL(v["children.disk"], "none");
-  CAF_CHECK(!attached->back().disk);
-  tick();
-  CAF_CHECK_EQUAL(value(t, "ticking"), "no");
-  // and the next peer gets a new one
-  add_peer(t, 2);
-  CAF_CHECK_EQUAL(value(t, "children.disk"), "running");
-  CAF_CHECK(attached->back().disk);
-  CAF_CHECK(attached->back().disk.address() != disk.address());
-  anon_send_exit(actor_cast<actor>(cfg.listener), exit_reason::user_shutdown);
-}
-
-CAF_TEST(a downloading torrent keeps its disk store and spawns the picker for its first peer) {
-  auto cfg = config();
-  auto t = start(cfg);
-  CAF_REQUIRE_EQUAL(status(t).state, "downloading");
-  auto v = values(t);
-  CAF_CHECK_EQUAL(v["children.disk"], "running");
-  CAF_CHECK_EQUAL(v["children.picker"], "none");
-  add_peer(t, 1);
-  CAF_CHECK_EQUAL(value(t, "children.picker"), "running");
-  // paused: the peers go, and with them the children
-  self->send(t, pause_atom_v);
-  step();
-  anon_send_exit(peers[0], exit_reason::user_shutdown);
-  step();
-  v = values(t);
-  CAF_CHECK_EQUAL(v["children.disk"], "none");
-  CAF_CHECK_EQUAL(v["children.picker"], "none");
-  // unpaused: downloading again, and the check is not repeated
-  self->send(t, unpause_atom_v);
-  step();
-  CAF_CHECK_EQUAL(status(t).state, "downloading");
-  add_peer(t, 2);
-  CAF_CHECK_EQUAL(value(t, "children.picker"), "running");
-  // verdicts still complete the download (its flush goes to the new store)
-  for (std::uint32_t p = 0; p < 4; ++p)
-    self->send(t, verdict_atom_v, piece_verdict{p, true, {}}, std::vector<peer_index>{});
-  step();
-  CAF_CHECK(status(t).complete);
-}
-
-CAF_TEST(an idle torrent with resume data writes nothing at stop) {
-  write_content(content);
-  auto cfg = config();
-  cfg.seed = true;
-  cfg.resume_file = (dir / "resume").string();
-  auto t = start(cfg);
-  CAF_REQUIRE_EQUAL(status(t).state, "seeding");
-  CAF_REQUIRE(fs::exists(dir / "resume"));
-  CAF_CHECK_EQUAL(value(t, "children.disk"), "none");
-  auto before = fs::last_write_time(dir / "resume");
-  self->send(t, stop_atom_v);
-  step();
-  bool stopped = false;
-  self->receive([&](bool ok) { stopped = ok; }, after(std::chrono::seconds(0)) >> [] { CAF_FAIL("no stop reply"); });
-  CAF_CHECK(stopped);
-  CAF_CHECK(fs::last_write_time(dir / "resume") == before);
-  CAF_CHECK_EQUAL(value(t, "children.disk"), "none");
-}
-
-CAF_TEST(a disk store spawned again writes the totals of earlier sessions into the resume data) {
-  write_content(content);
-  auto cfg = config();
-  cfg.seed = true;
-  cfg.resume_file = (dir / "resume").string();
-  auto layout = storage::file_layout::create(*mi);
-  CAF_REQUIRE(layout.ok());
-  { // a first session: it checks and writes resume data; then earlier sessions uploaded 5000 bytes
-    auto t = start(cfg);
-    CAF_REQUIRE_EQUAL(status(t).state, "seeding");
-    anon_send_exit(t, exit_reason::user_shutdown);
-    step();
-    auto rd = storage::read_resume_file(cfg.resume_file, *layout, mi->info_hash);
-    CAF_REQUIRE(rd.ok() && rd->has_value());
-    auto d = **rd;
-    d.uploaded = 5000;
-    CAF_REQUIRE(storage::write_resume_file(cfg.resume_file, d).ok());
-  }
-  auto t = start(cfg); // trusts the resume data, reads its totals, lets the store go
-  CAF_REQUIRE_EQUAL(status(t).state, "seeding");
-  CAF_REQUIRE_EQUAL(value(t, "children.disk"), "none");
-  auto p1 = add_peer(t, 1); // a new store
-  CAF_REQUIRE_EQUAL(value(t, "children.disk"), "running");
-  peer_report r;
-  r.id = p1;
-  r.uploaded = 100;
-  self->send(t, stats_atom_v, r);
-  step();
-  self->send(t, stop_atom_v); // writes the resume data through the new store
-  step();
-  self->receive([](bool) {}, after(std::chrono::seconds(0)) >> [] { CAF_FAIL("no stop reply"); });
-  auto rd = storage::read_resume_file(cfg.resume_file, *layout, mi->info_hash);
-  CAF_REQUIRE(rd.ok() && rd->has_value());
-  CAF_CHECK_EQUAL((*rd)->uploaded, 5100u);
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()
