@@ -143,25 +143,27 @@ const char* to_string(waste_reason r) {
 
 // ---- engine_metrics -------------------------------------------------------------
 
+namespace {
+
+// n bucket bounds: start, start * factor, start * factor^2, ...
+std::vector<double> geometric_bounds(double start, double factor, std::size_t n) {
+  std::vector<double> v;
+  for (double x = start; v.size() < n; x *= factor)
+    v.push_back(x);
+  return v;
+}
+
+} // namespace
+
 const std::vector<double>& engine_metrics::default_hash_bounds() {
   // one hash batch: 0.5 ms .. ~16 s (as api::daemon_metrics::hash_check_bounds)
-  static const std::vector<double> b = [] {
-    std::vector<double> v;
-    for (double x = 0.0005; v.size() < 16; x *= 2)
-      v.push_back(x);
-    return v;
-  }();
+  static const std::vector<double> b = geometric_bounds(0.0005, 2, 16);
   return b;
 }
 
 const std::vector<double>& engine_metrics::default_disk_bounds() {
   // one disk operation: 50 us .. ~3.3 s (as api::daemon_metrics::disk_op_bounds)
-  static const std::vector<double> b = [] {
-    std::vector<double> v;
-    for (double x = 0.00005; v.size() < 9; x *= 4)
-      v.push_back(x);
-    return v;
-  }();
+  static const std::vector<double> b = geometric_bounds(0.00005, 4, 9);
   return b;
 }
 
