@@ -263,10 +263,10 @@ caf::error write_resume(disk_state& st, const std::vector<bool>& have, const tra
   rd.pieces = have;
   rd.pieces.resize(st.torrent->num_pieces(), false);
   rd.files = std::move(*stamps);
-  rd.uploaded = st.saved_uploaded + t.uploaded;
-  rd.downloaded = st.saved_downloaded + t.downloaded;
-  auto secs = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - st.started);
-  rd.seconds_active = st.saved_seconds + static_cast<std::uint64_t>(secs.count());
+  rd.uploaded = st.base->uploaded + t.uploaded;
+  rd.downloaded = st.base->downloaded + t.downloaded;
+  auto secs = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - st.base->started);
+  rd.seconds_active = st.base->seconds + static_cast<std::uint64_t>(secs.count());
   if (auto w = storage::write_resume_file(st.resume_file, rd); !w)
     return disk_error(w.error().message);
   return {};
@@ -290,9 +290,9 @@ std::optional<storage::resume_plan> resume_plan_of(self_ptr self, bool* found) {
   if (!*saved)
     return std::nullopt;
   *found = true;
-  st.saved_uploaded = (*saved)->uploaded;
-  st.saved_downloaded = (*saved)->downloaded;
-  st.saved_seconds = (*saved)->seconds_active;
+  st.base->uploaded = (*saved)->uploaded;
+  st.base->downloaded = (*saved)->downloaded;
+  st.base->seconds = (*saved)->seconds_active;
   if (st.recheck)
     return std::nullopt;
   auto stamps = st.storage->file_stamps();
@@ -387,7 +387,7 @@ caf::error open_store(self_ptr self, const disk_config& cfg) {
   st.metrics = cfg.metrics;
   if (st.metrics)
     st.queued = logic::gauge_share{&st.metrics->disk_queued_jobs};
-  st.started = std::chrono::steady_clock::now();
+  st.base = cfg.base ? cfg.base : std::make_shared<resume_base>();
   st.hash_delay = cfg.hash_delay;
   st.assembling_limit = cfg.hash_memory_bytes;
   st.hash_batch = cfg.hash_batch > 0 ? cfg.hash_batch : sha1_lanes(sha1_default_kernel());

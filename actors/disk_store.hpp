@@ -32,6 +32,18 @@ struct check_progress {
   std::atomic<std::uint64_t> total{0};
 };
 
+/// What a torrent's disk store learns at the check and needs for every resume
+/// write: the totals of earlier sessions (from the resume data) and when this
+/// session started. The torrent holds it, so a store spawned again (an idle
+/// torrent lets its store go and spawns a new one for its next peer) writes
+/// the same totals without checking again.
+struct resume_base {
+  std::uint64_t uploaded = 0;
+  std::uint64_t downloaded = 0;
+  std::uint64_t seconds = 0;
+  std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+};
+
 struct disk_config {
   std::shared_ptr<const metainfo> torrent;
   std::string root;              ///< download directory
@@ -77,6 +89,9 @@ struct disk_config {
   /// Progress of the start-up check, for the torrent's status: pieces hashed and
   /// pieces to hash (written by the hashing threads, read by the torrent).
   std::shared_ptr<check_progress> progress;
+  /// Totals of earlier sessions and this session's start (null: the store
+  /// keeps its own, starting now).
+  std::shared_ptr<resume_base> base;
   /// Injected disk faults (the lab's, --disk-fault), asked before every block
   /// write; null: none.
   std::shared_ptr<storage::disk_faults> faults;
@@ -128,10 +143,7 @@ struct disk_state {
   /// reported as a lost block, not as the disk being full now.)
   std::unordered_map<std::uint32_t, std::pair<std::string, std::uint64_t>> write_failed;
   std::vector<bool> wanted;           ///< pieces the check looks at (empty: all)
-  std::uint64_t saved_uploaded = 0;   ///< totals of earlier sessions, from the resume data
-  std::uint64_t saved_downloaded = 0;
-  std::uint64_t saved_seconds = 0;
-  std::chrono::steady_clock::time_point started;
+  std::shared_ptr<resume_base> base;  ///< totals of earlier sessions (never null)
   std::uint32_t trusted_pieces = 0;   ///< taken from resume data without hashing
   /// Read cache for uploads: whole pieces, least recently used evicted first,
   /// so a piece several peers want is read from disk once.

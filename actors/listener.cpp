@@ -53,23 +53,22 @@ void route_connection(listener_broker* self, caf::io::connection_handle hdl) {
   if (route == st.routes.end() || !ep)
     return refuse(self, hdl);
   p.asked = true;
-  auto torrent = route->second.torrent;
+  auto torrent = route->second;
   self->request(torrent, 10s, incoming_atom_v, *ep)
     .then(
-      [self, hdl, ih, torrent](peer_index idx, std::vector<bool>& have) {
+      [self, hdl, ih, torrent](peer_config& cfg) {
         auto& st = self->state;
         auto it = st.pending.find(hdl);
         auto route = st.routes.find(ih);
         if (it == st.pending.end() || route == st.routes.end()) {
           // the connection closed (or the torrent detached) meanwhile
-          self->send(torrent, peer_failed_atom_v, idx, std::string{"incoming connection closed during the handshake"});
+          self->send(torrent, peer_failed_atom_v, cfg.index,
+                     std::string{"incoming connection closed during the handshake"});
           if (it != st.pending.end())
             refuse(self, hdl);
           return;
         }
-        auto cfg = route->second.tmpl;
-        cfg.index = idx;
-        cfg.we_have = std::move(have);
+        auto idx = cfg.index;
         cfg.preread = std::move(it->second.bytes);
         st.pending.erase(it);
         ++st.accepted;
@@ -151,7 +150,7 @@ listener_impl_actor::behavior_type listener(listener_broker* self, listener_conf
   self->set_down_handler([self](const caf::down_msg& dm) { // an attached torrent is gone
     auto& routes = self->state.routes;
     for (auto it = routes.begin(); it != routes.end();)
-      it = it->second.torrent.address() == dm.source ? routes.erase(it) : std::next(it);
+      it = it->second.address() == dm.source ? routes.erase(it) : std::next(it);
   });
   return {
     [self](caf::io::new_connection_msg& msg) { on_accept(self, msg.handle); },
@@ -166,9 +165,9 @@ listener_impl_actor::behavior_type listener(listener_broker* self, listener_conf
       expire_handshakes(self);
       self->delayed_send(caf::actor_cast<listener_impl_actor>(self), 1s, tick_atom_v);
     },
-    [self](attach_atom, const sha1_hash& info_hash, peer_config& tmpl, torrent_actor& torrent) {
+    [self](attach_atom, const sha1_hash& info_hash, torrent_actor& torrent) {
       self->monitor(torrent);
-      self->state.routes[info_hash] = listener_state::route{std::move(tmpl), std::move(torrent)};
+      self->state.routes[info_hash] = std::move(torrent);
     },
     [self](detach_atom, const sha1_hash& info_hash) { self->state.routes.erase(info_hash); },
     [self](caf::get_atom) -> caf::result<std::uint16_t> {

@@ -43,14 +43,10 @@ struct listener_state {
     std::chrono::steady_clock::time_point since;
     bool asked = false;              ///< waiting for the torrent's answer
   };
-  struct route {
-    peer_config tmpl;                ///< the torrent's part of every peer_config
-    torrent_actor torrent;
-  };
   listener_config cfg;
   std::uint16_t port = 0;
   std::map<caf::io::connection_handle, pending> pending;
-  std::unordered_map<sha1_hash, route> routes;
+  std::unordered_map<sha1_hash, torrent_actor> routes; ///< attached torrents by info-hash
   caf::error bind_error;             ///< the port could not be opened: answer get_atom with it
   std::uint64_t accepted = 0;        ///< handed to a torrent (status)
   std::uint64_t refused = 0;         ///< closed here (status)

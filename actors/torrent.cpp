@@ -184,8 +184,10 @@ void terminate(self_ptr self, caf::error reason) {
       self->send_exit(l.handle, why);
   if (st.announcer)
     self->send_exit(st.announcer, why);
-  self->send_exit(st.picker, why);
-  self->send_exit(st.disk, why);
+  if (st.picker)
+    self->send_exit(st.picker, why);
+  if (st.disk)
+    self->send_exit(st.disk, why);
   self->quit(std::move(reason));
 }
 
@@ -201,11 +203,13 @@ void save_resume(self_ptr self, bool force, bool sync) {
     return;
   st.resume_pending = true;
   auto pieces = st.pieces_have;
+  ensure_children(self);
   self->request(st.disk, std::chrono::seconds{30}, resume_atom_v, st.have, totals(self), sync)
     .then(
       [self, pieces](bool) {
         self->state.resume_pending = false;
         self->state.pieces_saved = pieces;
+        maybe_release_children(self);
       },
       [self](caf::error& err) {
         self->state.resume_pending = false;
@@ -291,16 +295,18 @@ void active_tick(self_ptr self) {
     if (auto it = st.links.find(idx); it != st.links.end() && !it->second.handle)
       st.links.erase(it);
   maybe_connect(self);
+  maybe_release_children(self);
   self->delayed_send(self, 1s, tick_atom_v);
 }
 
 // Queued, paused and finished torrents have no peers and nothing to time: their
-// tick chain ends here (a daemon holds thousands of them), and enter() starts
-// it again when the torrent becomes active.
+// tick chain ends here once their disk store and picker are gone (a daemon
+// holds thousands of them), and enter() or ensure_children() starts it again.
 void idle_tick(self_ptr self) {
   auto& st = self->state;
-  if (st.phase == torrent_phase::queued || st.phase == torrent_phase::paused
-      || st.phase == torrent_phase::finished) {
+  bool released = maybe_release_children(self);
+  if (released && (st.phase == torrent_phase::queued || st.phase == torrent_phase::paused
+                   || st.phase == torrent_phase::finished)) {
     st.ticking = false;
     return;
   }
@@ -330,7 +336,7 @@ torrent_actor::behavior_type idle_behavior(self_ptr self, std::string why) {
 // checking: incoming peers wait in the mailbox until the next state answers them.
 torrent_actor::behavior_type checking_behavior(self_ptr self) {
   auto own = caf::message_handler{
-    [](incoming_atom, const peer_endpoint&) -> caf::result<peer_index, std::vector<bool>> { return caf::skip; },
+    [](incoming_atom, const peer_endpoint&) -> caf::result<peer_config> { return caf::skip; },
     [self](tick_atom) { idle_tick(self); },
   };
   return assemble(self, own.or_else(refusing_handlers(self, "checking")));
@@ -398,6 +404,8 @@ void on_checked(self_ptr self, std::vector<bool>& have) {
 // Asks the disk store to check the data already there.
 void ask_check(self_ptr self) {
   self->state.check_started = true;
+  ensure_children(self);
+  self->state.children_for_check = true;
   self->request(self->state.disk, caf::infinite, check_atom_v)
     .then([self](std::vector<bool>& have) { on_checked(self, have); },
           [self](caf::error& err) { terminate(self, err); });
@@ -447,6 +455,7 @@ caf::result<bool> stop(self_ptr self) {
   };
   auto finish_stop = [self, done] {
     auto& st = self->state;
+    ensure_children(self);
     if (!st.cfg.resume_file.empty() && st.checked) {
       self->request(st.disk, std::chrono::seconds{10}, resume_atom_v, st.have, totals(self), true)
         .then([done](bool) { done(true); }, [done](caf::error&) { done(false); });
@@ -474,8 +483,6 @@ caf::result<bool> set_wire_faults(self_ptr self, const std::string& text) {
   for (auto& [idx, l] : st.links)
     if (l.handle)
       caf::anon_send(l.handle, wire_fault_atom_v, st.wire_faults);
-  if (st.cfg.listener && st.phase != torrent_phase::stopping) // incoming peers get the new template
-    caf::anon_send(st.cfg.listener, attach_atom_v, st.cfg.torrent->info_hash, peer_template(self), torrent_actor{self});
   return true;
 }
 
@@ -596,9 +603,15 @@ void on_down(self_ptr self, caf::down_msg& dm) {
   on_peer_down(self, dm.source);
 }
 
-// Children: disk store, piece picker, announcer (all monitored).
-void spawn_children(self_ptr self) {
+} // namespace
+
+// The disk store and the piece picker (both monitored), spawned when first
+// needed: a daemon holds thousands of idle torrents, which keep neither.
+void ensure_children(self_ptr self) {
   auto& st = self->state;
+  st.children_used = now(self);
+  if (st.disk)
+    return;
   auto& mi = *st.cfg.torrent;
   disk_config dc = st.cfg.disk_defaults;
   dc.torrent = st.cfg.torrent;
@@ -609,6 +622,7 @@ void spawn_children(self_ptr self) {
   dc.recheck = st.cfg.recheck;
   dc.require_complete = st.cfg.require_complete;
   dc.progress = st.check;
+  dc.base = st.resume_totals;
   dc.faults = st.disk_faults;
   if (!st.cfg.selected_files.empty()) {
     dc.wanted = st.wanted;
@@ -629,13 +643,52 @@ void spawn_children(self_ptr self) {
   st.picker = self->spawn(piece_picker_actor, pc);
   self->monitor(st.disk);
   self->monitor(st.picker);
-  if (st.cfg.use_trackers && !mi.trackers.empty())
-    start_announcer(self);
-  else
-    st.cfg.use_trackers = false;
+  if (st.checked) // spawned again after the check: the picker learns what we have
+    self->send(st.picker, check_atom_v, st.have);
+  ensure_ticking(self); // the tick lets them go again
+}
+
+namespace {
+
+// Whether the disk store and the picker have work now or may soon.
+bool children_busy(const torrent_state& st) {
+  switch (st.phase) {
+    case torrent_phase::checking:
+    case torrent_phase::downloading:
+    case torrent_phase::stopping:
+      return true;
+    default:
+      break;
+  }
+  return !st.checked || st.resume_pending || (st.finishing && !st.complete) || !st.links.empty()
+         || st.peers.size() > 0;
 }
 
 } // namespace
+
+bool maybe_release_children(self_ptr self) {
+  auto& st = self->state;
+  if (!st.disk)
+    return true;
+  if (st.cfg.children_idle.count() <= 0)
+    return true; // kept: nothing to wait for
+  auto t = now(self);
+  if (children_busy(st)) {
+    st.children_used = t;
+    return false;
+  }
+  if (!st.children_for_check && t - st.children_used < st.cfg.children_idle)
+    return false;
+  st.children_for_check = false;
+  auto disk = std::exchange(st.disk, disk_actor{});
+  auto picker = std::exchange(st.picker, picker_actor{});
+  self->demonitor(disk.address());
+  self->demonitor(picker.address());
+  self->send_exit(picker, caf::exit_reason::user_shutdown);
+  self->send_exit(disk, caf::exit_reason::user_shutdown);
+  note(self, "idle: disk store and picker let go");
+  return true;
+}
 
 // Every piece is verified: flush, then announce `completed` if we downloaded
 // something in this session (a seeder that starts complete announced
@@ -645,6 +698,7 @@ void finish(self_ptr self, bool downloaded_now) {
   if (st.finishing)
     return;
   st.finishing = true;
+  ensure_children(self);
   // files that still need creating (empty ones), then everything synced
   self->request(st.disk, caf::infinite, flush_atom_v)
     .then(
@@ -658,6 +712,8 @@ void finish(self_ptr self, bool downloaded_now) {
                               && st.resumed_pieces == st.cfg.torrent->num_pieces();
         if (!resume_current)
           save_resume(self, true, false); // the files were just synced
+        else
+          st.pieces_saved = st.pieces_have; // the resume data on disk says just that
         note(self, downloaded_now ? "download complete" : "all pieces present");
         if (st.announcer && st.announced && downloaded_now)
           self->send(st.announcer, announce_atom_v, announce_event::completed, totals(self));
@@ -672,6 +728,7 @@ void finish(self_ptr self, bool downloaded_now) {
             enter(self, torrent_phase::finished);
           }
         }
+        maybe_release_children(self);
       },
       [self](caf::error& err) {
         note(self, "flush failed: " + self->system().render(err));
@@ -710,10 +767,10 @@ torrent_actor::behavior_type torrent(self_ptr self, torrent_config cfg) {
       ++st.wanted_total;
       st.wanted_size += mi.piece_size(p);
     }
-  spawn_children(self);
+  if (mi.trackers.empty()) // the announcer is spawned when the torrent goes online
+    st.cfg.use_trackers = false;
   if (st.cfg.listener)
-    caf::anon_send(st.cfg.listener, attach_atom_v, st.cfg.torrent->info_hash, peer_template(self),
-                   torrent_actor{self});
+    caf::anon_send(st.cfg.listener, attach_atom_v, st.cfg.torrent->info_hash, torrent_actor{self});
   self->set_exit_handler([self](caf::exit_msg& em) { terminate(self, std::move(em.reason)); });
   self->set_down_handler([self](caf::down_msg& dm) { on_down(self, dm); });
   if (st.cfg.start_queued) {

@@ -90,6 +90,11 @@ struct torrent_config {
   std::vector<bool> selected_files;
   double max_upload_rate = 0;            ///< bytes/s for the whole torrent, 0: unlimited
   std::chrono::seconds resume_interval{5}; ///< rewrite it this often while pieces are added
+  /// The disk store and the piece picker exist while the torrent checks,
+  /// downloads, stops or has peers; an idle torrent (seeding, finished, paused
+  /// or queued, with no peer and no disk work) lets them go after this long
+  /// and spawns them again for its next peer. 0: keep them.
+  std::chrono::seconds children_idle{30};
   listener_actor listener;               ///< routes incoming connections to us (may be null)
   caf::actor observer;                   ///< receives (event_atom, torrent_event) (may be null)
   logic::choker_config choker;
@@ -153,6 +158,15 @@ struct torrent_state {
   std::uint64_t wanted_have_bytes = 0;   ///< ...of which verified
   std::uint32_t resumed_pieces = 0;      ///< verified at start
   std::shared_ptr<check_progress> check = std::make_shared<check_progress>();
+  /// Totals of earlier sessions for the resume data: kept here, shared with
+  /// every disk store the torrent spawns.
+  std::shared_ptr<resume_base> resume_totals = std::make_shared<resume_base>();
+  /// When the disk store and picker were last needed (children_idle).
+  std::chrono::steady_clock::time_point children_used{};
+  /// They were spawned for the check and no peer has used them: they go as
+  /// soon as the torrent is idle, without waiting children_idle (a daemon
+  /// checking thousands of torrents at start never holds them all at once).
+  bool children_for_check = false;
   std::uint32_t pieces_saved = 0;        ///< pieces_have at the last resume write
   bool resume_pending = false;           ///< a resume write is in flight
   std::chrono::steady_clock::time_point next_resume_save{};

@@ -51,6 +51,15 @@ torrent_status make_status(self_ptr self);
 
 // ---- torrent.cpp: lifecycle ----------------------------------------------------
 
+/// Spawns the disk store and the piece picker unless they exist, and marks
+/// them used now.
+void ensure_children(self_ptr self);
+
+/// Lets the disk store and the picker go when the torrent has had no peer and
+/// no disk work for children_idle. True when the tick need not wait for them:
+/// gone (now or before), or kept for good (children_idle 0).
+bool maybe_release_children(self_ptr self);
+
 /// Every piece is verified: flush, then seeding or finished.
 void finish(self_ptr self, bool downloaded_now);
 

@@ -25,7 +25,9 @@ torrent_state::peer_link* find_link(torrent_state& st, peer_index idx) {
 }
 
 peer_config peer_template(self_ptr self) {
+  ensure_children(self);
   auto& st = self->state;
+  st.children_for_check = false; // a peer's: they wait children_idle once it is gone
   auto& mi = *st.cfg.torrent;
   peer_config pc = st.cfg.peer_defaults;
   pc.info_hash = mi.info_hash;
@@ -241,7 +243,7 @@ caf::message_handler peer_handlers(self_ptr self) {
 
 caf::message_handler accepting_handlers(self_ptr self) {
   return {
-    [self](incoming_atom, const peer_endpoint& ep) -> caf::result<peer_index, std::vector<bool>> {
+    [self](incoming_atom, const peer_endpoint& ep) -> caf::result<peer_config> {
       auto& st = self->state;
       peer_index idx = 0;
       switch (st.peers.accept(ep, now(self), idx)) {
@@ -252,7 +254,10 @@ caf::message_handler accepting_handlers(self_ptr self) {
         case logic::peer_set::refusal::none:
           break;
       }
-      return caf::make_result(idx, st.have);
+      auto pc = peer_template(self);
+      pc.index = idx;
+      pc.we_have = st.have;
+      return pc;
     },
     [self](dialed_atom, peer_index idx, int fd) {
       auto& st = self->state;
@@ -272,7 +277,7 @@ caf::message_handler accepting_handlers(self_ptr self) {
 
 caf::message_handler refusing_handlers(self_ptr self, std::string why) {
   return {
-    [why](incoming_atom, const peer_endpoint&) -> caf::result<peer_index, std::vector<bool>> {
+    [why](incoming_atom, const peer_endpoint&) -> caf::result<peer_config> {
       return caf::make_error(caf::sec::request_receiver_down, why);
     },
     [self](dialed_atom, peer_index idx, int fd) {

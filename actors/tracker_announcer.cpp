@@ -106,7 +106,7 @@ namespace announce {
 // ---- tiers and back-off ---------------------------------------------------------------
 
 tracker_tiers::tracker_tiers(const std::vector<std::vector<std::string>>& tiers,
-                             std::mt19937_64& rng) {
+                             logic::splitmix64& rng) {
   std::set<std::string> seen;
   for (auto& tier : tiers) {
     std::vector<std::string> kept;

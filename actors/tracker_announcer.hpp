@@ -51,6 +51,8 @@
 //    torrent actor goes down.
 #pragma once
 
+#include "logic/splitmix.hpp"
+
 #include "messages/interfaces.hpp"
 #include "protocol/result.hpp"
 #include "protocol/sha1.hpp"
@@ -125,7 +127,7 @@ class tracker_tiers {
 public:
   tracker_tiers() = default;
   /// Drops empty tiers and URLs already seen, then shuffles each tier with `rng`.
-  tracker_tiers(const std::vector<std::vector<std::string>>& tiers, std::mt19937_64& rng);
+  tracker_tiers(const std::vector<std::vector<std::string>>& tiers, logic::splitmix64& rng);
 
   const std::vector<std::vector<std::string>>& tiers() const { return tiers_; }
   /// Every URL in the order an announce tries them: tier by tier.
@@ -209,7 +211,7 @@ struct announcer_state {
 
   announcer_config cfg;
   std::string config_error;             ///< non-empty: invalid config, inert actor
-  std::mt19937_64 rng;
+  logic::splitmix64 rng;
   announce::tracker_tiers tiers;
   std::uint32_t key = 0;
   std::map<std::string, std::string> trackerids;  ///< per URL

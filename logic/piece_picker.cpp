@@ -38,20 +38,6 @@ constexpr auto byte_bits = make_byte_bits();
 
 } // namespace
 
-std::uint64_t piece_picker::rng::next() noexcept {
-  // splitmix64: tiny, fast, and identical on every platform.
-  state += 0x9e3779b97f4a7c15ull;
-  auto z = state;
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-  return z ^ (z >> 31);
-}
-
-std::uint64_t piece_picker::rng::below(std::uint64_t n) noexcept {
-  // Multiply-shift maps 64 random bits onto [0, n) (bias < n / 2^64).
-  return static_cast<std::uint64_t>((static_cast<unsigned __int128>(next()) * n) >> 64);
-}
-
 std::uint64_t piece_picker::random_coprime(std::uint64_t n) noexcept {
   if (n <= 2)
     return 1;

@@ -48,6 +48,8 @@
 //     per block of a piece in progress.
 #pragma once
 
+#include "logic/splitmix.hpp"
+
 #include "protocol/bitfield.hpp"
 #include "protocol/result.hpp"
 
@@ -317,13 +319,6 @@ private:
     std::uint32_t last_piece = npos32;  // piece of the last request made to it
   };
 
-  struct rng {
-    std::uint64_t state;
-    std::uint64_t next() noexcept;
-    /// Uniform in [0, n) for n > 0.
-    std::uint64_t below(std::uint64_t n) noexcept;
-  };
-
   explicit piece_picker(const piece_picker_config& cfg);
 
   /// A random number in [1, n) coprime to n (1 when n <= 2 or none found fast).
@@ -378,7 +373,7 @@ private:
   piece_picker_config cfg_;
   std::uint32_t num_pieces_ = 0;
   std::uint32_t last_piece_size_ = 0;
-  rng rng_{0};
+  splitmix64 rng_{0};
 
   bitfield have_;
   std::uint32_t num_have_ = 0;

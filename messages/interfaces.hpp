@@ -32,6 +32,8 @@ namespace actorrent {
 /// The active wire faults of a torrent (null: off); see logic/wire_faults.hpp.
 using wire_faults_ptr = std::shared_ptr<const logic::wire_faults>;
 
+struct peer_config; // below: it holds the handles of the interfaces that use it
+
 /// The part every interface shares (VAST's "status client").
 using status_client = caf::typed_actor<
   // What the actor is doing: its name, current state and numbers by name.
@@ -149,9 +151,11 @@ using torrent_actor = caf::typed_actor<
   caf::reacts_to<peer_failed_atom, peer_index, std::string>,
   // Timer: dial more peers while below the limits.
   caf::reacts_to<tick_atom>,
-  // From the listener: a peer connected to us; replies with the index it gets
-  // and our pieces, or an error when it is refused (limits, banned, stopping).
-  caf::replies_to<incoming_atom, peer_endpoint>::with<peer_index, std::vector<bool>>,
+  // From the listener: a peer connected to us; replies with the connection's
+  // whole config (its index, our pieces, the torrent's current disk store and
+  // picker, which an idle torrent spawns only now), or an error when it is
+  // refused (limits, banned, stopping).
+  caf::replies_to<incoming_atom, peer_endpoint>::with<peer_config>,
   // From the listener: the broker now serving that incoming peer (the torrent
   // holds it strongly until it is down).
   caf::reacts_to<adopt_atom, peer_index, peer_actor>,
@@ -304,9 +308,9 @@ using peer_impl_actor = peer_actor::extend<
 
 /// The listener (a broker owning the listening socket, shared by every torrent).
 using listener_actor = caf::typed_actor<
-  // Route incoming connections for this info-hash to this torrent; each gets
-  // the template with its own index and our pieces filled in.
-  caf::reacts_to<attach_atom, sha1_hash, peer_config, torrent_actor>,
+  // Route incoming connections for this info-hash to this torrent, which
+  // answers each with its connection's config (incoming_atom).
+  caf::reacts_to<attach_atom, sha1_hash, torrent_actor>,
   // Stop routing them (also done when the torrent is down).
   caf::reacts_to<detach_atom, sha1_hash>,
   // The port it listens on (useful with port 0).

@@ -43,6 +43,7 @@ struct recorder {
   bool refuse_incoming = false;
   peer_index incoming_index = 5;
   std::vector<bool> incoming_have;
+  peer_config incoming_tmpl;            // the rest of the config answered
   std::vector<std::pair<peer_index, peer_actor>> adopted;
 };
 
@@ -58,11 +59,14 @@ inline torrent_actor::behavior_type torrent_stub(torrent_actor::pointer, recorde
     [](peer_failed_atom, peer_index, const std::string&) {},
     [rec](drop_atom, peer_index, const std::string& reason) { rec->drops.push_back(reason); },
     [](tick_atom) {},
-    [rec](incoming_atom, const peer_endpoint& ep) -> caf::result<peer_index, std::vector<bool>> {
+    [rec](incoming_atom, const peer_endpoint& ep) -> caf::result<peer_config> {
       rec->incoming.push_back(ep);
       if (rec->refuse_incoming)
         return caf::make_error(caf::sec::request_receiver_down, "peer limit reached");
-      return caf::make_result(rec->incoming_index, rec->incoming_have);
+      auto pc = rec->incoming_tmpl;
+      pc.index = rec->incoming_index;
+      pc.we_have = rec->incoming_have;
+      return pc;
     },
     [rec](adopt_atom, peer_index idx, const peer_actor& hdl) { rec->adopted.emplace_back(idx, hdl); },
     [rec](interest_atom, peer_index, bool on) { rec->interest.push_back(on); },

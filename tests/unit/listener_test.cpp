@@ -58,12 +58,13 @@ struct fixture : broker_test::broker_fixture {
     broker_test::spawn_stubs(sys, rec, tmpl);
     torrent = tmpl.torrent;
     rec.incoming_have = {true, false, false, false};
+    rec.incoming_tmpl = tmpl;
     mpx.provide_acceptor(port, acceptor);
     listener_config cfg;
     cfg.port = port;
     lst = mm.spawn_broker(listener, cfg);
     drain();
-    anon_send(lst, attach_atom_v, info_hash, tmpl, torrent);
+    anon_send(lst, attach_atom_v, info_hash, torrent);
     drain();
   }
 

@@ -55,7 +55,7 @@ torrent_actor::behavior_type torrent_stub(torrent_actor::pointer, recorder* rec)
     [](peer_failed_atom, peer_index, const std::string&) {},
     [](drop_atom, peer_index, const std::string&) {},
     [](tick_atom) {},
-    [](incoming_atom, const peer_endpoint&) { return caf::make_result(peer_index{0}, std::vector<bool>{}); },
+    [](incoming_atom, const peer_endpoint&) { return peer_config{}; },
     [](adopt_atom, peer_index, const peer_actor&) {},
     [](interest_atom, peer_index, bool) {},
     [](pause_atom) {},

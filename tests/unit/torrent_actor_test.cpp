@@ -6,6 +6,8 @@
 
 #include "actors/torrent.hpp"
 #include "protocol/metainfo_writer.hpp"
+#include "storage/file_layout.hpp"
+#include "storage/resume_data.hpp"
 
 #include <caf/all.hpp>
 
@@ -109,7 +111,7 @@ struct fixture : test_coordinator_fixture<> {
     self->send(t, incoming_atom_v, peer_endpoint::v4(10, 0, 0, n, 6881));
     step();
     peer_index idx = 0;
-    self->receive([&](peer_index i, std::vector<bool>&) { idx = i; },
+    self->receive([&](peer_config& pc) { idx = pc.index; },
                   after(std::chrono::seconds(0)) >> [] { CAF_FAIL("incoming peer refused"); });
     auto stub = sys.spawn(peer_stub, &told, idx);
     peers.push_back(stub);
@@ -175,7 +177,7 @@ struct fixture : test_coordinator_fixture<> {
     self->send(t, incoming_atom_v, peer_endpoint::v4(10, 0, 0, n, 6881));
     step();
     peer_index idx = 0;
-    self->receive([&](peer_index i, std::vector<bool>&) { idx = i; }, [](error&) {},
+    self->receive([&](peer_config& pc) { idx = pc.index; }, [](error&) {},
                   after(std::chrono::seconds(0)) >> [] { CAF_FAIL("no answer to incoming"); });
     return idx;
   }
@@ -403,7 +405,7 @@ CAF_TEST(an incoming peer during the check is answered after it with the checked
   step();
   std::vector<bool> have;
   peer_index idx = 0;
-  self->receive([&](peer_index i, std::vector<bool>& h) { idx = i; have = h; },
+  self->receive([&](peer_config& pc) { idx = pc.index; have = pc.we_have; },
                 [](error& err) { CAF_FAIL("incoming peer refused: " << to_string(err)); },
                 after(std::chrono::seconds(0)) >> [] { CAF_FAIL("incoming peer not answered"); });
   CAF_CHECK_NOT_EQUAL(idx, 0u);
@@ -620,6 +622,103 @@ CAF_TEST(with files selected the wanted pieces complete the download and only th
   CAF_CHECK(fs::exists(dir / "multi" / "b"));
   CAF_CHECK(!fs::exists(dir / "multi" / "a"));
   CAF_CHECK(!fs::exists(dir / "multi" / "c"));
+}
+
+CAF_TEST(an idle seed lets its disk store and picker go and spawns them again for its next peer) {
+  write_content(content);
+  // totals of an earlier session, in resume data that is not trusted (no file
+  // stamps): the check hashes the data but keeps the totals
+  auto resume = (dir / "resume").string();
+  storage::resume_data earlier;
+  earlier.info_hash = mi->info_hash;
+  earlier.pieces.assign(mi->num_pieces(), false);
+  earlier.files.resize(1); // a stamp that matches nothing: the data is hashed
+  earlier.uploaded = 123456;
+  earlier.downloaded = 654321;
+  CAF_REQUIRE(storage::write_resume_file(resume, earlier).ok());
+  auto cfg = config();
+  cfg.seed = true;
+  cfg.resume_file = resume;
+  cfg.children_idle = std::chrono::seconds(5);
+  auto t = start(cfg);
+  CAF_REQUIRE(status(t).seeding);
+  auto& st = deref<torrent_actor::stateful_base<torrent_state>>(t).state;
+  // spawned for the check only: gone as soon as it is done, with no peer there
+  CAF_CHECK(!st.disk);
+  CAF_CHECK(!st.picker);
+  // a peer keeps them, however long it stays
+  auto idx = add_peer(t, 1, false);
+  for (int i = 0; i < 8; ++i) {
+    advance_time(std::chrono::seconds(1));
+    step();
+  }
+  CAF_CHECK(st.disk && st.picker);
+  // once it is gone, they go after children_idle (5 s), not before
+  anon_send_exit(peers.back(), exit_reason::user_shutdown);
+  peers.pop_back();
+  step();
+  CAF_CHECK(st.links.count(idx) == 0);
+  for (int i = 0; i < 4; ++i) {
+    advance_time(std::chrono::seconds(1));
+    step();
+  }
+  CAF_CHECK(st.disk && st.picker);
+  for (int i = 0; i < 2; ++i) {
+    advance_time(std::chrono::seconds(1));
+    step();
+  }
+  CAF_CHECK(!st.disk);
+  CAF_CHECK(!st.picker);
+  CAF_CHECK(status(t).seeding);
+  // the next peer gets new ones in its config, and the new store serves reads
+  self->send(t, incoming_atom_v, peer_endpoint::v4(10, 0, 0, 2, 6881));
+  step();
+  peer_config pc;
+  self->receive([&](peer_config& got) { pc = std::move(got); },
+                after(std::chrono::seconds(0)) >> [] { CAF_FAIL("incoming peer refused"); });
+  CAF_REQUIRE(st.disk && st.picker);
+  CAF_CHECK(pc.disk == st.disk);
+  CAF_CHECK(pc.picker == st.picker);
+  CAF_CHECK_EQUAL(pc.we_have, std::vector<bool>(mi->num_pieces(), true));
+  self->send(pc.disk, read_atom_v, std::vector<block_ref>{block_ref{1, 16, 100}});
+  step();
+  std::string got;
+  self->receive([&](std::vector<block_view>& views) {
+    if (views.size() == 1 && views[0].valid())
+      got.assign(views[0].data(), views[0].length);
+  },
+                [](error& err) { CAF_FAIL("read failed: " << to_string(err)); },
+                after(std::chrono::seconds(0)) >> [] { CAF_FAIL("no answer to the read"); });
+  CAF_CHECK(got == content.substr(piece_len + 16, 100));
+  // a stop writes resume data through the new store, with the earlier totals
+  self->send(t, stop_atom_v);
+  step();
+  self->receive([](bool) {}, after(std::chrono::seconds(0)) >> [] { CAF_FAIL("no answer to stop"); });
+  auto layout = storage::file_layout::create(*mi);
+  CAF_REQUIRE(layout.ok());
+  auto saved = storage::read_resume_file(resume, *layout, mi->info_hash);
+  CAF_REQUIRE(saved.ok() && saved->has_value());
+  auto up = (*saved)->uploaded;
+  auto down = (*saved)->downloaded;
+  CAF_CHECK_EQUAL(up, 123456u);
+  CAF_CHECK_EQUAL(down, 654321u);
+  auto pieces = (*saved)->pieces;
+  CAF_CHECK_EQUAL(pieces, std::vector<bool>(mi->num_pieces(), true));
+}
+
+CAF_TEST(children_idle 0 keeps the disk store and picker of an idle seed) {
+  write_content(content);
+  auto cfg = config();
+  cfg.seed = true;
+  cfg.children_idle = std::chrono::seconds(0);
+  auto t = start(cfg);
+  CAF_REQUIRE(status(t).seeding);
+  auto& st = deref<torrent_actor::stateful_base<torrent_state>>(t).state;
+  for (int i = 0; i < 40; ++i) {
+    advance_time(std::chrono::seconds(1));
+    step();
+  }
+  CAF_CHECK(st.disk && st.picker);
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()

@@ -437,7 +437,7 @@ std::string invalid_because(const announcer_config& c) {
 
 CAF_TEST(tiers are shuffled once per tier and an answering url moves to the front) {
   std::vector<std::vector<std::string>> in{{"a", "b", "c", "d"}, {}, {"e"}, {"a", "f", ""}};
-  std::mt19937_64 rng1{7};
+  logic::splitmix64 rng1{7};
   announce::tracker_tiers t1{in, rng1};
   CAF_REQUIRE_EQUAL(t1.tiers().size(), 3u);
   CAF_CHECK_EQUAL(t1.tiers()[1], std::vector<std::string>{"e"});
@@ -446,12 +446,12 @@ CAF_TEST(tiers are shuffled once per tier and an answering url moves to the fron
   CAF_CHECK_EQUAL(std::set<std::string>(first.begin(), first.end()),
                   (std::set<std::string>{"a", "b", "c", "d"}));
   // Same seed, same order; some seed gives another order.
-  std::mt19937_64 rng2{7};
+  logic::splitmix64 rng2{7};
   announce::tracker_tiers t2{in, rng2};
   CAF_CHECK_EQUAL(t2.tiers()[0], first);
   bool other = false;
   for (std::uint64_t seed = 0; seed < 20 && !other; ++seed) {
-    std::mt19937_64 r{seed};
+    logic::splitmix64 r{seed};
     other = announce::tracker_tiers{in, r}.tiers()[0] != first;
   }
   CAF_CHECK(other);
@@ -692,7 +692,7 @@ CAF_TEST(within a tier the url that answered is tried first next time) {
   // Find a seed whose shuffle puts the dead URL first.
   auto c = config({{dead, tracker.url()}}, self);
   for (std::uint64_t seed = 0;; ++seed) {
-    std::mt19937_64 rng{seed};
+    logic::splitmix64 rng{seed};
     rng(); // the announcer draws its key first
     if (announce::tracker_tiers{c.tiers, rng}.order().front() == dead) {
       c.seed = seed;
