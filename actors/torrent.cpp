@@ -278,6 +278,13 @@ torrent_actor::behavior_type assemble(self_ptr self, caf::message_handler own) {
 }
 
 // Timer of the states that talk to peers: choker rounds, rate shares, resume
+// A seed with nothing to time: no peer, no one to dial, no disk store or
+// picker. Its tick stops (a daemon holds thousands of them) until wake().
+bool quiet_seed(const torrent_state& st) {
+  return st.phase == torrent_phase::seeding && !st.disk && st.links.empty() && st.peers.size() == 0
+         && st.peers.candidates() == 0;
+}
+
 // data, accepted peers whose connection never came, more peers.
 void active_tick(self_ptr self) {
   auto& st = self->state;
@@ -295,7 +302,10 @@ void active_tick(self_ptr self) {
     if (auto it = st.links.find(idx); it != st.links.end() && !it->second.handle)
       st.links.erase(it);
   maybe_connect(self);
-  maybe_release_children(self);
+  if (maybe_release_children(self) && quiet_seed(st)) {
+    st.ticking = false; // wake() starts it again
+    return;
+  }
   self->delayed_send(self, 1s, tick_atom_v);
 }
 
@@ -643,8 +653,10 @@ void ensure_children(self_ptr self) {
   st.picker = self->spawn(piece_picker_actor, pc);
   self->monitor(st.disk);
   self->monitor(st.picker);
-  if (st.checked) // spawned again after the check: the picker learns what we have
+  if (st.checked) { // spawned again after the check: the picker learns what we have
     self->send(st.picker, check_atom_v, st.have);
+    notify(self, torrent_event::kind::woke);
+  }
   ensure_ticking(self); // the tick lets them go again
 }
 
@@ -665,6 +677,11 @@ bool children_busy(const torrent_state& st) {
 }
 
 } // namespace
+
+void wake(self_ptr self) {
+  if (active(self->state))
+    ensure_ticking(self);
+}
 
 bool maybe_release_children(self_ptr self) {
   auto& st = self->state;

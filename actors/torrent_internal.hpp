@@ -55,6 +55,9 @@ torrent_status make_status(self_ptr self);
 /// them used now.
 void ensure_children(self_ptr self);
 
+/// Starts the one-second tick again in an active state (a quiet seed has none).
+void wake(self_ptr self);
+
 /// Lets the disk store and the picker go when the torrent has had no peer and
 /// no disk work for children_idle. True when the tick need not wait for them:
 /// gone (now or before), or kept for good (children_idle 0).

@@ -157,6 +157,7 @@ void on_announce(self_ptr self, announce_reply& r) {
   st.tracker_error.clear();
   st.peers.add_candidates(r.peers);
   maybe_connect(self);
+  wake(self); // dials the rest as back-offs end
 }
 
 void on_tracker_failed(self_ptr self, const std::string& url, const std::string& reason) {

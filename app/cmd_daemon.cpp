@@ -94,6 +94,7 @@ int run_daemon(const daemon_cli& cli) {
   {
     caf::actor_system_config sys_cfg;
     sys_cfg.load<caf::io::middleman>();
+    configure_scheduler(sys_cfg); // sharing, or ACTORRENT_SCHED
     caf::actor_system sys{sys_cfg};
 
     listener_config lc;

@@ -636,14 +636,7 @@ int run_download(download_cli& cli) {
     cfg.load<caf::io::middleman>();
     add_control_types(cfg);
     configure_basp(cfg);
-    // CAF's default work-stealing workers poll for work (100 tries, then 500
-    // with a 50 us sleep each) before they wait: four of them on two cores
-    // spent 0.9-1.1 of the 2.3-2.6 CPU-s of a 256 MiB, 8-leecher seeding run
-    // polling (issue 15; "moderate" polling off: 1.4-1.5 CPU-s). The sharing
-    // policy's workers wait on a condition variable: 1.5 CPU-s. Another CAF
-    // policy (e.g. stealing) with ACTORRENT_SCHED=NAME.
-    const char* pol = std::getenv("ACTORRENT_SCHED");
-    cfg.set("scheduler.policy", caf::atom_from_string(pol != nullptr && *pol != '\0' ? pol : "sharing"));
+    configure_scheduler(cfg); // sharing, or ACTORRENT_SCHED
     caf::actor_system sys{cfg};
     caf::scoped_actor self{sys};
 

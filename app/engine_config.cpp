@@ -1,5 +1,10 @@
 #include "app/engine_config.hpp"
 
+#include <caf/actor_system_config.hpp>
+#include <caf/atom.hpp>
+
+#include <cstdlib>
+
 #include <algorithm>
 #include <limits>
 
@@ -96,6 +101,11 @@ void apply_settings(const logic::settings& s, torrent_config& tc) {
 void apply_settings(const logic::settings& s, listener_config& lc) {
   lc.max_pending = narrow<std::uint32_t>(s.max_pending_handshakes);
   lc.handshake_timeout = secs(s.incoming_handshake_timeout);
+}
+
+void configure_scheduler(caf::actor_system_config& cfg) {
+  const char* pol = std::getenv("ACTORRENT_SCHED");
+  cfg.set("scheduler.policy", caf::atom_from_string(pol != nullptr && *pol != '\0' ? pol : "sharing"));
 }
 
 } // namespace actorrent::app

@@ -219,6 +219,7 @@ struct entry {
   std::uint64_t seen_down = 0, seen_up = 0;
   bool stalled = false;
   bool poll_pending = false;
+  std::uint64_t woke_tick = 0;      ///< the session tick of its last `woke` event
   // what was last sent as limits
   double sent_up = -1, sent_down = -1;
   std::uint32_t sent_peers = 0, sent_half = 0;
@@ -806,7 +807,10 @@ void on_event(self_ptr self, torrent_event& ev) {
       break;
     case torrent_event::kind::tracker_failed:
       ++st.tracker_failures;
-      break;
+      return; // no change of state: nothing to schedule
+    case torrent_event::kind::woke:
+      e->woke_tick = st.ticks; // polled closely again
+      return;
   }
   note_state(self, *e);
   schedule(self);
@@ -1511,8 +1515,11 @@ void poll(self_ptr self) {
       continue;
     if (e.phase != "checking" && e.phase != "downloading" && e.phase != "seeding" && e.phase != "stopping")
       continue;
-    // a seed without peers changes little: every 5 s is enough (events wake us for the rest)
-    if (e.phase == "seeding" && e.status.peers == 0 && (self->state.ticks + e.seq) % 5 != 0)
+    // a seed without peers changes little, and its events (woke when a peer
+    // comes, tracker failures, state changes) carry its status: every 30 s is
+    // enough, but closely for 10 s after it woke
+    auto ticks = self->state.ticks;
+    if (e.phase == "seeding" && e.status.peers == 0 && ticks - e.woke_tick > 10 && (ticks + e.seq) % 30 != 0)
       continue;
     e.poll_pending = true;
     auto key = id;

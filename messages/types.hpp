@@ -169,6 +169,7 @@ struct torrent_event {
     completed,      ///< every piece is verified and flushed
     error,          ///< the torrent ends with `message` (it quits right after)
     tracker_failed, ///< a tracker failed: `message` is "URL: reason"
+    woke,           ///< a quiet torrent has a peer or disk work again (its disk store and picker were let go)
   };
   kind what = kind::state_changed;
   torrent_phase state = torrent_phase::checking;

@@ -160,7 +160,7 @@ struct fixture : test_coordinator_fixture<> {
     while (more)
       self->receive(
         [&](event_atom, torrent_event& ev) {
-          static const char* kinds[] = {"state", "checked", "completed", "error", "tracker"};
+          static const char* kinds[] = {"state", "checked", "completed", "error", "tracker", "woke"};
           auto line = std::string{kinds[static_cast<int>(ev.what)]} + " " + phase_name(ev.state);
           if (ev.what == torrent_event::kind::checked)
             line += " " + std::to_string(ev.status.pieces_have) + "/" + std::to_string(ev.status.pieces_total);
@@ -670,6 +670,10 @@ CAF_TEST(an idle seed lets its disk store and picker go and spawns them again fo
   CAF_CHECK(!st.disk);
   CAF_CHECK(!st.picker);
   CAF_CHECK(status(t).seeding);
+  // a quiet seed: no more ticks until something wakes it
+  advance_time(std::chrono::seconds(1));
+  step();
+  CAF_CHECK(!st.ticking);
   // the next peer gets new ones in its config, and the new store serves reads
   self->send(t, incoming_atom_v, peer_endpoint::v4(10, 0, 0, 2, 6881));
   step();
@@ -677,6 +681,7 @@ CAF_TEST(an idle seed lets its disk store and picker go and spawns them again fo
   self->receive([&](peer_config& got) { pc = std::move(got); },
                 after(std::chrono::seconds(0)) >> [] { CAF_FAIL("incoming peer refused"); });
   CAF_REQUIRE(st.disk && st.picker);
+  CAF_CHECK(st.ticking);
   CAF_CHECK(pc.disk == st.disk);
   CAF_CHECK(pc.picker == st.picker);
   CAF_CHECK_EQUAL(pc.we_have, std::vector<bool>(mi->num_pieces(), true));
