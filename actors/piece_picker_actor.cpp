@@ -18,11 +18,14 @@ std::vector<block_ref> pick(picker_state& st, peer_index peer, std::uint32_t n) 
 
 bool disk_busy(const picker_state& st) { return st.forwarded - st.written > st.cfg.max_disk_queue; }
 
+void sample_queue(picker_state& st) { st.queued_bytes.set(static_cast<std::int64_t>(st.forwarded - st.written)); }
+
 void on_verdict(picker_actor::stateful_pointer<picker_state> self, piece_verdict& v) {
   auto& st = self->state;
   if (!st.hash_marks.empty()) {
     st.written = st.hash_marks.front();
     st.hash_marks.pop_front();
+    sample_queue(st);
   }
   // the disk caught up: serve the picks that waited
   while (!st.deferred.empty() && !disk_busy(st)) {
@@ -50,6 +53,8 @@ picker_actor::behavior_type piece_picker_actor(picker_actor::stateful_pointer<pi
   auto& st = self->state;
   auto algo = logic::piece_picker::create(cfg.algo);
   st.cfg = std::move(cfg);
+  if (st.cfg.metrics)
+    st.queued_bytes = logic::gauge_share{&st.cfg.metrics->disk_queued_bytes};
   if (!algo) {
     self->quit(caf::make_error(caf::sec::runtime_error, "piece picker: " + algo.error().message));
     return picker_actor::behavior_type::make_empty_behavior();
@@ -101,6 +106,7 @@ picker_actor::behavior_type piece_picker_actor(picker_actor::stateful_pointer<pi
         return; // a duplicate: the data is already on its way to the disk
       auto piece = bd.piece;
       st.forwarded += bd.bytes.size();
+      sample_queue(st);
       self->send(st.cfg.disk, block_atom_v, std::move(bd));
       if (res.piece_complete) {
         bool with_blocks = st.failed_before.count(piece) != 0;

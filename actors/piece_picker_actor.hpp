@@ -4,6 +4,7 @@
 // written, and each piece's writes reach the disk before its hash request.
 #pragma once
 
+#include "logic/engine_metrics.hpp"
 #include "logic/piece_picker.hpp"
 #include "messages/interfaces.hpp"
 
@@ -13,6 +14,7 @@
 #include <chrono>
 
 #include <deque>
+#include <memory>
 #include <string>
 #include <vector>
 #include <optional>
@@ -35,6 +37,8 @@ struct picker_config {
   caf::timespan pin_timeout = std::chrono::seconds(20);
   disk_actor disk;
   torrent_actor torrent;
+  /// The daemon's counters (disk_queued_bytes); null: none kept.
+  std::shared_ptr<logic::engine_metrics> metrics;
 };
 
 struct picker_state {
@@ -48,6 +52,7 @@ struct picker_state {
   std::uint64_t forwarded = 0;                ///< bytes sent to the disk so far
   std::uint64_t written = 0;                  ///< bytes known to be written
   std::deque<std::uint64_t> hash_marks;       ///< `forwarded` at each hash request
+  logic::gauge_share queued_bytes;            ///< forwarded - written, in the metrics
   struct deferred_pick {
     peer_index peer;
     std::uint32_t count;

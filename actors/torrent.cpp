@@ -650,6 +650,7 @@ void ensure_children(self_ptr self) {
     pc.wanted = st.wanted;
   pc.disk = st.disk;
   pc.torrent = torrent_actor{self};
+  pc.metrics = st.cfg.peer_defaults.metrics;
   st.picker = self->spawn(piece_picker_actor, pc);
   self->monitor(st.disk);
   self->monitor(st.picker);

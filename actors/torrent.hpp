@@ -1,6 +1,15 @@
 // The torrent actor: supervises one torrent's peers, piece picker, disk store
 // and tracker announcer.
 //
+// Children on demand (a daemon holds thousands of idle torrents): the disk
+// store and the picker are spawned for the start-up check, for a peer, or for
+// disk work (resume data, flush, stop), and let go when the torrent has had
+// none of these for children_idle (at once after a check no peer waited for);
+// the announcer is spawned when the torrent first goes online. A seed with no
+// peer, no one to dial and no children has no timer at all until a peer or a
+// tracker answer wakes it. Incoming peers get their whole config from the
+// torrent (incoming_atom), so they always name its current disk store.
+//
 // It owns the peer set (deduplicated by address, a connection limit, a bound
 // on half-open connects, reconnects with back-off, never a connection to
 // itself), asks the announcer for more peers when it runs low, keeps a strong

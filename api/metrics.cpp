@@ -1,5 +1,7 @@
 #include "api/metrics.hpp"
 
+#include "logic/engine_metrics.hpp"
+
 #include <algorithm>
 #include <charconv>
 #include <cmath>
@@ -504,17 +506,11 @@ std::string registry::render() const {
 
 // ---- the daemon's metrics -----------------------------------------------------------
 
-const std::vector<double>& daemon_metrics::hash_check_bounds() {
-  // one hash batch: 0.5 ms .. ~16 s
-  static const std::vector<double> b = exponential_buckets(0.0005, 2, 16);
-  return b;
-}
+// The engine keeps these histograms (logic::engine_metrics): its bounds are
+// the only ones.
+const std::vector<double>& daemon_metrics::hash_check_bounds() { return logic::engine_metrics::default_hash_bounds(); }
 
-const std::vector<double>& daemon_metrics::disk_op_bounds() {
-  // one read, write or sync: 50 us .. ~3.3 s
-  static const std::vector<double> b = exponential_buckets(0.00005, 4, 9);
-  return b;
-}
+const std::vector<double>& daemon_metrics::disk_op_bounds() { return logic::engine_metrics::default_disk_bounds(); }
 
 const std::vector<double>& daemon_metrics::api_bounds() {
   static const std::vector<double> b = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,

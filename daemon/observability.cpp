@@ -76,6 +76,7 @@ api::daemon_metrics_snapshot metrics_snapshot(const nlohmann::json& stats) {
   s.disk_read_bytes = num(stats, "disk", "read_bytes");
   s.disk_written_bytes = num(stats, "disk", "written_bytes");
   s.disk_queued_jobs = num(stats, "disk", "queued_jobs");
+  s.disk_queued_bytes = num(stats, "disk", "queued_bytes");
   if (stats.contains("histograms") && stats["histograms"].is_object()) {
     auto& h = stats["histograms"];
     if (h.contains("hash_batch_seconds"))

@@ -156,13 +156,13 @@ std::vector<double> geometric_bounds(double start, double factor, std::size_t n)
 } // namespace
 
 const std::vector<double>& engine_metrics::default_hash_bounds() {
-  // one hash batch: 0.5 ms .. ~16 s (as api::daemon_metrics::hash_check_bounds)
+  // one hash batch: 0.5 ms .. ~16 s
   static const std::vector<double> b = geometric_bounds(0.0005, 2, 16);
   return b;
 }
 
 const std::vector<double>& engine_metrics::default_disk_bounds() {
-  // one disk operation: 50 us .. ~3.3 s (as api::daemon_metrics::disk_op_bounds)
+  // one disk operation: 50 us .. ~3.3 s
   static const std::vector<double> b = geometric_bounds(0.00005, 4, 9);
   return b;
 }

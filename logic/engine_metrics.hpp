@@ -138,6 +138,9 @@ struct engine_metrics {
   /// Messages waiting in the disk stores' mailboxes plus pieces waiting for a
   /// hash batch (each store adds the change of its own figure).
   std::atomic<std::int64_t> disk_queued_jobs{0};
+  /// Block bytes the pickers handed to the disk stores and not yet known to be
+  /// written (each picker adds the change of its own figure).
+  std::atomic<std::int64_t> disk_queued_bytes{0};
   fixed_histogram hash_seconds; ///< one hash batch
   std::array<fixed_histogram, disk_op_count> disk_seconds;
 

@@ -261,6 +261,8 @@ CAF_TEST(picks wait while the disk is behind and resume when it catches up) {
   cfg.algo.piece_length = piece_len;
   cfg.algo.random_first_pieces = 0;
   cfg.max_disk_queue = piece_len; // about one piece may wait at the disk
+  cfg.metrics = std::make_shared<logic::engine_metrics>();
+  auto metrics = cfg.metrics;
   auto disk = sys.spawn(slow_disk, &hash_requests);
   cfg.disk = actor_cast<disk_actor>(disk);
   cfg.torrent = sys.spawn(torrent_stub, &rec);
@@ -290,6 +292,7 @@ CAF_TEST(picks wait while the disk is behind and resume when it catches up) {
     self->send(picker, block_atom_v, block_data{1, b.piece, b.offset, std::vector<char>(b.length, 'x')});
   run();
   CAF_REQUIRE_EQUAL(hash_requests, 2u); // both pieces complete, hashes requested
+  CAF_CHECK_EQUAL(metrics->disk_queued_bytes.load(), static_cast<std::int64_t>(2 * piece_len));
   // 64 KiB queued at a disk that confirmed nothing: the next pick must wait
   self->send(picker, pick_atom_v, peer_index{1}, std::uint32_t{2});
   run();
@@ -299,11 +302,16 @@ CAF_TEST(picks wait while the disk is behind and resume when it catches up) {
   self->send(disk, ok_atom_v);
   run();
   CAF_REQUIRE_EQUAL(self->mailbox().size(), 1u);
+  CAF_CHECK_EQUAL(metrics->disk_queued_bytes.load(), static_cast<std::int64_t>(piece_len));
   self->receive([&](std::vector<block_ref>& r) { answer = std::move(r); });
   CAF_CHECK_EQUAL(answer.size(), 2u);
   self->send(disk, ok_atom_v);
   run();
   CAF_CHECK_EQUAL(rec.verdicts.size(), 2u);
+  CAF_CHECK_EQUAL(metrics->disk_queued_bytes.load(), 0);
+  anon_send_exit(picker, exit_reason::user_shutdown);
+  run();
+  CAF_CHECK_EQUAL(metrics->disk_queued_bytes.load(), 0); // a picker that is gone holds nothing
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()
