@@ -277,7 +277,6 @@ torrent_actor::behavior_type assemble(self_ptr self, caf::message_handler own) {
   return {torrent_actor::behavior_type::unsafe_init{}, caf::behavior{std::move(all)}};
 }
 
-// Timer of the states that talk to peers: choker rounds, rate shares, resume
 // A seed with nothing to time: no peer, no one to dial, no disk store or
 // picker. Its tick stops (a daemon holds thousands of them) until wake().
 bool quiet_seed(const torrent_state& st) {
@@ -285,6 +284,7 @@ bool quiet_seed(const torrent_state& st) {
          && st.peers.candidates() == 0;
 }
 
+// Timer of the states that talk to peers: choker rounds, rate shares, resume
 // data, accepted peers whose connection never came, more peers.
 void active_tick(self_ptr self) {
   auto& st = self->state;

@@ -82,6 +82,21 @@ void append_json_string(std::string& out, std::string_view s) {
   out += '"';
 }
 
+void append_json_int(std::string& out, std::int64_t v) { append_number(out, v); }
+
+void append_json_uint(std::string& out, std::uint64_t v) { append_number(out, v); }
+
+void append_json_double(std::string& out, double d) {
+  if (!std::isfinite(d)) {
+    out += "null";
+    return;
+  }
+  auto start = out.size();
+  append_number(out, d); // shortest text that reads back as the same double
+  if (out.find_first_of(".eE", start) == std::string::npos)
+    out += ".0"; // still a float when read back
+}
+
 void append_json(std::string& out, const nlohmann::json& v) {
   using t = nlohmann::json::value_t;
   switch (v.type()) {
@@ -93,23 +108,14 @@ void append_json(std::string& out, const nlohmann::json& v) {
       out += v.get<bool>() ? "true" : "false";
       return;
     case t::number_integer:
-      append_number(out, v.get<std::int64_t>());
+      append_json_int(out, v.get<std::int64_t>());
       return;
     case t::number_unsigned:
-      append_number(out, v.get<std::uint64_t>());
+      append_json_uint(out, v.get<std::uint64_t>());
       return;
-    case t::number_float: {
-      auto d = v.get<double>();
-      if (!std::isfinite(d)) {
-        out += "null";
-        return;
-      }
-      auto start = out.size();
-      append_number(out, d); // shortest text that reads back as the same double
-      if (out.find_first_of(".eE", start) == std::string::npos)
-        out += ".0"; // still a float when read back
+    case t::number_float:
+      append_json_double(out, v.get<double>());
       return;
-    }
     case t::string:
       append_json_string(out, v.get_ref<const std::string&>());
       return;

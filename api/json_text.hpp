@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -14,6 +15,12 @@ namespace actorrent::api {
 
 /// Appends `v` as compact JSON text to `out`.
 void append_json(std::string& out, const nlohmann::json& v);
+
+/// Numbers as append_json writes them (a double always with a fraction or an
+/// exponent, so it reads back as a float; NaN and infinities as null).
+void append_json_int(std::string& out, std::int64_t v);
+void append_json_uint(std::string& out, std::uint64_t v);
+void append_json_double(std::string& out, double v);
 
 /// Appends `s` as a JSON string (quotes included) to `out`.
 void append_json_string(std::string& out, std::string_view s);

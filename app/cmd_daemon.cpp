@@ -35,6 +35,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <csignal>
+#include <malloc.h>
 #include <cstdio>
 #include <mutex>
 #include <thread>
@@ -89,6 +90,14 @@ int run_daemon(const daemon_cli& cli) {
 
   install_stop_signals(true);
   std::signal(SIGPIPE, SIG_IGN);
+  // A full torrents.list of 5,000 torrents is a 1.3 MB text copied a few
+  // times on its way out. With glibc's defaults each copy is a fresh mapping
+  // (or the top of an arena given back at once), and its page faults were
+  // most of the call: 19-22 ms in the session, 7-10 ms with these. Up to
+  // 4 MB stay with the allocator between calls; the session's malloc_trim
+  // every 30 s returns them.
+  ::mallopt(M_MMAP_THRESHOLD, 4 << 20);
+  ::mallopt(M_TRIM_THRESHOLD, 4 << 20);
   int code = exit_ok;
   std::optional<shutdown_watchdog> watchdog;
   {

@@ -386,41 +386,84 @@ json null_or(const std::string& s) { return s.empty() ? json(nullptr) : json(s);
 // on its own: torrents.list writes the fields asked for straight into its
 // answer, without a JSON object per torrent.
 using field_fn = json (*)(self_ptr, const entry&);
+using write_fn = void (*)(std::string&, self_ptr, const entry&);
 struct row_field {
   const char* name;
   field_fn fn;
+  write_fn write = nullptr; ///< the same value written as text (no json built); null: append fn's
 };
+
+// A value written as text exactly as append_json writes json(v).
+void write_value(std::string& out, const std::string& v) { api::append_json_string(out, v); }
+void write_value(std::string& out, double v) { api::append_json_double(out, v); }
+void write_value(std::string& out, long long v) { api::append_json_int(out, v); }
+void write_value(std::string& out, std::uint64_t v) { api::append_json_uint(out, v); }
+void write_value(std::string& out, std::uint32_t v) { api::append_json_uint(out, v); }
+void write_value(std::string& out, const std::vector<std::string>& v) {
+  out += '[';
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    if (i > 0)
+      out += ',';
+    api::append_json_string(out, v[i]);
+  }
+  out += ']';
+}
+template <class T>
+void write_value(std::string& out, const std::optional<T>& v) {
+  if (v)
+    write_value(out, *v);
+  else
+    out += "null";
+}
+
+template <class T>
+json json_of(const T& v) {
+  return json(v);
+}
+template <class T>
+json json_of(const std::optional<T>& v) {
+  return v ? json(*v) : json(nullptr);
+}
+
+// A field from one typed getter: its json value and its text agree by construction.
+template <auto Get>
+row_field typed_field(const char* name) {
+  return {name, [](self_ptr self, const entry& e) { return json_of(Get(self, e)); },
+          [](std::string& out, self_ptr self, const entry& e) { write_value(out, Get(self, e)); }};
+}
+
+std::optional<std::string> none_if_empty(const std::string& s) {
+  return s.empty() ? std::nullopt : std::optional<std::string>{s};
+}
 
 const std::vector<row_field>& row_fields() {
   static const std::vector<row_field> table{
-    {"id", [](self_ptr, const entry& e) { return json(e.id); }},
-    {"name", [](self_ptr, const entry& e) { return json(e.mi->name); }},
-    {"state", [](self_ptr, const entry& e) { return json(api_state(e)); }},
-    {"progress", [](self_ptr, const entry& e) { return json(std::round(progress_of(e) * 10000) / 10000); }},
-    {"size", [](self_ptr, const entry& e) { return json(e.mi->total_size); }},
+    typed_field<([](self_ptr, const entry& e) -> const std::string& { return e.id; })>("id"),
+    typed_field<([](self_ptr, const entry& e) -> const std::string& { return e.mi->name; })>("name"),
+    typed_field<([](self_ptr, const entry& e) { return api_state(e); })>("state"),
+    typed_field<([](self_ptr, const entry& e) { return std::round(progress_of(e) * 10000) / 10000; })>("progress"),
+    typed_field<([](self_ptr, const entry& e) { return std::uint64_t{e.mi->total_size}; })>("size"),
     {"wanted_size", [](self_ptr, const entry& e) { return json(wanted_of(e)); }},
     {"have_bytes", [](self_ptr, const entry& e) { return json(have_of(e)); }},
-    {"down_rate", [](self_ptr, const entry& e) { return json(std::llround(e.status.down_rate)); }},
-    {"up_rate", [](self_ptr, const entry& e) { return json(std::llround(e.status.up_rate)); }},
-    {"peers", [](self_ptr, const entry& e) { return json(e.status.peers); }},
+    typed_field<([](self_ptr, const entry& e) { return std::llround(e.status.down_rate); })>("down_rate"),
+    typed_field<([](self_ptr, const entry& e) { return std::llround(e.status.up_rate); })>("up_rate"),
+    typed_field<([](self_ptr, const entry& e) { return std::uint32_t{e.status.peers}; })>("peers"),
     {"seeds", [](self_ptr, const entry& e) { return json(e.status.seeds); }},
-    {"ratio",
-     [](self_ptr, const entry& e) {
-       auto size = e.mi->total_size;
-       double ratio = size == 0 ? 0.0 : static_cast<double>(e.status.uploaded) / static_cast<double>(size);
-       return json(std::round(ratio * 1000) / 1000);
-     }},
-    {"eta",
-     [](self_ptr, const entry& e) {
-       auto wanted = wanted_of(e);
-       auto have = have_of(e);
-       if (have < wanted && e.status.down_rate > 1)
-         return json(static_cast<std::uint64_t>(static_cast<double>(wanted - have) / e.status.down_rate));
-       return json(nullptr);
-     }},
-    {"labels", [](self_ptr, const entry& e) { return json(e.labels); }},
-    {"save_path", [](self_ptr, const entry& e) { return json(e.save_path); }},
-    {"error", [](self_ptr, const entry& e) { return null_or(e.error); }},
+    typed_field<([](self_ptr, const entry& e) {
+      auto size = e.mi->total_size;
+      double ratio = size == 0 ? 0.0 : static_cast<double>(e.status.uploaded) / static_cast<double>(size);
+      return std::round(ratio * 1000) / 1000;
+    })>("ratio"),
+    typed_field<([](self_ptr, const entry& e) -> std::optional<std::uint64_t> {
+      auto wanted = wanted_of(e);
+      auto have = have_of(e);
+      if (have < wanted && e.status.down_rate > 1)
+        return static_cast<std::uint64_t>(static_cast<double>(wanted - have) / e.status.down_rate);
+      return std::nullopt;
+    })>("eta"),
+    typed_field<([](self_ptr, const entry& e) -> const std::vector<std::string>& { return e.labels; })>("labels"),
+    typed_field<([](self_ptr, const entry& e) -> const std::string& { return e.save_path; })>("save_path"),
+    typed_field<([](self_ptr, const entry& e) { return none_if_empty(e.error); })>("error"),
     {"downloaded", [](self_ptr, const entry& e) { return json(e.status.downloaded); }},
     {"uploaded", [](self_ptr, const entry& e) { return json(e.status.uploaded); }},
     {"pieces", [](self_ptr, const entry& e) { return json(e.mi->num_pieces()); }},
@@ -480,9 +523,14 @@ std::string list_text(self_ptr self, const list_query& q) {
     const auto& ls = entries[i]->labels;
     return std::find(ls.begin(), ls.end(), l) != ls.end();
   };
+  const row_field* sort_field = nullptr; // select_page asks for one field, row after row
+  std::string sort_name;
   src.value = [&](std::size_t i, const std::string& f) {
-    auto* rf = find_field(f);
-    return rf == nullptr ? json(nullptr) : rf->fn(self, *entries[i]);
+    if (sort_field == nullptr || f != sort_name) {
+      sort_field = find_field(f);
+      sort_name = f;
+    }
+    return sort_field == nullptr ? json(nullptr) : sort_field->fn(self, *entries[i]);
   };
   auto page = select_page(src, q);
   std::vector<const row_field*> cols;
@@ -511,7 +559,10 @@ std::string list_text(self_ptr self, const list_query& q) {
       out += '"';
       out += c->name;
       out += "\":";
-      api::append_json(out, c->fn(self, *entries[i]));
+      if (c->write != nullptr)
+        c->write(out, self, *entries[i]);
+      else
+        api::append_json(out, c->fn(self, *entries[i]));
     }
     out += '}';
   }

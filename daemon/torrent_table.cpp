@@ -129,13 +129,29 @@ list_page select_page(const list_source& src, const list_query& q) {
     // the rows come in id order and the sort is stable: equal values stay by id
     std::vector<std::pair<json, std::size_t>> keyed;
     keyed.reserve(hits.size());
-    for (auto i : hits)
+    bool numbers = true;
+    for (auto i : hits) {
       keyed.emplace_back(src.value(i, field), i);
-    std::stable_sort(keyed.begin(), keyed.end(), [&](const auto& a, const auto& b) {
-      return desc ? less_value(b.first, a.first) : less_value(a.first, b.first);
-    });
-    for (std::size_t k = 0; k < keyed.size(); ++k)
-      hits[k] = keyed[k].second;
+      numbers = numbers && keyed.back().first.is_number();
+    }
+    if (numbers) {
+      // the usual case (the default sort is "added"): the same order by the
+      // same double comparison as less_value, on plain keys
+      std::vector<std::pair<double, std::size_t>> keys;
+      keys.reserve(keyed.size());
+      for (auto& [v, i] : keyed)
+        keys.emplace_back(v.get<double>(), i);
+      std::stable_sort(keys.begin(), keys.end(),
+                       [&](const auto& a, const auto& b) { return desc ? b.first < a.first : a.first < b.first; });
+      for (std::size_t k = 0; k < keys.size(); ++k)
+        hits[k] = keys[k].second;
+    } else {
+      std::stable_sort(keyed.begin(), keyed.end(), [&](const auto& a, const auto& b) {
+        return desc ? less_value(b.first, a.first) : less_value(a.first, b.first);
+      });
+      for (std::size_t k = 0; k < keyed.size(); ++k)
+        hits[k] = keyed[k].second;
+    }
   } else if (desc) {
     std::reverse(hits.begin(), hits.end());
   }

@@ -203,3 +203,28 @@ CAF_TEST(list filter sort fields and cursor) {
   CAF_CHECK_EQUAL(bad({{"cursor", "x"}}), -32602);
   CAF_CHECK_EQUAL(bad({{"whatever", 1}}), -32602);
 }
+
+CAF_TEST(a sort keeps ties in id order whether the values are all numbers or not) {
+  // numbers only (plain keys), then the same with a null among them (json
+  // comparison): ascending ties stay in row order, nulls sort last going up
+  // and first going down
+  std::vector<json> values = {3, 1.5, 3, 0, 1.5, 7u, -2, 3};
+  auto order = [&](const std::vector<json>& vals, const std::string& sort) {
+    list_source src;
+    src.size = vals.size();
+    src.state = [](std::size_t) { return std::string{"seeding"}; };
+    src.name = [](std::size_t) { return std::string{}; };
+    src.has_label = [](std::size_t, const std::string&) { return false; };
+    src.value = [&](std::size_t i, const std::string&) { return vals[i]; };
+    list_query q;
+    q.sort = sort;
+    return select_page(src, q).rows;
+  };
+  using rows = std::vector<std::size_t>;
+  CAF_CHECK_EQUAL(order(values, "size"), (rows{6, 3, 1, 4, 0, 2, 7, 5}));
+  CAF_CHECK_EQUAL(order(values, "-size"), (rows{5, 0, 2, 7, 1, 4, 3, 6}));
+  auto with_null = values;
+  with_null[2] = nullptr;
+  CAF_CHECK_EQUAL(order(with_null, "size"), (rows{6, 3, 1, 4, 0, 7, 5, 2}));
+  CAF_CHECK_EQUAL(order(with_null, "-size"), (rows{2, 5, 0, 7, 1, 4, 3, 6}));
+}
