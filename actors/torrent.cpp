@@ -193,6 +193,16 @@ void terminate(self_ptr self, caf::error reason) {
 
 namespace {
 
+// The resume data on disk says what the torrent knows now: its pieces and
+// its session's transfer totals (or there is none to keep up to date).
+bool resume_current(self_ptr self) {
+  auto& st = self->state;
+  if (st.cfg.resume_file.empty() || !st.checked)
+    return true;
+  auto t = totals(self);
+  return st.pieces_have == st.pieces_saved && t.uploaded + t.downloaded == st.moved_saved;
+}
+
 // Rewrites the resume data if pieces were added since the last write (or
 // always, with `force`); `sync` flushes the files first.
 void save_resume(self_ptr self, bool force, bool sync) {
@@ -203,16 +213,21 @@ void save_resume(self_ptr self, bool force, bool sync) {
     return;
   st.resume_pending = true;
   auto pieces = st.pieces_have;
+  auto t = totals(self);
   ensure_children(self);
-  self->request(st.disk, std::chrono::seconds{30}, resume_atom_v, st.have, totals(self), sync)
+  self->request(st.disk, std::chrono::seconds{30}, resume_atom_v, st.have, t, sync)
     .then(
-      [self, pieces](bool) {
+      [self, pieces, moved = t.uploaded + t.downloaded](bool) {
         self->state.resume_pending = false;
         self->state.pieces_saved = pieces;
+        self->state.moved_saved = moved;
         maybe_release_children(self);
       },
-      [self](caf::error& err) {
-        self->state.resume_pending = false;
+      [self, pieces, moved = t.uploaded + t.downloaded](caf::error& err) {
+        auto& st = self->state;
+        st.resume_pending = false;
+        st.pieces_saved = pieces; // not again before something changes (no retry every tick)
+        st.moved_saved = moved;
         note(self, "cannot write resume data: " + self->system().render(err));
       });
 }
@@ -465,6 +480,10 @@ caf::result<bool> stop(self_ptr self) {
   };
   auto finish_stop = [self, done] {
     auto& st = self->state;
+    if (!st.disk && resume_current(self)) {
+      done(true); // an idle torrent whose store is gone: nothing to write or flush
+      return;
+    }
     ensure_children(self);
     if (!st.cfg.resume_file.empty() && st.checked) {
       self->request(st.disk, std::chrono::seconds{10}, resume_atom_v, st.have, totals(self), true)
@@ -695,6 +714,10 @@ bool maybe_release_children(self_ptr self) {
     st.children_used = t;
     return false;
   }
+  if (!resume_current(self)) { // its totals go into the resume data before its store goes
+    save_resume(self, true, false);
+    return false;
+  }
   if (!st.children_for_check && t - st.children_used < st.cfg.children_idle)
     return false;
   st.children_for_check = false;
@@ -726,9 +749,9 @@ void finish(self_ptr self, bool downloaded_now) {
         // complete from the start with every piece trusted from the resume
         // data (none hashed): that resume data is current, and writing it
         // again would cost a restored daemon one fsync per torrent
-        bool resume_current = !downloaded_now && st.check && st.check->total.load() == 0
+        bool resume_trusted = !downloaded_now && st.check && st.check->total.load() == 0
                               && st.resumed_pieces == st.cfg.torrent->num_pieces();
-        if (!resume_current)
+        if (!resume_trusted)
           save_resume(self, true, false); // the files were just synced
         else
           st.pieces_saved = st.pieces_have; // the resume data on disk says just that

@@ -177,6 +177,7 @@ struct torrent_state {
   /// checking thousands of torrents at start never holds them all at once).
   bool children_for_check = false;
   std::uint32_t pieces_saved = 0;        ///< pieces_have at the last resume write
+  std::uint64_t moved_saved = 0;         ///< this session's uploaded + downloaded at the last resume write
   bool resume_pending = false;           ///< a resume write is in flight
   std::chrono::steady_clock::time_point next_resume_save{};
   bool check_started = false;            ///< the start-up check was asked for

@@ -231,10 +231,10 @@ namespace logic {
 struct engine_metrics;
 } // namespace logic
 
-/// What a peer connection needs from its torrent at spawn. The torrent fills
-/// the shared part once (a template it also gives the listener); the index and
-/// our pieces are set per connection. Only ever passed between actors of one
-/// process (the torrent hands it to the listener): never serialised.
+/// What a peer connection needs from its torrent at spawn: the torrent fills
+/// it for each connection (its index, our pieces, the current disk store and
+/// picker) and answers the listener's incoming_atom with it. Only ever passed
+/// between actors of one process: never serialised.
 struct peer_config {
   peer_index index = 0;
   sha1_hash info_hash;

@@ -653,6 +653,11 @@ CAF_TEST(an idle seed lets its disk store and picker go and spawns them again fo
     step();
   }
   CAF_CHECK(st.disk && st.picker);
+  peer_report served;
+  served.id = idx;
+  served.uploaded = 5000;
+  self->send(t, stats_atom_v, served);
+  step();
   // once it is gone, they go after children_idle (5 s), not before
   anon_send_exit(peers.back(), exit_reason::user_shutdown);
   peers.pop_back();
@@ -670,6 +675,14 @@ CAF_TEST(an idle seed lets its disk store and picker go and spawns them again fo
   CAF_CHECK(!st.disk);
   CAF_CHECK(!st.picker);
   CAF_CHECK(status(t).seeding);
+  // what the peer took went into the resume data before the store went
+  auto layout = storage::file_layout::create(*mi);
+  CAF_REQUIRE(layout.ok());
+  auto uploaded_in_file = [&] {
+    auto saved = storage::read_resume_file(resume, *layout, mi->info_hash);
+    return saved.ok() && saved->has_value() ? (*saved)->uploaded : 0;
+  };
+  CAF_CHECK_EQUAL(uploaded_in_file(), 123456u + 5000u);
   // a quiet seed: no more ticks until something wakes it
   advance_time(std::chrono::seconds(1));
   step();
@@ -699,16 +712,31 @@ CAF_TEST(an idle seed lets its disk store and picker go and spawns them again fo
   self->send(t, stop_atom_v);
   step();
   self->receive([](bool) {}, after(std::chrono::seconds(0)) >> [] { CAF_FAIL("no answer to stop"); });
-  auto layout = storage::file_layout::create(*mi);
-  CAF_REQUIRE(layout.ok());
   auto saved = storage::read_resume_file(resume, *layout, mi->info_hash);
   CAF_REQUIRE(saved.ok() && saved->has_value());
   auto up = (*saved)->uploaded;
   auto down = (*saved)->downloaded;
-  CAF_CHECK_EQUAL(up, 123456u);
+  CAF_CHECK_EQUAL(up, 123456u + 5000u);
   CAF_CHECK_EQUAL(down, 654321u);
   auto pieces = (*saved)->pieces;
   CAF_CHECK_EQUAL(pieces, std::vector<bool>(mi->num_pieces(), true));
+}
+
+CAF_TEST(a quiet seed whose resume data is current stops without a disk store) {
+  write_content(content);
+  auto cfg = config();
+  cfg.seed = true;
+  cfg.resume_file = (dir / "resume").string();
+  auto t = start(cfg);
+  CAF_REQUIRE(status(t).seeding);
+  auto& st = deref<torrent_actor::stateful_base<torrent_state>>(t).state;
+  CAF_REQUIRE(!st.disk);
+  self->send(t, stop_atom_v);
+  step();
+  bool ok = false;
+  self->receive([&](bool b) { ok = b; }, after(std::chrono::seconds(0)) >> [] { CAF_FAIL("no answer to stop"); });
+  CAF_CHECK(ok);
+  CAF_CHECK(!st.disk);
 }
 
 CAF_TEST(children_idle 0 keeps the disk store and picker of an idle seed) {
