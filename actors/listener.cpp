@@ -178,7 +178,11 @@ listener_impl_actor::behavior_type listener(listener_broker* self, listener_conf
       }
       return st.port;
     },
-    [self](status_atom) { return status_of(self->state); },
+    [self](status_atom) {
+      auto s = status_of(self->state);
+      s.values["mailbox"] = std::to_string(self->mailbox().size());
+      return s;
+    },
   };
 }
 

@@ -86,7 +86,9 @@ api::daemon_metrics_snapshot metrics_snapshot(const nlohmann::json& stats) {
         if (auto hd = histogram(d))
           s.disk_op_seconds[op] = std::move(*hd);
   }
-  s.mailbox_sizes["session"] = num(stats, "mailbox", "session");
+  for (const char* actor : {"session", "listener", "state_store"})
+    if (stats.contains("mailbox") && stats["mailbox"].contains(actor))
+      s.mailbox_sizes[actor] = num(stats, "mailbox", actor);
   return s;
 }
 

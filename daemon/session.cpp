@@ -27,6 +27,7 @@
 
 #include <dirent.h>
 #include <malloc.h>
+#include <cstdlib>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -125,8 +126,11 @@ struct store_state {
   static inline const char* name = "daemon-state-store";
 };
 
-state_store_actor::behavior_type state_store(state_store_actor::stateful_pointer<store_state>) {
+state_store_actor::behavior_type state_store(state_store_actor::stateful_pointer<store_state> self) {
   return {
+    [self](status_atom) {
+      return actor_status{"state-store", "", {{"mailbox", std::to_string(self->mailbox().size())}}};
+    },
     [](put_atom, const std::string& path, const std::string& bytes) {
       std::string err;
       if (!write_atomically(path, bytes, err))
@@ -242,6 +246,9 @@ struct session_state {
   bool order_stale = true;
   std::uint64_t next_seq = 1;
   state_store_actor store;
+  /// Mailbox sizes of the listener and the state store, asked every 5 s
+  /// (only an actor itself can read its mailbox).
+  std::map<std::string, std::uint64_t> mailboxes;
   sha1_hash peer_id;
   clock_type::time_point started = clock_type::now();
   std::uint64_t ticks = 0;
@@ -1134,7 +1141,12 @@ json session_stats(self_ptr self) {
           {"listen_port", st.cfg.listen_port},
           {"uptime_s", std::llround(uptime)},
           {"api_calls", st.rpc_calls},
-          {"mailbox", {{"session", self->mailbox().size()}}}};
+          {"mailbox", [&] {
+             json mb = {{"session", self->mailbox().size()}};
+             for (auto& [name, n] : st.mailboxes)
+               mb[name] = n;
+             return mb;
+           }()}};
 }
 
 json histogram_json(const logic::fixed_histogram& h) {
@@ -1590,6 +1602,25 @@ void poll(self_ptr self) {
   }
 }
 
+// The listener's and the state store's mailbox sizes, for session.stats and
+// the metrics: each tells its own.
+void sample_mailboxes(self_ptr self) {
+  auto ask = [self](const std::string& name, auto handle) {
+    if (!handle)
+      return;
+    self->request(handle, std::chrono::seconds{2}, status_atom_v)
+      .then(
+        [self, name](const actor_status& s) {
+          auto it = s.values.find("mailbox");
+          if (it != s.values.end())
+            self->state.mailboxes[name] = std::strtoull(it->second.c_str(), nullptr, 10);
+        },
+        [](caf::error&) {});
+  };
+  ask("listener", self->state.cfg.listener);
+  ask("state_store", self->state.store);
+}
+
 void tick(self_ptr self) {
   auto& st = self->state;
   if (st.shutting_down)
@@ -1608,6 +1639,7 @@ void tick(self_ptr self) {
     auto s = session_stats(self);
     s["type"] = "stats";
     emit(self, std::move(s));
+    sample_mailboxes(self);
   }
   // bursts (1,000 adds, a restore, big API answers) leave free memory in
   // malloc's arenas that glibc keeps mapped: give it back to the system

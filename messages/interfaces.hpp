@@ -364,7 +364,8 @@ using state_store_actor = caf::typed_actor<
   caf::reacts_to<scan_atom, std::string, session_actor>,
   // Answers once every message before it is done (the session waits for it
   // at shutdown, so no queued write is lost).
-  caf::replies_to<flush_atom>::with<bool>>;
+  caf::replies_to<flush_atom>::with<bool>>
+  ::extend_with<status_client>; // "mailbox": messages waiting behind this one
 
 /// The tracker announcer's own mailbox: the public interface plus its timer.
 using announcer_impl_actor = announcer_actor::extend<
