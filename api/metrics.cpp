@@ -194,15 +194,7 @@ histogram_data histogram::snapshot() const {
   return data_;
 }
 
-std::vector<double> exponential_buckets(double start, double factor, std::size_t count) {
-  if (!(start > 0) || !(factor > 1) || count == 0)
-    throw std::invalid_argument("exponential_buckets: start > 0, factor > 1, count > 0");
-  std::vector<double> out;
-  double v = start;
-  for (std::size_t i = 0; i < count; ++i, v *= factor)
-    out.push_back(v);
-  return out;
-}
+
 
 // ---- families -----------------------------------------------------------------------
 

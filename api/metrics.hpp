@@ -197,9 +197,6 @@ private:
   histogram sink_;
 };
 
-// Exponential bucket bounds: start, start*factor, ... (count bounds).
-std::vector<double> exponential_buckets(double start, double factor, std::size_t count);
-
 // ---- registry -----------------------------------------------------------------------
 
 class registry {

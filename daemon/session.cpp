@@ -387,7 +387,6 @@ std::uint64_t have_of(const entry& e) {
   return e.status.selected_size > 0 ? e.status.selected_have : e.status.have_bytes;
 }
 
-json null_or(const std::string& s) { return s.empty() ? json(nullptr) : json(s); }
 
 // Every field of a torrent's row (torrent_fields() names them), each computed
 // on its own: torrents.list writes the fields asked for straight into its
@@ -476,7 +475,7 @@ const std::vector<row_field>& row_fields() {
     {"pieces", [](self_ptr, const entry& e) { return json(e.mi->num_pieces()); }},
     {"pieces_have", [](self_ptr, const entry& e) { return json(e.status.pieces_have); }},
     {"added", [](self_ptr, const entry& e) { return json(e.added_at); }},
-    {"queue_reason", [](self_ptr, const entry& e) { return null_or(e.queue_reason); }},
+    typed_field<([](self_ptr, const entry& e) { return none_if_empty(e.queue_reason); })>("queue_reason"),
     {"restored", [](self_ptr, const entry& e) { return json(e.restored); }},
     {"check",
      [](self_ptr, const entry& e) {

@@ -145,15 +145,16 @@ const char* to_string(waste_reason r) {
 
 namespace {
 
-// n bucket bounds: start, start * factor, start * factor^2, ...
+} // namespace
+
 std::vector<double> geometric_bounds(double start, double factor, std::size_t n) {
+  if (!(start > 0) || !(factor > 1) || n == 0)
+    throw std::invalid_argument("geometric_bounds: start > 0, factor > 1, n > 0");
   std::vector<double> v;
   for (double x = start; v.size() < n; x *= factor)
     v.push_back(x);
   return v;
 }
-
-} // namespace
 
 const std::vector<double>& engine_metrics::default_hash_bounds() {
   // one hash batch: 0.5 ms .. ~16 s

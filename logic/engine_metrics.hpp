@@ -159,6 +159,10 @@ struct engine_metrics {
   static const std::vector<double>& default_disk_bounds();
 };
 
+/// n histogram bounds: start, start * factor, start * factor^2, ...;
+/// std::invalid_argument unless start > 0, factor > 1 and n > 0.
+std::vector<double> geometric_bounds(double start, double factor, std::size_t n);
+
 /// Keeps a figure of one component (e.g. a disk store's queue length) inside a
 /// shared gauge: set() adds the change since the last set(), and the
 /// destructor takes the last value back out, so the shared sum holds exactly

@@ -4,6 +4,7 @@
 
 #include "api/metrics.hpp"
 #include "daemon/observability.hpp"
+#include "logic/engine_metrics.hpp"
 #include "test_util.hpp"
 
 #include <cmath>
@@ -161,7 +162,7 @@ CAF_TEST(histograms write cumulative buckets sum and count) {
   CAF_CHECK(contains(text, "demo_seconds_bucket{op=\"read\",le=\"0.5\"} 2\n"));
   CAF_CHECK(contains(text, "demo_seconds_count{op=\"read\"} 2\n"));
   // an unlabelled histogram exists from the start
-  auto& plain = r.add_histogram("demo_plain_seconds", "x", {}, exponential_buckets(0.001, 10, 3));
+  auto& plain = r.add_histogram("demo_plain_seconds", "x", {}, actorrent::logic::geometric_bounds(0.001, 10, 3));
   (void) plain;
   text = r.render();
   CAF_CHECK(contains(text, "demo_plain_seconds_bucket{le=\"0.001\"} 0\n"));
