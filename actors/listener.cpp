@@ -39,7 +39,17 @@ std::optional<peer_endpoint> remote_endpoint(listener_broker* self, caf::io::con
   return peer_endpoint::from_ip(addr, port);
 }
 
-// Enough of the handshake is in: find the torrent and ask it.
+void attach(listener_broker* self, const sha1_hash& info_hash, torrent_actor torrent) {
+  self->monitor(torrent);
+  self->state.routes[info_hash] = std::move(torrent);
+}
+
+void ask_torrent(listener_broker* self, caf::io::connection_handle hdl, const sha1_hash& ih, torrent_actor torrent,
+                 const peer_endpoint& ep);
+
+// Enough of the handshake is in: find the torrent and ask it. No torrent
+// attached for the info-hash: the waker (the daemon's session) may have it
+// asleep, and spawns it again.
 void route_connection(listener_broker* self, caf::io::connection_handle hdl) {
   auto& st = self->state;
   auto& p = st.pending[hdl];
@@ -50,11 +60,29 @@ void route_connection(listener_broker* self, caf::io::connection_handle hdl) {
   std::memcpy(ih.bytes.data(), b.data() + 28, 20);
   auto route = st.routes.find(ih);
   auto ep = remote_endpoint(self, hdl);
-  if (route == st.routes.end() || !ep)
+  if (!ep || (route == st.routes.end() && !st.waker))
     return refuse(self, hdl);
   p.asked = true;
-  auto torrent = route->second;
-  self->request(torrent, 10s, incoming_atom_v, *ep)
+  if (route != st.routes.end())
+    return ask_torrent(self, hdl, ih, route->second, *ep);
+  self->request(st.waker, 5s, wake_atom_v, ih)
+    .then(
+      [self, hdl, ih, ep = *ep](torrent_actor& torrent) {
+        if (self->state.pending.count(hdl) == 0)
+          return; // closed meanwhile
+        if (self->state.routes.count(ih) == 0) // its own attach may still be on the way
+          attach(self, ih, torrent);
+        ask_torrent(self, hdl, ih, std::move(torrent), ep);
+      },
+      [self, hdl](caf::error&) {
+        if (self->state.pending.count(hdl) != 0)
+          refuse(self, hdl); // no such torrent
+      });
+}
+
+void ask_torrent(listener_broker* self, caf::io::connection_handle hdl, const sha1_hash& ih, torrent_actor torrent,
+                 const peer_endpoint& ep) {
+  self->request(torrent, 10s, incoming_atom_v, ep)
     .then(
       [self, hdl, ih, torrent](peer_config& cfg) {
         auto& st = self->state;
@@ -166,10 +194,10 @@ listener_impl_actor::behavior_type listener(listener_broker* self, listener_conf
       self->delayed_send(caf::actor_cast<listener_impl_actor>(self), 1s, tick_atom_v);
     },
     [self](attach_atom, const sha1_hash& info_hash, torrent_actor& torrent) {
-      self->monitor(torrent);
-      self->state.routes[info_hash] = std::move(torrent);
+      attach(self, info_hash, std::move(torrent));
     },
     [self](detach_atom, const sha1_hash& info_hash) { self->state.routes.erase(info_hash); },
+    [self](wake_atom, waker_actor& waker) { self->state.waker = std::move(waker); },
     [self](caf::get_atom) -> caf::result<std::uint16_t> {
       auto& st = self->state;
       if (st.bind_error) {

@@ -8,7 +8,10 @@
 // torrent attached for that info-hash, asks it whether it takes the peer
 // (connection limits, bans, shutdown) and, if so, moves the socket into a new
 // peer connection broker (`fork`) together with every byte read so far; the
-// torrent then holds that broker. Unknown info-hashes, other protocols
+// torrent then holds that broker. An info-hash no torrent is attached for
+// goes to the waker, if one is set (the daemon's session, whose sleeping
+// torrents detach): it spawns the torrent again, which is then asked as
+// usual. Unknown info-hashes, other protocols
 // (including encrypted handshakes, not supported) and connections that do not
 // complete the handshake in time are closed. Nothing here touches the disk or
 // hashes: the listener runs on the middleman thread like every broker.
@@ -47,6 +50,7 @@ struct listener_state {
   std::uint16_t port = 0;
   std::map<caf::io::connection_handle, pending> pending;
   std::unordered_map<sha1_hash, torrent_actor> routes; ///< attached torrents by info-hash
+  waker_actor waker;                 ///< asked for unknown info-hashes (sleeping torrents); may be null
   caf::error bind_error;             ///< the port could not be opened: answer get_atom with it
   std::uint64_t accepted = 0;        ///< handed to a torrent (status)
   std::uint64_t refused = 0;         ///< closed here (status)

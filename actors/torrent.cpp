@@ -232,7 +232,9 @@ void save_resume(self_ptr self, bool force, bool sync) {
       });
 }
 
-void start_announcer(self_ptr self) {
+// A new announcer, or (with `nap`) the one that went to sleep, going on where
+// it was: `announced` is then left as it is.
+void start_announcer(self_ptr self, announce_nap_ptr nap = nullptr) {
   auto& st = self->state;
   auto& mi = *st.cfg.torrent;
   announcer_config ac = st.cfg.announcer_defaults;
@@ -242,8 +244,10 @@ void start_announcer(self_ptr self) {
   ac.port = st.cfg.listen_port;
   ac.numwant = static_cast<int>(st.cfg.numwant);
   ac.torrent = torrent_actor{self};
-  st.announcer = spawn_announcer(self->system(), ac);
-  st.announced = false;
+  if (!nap)
+    st.announced = false;
+  ac.nap = std::move(nap);
+  st.announcer = spawn_announcer(self->system(), std::move(ac));
   st.use_trackers_failed = false;
   self->monitor(st.announcer);
 }
@@ -581,6 +585,110 @@ void set_limits(self_ptr self, double up, double down, std::uint32_t max_peers, 
     maybe_connect(self);
 }
 
+// Quiet enough to sleep (see torrent_nap): nothing it would lose by quitting
+// but what the nap carries, and candidates it would not dial now (other seeds
+// that closed on it, backing off; its next announce names them again).
+bool can_sleep(self_ptr self) {
+  auto& st = self->state;
+  return (st.phase == torrent_phase::seeding || st.phase == torrent_phase::finished) && st.complete && !st.disk
+         && !st.resume_pending && st.links.empty() && st.peers.size() == 0
+         && !st.peers.dial_due(now(self), std::chrono::seconds{0}) && st.peers.banned_count() == 0 && st.stop_promises.empty() && !st.wire_faults && !st.disk_faults->active()
+         && st.failed_senders.empty() && st.disk_error.empty() && resume_current(self);
+}
+
+void fall_asleep(self_ptr self, caf::typed_response_promise<torrent_nap_ptr>& rp, announce_nap_ptr announcer) {
+  auto& st = self->state;
+  auto nap = std::make_shared<torrent_nap>();
+  nap->phase = st.phase;
+  nap->have = st.have;
+  nap->resumed_pieces = st.resumed_pieces;
+  nap->downloaded_closed = st.downloaded_closed;
+  nap->uploaded_closed = st.uploaded_closed;
+  nap->wasted = st.wasted;
+  nap->hash_failures = st.hash_failures;
+  nap->resume_totals = st.resume_totals;
+  nap->pieces_saved = st.pieces_saved;
+  nap->moved_saved = st.moved_saved;
+  nap->announced = st.announced;
+  if (announcer)
+    nap->wake_at = announcer->due;
+  nap->announcer = std::move(announcer);
+  nap->status = std::make_unique<torrent_status>(make_status(self));
+  if (st.cfg.listener)
+    caf::anon_send(st.cfg.listener, detach_atom_v, st.cfg.torrent->info_hash);
+  note(self, "asleep");
+  rp.deliver(std::move(nap));
+  st.cancel_connects->store(true);
+  self->quit();
+}
+
+// sleep_atom: the announcer hands over first (it may be busy: then no sleep).
+caf::result<torrent_nap_ptr> go_to_sleep(self_ptr self) {
+  auto& st = self->state;
+  maybe_release_children(self, true); // sleep_after, the session's wait, was long enough
+  if (!can_sleep(self))
+    return caf::make_error(caf::sec::runtime_error, "not quiet");
+  auto rp = self->make_response_promise<torrent_nap_ptr>();
+  if (!st.announcer || st.use_trackers_failed) {
+    if (st.announcer)
+      self->send_exit(std::exchange(st.announcer, announcer_actor{}), caf::exit_reason::user_shutdown);
+    fall_asleep(self, rp, nullptr);
+    return rp;
+  }
+  // no timeout: the announcer answers at once, and an answer dropped after a
+  // timeout would take the announcer's state with it
+  self->request(st.announcer, caf::infinite, sleep_atom_v)
+    .then(
+      [self, rp](announce_nap_ptr& announcer) mutable {
+        auto& st = self->state;
+        self->demonitor(st.announcer.address()); // it quit
+        st.announcer = announcer_actor{};
+        if (!can_sleep(self)) { // a peer or a stop came meanwhile: the announcer goes on
+          if (st.phase != torrent_phase::stopping)
+            start_announcer(self, std::move(announcer));
+          rp.deliver(caf::make_error(caf::sec::runtime_error, "not quiet"));
+          return;
+        }
+        fall_asleep(self, rp, std::move(announcer));
+      },
+      [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
+  return rp;
+}
+
+// Spawned again after a sleep: what the nap says, no check; seeding or finished.
+torrent_actor::behavior_type wake_from(self_ptr self, torrent_nap& nap) {
+  auto& st = self->state;
+  for (std::size_t i = 0; i < nap.have.size() && i < st.have.size(); ++i)
+    if (nap.have[i])
+      add_piece(st, static_cast<std::uint32_t>(i));
+  st.resumed_pieces = nap.resumed_pieces;
+  st.downloaded_closed = nap.downloaded_closed;
+  st.uploaded_closed = nap.uploaded_closed;
+  st.wasted = nap.wasted;
+  st.hash_failures = nap.hash_failures;
+  if (nap.resume_totals)
+    st.resume_totals = nap.resume_totals;
+  st.pieces_saved = nap.pieces_saved;
+  st.moved_saved = nap.moved_saved;
+  st.check_started = st.checked = st.finishing = st.complete = true;
+  st.announced = nap.announced;
+  if (nap.status) {
+    st.tracker_status = std::move(nap.status->tracker_status);
+    st.tracker_error = std::move(nap.status->tracker_error);
+  }
+  note(self, "awake");
+  if (nap.phase != torrent_phase::seeding) {
+    st.phase = torrent_phase::finished;
+    return idle_behavior(self, "download complete");
+  }
+  st.phase = torrent_phase::seeding;
+  if (st.cfg.use_trackers && nap.announcer)
+    start_announcer(self, std::move(nap.announcer));
+  go_online(self);
+  ensure_ticking(self); // one tick, which stops again while it stays quiet
+  return active_behavior(self);
+}
+
 caf::message_handler lifecycle_handlers(self_ptr self) {
   return {
     [self](progress_atom) { return make_status(self); },
@@ -615,6 +723,7 @@ caf::message_handler lifecycle_handlers(self_ptr self) {
     [self](unpause_atom) { unpause(self); },
     [self](disk_fault_atom, const std::string& text) -> caf::result<bool> { return set_disk_fault(self, text); },
     [self](stop_atom) { return stop(self); },
+    [self](sleep_atom) { return go_to_sleep(self); },
   };
 }
 
@@ -703,11 +812,11 @@ void wake(self_ptr self) {
     ensure_ticking(self);
 }
 
-bool maybe_release_children(self_ptr self) {
+bool maybe_release_children(self_ptr self, bool at_once) {
   auto& st = self->state;
   if (!st.disk)
     return true;
-  if (st.cfg.children_idle.count() <= 0)
+  if (st.cfg.children_idle.count() <= 0 && !at_once)
     return true; // kept: nothing to wait for
   auto t = now(self);
   if (children_busy(st)) {
@@ -718,7 +827,7 @@ bool maybe_release_children(self_ptr self) {
     save_resume(self, true, false);
     return false;
   }
-  if (!st.children_for_check && t - st.children_used < st.cfg.children_idle)
+  if (!at_once && !st.children_for_check && t - st.children_used < st.cfg.children_idle)
     return false;
   st.children_for_check = false;
   auto disk = std::exchange(st.disk, disk_actor{});
@@ -814,6 +923,8 @@ torrent_actor::behavior_type torrent(self_ptr self, torrent_config cfg) {
     caf::anon_send(st.cfg.listener, attach_atom_v, st.cfg.torrent->info_hash, torrent_actor{self});
   self->set_exit_handler([self](caf::exit_msg& em) { terminate(self, std::move(em.reason)); });
   self->set_down_handler([self](caf::down_msg& dm) { on_down(self, dm); });
+  if (auto nap = std::exchange(st.cfg.nap, nullptr))
+    return wake_from(self, *nap);
   if (st.cfg.start_queued) {
     st.phase = torrent_phase::queued;
     return idle_behavior(self, "queued");

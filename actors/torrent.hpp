@@ -65,12 +65,40 @@
 #include <chrono>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
 namespace actorrent {
+
+/// What a sleeping torrent hands its supervisor (sleep_atom) and is spawned
+/// again from (torrent_config::nap): everything it knew except its peers, so
+/// it goes on seeding (or finished) where it was, without a check. Only quiet
+/// torrents sleep: seeding or finished, no peer, no one to dial, no ban, no
+/// disk store, resume data current, the announcer idle (see can_sleep).
+struct torrent_nap {
+  torrent_phase phase = torrent_phase::seeding;   ///< seeding or finished
+  std::vector<bool> have;
+  std::uint32_t resumed_pieces = 0;
+  std::uint64_t downloaded_closed = 0;
+  std::uint64_t uploaded_closed = 0;
+  std::uint64_t wasted = 0;
+  std::uint32_t hash_failures = 0;
+  std::shared_ptr<resume_base> resume_totals;
+  std::uint32_t pieces_saved = 0;
+  std::uint64_t moved_saved = 0;
+  bool announced = false;                          ///< `started` went to the trackers
+  announce_nap_ptr announcer;                      ///< null: none was running
+  /// When the announcer would announce next: the supervisor wakes it then.
+  std::optional<std::chrono::steady_clock::time_point> wake_at;
+  /// Its last status, for the supervisor to take (it holds thousands of
+  /// naps: the nap itself keeps none). The tracker lines (status.tracker_status,
+  /// tracker_error) are what the torrent shows again when spawned from the
+  /// nap: the supervisor puts them back here before it does.
+  std::unique_ptr<torrent_status> status;
+};
 
 struct torrent_config {
   std::shared_ptr<const metainfo> torrent;
@@ -130,6 +158,9 @@ struct torrent_config {
   /// Block writes failing in a row (other than disk full, which pauses at
   /// once) before the torrent pauses with a disk error.
   std::uint32_t max_write_failures = 8;
+  /// Spawned again after a sleep: start from this (no check, no `started`);
+  /// null: a fresh start.
+  torrent_nap_ptr nap;
 };
 
 struct torrent_state {

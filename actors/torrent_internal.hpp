@@ -59,9 +59,10 @@ void ensure_children(self_ptr self);
 void wake(self_ptr self);
 
 /// Lets the disk store and the picker go when the torrent has had no peer and
-/// no disk work for children_idle. True when the tick need not wait for them:
-/// gone (now or before), or kept for good (children_idle 0).
-bool maybe_release_children(self_ptr self);
+/// no disk work for children_idle (`at_once`: without that wait, as before a
+/// sleep). True when the tick need not wait for them: gone (now or before),
+/// or kept for good (children_idle 0).
+bool maybe_release_children(self_ptr self, bool at_once = false);
 
 /// Every piece is verified: flush, then seeding or finished.
 void finish(self_ptr self, bool downloaded_now);

@@ -120,6 +120,12 @@ tracker_tiers::tracker_tiers(const std::vector<std::vector<std::string>>& tiers,
   }
 }
 
+tracker_tiers tracker_tiers::in_order(std::vector<std::vector<std::string>> tiers) {
+  tracker_tiers t;
+  t.tiers_ = std::move(tiers);
+  return t;
+}
+
 std::vector<std::string> tracker_tiers::order() const {
   std::vector<std::string> out;
   for (auto& tier : tiers_)
@@ -213,9 +219,25 @@ void report_failure(self_ptr self, const std::string& url, const std::string& re
     self->send(self->state.cfg.torrent, failed_atom_v, url, reason);
 }
 
+/// The longest wait of one timer message. A delayed message holds its receiver
+/// strongly until it fires: an announcer that quits (its torrent went to sleep,
+/// with a re-announce half an hour away) would otherwise stay in memory until
+/// then. Longer waits are made of several.
+constexpr caf::timespan max_timer_step = std::chrono::seconds{10};
+
+void arm_timer(self_ptr self) {
+  auto& st = self->state;
+  if (!st.due)
+    return;
+  auto left = std::chrono::duration_cast<caf::timespan>(*st.due - clock_type::now());
+  auto step = std::clamp(left, caf::timespan{0}, max_timer_step);
+  self->delayed_send(caf::actor_cast<announcer_impl_actor>(self), step, tick_atom_v, st.timer_gen);
+}
+
 void schedule_tick(self_ptr self, caf::timespan delay) {
-  auto gen = ++self->state.timer_gen;
-  self->delayed_send(caf::actor_cast<announcer_impl_actor>(self), delay, tick_atom_v, gen);
+  ++self->state.timer_gen;
+  self->state.due = clock_type::now() + delay;
+  arm_timer(self);
 }
 
 tracker_job make_job(self_ptr self, const std::string& url, announce_event event,
@@ -354,6 +376,7 @@ void start_walk(self_ptr self) {
   st.walking = true;
   ++st.walk_id;
   ++st.timer_gen; // pending ticks are stale now
+  st.due.reset();
   st.walk_urls = st.tiers.order();
   st.walk_index = 0;
   st.walk_event = st.pending_event;
@@ -417,12 +440,32 @@ announcer_fn(announcer_impl_actor::stateful_pointer<announcer_state> self, annou
   if (auto ok = validate(cfg); !ok)
     st.config_error = "invalid announcer config: " + ok.error().message;
   st.cfg = std::move(cfg);
-  st.rng.seed(st.cfg.seed ? *st.cfg.seed : (std::uint64_t{std::random_device{}()} << 32 | std::random_device{}()));
-  st.key = static_cast<std::uint32_t>(st.rng());
-  if (st.config_error.empty()) {
-    st.tiers = announce::tracker_tiers{st.cfg.tiers, st.rng};
+  if (auto nap = std::exchange(st.cfg.nap, nullptr); nap && st.config_error.empty()) {
+    // going on after a sleep: everything as it was, the timer where it was
+    st.rng.seed(nap->rng_state);
+    st.key = nap->key;
+    st.tiers = announce::tracker_tiers::in_order(nap->tiers);
+    st.trackerids = nap->trackerids;
+    st.totals = nap->totals;
+    st.pending_event = nap->pending_event;
+    st.failures = nap->failures;
+    st.last_success = nap->last_success;
+    st.min_interval = nap->min_interval;
+    st.last_interval = nap->last_interval;
+    st.last_answered = nap->last_answered;
+    if (nap->due)
+      schedule_tick(self, std::max<caf::timespan>(caf::timespan{0}, std::chrono::duration_cast<caf::timespan>(
+                                                                       *nap->due - clock_type::now())));
     self->monitor(st.cfg.torrent);
     self->set_down_handler([self](caf::down_msg&) { self->quit(); });
+  } else {
+    st.rng.seed(st.cfg.seed ? *st.cfg.seed : (std::uint64_t{std::random_device{}()} << 32 | std::random_device{}()));
+    st.key = static_cast<std::uint32_t>(st.rng());
+    if (st.config_error.empty()) {
+      st.tiers = announce::tracker_tiers{st.cfg.tiers, st.rng};
+      self->monitor(st.cfg.torrent);
+      self->set_down_handler([self](caf::down_msg&) { self->quit(); });
+    }
   }
   return {
     [self](status_atom) {
@@ -472,6 +515,7 @@ announcer_fn(announcer_impl_actor::stateful_pointer<announcer_state> self, annou
       st.stopping = true;
       st.walking = false;
       ++st.timer_gen;
+      st.due.reset();
       if (st.cancel)
         st.cancel->store(true);
       st.totals = totals;
@@ -492,7 +536,33 @@ announcer_fn(announcer_impl_actor::stateful_pointer<announcer_state> self, annou
       auto& st = self->state;
       if (gen != st.timer_gen || st.walking || st.stopping || !st.config_error.empty())
         return;
+      if (st.due && clock_type::now() < *st.due) {
+        arm_timer(self); // one more step of a long wait
+        return;
+      }
       start_walk(self);
+    },
+    [self](sleep_atom) -> caf::result<announce_nap_ptr> {
+      auto& st = self->state;
+      if (st.walking || st.stopping || !st.config_error.empty())
+        return caf::make_error(caf::sec::runtime_error, "the announcer is busy");
+      auto nap = std::make_shared<announce_nap>();
+      nap->tiers = st.tiers.tiers();
+      nap->key = st.key;
+      nap->rng_state = st.rng.state;
+      nap->trackerids = st.trackerids;
+      nap->totals = st.totals;
+      nap->pending_event = st.pending_event;
+      nap->failures = st.failures;
+      nap->last_success = st.last_success;
+      nap->min_interval = st.min_interval;
+      nap->last_interval = st.last_interval;
+      nap->last_answered = st.last_answered;
+      nap->due = st.due;
+      auto rp = self->make_response_promise<announce_nap_ptr>();
+      rp.deliver(announce_nap_ptr{std::move(nap)});
+      self->quit();
+      return rp;
     },
   };
 }

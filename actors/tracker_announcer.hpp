@@ -44,6 +44,12 @@
 //  - The key (BEP 3/7) is random and fixed per announcer; a "tracker id" is
 //    remembered per URL and sent back to that URL. UDP connection ids are cached
 //    per URL for one minute.
+//  - `sleep_atom` (its torrent goes to sleep, see actors/torrent.hpp): unless a
+//    request is in flight or it is stopping, it hands over what it knows
+//    (announce_nap: tier order, key, tracker ids, back-off, the last intervals
+//    and when it would announce next) and quits without announcing anything.
+//    An announcer spawned from that nap (announcer_config::nap) goes on where
+//    it was: its next announce comes when the old one's would have.
 //  - `stop_atom`: cancels the request in flight, sends `stopped` (the URL that
 //    last answered first, then the tier order) within `stopped_timeout` in total,
 //    replies true if a tracker acknowledged it and false otherwise, and then the
@@ -77,6 +83,24 @@
 
 namespace actorrent {
 
+/// What a sleeping announcer hands over and a new one starts from (see the top
+/// of this file). Times are on the steady clock.
+struct announce_nap {
+  std::vector<std::vector<std::string>> tiers; ///< in their current order (shuffled, answered first)
+  std::uint32_t key = 0;
+  std::uint64_t rng_state = 0;
+  std::map<std::string, std::string> trackerids;
+  transfer_totals totals;
+  announce_event pending_event = announce_event::none;
+  unsigned failures = 0;
+  std::optional<std::chrono::steady_clock::time_point> last_success;
+  caf::timespan min_interval{0};
+  caf::timespan last_interval{0};
+  std::string last_answered;
+  /// Its next announce (re-announce, retry or deferral); none: it waits for the torrent.
+  std::optional<std::chrono::steady_clock::time_point> due;
+};
+
 struct announcer_config {
   /// BEP 12 tiers as in the metainfo ("announce-list", or one tier holding
   /// "announce"). Empty tiers and repeated URLs are dropped.
@@ -105,6 +129,9 @@ struct announcer_config {
   std::optional<std::uint64_t> seed;
   /// Where peers and failures go.
   torrent_actor torrent;
+  /// Go on from a sleeping announcer's state (tiers as they were, no shuffle;
+  /// `seed` is then ignored); null: a fresh start.
+  announce_nap_ptr nap;
 };
 
 /// Checks a config: at least one tracker URL, a torrent handle, positive
@@ -128,6 +155,8 @@ public:
   tracker_tiers() = default;
   /// Drops empty tiers and URLs already seen, then shuffles each tier with `rng`.
   tracker_tiers(const std::vector<std::vector<std::string>>& tiers, logic::splitmix64& rng);
+  /// Tiers already in their order (an announcer's nap): taken as they are.
+  static tracker_tiers in_order(std::vector<std::vector<std::string>> tiers);
 
   const std::vector<std::vector<std::string>>& tiers() const { return tiers_; }
   /// Every URL in the order an announce tries them: tier by tier.
@@ -241,6 +270,7 @@ struct announcer_state {
   caf::timespan min_interval{0};        ///< of the last successful answer
   caf::timespan last_interval{0};       ///< the re-announce delay of the last successful answer (caps the back-off)
   std::string last_answered;            ///< URL of the last success
+  std::optional<clock::time_point> due; ///< when the pending timer fires (none: no timer)
 
   // Stopping.
   bool stopping = false;

@@ -96,7 +96,7 @@ int run_daemon(const daemon_cli& cli) {
   // most of the call: 19-22 ms in the session, 7-10 ms with these. Up to
   // 4 MB stay with the allocator between calls; the session's malloc_trim
   // every 30 s returns them.
-  ::mallopt(M_MMAP_THRESHOLD, 4 << 20);
+  ::mallopt(M_MMAP_THRESHOLD, 256 << 10);
   ::mallopt(M_TRIM_THRESHOLD, 4 << 20);
   int code = exit_ok;
   std::optional<shutdown_watchdog> watchdog;

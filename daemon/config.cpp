@@ -260,6 +260,9 @@ std::vector<key_impl> build_table() {
                [](const c& cfg) { return json(cfg.ratio_limit); }});
   t.push_back(seconds_key("seeding.idle_seed_time", &c::idle_seed_time, 0, 365 * 86400, true,
                           "pause a seed that uploaded nothing this long (0: never)"));
+  t.push_back(seconds_key("seeding.sleep_after", &c::sleep_after, 0, 365 * 86400, true,
+                          "a seeding or finished torrent with no peer this long sleeps: no actor, a few "
+                          "hundred bytes; a peer, its next announce or an API call wakes it (0: never)"));
   t.push_back(seconds_key("shutdown.timeout", &c::shutdown_timeout, 1, 600, true,
                           "SIGTERM: time for stopped announces and resume data"));
   t.push_back(seconds_key("watch.interval", &c::watch_interval, 1, 3600, false, "seconds between scans of paths.watch"));

@@ -94,6 +94,7 @@ struct daemon_config {
   // seeding
   double ratio_limit = 0;                      ///< pause a seed at uploaded/size >= this; 0: never
   std::uint64_t idle_seed_time = 0;            ///< s: pause a seed that uploaded nothing this long; 0: never
+  std::uint64_t sleep_after = 5;               ///< s: a seed or finished torrent quiet this long sleeps; 0: never
   // shutdown
   std::uint64_t shutdown_timeout = 10;         ///< s for stopped announces and resume data at SIGTERM
   // watch

@@ -207,6 +207,24 @@ struct entry {
   std::int64_t added_at = 0;        ///< unix seconds
 
   torrent_actor actor;
+  /// Asleep (seeding or finished, quiet for seeding.sleep_after): no actor;
+  /// spawned again from `nap` by a peer, its next announce or an API call.
+  /// The nap is copied into these fields rather than kept as the torrent sent
+  /// it: their buffers are allocated once, with the entry, and reused from one
+  /// sleep to the next, so thousands of naps do not pin pages all over the
+  /// heap that the torrents' actors used (fragmentation was most of the RSS).
+  bool asleep = false;
+  torrent_nap nap;                  ///< its `announcer` and `status` stay null: see nap_announcer
+  announce_nap nap_announcer;
+  bool nap_has_announcer = false;
+  bool napping = false;             ///< a sleep request is in flight
+  /// Queued for its start-up check, not spawned yet: a daemon adding or
+  /// restoring thousands of torrents holds actors only for those it checks
+  /// and runs, not for every one waiting.
+  bool unspawned = false;
+  /// It last had a peer (or a peer woke it); a torrent that never had one
+  /// may sleep as soon as it is quiet (right after its check and first announce).
+  clock_type::time_point last_busy{};
   torrent_status status;
   std::string phase = "queued";     ///< the actor's lifecycle state
   std::string error;
@@ -262,6 +280,7 @@ struct session_state {
   std::uint64_t added_total = 0, removed_total = 0, completed_total = 0, errors_total = 0;
   std::uint64_t tracker_failures = 0, watch_added = 0, watch_rejected = 0;
   std::uint64_t rpc_calls = 0;
+  std::uint64_t sleeps = 0, wakes = 0; ///< torrents put to sleep and spawned again from their nap
   /// The engine's counters for /metrics, shared with every torrent's peers,
   /// connectors and disk store; cumulative for the daemon's life.
   std::shared_ptr<logic::engine_metrics> metrics = std::make_shared<logic::engine_metrics>(
@@ -329,7 +348,7 @@ std::uint64_t peers_limit_of(self_ptr self, const entry& e) {
 std::string api_state(const entry& e) {
   if (e.removing || e.phase == "stopping")
     return "stopping";
-  if (!e.actor)
+  if (!e.actor && !e.asleep && !e.unspawned)
     return e.restarting ? "checking" : "error";
   if (e.phase == "checking")
     return "checking";
@@ -477,6 +496,7 @@ const std::vector<row_field>& row_fields() {
     {"added", [](self_ptr, const entry& e) { return json(e.added_at); }},
     typed_field<([](self_ptr, const entry& e) { return none_if_empty(e.queue_reason); })>("queue_reason"),
     {"restored", [](self_ptr, const entry& e) { return json(e.restored); }},
+    {"asleep", [](self_ptr, const entry& e) { return json(e.asleep); }},
     {"check",
      [](self_ptr, const entry& e) {
        if (!e.check_ms)
@@ -593,7 +613,8 @@ void note_state(self_ptr self, entry& e) {
 void schedule(self_ptr self);
 void restore_counted(self_ptr self, entry& e);
 
-void spawn_entry(self_ptr self, entry& e) {
+// The torrent actor's config for an entry.
+torrent_config entry_config(self_ptr self, entry& e) {
   auto& st = self->state;
   torrent_config tc;
   tc.torrent = e.mi;
@@ -613,10 +634,14 @@ void spawn_entry(self_ptr self, entry& e) {
   tc.listener = st.cfg.listener;
   tc.resume_file = resume_path(self, e.id);
   tc.selected_files = e.files;
-  tc.recheck = std::exchange(e.recheck_next, false);
   tc.verbose = st.cfg.verbose;
-  e.actor = self->spawn(torrent, std::move(tc));
-  self->monitor(e.actor);
+  return tc;
+}
+
+// Back to `queued`, before its start-up check.
+void reset_entry(entry& e) {
+  e.asleep = false;
+  e.napping = false;
   e.phase = "queued";
   e.error.clear();
   e.check_requested = false;
@@ -628,6 +653,104 @@ void spawn_entry(self_ptr self, entry& e) {
   e.status = torrent_status{};
   e.status.total_size = e.mi->total_size;
   e.status.pieces_total = static_cast<std::uint32_t>(e.mi->num_pieces());
+}
+
+// A fresh torrent actor (queued: the session starts its check). A nap is
+// dropped: the fresh actor knows its pieces from the resume data.
+void spawn_entry(self_ptr self, entry& e) {
+  auto tc = entry_config(self, e);
+  tc.recheck = std::exchange(e.recheck_next, false);
+  reset_entry(e);
+  e.unspawned = false;
+  e.actor = self->spawn(torrent, std::move(tc));
+  self->monitor(e.actor);
+}
+
+// Queued without an actor: schedule() spawns it when its check may start.
+void defer_spawn(entry& e) {
+  reset_entry(e);
+  e.unspawned = true;
+}
+
+entry* find_entry(self_ptr self, const std::string& id);
+void update_status(entry& e, const torrent_status& s);
+
+// A nap's data without its announcer and status (assigned: `to` keeps its buffers).
+void copy_nap(torrent_nap& to, const torrent_nap& from) {
+  to.phase = from.phase;
+  to.have = from.have;
+  to.resumed_pieces = from.resumed_pieces;
+  to.downloaded_closed = from.downloaded_closed;
+  to.uploaded_closed = from.uploaded_closed;
+  to.wasted = from.wasted;
+  to.hash_failures = from.hash_failures;
+  to.resume_totals = from.resume_totals;
+  to.pieces_saved = from.pieces_saved;
+  to.moved_saved = from.moved_saved;
+  to.announced = from.announced;
+  to.wake_at = from.wake_at;
+}
+
+// A sleeping torrent spawned again from its nap: it goes on seeding (or
+// finished) without a check; the limits are sent again.
+void wake_entry(self_ptr self, entry& e) {
+  auto& st = self->state;
+  auto tc = entry_config(self, e);
+  auto nap = std::make_shared<torrent_nap>();
+  copy_nap(*nap, e.nap);
+  if (e.nap_has_announcer)
+    nap->announcer = std::make_shared<const announce_nap>(e.nap_announcer);
+  nap->status = std::make_unique<torrent_status>(); // its tracker lines, as it showed them
+  nap->status->tracker_status = e.status.tracker_status;
+  nap->status->tracker_error = e.status.tracker_error;
+  tc.nap = std::move(nap);
+  e.asleep = false;
+  e.actor = self->spawn(torrent, std::move(tc));
+  self->monitor(e.actor);
+  e.sent_up = e.sent_down = -1;
+  e.sent_peers = e.sent_half = 0;
+  e.sent_slots = no_slot_cap;
+  e.woke_tick = st.ticks;
+  ++st.wakes;
+}
+
+// The entry's actor, spawned again if it sleeps (null if it has none: failed).
+const torrent_actor& awake(self_ptr self, entry& e) {
+  if (!e.actor && e.asleep)
+    wake_entry(self, e);
+  return e.actor;
+}
+
+// Asks a quiet torrent to sleep; it says no if it is not quiet after all.
+void try_sleep(self_ptr self, entry& e) {
+  e.napping = true;
+  auto key = e.id;
+  auto actor = e.actor;
+  // no timeout: a torrent always answers (at once, or when its announcer has),
+  // and a nap lost to a timeout would leave a torrent that quit for nothing
+  self->request(actor, caf::infinite, sleep_atom_v)
+    .then(
+      [self, key, actor](torrent_nap_ptr& nap) {
+        auto* e = find_entry(self, key);
+        if (e == nullptr || e->actor != actor || !nap)
+          return;
+        e->napping = false;
+        self->demonitor(actor.address());
+        e->actor = nullptr;
+        e->poll_pending = false;
+        if (nap->status)
+          update_status(*e, *nap->status);
+        copy_nap(e->nap, *nap);
+        e->nap_has_announcer = nap->announcer != nullptr;
+        if (nap->announcer)
+          e->nap_announcer = *nap->announcer; // assigned into the buffers it has
+        e->asleep = true;
+        ++self->state.sleeps;
+      },
+      [self, key, actor](caf::error&) {
+        if (auto* e = find_entry(self, key); e != nullptr && e->actor == actor)
+          e->napping = false;
+      });
 }
 
 // Stops the actor; `then` runs once it has answered (or the bound passed).
@@ -715,7 +838,7 @@ json add_torrent(self_ptr self, const std::string& bytes, std::optional<std::str
   e.save_path = save_path ? *save_path : conf(self).downloads;
   auto& slot = st.torrents[id] = std::move(e);
   st.order_stale = true;
-  spawn_entry(self, slot);
+  defer_spawn(slot);
   ++st.added_total;
   if (stored == nullptr) {
     self->send(st.store, put_atom_v, torrent_path(self, id), bytes);
@@ -732,7 +855,7 @@ json add_torrent(self_ptr self, const std::string& bytes, std::optional<std::str
 
 // Stop the actor, then spawn it again with what changed (files, recheck).
 void restart(self_ptr self, entry& e) {
-  if (e.restarting)
+  if (e.restarting || e.unspawned) // not spawned yet: it will be with what changed
     return;
   if (!e.actor) {
     spawn_entry(self, e);
@@ -789,7 +912,9 @@ void on_down(self_ptr self, const caf::down_msg& dm) {
   }
 }
 
-void update_status(entry& e, torrent_status s) {
+// Assigned, not moved: the entry's status keeps the buffers it has (the
+// torrent's come from other threads' arenas and would pin pages there).
+void update_status(entry& e, const torrent_status& s) {
   auto now = clock_type::now();
   if (s.downloaded > e.seen_down) {
     e.seen_down = s.downloaded;
@@ -799,7 +924,9 @@ void update_status(entry& e, torrent_status s) {
     e.seen_up = s.uploaded;
     e.last_up = now;
   }
-  e.status = std::move(s);
+  if (s.peers > 0)
+    e.last_busy = now;
+  e.status = s;
   if (e.phase == "checking" && e.status.state != "checking" && !e.status.state.empty())
     e.phase = e.status.state;
 }
@@ -867,6 +994,7 @@ void on_event(self_ptr self, torrent_event& ev) {
       return; // no change of state: nothing to schedule
     case torrent_event::kind::woke:
       e->woke_tick = st.ticks; // polled closely again
+      e->last_busy = clock_type::now();
       return;
   }
   note_state(self, *e);
@@ -892,7 +1020,7 @@ std::vector<entry*> in_order(self_ptr self) {
 void pause_by_session(self_ptr self, entry& e, std::string why) {
   e.session_paused = true;
   e.queue_reason = std::move(why);
-  self->send(e.actor, pause_atom_v);
+  self->send(awake(self, e), pause_atom_v);
   e.phase = "paused";
   note_state(self, e);
 }
@@ -910,7 +1038,7 @@ void schedule(self_ptr self) {
     queued{"queued"}, paused{"paused"};
   std::size_t checks = 0, downloads = 0, seeds = 0;
   for (auto* e : order) {
-    if (!e->actor || e->removing)
+    if ((!e->actor && !e->asleep) || e->removing) // a sleeping seed counts as seeding
       continue;
     if (e->phase == checking)
       ++checks;
@@ -927,8 +1055,10 @@ void schedule(self_ptr self) {
     if (checks >= c.active_checks)
       break;
     // never checked: queued since spawn, or paused by the user before its check
-    if (e->actor && !e->removing && !e->user_paused && !e->check_requested
+    if ((e->actor || e->unspawned) && !e->removing && !e->user_paused && !e->check_requested
         && (e->phase == queued || e->phase == paused)) {
+      if (e->unspawned)
+        spawn_entry(self, *e);
       e->check_requested = true;
       e->check_started = now;
       e->phase = "checking";
@@ -941,7 +1071,7 @@ void schedule(self_ptr self) {
   bool over = (c.active_downloads > 0 && downloads > c.active_downloads) || (c.active_seeds > 0 && seeds > c.active_seeds);
   for (auto it = order.rbegin(); over && it != order.rend(); ++it) {
     auto* e = *it;
-    if (!e->actor || e->removing)
+    if ((!e->actor && !e->asleep) || e->removing)
       continue;
     if (e->phase == downloading && !e->stalled && c.active_downloads > 0 && downloads > c.active_downloads) {
       pause_by_session(self, *e, "queued: " + std::to_string(c.active_downloads) + " downloads active");
@@ -977,7 +1107,7 @@ void schedule(self_ptr self) {
 void seeding_limits(self_ptr self) {
   auto now = clock_type::now();
   for (auto& [id, e] : self->state.torrents) {
-    if (!e.actor || e.phase != "seeding" || e.user_paused)
+    if ((!e.actor && !e.asleep) || e.phase != "seeding" || e.user_paused)
       continue;
     auto limit = ratio_limit_of(self, e);
     auto size = e.mi->total_size;
@@ -991,7 +1121,7 @@ void seeding_limits(self_ptr self) {
       continue;
     e.user_paused = true;
     e.queue_reason = why;
-    self->send(e.actor, pause_atom_v);
+    self->send(awake(self, e), pause_atom_v);
     e.phase = "paused";
     log_line(e.mi->name + " (" + id + ") paused: " + why);
     persist(self, e);
@@ -1084,7 +1214,7 @@ json session_stats(self_ptr self) {
     by_state[s] = 0;
   std::uint64_t down = st.removed_downloaded, up = st.removed_uploaded, wasted = 0, hash_failures = 0, pieces = 0;
   std::uint64_t peers = 0, seeds = 0, leechers = 0, banned = 0, checks_queued = 0, stalled = 0;
-  std::uint64_t half_open = 0, handshaking = 0;
+  std::uint64_t half_open = 0, handshaking = 0, asleep = 0;
   double down_rate = 0, up_rate = 0;
   for (auto& [id, e] : st.torrents) {
     by_state[api_state(e)] = by_state[api_state(e)].get<std::uint64_t>() + 1;
@@ -1101,7 +1231,8 @@ json session_stats(self_ptr self) {
     banned += e.status.banned;
     down_rate += e.status.down_rate;
     up_rate += e.status.up_rate;
-    checks_queued += e.actor && !e.check_requested && !e.user_paused ? 1 : 0;
+    checks_queued += (e.actor || e.unspawned) && !e.check_requested && !e.user_paused ? 1 : 0;
+    asleep += e.asleep ? 1 : 0;
     stalled += e.stalled && e.phase == "downloading" ? 1 : 0;
   }
   auto uptime = std::chrono::duration<double>(clock_type::now() - st.started).count();
@@ -1115,6 +1246,7 @@ json session_stats(self_ptr self) {
   for (std::size_t i = 0; i < logic::waste_reason_count; ++i)
     wasted_by[logic::to_string(static_cast<logic::waste_reason>(i))] = load(m.wasted[i]);
   return {{"torrents", {{"total", st.torrents.size()}, {"by_state", by_state}, {"stalled", stalled},
+                        {"asleep", asleep}, {"sleeps", st.sleeps}, {"wakes", st.wakes},
                         {"added", st.added_total}, {"removed", st.removed_total}, {"completed", st.completed_total},
                         {"errors", st.errors_total}}},
           {"bytes", {{"payload_downloaded", down}, {"payload_uploaded", up}, {"wasted", wasted},
@@ -1219,7 +1351,7 @@ json m_start(self_ptr self, const json& p) {
     bool was = e.user_paused;
     e.user_paused = false;
     e.queue_reason.clear();
-    if (!e.actor && !e.restarting) {
+    if (!e.actor && !e.asleep && !e.unspawned && !e.restarting) {
       spawn_entry(self, e);
     } else if (was && e.actor && e.check_requested && e.phase == "paused") {
       // paused after its check: let the queue decide (it may have to wait)
@@ -1240,7 +1372,7 @@ json m_stop(self_ptr self, const json& p) {
     e.user_paused = true;
     e.session_paused = false;
     e.queue_reason.clear();
-    if (e.actor) {
+    if (awake(self, e)) {
       self->send(e.actor, pause_atom_v);
       if (e.check_requested)
         e.phase = "paused";
@@ -1263,7 +1395,7 @@ json m_recheck(self_ptr self, const json& p) {
 
 json m_reannounce(self_ptr self, const json& p) {
   return for_ids(self, p, {"ids"}, [self](entry& e) {
-    if (e.actor)
+    if (awake(self, e))
       self->send(e.actor, announce_atom_v);
   });
 }
@@ -1276,7 +1408,7 @@ json m_remove(self_ptr self, const json& p) {
     restore_counted(self, e);
     e.removing = true;
     e.delete_data = del;
-    if (e.actor) {
+    if (awake(self, e)) { // a sleeping one too: it announces `stopped`
       stop_actor(self, e);
       note_state(self, e);
     } else {
@@ -1573,9 +1705,24 @@ std::string handle_rpc(self_ptr self, const std::string& method, const std::stri
 // ---- timer and shutdown -------------------------------------------------------------------
 
 void poll(self_ptr self) {
+  auto now = clock_type::now();
+  auto sleep_after = std::chrono::seconds{conf(self).sleep_after};
   for (auto& [id, e] : self->state.torrents) {
-    if (!e.actor || e.poll_pending)
+    if (!e.actor) {
+      if (e.asleep && e.nap.wake_at && *e.nap.wake_at <= now)
+        wake_entry(self, e); // its announcer's next announce is due
       continue;
+    }
+    if (e.poll_pending || e.napping)
+      continue;
+    // quiet seeding or finished torrents go to sleep (tried every 2 s: the
+    // torrent says no while its announcer is talking to a tracker)
+    if (sleep_after.count() > 0 && (e.phase == "seeding" || e.phase == "finished") && e.status.peers == 0
+        && !e.removing && !e.restarting && !e.user_paused && !e.session_paused && now - e.last_busy >= sleep_after
+        && (self->state.ticks + e.seq) % 2 == 0) {
+      try_sleep(self, e);
+      continue;
+    }
     if (e.phase != "checking" && e.phase != "downloading" && e.phase != "seeding" && e.phase != "stopping")
       continue;
     // a seed without peers changes little, and its events (woke when a peer
@@ -1678,7 +1825,10 @@ caf::result<std::string> shutdown(self_ptr self) {
       .then([deliver](bool) mutable { deliver(true); }, [deliver](caf::error&) mutable { deliver(false); });
   };
   for (auto& [id, e] : st.torrents) {
-    if (!e.actor)
+    // a sleeping torrent's resume data is current: it wakes only to announce `stopped`
+    if (!e.actor && !(e.asleep && e.nap.announced && e.nap_has_announcer))
+      continue;
+    if (!awake(self, e))
       continue;
     ++pr->pending;
     auto name = e.mi->name + " (" + id + ")";
@@ -1748,6 +1898,8 @@ session_actor::behavior_type session(self_ptr self, session_config cfg) {
   if (st.restore_pending == 0 && st.cfg.ready)
     st.cfg.ready->store(true);
   schedule(self);
+  if (st.cfg.listener)
+    self->send(st.cfg.listener, wake_atom_v, caf::actor_cast<waker_actor>(self));
   self->delayed_send(self, 1s, tick_atom_v);
   return {
     [self](rpc_atom, const std::string& method, const std::string& params, const std::string& blob) {
@@ -1769,6 +1921,14 @@ session_actor::behavior_type session(self_ptr self, session_config cfg) {
       schedule(self);
     },
     [self](stop_atom) { return shutdown(self); },
+    [self](wake_atom, const sha1_hash& info_hash) -> caf::result<torrent_actor> {
+      auto* e = find_entry(self, info_hash.hex());
+      if (e == nullptr || e->removing || self->state.shutting_down)
+        return caf::make_error(caf::sec::runtime_error, "no such torrent");
+      if (auto& actor = awake(self, *e))
+        return actor;
+      return caf::make_error(caf::sec::runtime_error, "the torrent has no actor");
+    },
     [self](status_atom) {
       auto& st = self->state;
       return actor_status{session_state::name, st.shutting_down ? "stopping" : "running",

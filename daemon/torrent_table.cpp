@@ -15,7 +15,7 @@ const std::vector<std::string>& torrent_fields() {
     "id",        "name",       "state",     "progress",   "size",       "down_rate", "up_rate",
     "peers",     "seeds",      "ratio",     "eta",        "labels",     "save_path", "error",
     "downloaded", "uploaded",  "have_bytes", "wanted_size", "pieces",   "pieces_have", "added",
-    "queue_reason", "restored", "check",    "ratio_limit", "limits",    "tracker_status"};
+    "queue_reason", "restored", "asleep",   "check",      "ratio_limit", "limits",   "tracker_status"};
   return f;
 }
 

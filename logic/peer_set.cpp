@@ -57,6 +57,13 @@ std::optional<peer_set::time_point> peer_set::next_attempt(const peer_endpoint& 
   return it->second.next_attempt;
 }
 
+bool peer_set::dial_due(time_point now, std::chrono::seconds horizon) const {
+  for (auto& [ep, c] : known_)
+    if (!c.connected && banned_.count(ep) == 0 && c.next_attempt <= now + horizon)
+      return true;
+  return false;
+}
+
 bool peer_set::connected(index idx, time_point now) {
   auto it = conns_.find(idx);
   if (it == conns_.end() || !it->second.connecting)

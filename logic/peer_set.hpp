@@ -108,6 +108,11 @@ public:
   /// When a candidate may be dialled again (for tests and diagnostics).
   std::optional<time_point> next_attempt(const peer_endpoint& ep) const;
 
+  /// Whether a candidate may be dialled within `horizon` of `now` (a torrent
+  /// that would dial soon is not quiet: candidates further off are forgotten
+  /// when it sleeps, and the tracker names them again).
+  bool dial_due(time_point now, std::chrono::seconds horizon) const;
+
   // ---- connection events ------------------------------------------------------
 
   /// An outgoing connect succeeded. False if the index is unknown or not connecting.

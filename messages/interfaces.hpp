@@ -34,6 +34,13 @@ using wire_faults_ptr = std::shared_ptr<const logic::wire_faults>;
 
 struct peer_config; // below: it holds the handles of the interfaces that use it
 
+/// What a sleeping announcer and torrent hand over (actors/tracker_announcer.hpp,
+/// actors/torrent.hpp): passed between actors of one process, never serialised.
+struct announce_nap;
+struct torrent_nap;
+using announce_nap_ptr = std::shared_ptr<const announce_nap>;
+using torrent_nap_ptr = std::shared_ptr<torrent_nap>;
+
 /// The part every interface shares (VAST's "status client").
 using status_client = caf::typed_actor<
   // What the actor is doing: its name, current state and numbers by name.
@@ -125,7 +132,11 @@ using announcer_actor = caf::typed_actor<
   // Announce now with this event and these totals (started, completed, stopped, none).
   caf::reacts_to<announce_atom, announce_event, transfer_totals>,
   // The final `stopped` announce, bounded in time; replies when done or timed out.
-  caf::replies_to<stop_atom, transfer_totals>::with<bool>>
+  caf::replies_to<stop_atom, transfer_totals>::with<bool>,
+  // Its torrent goes to sleep: hand over what it knows (tier order, key,
+  // tracker ids, back-off, when it speaks next) and quit; an error instead
+  // while a request is in flight or it is stopping.
+  caf::replies_to<sleep_atom>::with<announce_nap_ptr>>
   ::extend_with<status_client>;
 
 /// One torrent: supervises its peers, picker, disk store and announcer.
@@ -183,8 +194,21 @@ using torrent_actor = caf::typed_actor<
   // or above them restores the torrent's own slot counts.
   caf::reacts_to<unchoke_atom, std::uint32_t>,
   // Announce now (torrents.reannounce), if downloading or seeding.
-  caf::reacts_to<announce_atom>>
+  caf::reacts_to<announce_atom>,
+  // From the daemon's session: a quiet torrent (seeding or finished, no peer,
+  // no one to dial, no disk store, resume data current, its announcer idle)
+  // detaches from the listener, hands over what it knows and quits; spawned
+  // again from that (torrent_config::nap) it goes on where it was, without a
+  // check. An error instead when it is not quiet.
+  caf::replies_to<sleep_atom>::with<torrent_nap_ptr>>
   ::extend_with<status_client>;
+
+/// Who spawns sleeping torrents again (the daemon's session): the listener asks
+/// it for an info-hash no torrent is attached for.
+using waker_actor = caf::typed_actor<
+  // The torrent of this info-hash, spawned again if it sleeps; an error when
+  // there is no such torrent (or it has no actor: failed, being removed).
+  caf::replies_to<wake_atom, sha1_hash>::with<torrent_actor>>;
 
 /// A peer process's control actor (actors/control.hpp), published with the
 /// middleman (BASP) for the swarm lab's coordinator. Every handler replies, so
@@ -282,6 +306,8 @@ struct peer_config {
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(actorrent::peer_config)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(actorrent::wire_faults_ptr)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(actorrent::announce_nap_ptr)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(actorrent::torrent_nap_ptr)
 
 namespace actorrent {
 
@@ -313,6 +339,9 @@ using listener_actor = caf::typed_actor<
   caf::reacts_to<attach_atom, sha1_hash, torrent_actor>,
   // Stop routing them (also done when the torrent is down).
   caf::reacts_to<detach_atom, sha1_hash>,
+  // Connections for an info-hash no torrent is attached for: ask this actor
+  // to wake the torrent (a sleeping one is spawned again) before refusing.
+  caf::reacts_to<wake_atom, waker_actor>,
   // The port it listens on (useful with port 0).
   caf::replies_to<caf::get_atom>::with<std::uint16_t>>
   ::extend_with<status_client>;
@@ -347,7 +376,7 @@ using session_actor = caf::typed_actor<
   // SIGTERM: stop every torrent in parallel (stopped announces, resume data)
   // within the shutdown bound; replies with a report (JSON text).
   caf::replies_to<stop_atom>::with<std::string>>
-  ::extend_with<status_client>;
+  ::extend_with<status_client, waker_actor>;
 
 /// The daemon's state worker (detached: it blocks on the disk so that the
 /// session never does): writes and deletes files of the state directory and

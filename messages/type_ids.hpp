@@ -98,5 +98,10 @@ CAF_BEGIN_TYPE_ID_BLOCK(actorrent, caf::first_custom_type_id)
   CAF_ADD_ATOM(actorrent, actorrent, put_atom, "put")
   CAF_ADD_ATOM(actorrent, actorrent, erase_atom, "erase")
   CAF_ADD_ATOM(actorrent, actorrent, scan_atom, "scan")
+  // Idle torrents without actors: a quiet torrent (and its announcer) hands
+  // over what it knows and quits (sleep); the listener asks the session to
+  // spawn it again for an incoming peer (wake).
+  CAF_ADD_ATOM(actorrent, actorrent, sleep_atom, "sleep")
+  CAF_ADD_ATOM(actorrent, actorrent, wake_atom, "wake")
 
 CAF_END_TYPE_ID_BLOCK(actorrent)

@@ -18,6 +18,9 @@
 #   - the torrent downloads from a libtorrent seeder found through opentracker,
 #     byte-identical; list (fields, filter), get, files, peers, trackers,
 #     session.stats; stop -> paused, start -> seeding;
+#   - the quiet seed goes to sleep (seeding.sleep_after 1 s: no actor, still
+#     listed as seeding) and a libtorrent leecher that dials the daemon wakes
+#     it and downloads the whole torrent, verified;
 #   - config.get shows value and source (file, env, api), config.set persists
 #     in the state directory (the YAML file is unchanged), config.reload dry_run;
 #   - the change feed (SSE) holds the download's added, downloading and completed
@@ -70,6 +73,8 @@ limits:
   peers_global: 100
   active_downloads: 2
   unchoke_slots: 8
+seeding:
+  sleep_after: 1s
 shutdown:
   timeout: 5s
 watch:
@@ -215,6 +220,29 @@ result "$ADMIN" torrents.start "{\"ids\":[\"$H1\"]}" >/dev/null
 wait_state "$H1" seeding 10
 result "$ADMIN" torrents.reannounce "{\"ids\":[\"$H1\"]}" >/dev/null
 echo "   ok: paused, seeding again"
+
+note "a sleeping torrent wakes for a peer"
+asleep_of() { result "$READER" torrents.get "{\"id\":\"$1\",\"fields\":[\"asleep\"]}" asleep; }
+end=$((SECONDS + 30))
+while [[ "$(asleep_of "$H1")" != true ]]; do
+  ((SECONDS < end)) || fail "torrent $H1 did not go to sleep within 30 s (sleep_after 1 s)"
+  bg_alive "$DAEMON_PID" "actorrent daemon" "$WORKDIR/daemon1.log"
+  sleep 0.2
+done
+check_eq "a sleeping seed is listed as seeding" seeding "$(state_of "$H1")"
+wakes=$(result "$READER" session.stats '{}' torrents.wakes)
+mkdir -p "$WORKDIR/leech"
+bg_start 90 "$WORKDIR/leech.log" "$PY" "$PEERS_PY" lt-leech "$WORKDIR/big.torrent" "$WORKDIR/leech" \
+  --peer "127.0.0.1:$LPORT" --lifetime 80
+leech=$BG_LAST
+rc=0
+wait "$leech" || rc=$?
+bg_forget "$leech"
+[[ $rc == 0 ]] || fail "the libtorrent leecher did not get the torrent from the sleeping seed: $(tail -5 "$WORKDIR/leech.log")"
+cmp "$C/big.bin" "$WORKDIR/leech/big.bin" || fail "the leecher's copy differs from the source"
+woke=$(result "$READER" session.stats '{}' torrents.wakes)
+((woke > wakes)) || fail "session.stats torrents.wakes did not grow ($wakes -> $woke)"
+echo "   ok: asleep while quiet, woken by a dialling libtorrent leecher, which got all $(stat -c %s "$WORKDIR/leech/big.bin") bytes"
 
 note "change feed (SSE) and metrics"
 [[ "$(http_code "$URL/api/v1/events")" == 401 ]] || fail "/api/v1/events without a token is not 401"

@@ -76,6 +76,7 @@ inline torrent_actor::behavior_type torrent_stub(torrent_actor::pointer, recorde
     [](limits_atom, double, double, std::uint32_t, std::uint32_t) {},
     [](unchoke_atom, std::uint32_t) {},
     [](announce_atom) {},
+    [](sleep_atom) -> caf::result<torrent_nap_ptr> { return caf::make_error(caf::sec::runtime_error, "stub"); },
     [](status_atom) { return actor_status{"torrent-stub", "", {}}; },
     [](wire_fault_atom, const std::string&) { return true; },
     [](disk_fault_atom, const std::string&) { return true; },

@@ -78,6 +78,7 @@ torrent_actor::behavior_type torrent_stub(torrent_actor::pointer, recorder* rec)
     [](limits_atom, double, double, std::uint32_t, std::uint32_t) {},
     [](unchoke_atom, std::uint32_t) {},
     [](announce_atom) {},
+    [](sleep_atom) -> caf::result<torrent_nap_ptr> { return caf::make_error(caf::sec::runtime_error, "stub"); },
   };
 }
 

@@ -84,6 +84,19 @@ CAF_TEST(failed connects back off doubling and a handshake resets them) {
   CAF_CHECK(*ps.next_attempt(ep(1)) == now + 70s);
 }
 
+CAF_TEST(a dial is due for a fresh candidate and not for one backing off beyond the horizon) {
+  peer_set ps;
+  CAF_CHECK(!ps.dial_due(t0, 30s)); // nobody known
+  ps.add_candidates({ep(1)});
+  CAF_CHECK(ps.dial_due(t0, 30s));
+  auto d = ps.dial(t0);
+  CAF_CHECK(!ps.dial_due(t0, 30s)); // connecting: not a candidate to dial
+  ps.connect_failed(d[0].first, t0); // back-off 10 s
+  CAF_CHECK(ps.dial_due(t0, 30s));
+  CAF_CHECK(!ps.dial_due(t0, 5s));
+  CAF_CHECK(ps.dial_due(t0 + 10s, 0s));
+}
+
 CAF_TEST(a peer that closes early is retried sooner with growing back-off) {
   peer_set ps;
   ps.add_candidates({ep(1)});

@@ -739,6 +739,101 @@ CAF_TEST(a quiet seed whose resume data is current stops without a disk store) {
   CAF_CHECK(!st.disk);
 }
 
+CAF_TEST(a quiet seed goes to sleep and one spawned from its nap seeds on without a check) {
+  write_content(content);
+  auto resume = (dir / "resume").string();
+  auto cfg = config();
+  cfg.seed = true;
+  cfg.resume_file = resume;
+  cfg.children_idle = std::chrono::seconds(2);
+  auto t = start(cfg);
+  CAF_REQUIRE(status(t).seeding);
+  auto& st = deref<torrent_actor::stateful_base<torrent_state>>(t).state;
+  auto ask_sleep = [&](const torrent_actor& who) {
+    torrent_nap_ptr nap;
+    self->send(who, sleep_atom_v);
+    step();
+    self->receive([&](torrent_nap_ptr& n) { nap = std::move(n); }, [](error&) {},
+                  after(std::chrono::seconds(0)) >> [] { CAF_FAIL("no answer to sleep"); });
+    return nap;
+  };
+  // with a peer it is not quiet: it says no and goes on
+  auto idx = add_peer(t, 1, false);
+  peer_report served;
+  served.id = idx;
+  served.uploaded = 5000;
+  self->send(t, stats_atom_v, served);
+  step();
+  CAF_CHECK(ask_sleep(t) == nullptr);
+  CAF_CHECK(status(t).seeding);
+  // the peer goes, the store goes after children_idle (with the totals in the resume data)
+  anon_send_exit(peers.back(), exit_reason::user_shutdown);
+  peers.pop_back();
+  step();
+  for (int i = 0; i < 4; ++i) {
+    advance_time(std::chrono::seconds(1));
+    step();
+  }
+  CAF_REQUIRE(!st.disk);
+  self->monitor(t);
+  auto nap = ask_sleep(t);
+  CAF_REQUIRE(nap != nullptr);
+  bool down = false;
+  self->receive([&](down_msg& dm) { down = dm.source == t.address(); },
+                after(std::chrono::seconds(0)) >> [] {});
+  CAF_CHECK(down);
+  started = nullptr;
+  CAF_CHECK(nap->phase == torrent_phase::seeding);
+  CAF_CHECK_EQUAL(nap->have, std::vector<bool>(mi->num_pieces(), true));
+  CAF_CHECK_EQUAL(nap->uploaded_closed, 5000u);
+  CAF_REQUIRE(nap->status != nullptr);
+  CAF_CHECK_EQUAL(nap->status->uploaded, 5000u);
+  CAF_CHECK(nap->announcer == nullptr); // no trackers here
+  // spawned again from the nap: seeding at once, no check, no store, the same totals
+  auto cfg2 = config();
+  cfg2.seed = true;
+  cfg2.resume_file = resume;
+  cfg2.nap = nap;
+  auto t2 = sys.spawn(torrent, cfg2);
+  started = t2;
+  step();
+  auto s2 = status(t2);
+  CAF_CHECK(s2.seeding);
+  CAF_CHECK_EQUAL(s2.uploaded, 5000u);
+  CAF_CHECK_EQUAL(s2.check_total, 0u); // nothing hashed
+  auto& st2 = deref<torrent_actor::stateful_base<torrent_state>>(t2).state;
+  CAF_CHECK(!st2.disk);
+  CAF_CHECK(st2.checked && st2.complete);
+  // and serves the next peer from a new store
+  self->send(t2, incoming_atom_v, peer_endpoint::v4(10, 0, 0, 3, 6881));
+  step();
+  peer_config pc;
+  self->receive([&](peer_config& got) { pc = std::move(got); },
+                after(std::chrono::seconds(0)) >> [] { CAF_FAIL("incoming peer refused"); });
+  CAF_REQUIRE(st2.disk);
+  CAF_CHECK_EQUAL(pc.we_have, std::vector<bool>(mi->num_pieces(), true));
+  self->send(pc.disk, read_atom_v, std::vector<block_ref>{block_ref{1, 16, 100}});
+  step();
+  std::string got;
+  self->receive([&](std::vector<block_view>& views) {
+                  if (views.size() == 1 && views[0].valid())
+                    got.assign(views[0].data(), views[0].length);
+                },
+                [](error& err) { CAF_FAIL("read failed: " << to_string(err)); },
+                after(std::chrono::seconds(0)) >> [] { CAF_FAIL("no answer to the read"); });
+  CAF_CHECK(got == content.substr(piece_len + 16, 100));
+  // a stop writes the totals of both lives
+  self->send(t2, stop_atom_v);
+  step();
+  self->receive([](bool) {}, after(std::chrono::seconds(0)) >> [] { CAF_FAIL("no answer to stop"); });
+  auto layout = storage::file_layout::create(*mi);
+  CAF_REQUIRE(layout.ok());
+  auto saved = storage::read_resume_file(resume, *layout, mi->info_hash);
+  CAF_REQUIRE(saved.ok() && saved->has_value());
+  auto up = (*saved)->uploaded;
+  CAF_CHECK_EQUAL(up, 5000u);
+}
+
 CAF_TEST(children_idle 0 keeps the disk store and picker of an idle seed) {
   write_content(content);
   auto cfg = config();

@@ -909,6 +909,69 @@ CAF_TEST(when every tracker fails the announce is retried with exponential back-
   CAF_CHECK_EQUAL(stop(self, a), std::optional<bool>{false});
 }
 
+CAF_TEST(a sleeping announcer hands over its state and one spawned from it goes on) {
+  auto resp = sample_response();
+  resp.interval = 2;
+  resp.min_interval = 1;
+  resp.tracker_id = "tid-7";
+  fake_http_tracker tracker{[&](const std::string&) { return ok_answer(resp); }};
+  caf::scoped_actor self{sys};
+  auto c = config({{tracker.url()}}, self);
+  c.interval_floor = caf::timespan{0};
+  auto a = spawn_announcer(sys, c);
+  self->monitor(a);
+  auto t0 = steady::now();
+  self->send(a, announce_atom_v, announce_event::started, transfer_totals{5, 0, 0});
+  CAF_REQUIRE_EQUAL(next_report(self, 5000ms).kind, report::peers);
+  announce_nap_ptr nap;
+  self->request(a, 5s, sleep_atom_v).receive([&](announce_nap_ptr& n) { nap = std::move(n); },
+                                              [&](caf::error& err) { CAF_FAIL("sleep refused: " << err); });
+  CAF_REQUIRE(nap != nullptr);
+  // It quit without a word to the tracker.
+  bool down = false;
+  self->receive([&](caf::down_msg& dm) { down = dm.source == a.address(); }, caf::after(2s) >> [] {});
+  CAF_CHECK(down);
+  CAF_CHECK_EQUAL(tracker.requests().size(), 1u);
+  CAF_REQUIRE(nap->due.has_value());
+  auto due_ms = std::chrono::duration_cast<std::chrono::milliseconds>(*nap->due - t0).count();
+  CAF_MESSAGE("re-announce due " << due_ms << " ms after the first");
+  CAF_CHECK_GREATER_OR_EQUAL(due_ms, 1900);
+  CAF_CHECK_LESS(due_ms, 4000);
+  CAF_CHECK_EQUAL(nap->trackerids.at(tracker.url()), "tid-7");
+  CAF_CHECK_EQUAL(nap->failures, 0u);
+  CAF_CHECK_EQUAL(nap->last_answered, tracker.url());
+  // A new one from the nap: no `started` again; it announces when the old one would have.
+  c.nap = nap;
+  c.seed = 7; // ignored: the key and tier order come from the nap
+  auto b = spawn_announcer(sys, c);
+  auto reqs = tracker.wait_requests(2, 5000ms);
+  CAF_REQUIRE_EQUAL(reqs.size(), 2u);
+  auto second_ms = ms_since(t0);
+  CAF_MESSAGE("second announce after " << second_ms << " ms");
+  CAF_CHECK_GREATER_OR_EQUAL(second_ms, 1900);
+  auto q1 = query_params(reqs[0]);
+  auto q2 = query_params(reqs[1]);
+  CAF_CHECK_EQUAL(q1["event"], "started");
+  CAF_CHECK_EQUAL(q2.count("event"), 0u);
+  CAF_CHECK_EQUAL(q2["key"], q1["key"]);
+  CAF_CHECK_EQUAL(q2["trackerid"], "tid-7");
+  CAF_CHECK_EQUAL(q2["uploaded"], "5"); // the totals it was given before the sleep
+  CAF_CHECK_EQUAL(next_report(self, 5000ms).kind, report::peers);
+  CAF_CHECK_EQUAL(stop(self, b), std::optional<bool>{true});
+}
+
+CAF_TEST(an announcer does not sleep while a request is in flight) {
+  fake_http_tracker tracker{[](const std::string&) { return http_answer{200, "", true}; }};
+  caf::scoped_actor self{sys};
+  auto a = spawn_announcer(sys, config({{tracker.url()}}, self));
+  self->send(a, announce_atom_v, announce_event::started, transfer_totals{0, 0, 1});
+  CAF_REQUIRE_EQUAL(tracker.wait_requests(1, 5000ms).size(), 1u); // in flight, hanging
+  bool refused = false;
+  self->request(a, 5s, sleep_atom_v).receive([&](announce_nap_ptr&) {}, [&](caf::error&) { refused = true; });
+  CAF_CHECK(refused);
+  CAF_CHECK_EQUAL(stop(self, a), std::optional<bool>{false}); // still there: it answers the stop
+}
+
 CAF_TEST(an invalid config makes an inert announcer that says why) {
   caf::scoped_actor self{sys};
   auto c = config({}, self);
