@@ -5,7 +5,7 @@
 #
 #   bench/daemon.sh [--n 1000,5000] [--clients transmission,rtorrent,qbittorrent,actorrent]
 #                   [--limit SECONDS (900)] [--lists K (20)] [--rss-lists M (1000)]
-#                   [--probes P (3)] [--big-mib MIB (1024)] [--out FILE.md]
+#                   [--probes P (3)] [--big-mib MIB (1024)] [--settle S (60)] [--out FILE.md]
 #
 # For each N and each client:
 #  1. N torrents of 256 KiB each (one piece, v1; announce URL http://127.0.0.1:1/announce,
@@ -28,7 +28,9 @@
 #     the last byte of the answer, unparsed (transmission torrent-get with 15
 #     fields; rtorrent d.multicall2 with 14; qbittorrent /api/v2/torrents/info;
 #     actorrent torrents.list with the issue's 13 fields), RSS before and after M
-#     more list calls, and the peak RSS (VmHWM).
+#     more list calls, the peak RSS (VmHWM), and the RSS once the daemon has been
+#     left alone with its seeds for S seconds after all seed (--settle; the same
+#     wait for every client: a long-running daemon's steady state).
 #  4. lib/daemon_bench.py probe, P times, on different torrents: a python3-libtorrent
 #     leecher dials the daemon's peer port; seconds from its dial (libtorrent's
 #     peer_connect_alert: it dials a peer given by connect_peer on its next
@@ -66,6 +68,7 @@ LISTS=20
 RSS_LISTS=1000
 PROBES=3
 BIG_MIB=1024
+SETTLE=60
 bench_option() {
   case "$1" in
     --n) NS_LIST="${2:?}" ;;
@@ -74,6 +77,7 @@ bench_option() {
     --rss-lists) RSS_LISTS="${2:?}" ;;
     --probes) PROBES="${2:?}" ;;
     --big-mib) BIG_MIB="${2:?}" ;;
+    --settle) SETTLE="${2:?}" ;;
     *) return 1 ;;
   esac
 }
@@ -363,7 +367,7 @@ for n in "${N_VALUES[@]}"; do
     sleep 1
     line="$(in_ns timeout $((LIMIT + 600)) "$PY" "$DB" run "$c" --torrents "$CACHE" --n "$n" \
       --pid "$DPID" --endpoint "$ENDPOINT" --token "$TOKEN" --limit "$LIMIT" --lists "$LISTS" \
-      --rss-lists "$RSS_LISTS" "${BIG_ARGS[@]}" 2>"$dir/run.err")" || {
+      --rss-lists "$RSS_LISTS" --settle "$SETTLE" "${BIG_ARGS[@]}" 2>"$dir/run.err")" || {
       log "$c: the run failed or did not finish in time: $(grep -v '^PARTIAL ' "$dir/run.err" | tail -3)"
       line="$(sed -n 's/^PARTIAL //p' "$dir/run.err" | tail -1)"
       why="run failed or did not finish within $((LIMIT + 600)) s: $(grep -v '^PARTIAL ' "$dir/run.err" | tail -1 | tr -d '"\\')"
@@ -417,12 +421,12 @@ import json, statistics, sys
 rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
 print("Command: `%s` (%s; every client alone, one after the other, same data)" % (sys.argv[2], "network namespace " + sys.argv[3] if sys.argv[3] != "host loopback" else "host loopback"))
 print()
-print("| daemon | torrents | RSS idle | RSS seeding | until all seed | list all (median / p90) | RSS before → after %s lists | peak RSS | new peer: first byte after the dial (median, all) | list p50 / p99 / max during a re-check (re-check time) | stop | restart to all seeding |" % sys.argv[4])
-print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+print("| daemon | torrents | RSS idle | RSS seeding | RSS settled | until all seed | list all (median / p90) | RSS before → after %s lists | peak RSS | new peer: first byte after the dial (median, all) | list p50 / p99 / max during a re-check (re-check time) | stop | restart to all seeding |" % sys.argv[4])
+print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
 mb = lambda kb: "%.1f MB" % (kb * 1024 / 1e6)
 for r in rows:
     if "skipped" in r:
-        print("| %s | %d | skipped: %s |||||||||" % (r["client"], r["n"], r["skipped"]))
+        print("| %s | %d | skipped: %s ||||||||||" % (r["client"], r["n"], r["skipped"]))
         continue
     firsts = [p.get("first_byte_after_dial_s", p.get("first_byte_s")) for p in r.get("probes", [])]
     got = [f for f in firsts if f is not None]
@@ -441,23 +445,25 @@ for r in rows:
         rc = r.get("recheck_note", "-")
     rs = r.get("restart", {})
     rst = "%.2f s" % rs["restart_all_seed_s"] if rs.get("restart_all_seed_s") is not None else "not all: %s of %s seeding" % (rs.get("seeding", "?"), rs.get("listed", "?"))
-    print("| %s | %d | %s | %s | %s | %s | %s | %s | %s | %s | %.1f s | %s |" % (
-        r["version"], r["n"], mb(r["rss_idle_kb"]), mb(r.get("rss_seeding_kb", 0)), seed, lst, rss,
+    settled = "%s (%g s after all seed)" % (mb(r["rss_settled_kb"]), r["settle_s"]) if "rss_settled_kb" in r else "-"
+    print("| %s | %d | %s | %s | %s | %s | %s | %s | %s | %s | %s | %.1f s | %s |" % (
+        r["version"], r["n"], mb(r["rss_idle_kb"]), mb(r.get("rss_seeding_kb", 0)), settled, seed, lst, rss,
         mb(r["rss_peak_kb"]) if "rss_peak_kb" in r else "-", probe, rc, r["stop_ms"] / 1000, rst))
 ours = {r["n"]: r for r in rows if r["client"] == "actorrent" and "skipped" not in r}
 print()
 if not ours:
     print("No ratios: the actorrent daemon did not run in this run (see the skipped row).")
 else:
-    print("Ratios to actorrent (>1: actorrent is better): RSS seeding, until all seed, list all (median), list p99 during the re-check, restart to all seeding.")
+    print("Ratios to actorrent (>1: actorrent is better): RSS seeding, RSS settled, until all seed, list all (median), list p99 during the re-check, restart to all seeding.")
     print()
     for r in rows:
         o = ours.get(r["n"])
         if o is None or "skipped" in r or r is o or "list_median_ms" not in r or "list_median_ms" not in o:
             continue
         ratio = lambda a, b: "%.2f" % (a / b) if a and b else "-"
-        print("- %s, %d torrents: RSS %s, all seeding %s, list %s, list p99 in re-check %s, restart %s" % (
+        print("- %s, %d torrents: RSS %s, RSS settled %s, all seeding %s, list %s, list p99 in re-check %s, restart %s" % (
             r["client"], r["n"], ratio(r["rss_seeding_kb"], o["rss_seeding_kb"]),
+            ratio(r.get("rss_settled_kb"), o.get("rss_settled_kb")),
             ratio(r.get("all_seed_s"), o.get("all_seed_s")), ratio(r["list_median_ms"], o["list_median_ms"]),
             ratio(r.get("recheck_list_p99_ms"), o.get("recheck_list_p99_ms")),
             ratio(r.get("restart", {}).get("restart_all_seed_s"), o.get("restart", {}).get("restart_all_seed_s"))))

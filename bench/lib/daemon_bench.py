@@ -8,9 +8,10 @@ peer probe).
       DIR/torrents/tNNNNN.torrent (v1, announce http://127.0.0.1:1/announce, where
       nothing listens), reused when already there.
   daemon_bench.py run CLIENT --torrents DIR --n N --pid PID --endpoint E
-                  [--token T] [--limit S] [--lists K] [--rss-lists M]
+                  [--token T] [--limit S] [--lists K] [--rss-lists M] [--settle S]
       adds the N torrents, waits (bounded by --limit) until all seed, times full
-      list calls and samples the RSS of PID around M list calls; prints one JSON
+      list calls and samples the RSS of PID around M list calls, and again --settle
+      seconds (default 60) after all seed; prints one JSON
       object. CLIENT: transmission (E = http://127.0.0.1:PORT/transmission/rpc),
       rtorrent (E = path of the SCGI socket), qbittorrent (E = http://127.0.0.1:PORT),
       actorrent (E = http://127.0.0.1:PORT, JSON-RPC at /api/v1/rpc, --token).
@@ -389,6 +390,7 @@ def run(args):
         out["note"] = "only %d of %d seeding after %d s" % (seeding, args.n, args.limit)
     else:
         out["all_seed_s"] = round(time.monotonic() - t0, 2)
+    seeded_at = time.monotonic()
     partial(out)
     time.sleep(2)  # let the last state changes settle
     out["rss_seeding_kb"] = rss_kb(args.pid)
@@ -417,6 +419,12 @@ def run(args):
     out["rss_before_lists_kb"] = before
     out["rss_after_lists_kb"] = after
     out["rss_peak_kb"] = rss_kb(args.pid, "VmHWM")
+    if args.settle > 0:
+        # the steady state of a daemon left alone with its seeds: the same wait
+        # after all seed for every client
+        time.sleep(max(0.0, seeded_at + args.settle - time.monotonic()))
+        out["settle_s"] = args.settle
+        out["rss_settled_kb"] = rss_kb(args.pid)
     if args.big:
         partial(out)
         recheck_lists(c, args, out)
@@ -541,6 +549,8 @@ def main():
     r.add_argument("--limit", type=float, default=900)
     r.add_argument("--lists", type=int, default=20)
     r.add_argument("--rss-lists", type=int, default=1000)
+    r.add_argument("--settle", type=float, default=60,
+                   help="seconds after all seed to sample the RSS again (0: not sampled)")
     r.add_argument("--big", help="a big torrent to add and re-check while timing list calls")
     r.add_argument("--big-hash")
     b = sub.add_parser("make-big")
