@@ -7,7 +7,10 @@
 // none of these for children_idle (at once after a check no peer waited for);
 // the announcer is spawned when the torrent first goes online. A seed with no
 // peer, no one to dial and no children has no timer at all until a peer or a
-// tracker answer wakes it. Incoming peers get their whole config from the
+// tracker answer wakes it. A supervisor that holds thousands of torrents (the
+// daemon's session) can go further: a quiet torrent asked to sleep
+// (sleep_atom) hands over a torrent_nap and quits, and a torrent spawned from
+// that nap (torrent_config::nap) goes on where it was, without a check. Incoming peers get their whole config from the
 // torrent (incoming_atom), so they always name its current disk store.
 //
 // It owns the peer set (deduplicated by address, a connection limit, a bound

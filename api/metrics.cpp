@@ -565,6 +565,12 @@ daemon_metrics::daemon_metrics(options opts) : opts_(opts) {
                                    "reads, hash requests) and pieces waiting for a hash batch.");
   disk_queued_bytes_ = &r.add_gauge("actorrent_disk_queued_bytes",
                                     "Bytes of block data queued for the disk.");
+  torrents_asleep_ = &r.add_gauge("actorrent_torrents_asleep",
+                                  "Seeding or finished torrents asleep: no actor until a peer, an announce or an "
+                                  "API call wakes them (they are counted in actorrent_torrents too).");
+  torrent_wakes_ = &r.add_counter("actorrent_torrents_woken_total",
+                                  "Sleeping torrents spawned again (a peer dialled in, an announce was due, an API "
+                                  "call needed one).");
   hash_check_ = &r.add_histogram("actorrent_hash_check_duration_seconds",
                                  "Time to hash one batch of pieces.", {}, hash_check_bounds());
   disk_op_ = &r.add_histogram("actorrent_disk_operation_duration_seconds",
@@ -623,6 +629,8 @@ void daemon_metrics::fill(const daemon_metrics_snapshot& s) {
   disk_bytes_->with({"write"}).set_total(s.disk_written_bytes);
   disk_queued_jobs_->get().set(s.disk_queued_jobs);
   disk_queued_bytes_->get().set(s.disk_queued_bytes);
+  torrents_asleep_->get().set(s.torrents_asleep);
+  torrent_wakes_->get().set_total(s.torrent_wakes);
   if (s.hash_check_seconds)
     hash_check_->get().set(*s.hash_check_seconds);
   for (auto& [op, d] : s.disk_op_seconds)

@@ -263,6 +263,8 @@ struct daemon_metrics_snapshot {
   std::map<std::string, double> wasted_bytes;
   double disk_read_bytes = 0, disk_written_bytes = 0;
   double disk_queued_jobs = 0, disk_queued_bytes = 0;
+  // sleeping torrents (no actor) now, and how often one was spawned again
+  double torrents_asleep = 0, torrent_wakes = 0;
   // histograms kept by the engine for daemon_metrics::hash_check_bounds() and
   // disk_op_bounds() (absent: the family keeps what observe_*() recorded)
   std::optional<histogram_data> hash_check_seconds;
@@ -324,6 +326,8 @@ private:
   counter_family* disk_bytes_;
   gauge_family* disk_queued_jobs_;
   gauge_family* disk_queued_bytes_;
+  gauge_family* torrents_asleep_;
+  counter_family* torrent_wakes_;
   histogram_family* hash_check_;
   histogram_family* disk_op_;
   counter_family* api_requests_;

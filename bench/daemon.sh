@@ -30,7 +30,8 @@
 #     actorrent torrents.list with the 13 fields), RSS before and after M
 #     more list calls, the peak RSS (VmHWM), and the RSS once the daemon has been
 #     left alone with its seeds for S seconds after all seed (--settle; the same
-#     wait for every client: a long-running daemon's steady state).
+#     wait for every client: a long-running daemon's steady state), when the K
+#     full list calls are timed again.
 #  4. lib/daemon_bench.py probe, P times, on different torrents: a python3-libtorrent
 #     leecher dials the daemon's peer port; seconds from its dial (libtorrent's
 #     peer_connect_alert: it dials a peer given by connect_peer on its next
@@ -421,12 +422,12 @@ import json, statistics, sys
 rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
 print("Command: `%s` (%s; every client alone, one after the other, same data)" % (sys.argv[2], "network namespace " + sys.argv[3] if sys.argv[3] != "host loopback" else "host loopback"))
 print()
-print("| daemon | torrents | RSS idle | RSS seeding | RSS settled | until all seed | list all (median / p90) | RSS before → after %s lists | peak RSS | new peer: first byte after the dial (median, all) | list p50 / p99 / max during a re-check (re-check time) | stop | restart to all seeding |" % sys.argv[4])
-print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+print("| daemon | torrents | RSS idle | RSS seeding | RSS settled | until all seed | list all (median / p90) | list all, settled | RSS before → after %s lists | peak RSS | new peer: first byte after the dial (median, all) | list p50 / p99 / max during a re-check (re-check time) | stop | restart to all seeding |" % sys.argv[4])
+print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
 mb = lambda kb: "%.1f MB" % (kb * 1024 / 1e6)
 for r in rows:
     if "skipped" in r:
-        print("| %s | %d | skipped: %s ||||||||||" % (r["client"], r["n"], r["skipped"]))
+        print("| %s | %d | skipped: %s |||||||||||" % (r["client"], r["n"], r["skipped"]))
         continue
     firsts = [p.get("first_byte_after_dial_s", p.get("first_byte_s")) for p in r.get("probes", [])]
     got = [f for f in firsts if f is not None]
@@ -446,25 +447,27 @@ for r in rows:
     rs = r.get("restart", {})
     rst = "%.2f s" % rs["restart_all_seed_s"] if rs.get("restart_all_seed_s") is not None else "not all: %s of %s seeding" % (rs.get("seeding", "?"), rs.get("listed", "?"))
     settled = "%s (%g s after all seed)" % (mb(r["rss_settled_kb"]), r["settle_s"]) if "rss_settled_kb" in r else "-"
-    print("| %s | %d | %s | %s | %s | %s | %s | %s | %s | %s | %s | %.1f s | %s |" % (
-        r["version"], r["n"], mb(r["rss_idle_kb"]), mb(r.get("rss_seeding_kb", 0)), settled, seed, lst, rss,
+    lst_settled = "%.1f / %.1f ms" % (r["list_settled_median_ms"], r["list_settled_p90_ms"]) if "list_settled_median_ms" in r else "-"
+    print("| %s | %d | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %.1f s | %s |" % (
+        r["version"], r["n"], mb(r["rss_idle_kb"]), mb(r.get("rss_seeding_kb", 0)), settled, seed, lst, lst_settled, rss,
         mb(r["rss_peak_kb"]) if "rss_peak_kb" in r else "-", probe, rc, r["stop_ms"] / 1000, rst))
 ours = {r["n"]: r for r in rows if r["client"] == "actorrent" and "skipped" not in r}
 print()
 if not ours:
     print("No ratios: the actorrent daemon did not run in this run (see the skipped row).")
 else:
-    print("Ratios to actorrent (>1: actorrent is better): RSS seeding, RSS settled, until all seed, list all (median), list p99 during the re-check, restart to all seeding.")
+    print("Ratios to actorrent (>1: actorrent is better): RSS seeding, RSS settled, until all seed, list all (median), list all settled (median), list p99 during the re-check, restart to all seeding.")
     print()
     for r in rows:
         o = ours.get(r["n"])
         if o is None or "skipped" in r or r is o or "list_median_ms" not in r or "list_median_ms" not in o:
             continue
         ratio = lambda a, b: "%.2f" % (a / b) if a and b else "-"
-        print("- %s, %d torrents: RSS %s, RSS settled %s, all seeding %s, list %s, list p99 in re-check %s, restart %s" % (
+        print("- %s, %d torrents: RSS %s, RSS settled %s, all seeding %s, list %s, list settled %s, list p99 in re-check %s, restart %s" % (
             r["client"], r["n"], ratio(r["rss_seeding_kb"], o["rss_seeding_kb"]),
             ratio(r.get("rss_settled_kb"), o.get("rss_settled_kb")),
             ratio(r.get("all_seed_s"), o.get("all_seed_s")), ratio(r["list_median_ms"], o["list_median_ms"]),
+            ratio(r.get("list_settled_median_ms"), o.get("list_settled_median_ms")),
             ratio(r.get("recheck_list_p99_ms"), o.get("recheck_list_p99_ms")),
             ratio(r.get("restart", {}).get("restart_all_seed_s"), o.get("restart", {}).get("restart_all_seed_s"))))
 EOF

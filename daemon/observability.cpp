@@ -52,6 +52,8 @@ api::daemon_metrics_snapshot metrics_snapshot(const nlohmann::json& stats) {
     for (auto& [state, n] : stats["torrents"]["by_state"].items())
       if (n.is_number())
         s.torrents_by_state[state] = n.get<double>();
+  s.torrents_asleep = num(stats, "torrents", "asleep");
+  s.torrent_wakes = num(stats, "torrents", "wakes");
   s.payload_download_bytes = num(stats, "bytes", "payload_downloaded");
   s.payload_upload_bytes = num(stats, "bytes", "payload_uploaded");
   s.download_rate = num(stats, "rates", "download");

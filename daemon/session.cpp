@@ -732,7 +732,8 @@ void try_sleep(self_ptr self, entry& e) {
     .then(
       [self, key, actor](torrent_nap_ptr& nap) {
         auto* e = find_entry(self, key);
-        if (e == nullptr || e->actor != actor || !nap)
+        // its down message may have come first (on_down leaves it napping)
+        if (e == nullptr || !nap || !(e->actor == actor || (!e->actor && e->napping)))
           return;
         e->napping = false;
         self->demonitor(actor.address());
@@ -872,6 +873,8 @@ void on_down(self_ptr self, const caf::down_msg& dm) {
     if (!e.actor || e.actor.address() != dm.source)
       continue;
     e.actor = nullptr;
+    if (e.napping && !dm.reason && !e.removing && !e.restarting)
+      return; // it quit to sleep: its nap is on the way
     if (e.removing) {
       st.removed_downloaded += e.status.downloaded;
       st.removed_uploaded += e.status.uploaded;

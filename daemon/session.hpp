@@ -18,6 +18,17 @@
 // - Seeding limits: a seed whose ratio reaches its ratio limit (torrent, label,
 //   seeding.ratio_limit) or that uploaded nothing for seeding.idle_seed_time is
 //   paused, with the reason in `queue_reason`.
+// - Sleeping torrents: a torrent is spawned only when its start-up check may
+//   begin (queued ones waiting for it have no actor). A seeding or finished
+//   torrent that has had no peer for seeding.sleep_after and is quiet (nothing
+//   to dial now, no disk work, its announcer idle) hands over a nap and quits,
+//   announcer and all; the session keeps the nap in the torrent's entry and
+//   spawns it again from it, without a check, when a peer dials in (the
+//   listener asks the session, its waker, for an info-hash no torrent is
+//   attached for), when its announcer's next announce is due, or for an API
+//   call that needs it (stop, remove, reannounce, the queue's pause). At
+//   shutdown only sleeping torrents that announced `started` wake, to say
+//   `stopped`.
 // - The API reads the session's cached view of each torrent (refreshed every
 //   second from the running ones, and at every lifecycle event), so
 //   torrents.list never waits on a torrent, let alone on a disk.

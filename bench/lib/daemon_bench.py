@@ -11,7 +11,8 @@ peer probe).
                   [--token T] [--limit S] [--lists K] [--rss-lists M] [--settle S]
       adds the N torrents, waits (bounded by --limit) until all seed, times full
       list calls and samples the RSS of PID around M list calls, and again --settle
-      seconds (default 60) after all seed; prints one JSON
+      seconds (default 60) after all seed (the RSS, and K list calls timed again);
+      prints one JSON
       object. CLIENT: transmission (E = http://127.0.0.1:PORT/transmission/rpc),
       rtorrent (E = path of the SCGI socket), qbittorrent (E = http://127.0.0.1:PORT),
       actorrent (E = http://127.0.0.1:PORT, JSON-RPC at /api/v1/rpc, --token).
@@ -425,6 +426,14 @@ def run(args):
         time.sleep(max(0.0, seeded_at + args.settle - time.monotonic()))
         out["settle_s"] = args.settle
         out["rss_settled_kb"] = rss_kb(args.pid)
+        times = []
+        for _ in range(args.lists):
+            s = time.monotonic()
+            c.list_raw()
+            times.append(time.monotonic() - s)
+        times.sort()
+        out["list_settled_median_ms"] = round(1000 * statistics.median(times), 2)
+        out["list_settled_p90_ms"] = round(1000 * times[int(0.9 * (len(times) - 1))], 2)
     if args.big:
         partial(out)
         recheck_lists(c, args, out)

@@ -231,6 +231,8 @@ CAF_TEST(the daemon families are filled from a snapshot) {
   s.disconnects = {{"timeout", 4}};
   s.pieces_failed = 2;
   s.disk_queued_jobs = 5;
+  s.torrents_asleep = 990;
+  s.torrent_wakes = 42;
   s.mailbox_sizes = {{"session", 3}, {"listener", 0}};
   histogram_data hc;
   hc.observe(0.003, daemon_metrics::hash_check_bounds());
@@ -243,6 +245,8 @@ CAF_TEST(the daemon families are filled from a snapshot) {
   auto text = m.render();
   CAF_CHECK(contains(text, "actorrent_torrents{state=\"seeding\"} 1000\n"));
   CAF_CHECK(contains(text, "actorrent_torrents{state=\"queued\"} 0\n"));
+  CAF_CHECK(contains(text, "actorrent_torrents_asleep 990\n"));
+  CAF_CHECK(contains(text, "actorrent_torrents_woken_total 42\n"));
   CAF_CHECK(contains(text, "actorrent_payload_bytes_total{direction=\"upload\"} 123456789\n"));
   CAF_CHECK(contains(text, "actorrent_payload_rate_bytes_per_second{direction=\"upload\"} 1500000\n"));
   CAF_CHECK(contains(text, "actorrent_peers{state=\"leecher\"} 7\n"));
