@@ -319,10 +319,14 @@ class Actorrent:
 
     def list_raw(self):
         # one page holds everything with this limit; a daemon that pages anyway is
-        # followed (and the pages parsed, which then counts in the time)
+        # followed (and the pages parsed, which then counts in the time). The answer
+        # is not parsed to find that out, as no other client's is: actorrent writes
+        # next_cursor first. (Until 2026-12-07 13:00 it was parsed here, which put
+        # Python's json.loads of the whole answer, ~15 ms at 5,000, in the time.)
         raw = self.raw("torrents.list", {"fields": self.FIELDS, "limit": 10000})
-        if json.loads(raw).get("result", {}).get("next_cursor"):
-            return self.list()
+        if b'"next_cursor":null' not in raw[:64]:
+            if json.loads(raw).get("result", {}).get("next_cursor"):
+                return self.list()
         return raw
 
     def list(self):
