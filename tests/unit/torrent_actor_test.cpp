@@ -182,6 +182,27 @@ struct fixture : test_coordinator_fixture<> {
     return idx;
   }
 
+  // Reads 100 bytes of piece 1 (at offset 16) through a disk store; "" on failure.
+  std::string read_block(const disk_actor& disk) {
+    self->send(disk, read_atom_v, std::vector<block_ref>{block_ref{1, 16, 100}});
+    step();
+    std::string got;
+    self->receive([&](std::vector<block_view>& views) {
+                    if (views.size() == 1 && views[0].valid())
+                      got.assign(views[0].data(), views[0].length);
+                  },
+                  [](error& err) { CAF_FAIL("read failed: " << to_string(err)); },
+                  after(std::chrono::seconds(0)) >> [] { CAF_FAIL("no answer to the read"); });
+    return got;
+  }
+
+  // Stops a torrent and waits for its answer.
+  void stop_torrent(const torrent_actor& t) {
+    self->send(t, stop_atom_v);
+    step();
+    self->receive([](bool) {}, after(std::chrono::seconds(0)) >> [] { CAF_FAIL("no answer to stop"); });
+  }
+
   torrent_status status(const torrent_actor& t) {
     torrent_status out;
     self->send(t, progress_atom_v);
@@ -698,20 +719,9 @@ CAF_TEST(an idle seed lets its disk store and picker go and spawns them again fo
   CAF_CHECK(pc.disk == st.disk);
   CAF_CHECK(pc.picker == st.picker);
   CAF_CHECK_EQUAL(pc.we_have, std::vector<bool>(mi->num_pieces(), true));
-  self->send(pc.disk, read_atom_v, std::vector<block_ref>{block_ref{1, 16, 100}});
-  step();
-  std::string got;
-  self->receive([&](std::vector<block_view>& views) {
-    if (views.size() == 1 && views[0].valid())
-      got.assign(views[0].data(), views[0].length);
-  },
-                [](error& err) { CAF_FAIL("read failed: " << to_string(err)); },
-                after(std::chrono::seconds(0)) >> [] { CAF_FAIL("no answer to the read"); });
-  CAF_CHECK(got == content.substr(piece_len + 16, 100));
+  CAF_CHECK(read_block(pc.disk) == content.substr(piece_len + 16, 100));
   // a stop writes resume data through the new store, with the earlier totals
-  self->send(t, stop_atom_v);
-  step();
-  self->receive([](bool) {}, after(std::chrono::seconds(0)) >> [] { CAF_FAIL("no answer to stop"); });
+  stop_torrent(t);
   auto saved = storage::read_resume_file(resume, *layout, mi->info_hash);
   CAF_REQUIRE(saved.ok() && saved->has_value());
   auto up = (*saved)->uploaded;
@@ -812,20 +822,9 @@ CAF_TEST(a quiet seed goes to sleep and one spawned from its nap seeds on withou
                 after(std::chrono::seconds(0)) >> [] { CAF_FAIL("incoming peer refused"); });
   CAF_REQUIRE(st2.disk);
   CAF_CHECK_EQUAL(pc.we_have, std::vector<bool>(mi->num_pieces(), true));
-  self->send(pc.disk, read_atom_v, std::vector<block_ref>{block_ref{1, 16, 100}});
-  step();
-  std::string got;
-  self->receive([&](std::vector<block_view>& views) {
-                  if (views.size() == 1 && views[0].valid())
-                    got.assign(views[0].data(), views[0].length);
-                },
-                [](error& err) { CAF_FAIL("read failed: " << to_string(err)); },
-                after(std::chrono::seconds(0)) >> [] { CAF_FAIL("no answer to the read"); });
-  CAF_CHECK(got == content.substr(piece_len + 16, 100));
+  CAF_CHECK(read_block(pc.disk) == content.substr(piece_len + 16, 100));
   // a stop writes the totals of both lives
-  self->send(t2, stop_atom_v);
-  step();
-  self->receive([](bool) {}, after(std::chrono::seconds(0)) >> [] { CAF_FAIL("no answer to stop"); });
+  stop_torrent(t2);
   auto layout = storage::file_layout::create(*mi);
   CAF_REQUIRE(layout.ok());
   auto saved = storage::read_resume_file(resume, *layout, mi->info_hash);
