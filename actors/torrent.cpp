@@ -590,10 +590,12 @@ void set_limits(self_ptr self, double up, double down, std::uint32_t max_peers, 
 // that closed on it, backing off; its next announce names them again).
 bool can_sleep(self_ptr self) {
   auto& st = self->state;
-  return (st.phase == torrent_phase::seeding || st.phase == torrent_phase::finished) && st.complete && !st.disk
-         && !st.resume_pending && st.links.empty() && st.peers.size() == 0
-         && !st.peers.dial_due(now(self), std::chrono::seconds{0}) && st.peers.banned_count() == 0 && st.stop_promises.empty() && !st.wire_faults && !st.disk_faults->active()
-         && st.failed_senders.empty() && st.disk_error.empty() && resume_current(self);
+  bool quiet_phase = st.phase == torrent_phase::seeding || st.phase == torrent_phase::finished;
+  bool no_peers = st.links.empty() && st.peers.size() == 0 && !st.peers.dial_due(now(self), std::chrono::seconds{0})
+                  && st.peers.banned_count() == 0;
+  bool no_lab_state = !st.wire_faults && !st.disk_faults->active() && st.failed_senders.empty();
+  return quiet_phase && st.complete && !st.disk && !st.resume_pending && no_peers && st.stop_promises.empty()
+         && no_lab_state && st.disk_error.empty() && resume_current(self);
 }
 
 void fall_asleep(self_ptr self, caf::typed_response_promise<torrent_nap_ptr>& rp, announce_nap_ptr announcer) {
@@ -610,8 +612,6 @@ void fall_asleep(self_ptr self, caf::typed_response_promise<torrent_nap_ptr>& rp
   nap->pieces_saved = st.pieces_saved;
   nap->moved_saved = st.moved_saved;
   nap->announced = st.announced;
-  if (announcer)
-    nap->wake_at = announcer->due;
   nap->announcer = std::move(announcer);
   nap->status = std::make_unique<torrent_status>(make_status(self));
   if (st.cfg.listener)

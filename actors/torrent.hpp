@@ -93,9 +93,8 @@ struct torrent_nap {
   std::uint32_t pieces_saved = 0;
   std::uint64_t moved_saved = 0;
   bool announced = false;                          ///< `started` went to the trackers
-  announce_nap_ptr announcer;                      ///< null: none was running
-  /// When the announcer would announce next: the supervisor wakes it then.
-  std::optional<std::chrono::steady_clock::time_point> wake_at;
+  /// Null: none was running. Its `due` is when the supervisor wakes the torrent.
+  announce_nap_ptr announcer;
   /// Its last status, for the supervisor to take (it holds thousands of
   /// naps: the nap itself keeps none). The tracker lines (status.tracker_status,
   /// tracker_error) are what the torrent shows again when spawned from the

@@ -688,7 +688,6 @@ void copy_nap(torrent_nap& to, const torrent_nap& from) {
   to.pieces_saved = from.pieces_saved;
   to.moved_saved = from.moved_saved;
   to.announced = from.announced;
-  to.wake_at = from.wake_at;
 }
 
 // A sleeping torrent spawned again from its nap: it goes on seeding (or
@@ -1712,7 +1711,7 @@ void poll(self_ptr self) {
   auto sleep_after = std::chrono::seconds{conf(self).sleep_after};
   for (auto& [id, e] : self->state.torrents) {
     if (!e.actor) {
-      if (e.asleep && e.nap.wake_at && *e.nap.wake_at <= now)
+      if (e.asleep && e.nap_has_announcer && e.nap_announcer.due && *e.nap_announcer.due <= now)
         wake_entry(self, e); // its announcer's next announce is due
       continue;
     }
