@@ -342,7 +342,7 @@ caf::result<std::vector<bool>> check_existing(self_ptr self) {
     for (std::size_t p = 0; p < only->size() && p < st.wanted.size(); ++p)
       (*only)[p] = (*only)[p] && st.wanted[p];
   }
-  auto res = st.storage->check_existing(st.check_threads, report, only ? &*only : nullptr);
+  auto res = st.storage->check_existing(st.check_threads, report, only ? &*only : nullptr, st.check_nice);
   if (!res)
     return disk_error("checking existing data failed: " + res.error().message);
   if (plan)
@@ -376,6 +376,7 @@ caf::error open_store(self_ptr self, const disk_config& cfg) {
   auto& st = self->state;
   st.torrent = cfg.torrent;
   st.check_threads = cfg.check_threads;
+  st.check_nice = cfg.check_nice;
   st.cache_limit = cfg.read_cache_bytes;
   st.map_reads = cfg.map_reads;
   st.resume_file = cfg.resume_file;

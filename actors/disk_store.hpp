@@ -48,6 +48,9 @@ struct disk_config {
   std::shared_ptr<const metainfo> torrent;
   std::string root;              ///< download directory
   unsigned check_threads = 0;    ///< for the start-up check; 0: one per core
+  /// The start-up check hashes on threads of its own this much below the
+  /// usual priority (0: on the store's own thread too, at the usual one).
+  int check_nice = 0;
   std::size_t read_cache_bytes = 16 * 1024 * 1024; ///< whole pieces kept (or kept mapped in) for uploads
   /// Serve uploads from read-only mappings of the files where a piece lies in
   /// one file (false: always pread into the piece cache).
@@ -131,6 +134,7 @@ struct disk_state {
   std::uint64_t pieces_from_memory = 0; ///< ...of which from their blocks in memory
   std::uint64_t bytes_written = 0;
   unsigned check_threads = 0;
+  int check_nice = 0;
   std::string resume_file;
   bool force_overwrite = false;
   bool recheck = false;

@@ -155,6 +155,13 @@ caf::timespan backoff_delay(unsigned failures, caf::timespan initial, caf::times
   return std::min(d, max);
 }
 
+caf::timespan jittered(caf::timespan delay, std::uint64_t r) {
+  if (delay <= caf::timespan{0})
+    return delay;
+  // 1/1024 steps: delay * [0, 511/1024] on top, no overflow below ~100 days
+  return delay + delay * static_cast<caf::timespan::rep>(r % 512) / 1024;
+}
+
 // ---- one request ------------------------------------------------------------------------
 
 void init_curl_once() { net::init_curl_once(); }
@@ -318,8 +325,8 @@ void walk_failed(self_ptr self) {
     return;
   }
   ++st.failures;
-  schedule_tick(self,
-                announce::backoff_delay(st.failures, st.cfg.retry_initial, st.cfg.retry_max, st.last_interval));
+  auto delay = announce::backoff_delay(st.failures, st.cfg.retry_initial, st.cfg.retry_max, st.last_interval);
+  schedule_tick(self, announce::jittered(delay, st.rng()));
 }
 
 void walk_succeeded(self_ptr self, tracker_outcome& out) {

@@ -174,6 +174,11 @@ private:
 caf::timespan backoff_delay(unsigned failures, caf::timespan initial, caf::timespan max,
                             caf::timespan tracker_interval = caf::timespan{0});
 
+/// `delay` stretched by a random share of itself below one half (from the
+/// random number `r`): announcers that failed together (a daemon's torrents
+/// added at once, one tracker down) do not all retry in the same second.
+caf::timespan jittered(caf::timespan delay, std::uint64_t r);
+
 /// One request to one tracker URL, handed to a worker.
 struct tracker_job {
   std::string url;

@@ -55,6 +55,7 @@ void apply_children(const logic::settings& s, torrent_config& tc) {
   pk.max_disk_queue = s.max_disk_queue;
   auto& dc = tc.disk_defaults;
   dc.check_threads = narrow<unsigned>(s.check_threads);
+  dc.check_nice = narrow<int>(s.check_nice);
   dc.read_cache_bytes = narrow<std::size_t>(s.read_cache);
   dc.hash_batch = narrow<std::size_t>(s.hash_batch);
   // a batch as large as the picker lets wait at the disk fills only while the

@@ -1706,13 +1706,23 @@ std::string handle_rpc(self_ptr self, const std::string& method, const std::stri
 
 // ---- timer and shutdown -------------------------------------------------------------------
 
+// Sleeping torrents woken for their announces in one tick at most: torrents
+// added together announce together (and, with a tracker down, retry
+// together); thousands of actors spawned at once would hold up the API calls
+// behind them for a tenth of a second. The others wake in the next ticks.
+constexpr std::size_t max_announce_wakes_per_tick = 50;
+
 void poll(self_ptr self) {
   auto now = clock_type::now();
   auto sleep_after = std::chrono::seconds{conf(self).sleep_after};
+  std::size_t announce_wakes = 0;
   for (auto& [id, e] : self->state.torrents) {
     if (!e.actor) {
-      if (e.asleep && e.nap_has_announcer && e.nap_announcer.due && *e.nap_announcer.due <= now)
+      if (e.asleep && e.nap_has_announcer && e.nap_announcer.due && *e.nap_announcer.due <= now
+          && announce_wakes < max_announce_wakes_per_tick) {
         wake_entry(self, e); // its announcer's next announce is due
+        ++announce_wakes;
+      }
       continue;
     }
     if (e.poll_pending || e.napping)

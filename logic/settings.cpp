@@ -62,6 +62,7 @@ setting_table make_table() {
     {"max_disk_queue", &s::max_disk_queue, u::bytes, MiB, 16 * GiB, "received bytes not yet hashed before requests pause"},
     // disk
     {"check_threads", &s::check_threads, u::count, 0, 1024, "hashing threads of the start-up check (0: one per core)"},
+    {"check_nice", &s::check_nice, u::count, 0, 19, "the start-up check's threads run this much below the others' priority (0: as they do)"},
     {"read_cache", &s::read_cache, u::bytes, 0, 64 * GiB, "whole pieces kept in memory for uploads"},
     {"hash_batch", &s::hash_batch, u::count, 0, 64, "pieces hashed side by side (0: as many as the SHA-1 kernel has lanes)"},
     {"hash_batch_bytes", &s::hash_batch_bytes, u::bytes, 256 * KiB, 4 * GiB, "a hash batch never waits for more than this (at most half of max_disk_queue)"},

@@ -64,6 +64,7 @@ struct settings {
   std::uint64_t max_disk_queue = 6 * 1024 * 1024; ///< bytes handed to the disk, not yet hashed
   // -- disk --------------------------------------------------------------------------
   std::uint64_t check_threads = 0;          ///< 0: one per core
+  std::uint64_t check_nice = 10;            ///< a check's threads' nice value above the others'
   std::uint64_t read_cache = 16 * 1024 * 1024; ///< bytes of whole pieces kept for uploads
   std::uint64_t hash_batch = 0;             ///< pieces hashed side by side, 0: SIMD lanes
   std::uint64_t hash_batch_bytes = 3 * 1024 * 1024; ///< at most max_disk_queue / 2 (engine_config)

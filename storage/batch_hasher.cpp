@@ -3,10 +3,15 @@
 #include "protocol/sha1_multi.hpp"
 
 #include <algorithm>
+#include <cerrno>
 #include <atomic>
 #include <mutex>
 #include <optional>
 #include <thread>
+
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 namespace actorrent::storage {
 
@@ -151,8 +156,21 @@ status batch_hasher::hash_alone(std::size_t piece, piece_source& src, piece_dige
   return {};
 }
 
+bool lower_thread_priority(int nice) {
+  if (nice <= 0)
+    return true;
+  // on Linux, PRIO_PROCESS with a thread id sets that thread's nice value only
+  const auto tid = static_cast<id_t>(::syscall(SYS_gettid));
+  errno = 0;
+  const int now = ::getpriority(PRIO_PROCESS, tid);
+  if (now == -1 && errno != 0)
+    return false;
+  return ::setpriority(PRIO_PROCESS, tid, std::min(now + nice, 19)) == 0;
+}
+
 status hash_in_parallel(const hash_settings& s, std::span<const std::size_t> pieces, piece_source& src,
-                        unsigned threads, std::span<piece_digest> out, const hash_progress_fn& progress) {
+                        unsigned threads, std::span<piece_digest> out, const hash_progress_fn& progress,
+                        int nice) {
   if (out.size() != pieces.size())
     return make_error("batch hasher: " + std::to_string(out.size()) + " digests for "
                       + std::to_string(pieces.size()) + " pieces");
@@ -187,14 +205,24 @@ status hash_in_parallel(const hash_settings& s, std::span<const std::size_t> pie
   unsigned n = threads != 0 ? threads : std::max(1u, std::thread::hardware_concurrency());
   n = static_cast<unsigned>(std::min<std::size_t>(n, std::max<std::size_t>(groups, 1)));
   std::vector<std::thread> pool;
-  for (unsigned i = 1; i < n; ++i) {
+  // background work runs only on threads of its own: a thread's priority
+  // cannot be raised again without privileges, so the caller's stays as is
+  const bool background = nice > 0;
+  for (unsigned i = background ? 0 : 1; i < n; ++i) {
     try {
-      pool.emplace_back(worker);
+      if (background)
+        pool.emplace_back([&worker, nice] {
+          lower_thread_priority(nice); // refused: it still hashes, at the usual priority
+          worker();
+        });
+      else
+        pool.emplace_back(worker);
     } catch (...) {
       break; // fewer threads still finish the job
     }
   }
-  worker();
+  if (!background || pool.empty())
+    worker();
   for (auto& t : pool)
     t.join();
   if (first_error)

@@ -110,7 +110,16 @@ using hash_progress_fn = std::function<void(std::size_t done, std::size_t total)
 /// groups of consecutive entries. `src` must allow concurrent calls.
 /// `progress` is called once per piece, from the worker threads. The first
 /// error stops every thread and is returned.
+/// With `nice` above 0 the work is background work: every worker runs on a
+/// thread of its own whose scheduling priority is lowered by `nice` (the
+/// caller only waits), so that hashing on every core does not slow the
+/// threads that answer peers and API calls.
 status hash_in_parallel(const hash_settings& s, std::span<const std::size_t> pieces, piece_source& src,
-                        unsigned threads, std::span<piece_digest> out, const hash_progress_fn& progress = {});
+                        unsigned threads, std::span<piece_digest> out, const hash_progress_fn& progress = {},
+                        int nice = 0);
+
+/// Lowers the calling thread's scheduling priority by `nice` (Linux: a
+/// thread's own nice value). Returns false if the system refused.
+bool lower_thread_priority(int nice);
 
 } // namespace actorrent::storage

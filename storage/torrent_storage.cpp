@@ -676,7 +676,7 @@ status torrent_storage::flush() {
 }
 
 result<std::vector<bool>> torrent_storage::check_existing(unsigned threads, progress_fn progress,
-                                                          const std::vector<bool>* only) const {
+                                                          const std::vector<bool>* only, int nice) const {
   auto& d = *impl_;
   const auto& layout = d.layout;
   if (only && only->size() != layout.num_pieces())
@@ -741,7 +741,7 @@ result<std::vector<bool>> torrent_storage::check_existing(unsigned threads, prog
   // shrank since the look above is simply not there
   impl::piece_reader src{d};
   std::vector<storage::piece_digest> digests(todo.size());
-  if (auto st = hash_in_parallel(d.hash_settings(), todo, src, threads, digests, progress); !st)
+  if (auto st = hash_in_parallel(d.hash_settings(), todo, src, threads, digests, progress, nice); !st)
     return st.error();
   for (std::size_t i = 0; i < todo.size(); ++i)
     good[todo[i]] = digests[i].present && digests[i].hash == d.expected_hash(todo[i]);

@@ -113,7 +113,7 @@ public:
   /// that is missing, or shorter than the bytes the piece needs, are false
   /// without being read. Creates nothing. Closes the cached descriptors first,
   /// so that files deleted or replaced behind our back are seen as they are. Hashes on `threads` threads (0: one
-  /// per core). Fails on I/O errors other than "does not exist", and on
+  /// per core), in the background with `nice` above 0 (see hash_in_parallel). Fails on I/O errors other than "does not exist", and on
   /// symbolic links in the way.
   ///
   /// With `only` (one entry per piece, else an error), only the pieces p with
@@ -124,7 +124,7 @@ public:
   /// zeroes. `progress` counts only the pieces actually hashed: its `total` is
   /// their number.
   result<std::vector<bool>> check_existing(unsigned threads = 0, progress_fn progress = {},
-                                           const std::vector<bool>* only = nullptr) const;
+                                           const std::vector<bool>* only = nullptr, int nice = 0) const;
 
   /// stat() of every file of the layout, in layout order, reached the same
   /// safe way as reads (no symlink followed). A missing file (or directory on

@@ -9,7 +9,12 @@
 #include <random>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
+
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 using namespace actorrent;
 using namespace actorrent::storage;
@@ -199,6 +204,60 @@ CAF_TEST(in parallel every piece is hashed once with one progress call each) {
   auto st = hash_in_parallel(hs, ids, src, 2, out);
   CAF_REQUIRE(!st.ok());
   CAF_CHECK_EQUAL(st.error().message, "cannot read piece 51");
+}
+
+namespace {
+
+int own_nice() {
+  return ::getpriority(PRIO_PROCESS, static_cast<id_t>(::syscall(SYS_gettid)));
+}
+
+// Records the thread and its nice value of every read.
+struct watching_source final : piece_source {
+  test_source& inner;
+  std::mutex m;
+  std::set<std::thread::id> threads;
+  std::set<int> nices;
+  explicit watching_source(test_source& s) : inner(s) {}
+  result<bool> read(std::size_t piece, std::uint64_t offset, std::span<std::uint8_t> out) override {
+    {
+      std::lock_guard<std::mutex> g{m};
+      threads.insert(std::this_thread::get_id());
+      nices.insert(own_nice());
+    }
+    return inner.read(piece, offset, out);
+  }
+};
+
+} // namespace
+
+CAF_TEST(background hashing runs on threads of its own at a lower priority) {
+  const std::uint64_t plen = 16 * 1024;
+  test_source src{plen * 40, plen};
+  hash_settings hs;
+  hs.piece_length = plen;
+  hs.total_size = plen * 40;
+  std::vector<std::size_t> ids;
+  for (std::size_t p = 0; p < 40; ++p)
+    ids.push_back(p);
+  const int before = own_nice();
+  for (unsigned threads : {1u, 2u}) {
+    watching_source w{src};
+    std::vector<piece_digest> out(ids.size());
+    CAF_REQUIRE(hash_in_parallel(hs, ids, w, threads, out, {}, 5).ok());
+    for (std::size_t i = 0; i < ids.size(); ++i)
+      CAF_CHECK_EQUAL(out[i].hash.hex(), src.expected(ids[i]).hex());
+    CAF_CHECK_EQUAL(w.threads.count(std::this_thread::get_id()), 0u);
+    CAF_CHECK(w.nices == std::set<int>{std::min(before + 5, 19)});
+    CAF_CHECK_EQUAL(own_nice(), before); // the caller's own priority is untouched
+  }
+  // without a nice value, the caller hashes too, at its own priority
+  watching_source w{src};
+  std::vector<piece_digest> out(ids.size());
+  CAF_REQUIRE(hash_in_parallel(hs, ids, w, 1, out).ok());
+  CAF_CHECK_EQUAL(w.threads.size(), 1u);
+  CAF_CHECK_EQUAL(w.threads.count(std::this_thread::get_id()), 1u);
+  CAF_CHECK(w.nices == std::set<int>{before});
 }
 
 CAF_TEST(lanes never exceed the kernel and settings out of range are brought in) {

@@ -507,6 +507,22 @@ CAF_TEST(back off after a failure is capped by the tracker interval) {
   CAF_CHECK_EQUAL(d(20, seconds{7200}), 1800);
 }
 
+CAF_TEST(retries are spread over half the back off after it) {
+  using std::chrono::seconds;
+  const caf::timespan d = seconds{40};
+  logic::splitmix64 rng{3};
+  std::set<caf::timespan::rep> seen;
+  for (int i = 0; i < 200; ++i) {
+    auto j = announce::jittered(d, rng());
+    CAF_CHECK_GREATER_OR_EQUAL(j, d);
+    CAF_CHECK_LESS(j, d + d / 2);
+    seen.insert(std::chrono::duration_cast<std::chrono::milliseconds>(j).count() / 1000);
+  }
+  CAF_CHECK_GREATER(seen.size(), 15u); // spread over most of the 20 s
+  CAF_CHECK_EQUAL(announce::jittered(d, 0).count(), d.count());
+  CAF_CHECK_EQUAL(announce::jittered(caf::timespan{0}, 77).count(), 0);
+}
+
 CAF_TEST(config validation) {
   caf::actor_system_config cfg;
   caf::actor_system sys{cfg};
