@@ -102,6 +102,11 @@ int run_daemon(const daemon_cli& cli) {
   // malloc_trim every 30 s returns it.
   ::mallopt(M_MMAP_THRESHOLD, 256 << 10);
   ::mallopt(M_TRIM_THRESHOLD, 4 << 20);
+  // Two arenas rather than glibc's eight per core: a daemon's threads (the
+  // scheduler's, the middleman, the API's, the tracker workers) each got one,
+  // and each kept its own free memory resident. 5,000 sleeping torrents, same
+  // run: 44.8 MB settled instead of 46.1; the list time did not change.
+  ::mallopt(M_ARENA_MAX, 2);
   int code = exit_ok;
   std::optional<shutdown_watchdog> watchdog;
   {

@@ -194,6 +194,50 @@ state_store_actor::behavior_type state_store(state_store_actor::stateful_pointer
 /// entry::sent_slots before any share was sent: the torrent's own slot counts.
 constexpr std::uint32_t no_slot_cap = std::numeric_limits<std::uint32_t>::max();
 
+/// What the session keeps of a torrent's last status: the fields its rows,
+/// stats and limits read. The full torrent_status (496 bytes, with the lab's
+/// wire counters, the have bitfield, the banned and failed-from lists) was
+/// kept for every torrent, sleeping or not.
+struct status_row {
+  std::uint64_t total_size = 0, have_bytes = 0, downloaded = 0, wasted = 0, uploaded = 0;
+  std::uint64_t check_total = 0, selected_size = 0, selected_have = 0;
+  std::uint32_t pieces_have = 0, pieces_total = 0, peers = 0, seeds = 0, leechers = 0;
+  std::uint32_t hash_failures = 0, banned = 0, resumed_pieces = 0, half_open = 0, handshaking = 0;
+  double down_rate = 0, up_rate = 0;
+  bool complete = false;
+  std::string tracker_status, state, tracker_error;
+  std::vector<peer_info> peer_list;
+
+  /// Takes what it keeps of `s` (the strings assigned: their buffers stay).
+  void assign(const torrent_status& s) {
+    total_size = s.total_size;
+    have_bytes = s.have_bytes;
+    downloaded = s.downloaded;
+    wasted = s.wasted;
+    uploaded = s.uploaded;
+    check_total = s.check_total;
+    selected_size = s.selected_size;
+    selected_have = s.selected_have;
+    pieces_have = s.pieces_have;
+    pieces_total = s.pieces_total;
+    peers = s.peers;
+    seeds = s.seeds;
+    leechers = s.leechers;
+    hash_failures = s.hash_failures;
+    banned = s.banned;
+    resumed_pieces = s.resumed_pieces;
+    half_open = s.half_open;
+    handshaking = s.handshaking;
+    down_rate = s.down_rate;
+    up_rate = s.up_rate;
+    complete = s.complete;
+    tracker_status = s.tracker_status;
+    state = s.state;
+    tracker_error = s.tracker_error;
+    peer_list = s.peer_list;
+  }
+};
+
 struct entry {
   std::string id;
   std::uint64_t seq = 0;
@@ -225,7 +269,7 @@ struct entry {
   /// It last had a peer (or a peer woke it); a torrent that never had one
   /// may sleep as soon as it is quiet (right after its check and first announce).
   clock_type::time_point last_busy{};
-  torrent_status status;
+  status_row status;
   std::string phase = "queued";     ///< the actor's lifecycle state
   std::string error;
   std::string queue_reason;         ///< why the session holds it (queued, ratio reached, ...)
@@ -650,7 +694,7 @@ void reset_entry(entry& e) {
   e.sent_up = e.sent_down = -1;
   e.sent_peers = e.sent_half = 0;
   e.sent_slots = no_slot_cap;
-  e.status = torrent_status{};
+  e.status = status_row{};
   e.status.total_size = e.mi->total_size;
   e.status.pieces_total = static_cast<std::uint32_t>(e.mi->num_pieces());
 }
@@ -928,7 +972,7 @@ void update_status(entry& e, const torrent_status& s) {
   }
   if (s.peers > 0)
     e.last_busy = now;
-  e.status = s;
+  e.status.assign(s);
   if (e.phase == "checking" && e.status.state != "checking" && !e.status.state.empty())
     e.phase = e.status.state;
 }
