@@ -6,6 +6,7 @@
 
 #include "net/announce_transport.hpp"
 #include "net/http_announce.hpp"
+#include "protocol/peer_id.hpp"
 #include "protocol/tracker_http.hpp"
 
 #include <caf/actor_cast.hpp>
@@ -466,7 +467,7 @@ announcer_fn(announcer_impl_actor::stateful_pointer<announcer_state> self, annou
     self->monitor(st.cfg.torrent);
     self->set_down_handler([self](caf::down_msg&) { self->quit(); });
   } else {
-    st.rng.seed(st.cfg.seed ? *st.cfg.seed : (std::uint64_t{std::random_device{}()} << 32 | std::random_device{}()));
+    st.rng.seed(st.cfg.seed ? *st.cfg.seed : random_seed());
     st.key = static_cast<std::uint32_t>(st.rng());
     if (st.config_error.empty()) {
       st.tiers = announce::tracker_tiers{st.cfg.tiers, st.rng};

@@ -125,7 +125,7 @@ struct announcer_config {
   /// UDP packets sent per phase (connect, announce) within the request timeout.
   int udp_max_tries = 4;
   /// Seed of the announcer's RNG (tier shuffle, key, transaction ids);
-  /// nullopt: std::random_device.
+  /// nullopt: random_seed() (the kernel CSPRNG).
   std::optional<std::uint64_t> seed;
   /// Where peers and failures go.
   torrent_actor torrent;

@@ -371,6 +371,8 @@ using session_actor = caf::typed_actor<
   caf::reacts_to<event_atom, torrent_event>,
   // Timer, every second: status polls, queue, limits, watch directory, stats.
   caf::reacts_to<tick_atom>,
+  // To itself: the queue pass after a burst of torrent events.
+  caf::reacts_to<schedule_atom>,
   // From the state worker: the bytes of new .torrent files of the watch directory.
   caf::reacts_to<scan_atom, std::vector<std::string>, std::vector<std::string>>,
   // SIGTERM: stop every torrent in parallel (stopped announces, resume data)

@@ -103,5 +103,7 @@ CAF_BEGIN_TYPE_ID_BLOCK(actorrent, caf::first_custom_type_id)
   // spawn it again for an incoming peer (wake).
   CAF_ADD_ATOM(actorrent, actorrent, sleep_atom, "sleep")
   CAF_ADD_ATOM(actorrent, actorrent, wake_atom, "wake")
+  // The session's queue pass, asked of itself once for a burst of events.
+  CAF_ADD_ATOM(actorrent, actorrent, schedule_atom, "schedule")
 
 CAF_END_TYPE_ID_BLOCK(actorrent)

@@ -33,6 +33,19 @@ void fill_random(std::uint8_t* out, std::size_t len) {
     out[done] = static_cast<std::uint8_t>(rd());
 }
 
+} // namespace
+
+std::uint64_t random_seed() {
+  std::uint8_t b[8];
+  fill_random(b, sizeof b);
+  std::uint64_t v = 0;
+  for (auto x : b)
+    v = v << 8 | x;
+  return v;
+}
+
+namespace {
+
 bool is_alnum(char c) {
   return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
 }

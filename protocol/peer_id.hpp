@@ -23,6 +23,10 @@ inline constexpr std::string_view peer_id_alphabet =
 /// prefix that is "-AT0001-" + 12 random characters (~71 bits of entropy).
 sha1_hash generate_peer_id(std::string_view prefix = peer_id_prefix);
 
+/// 64 random bits from the same source (a seed; one getrandom call, where a
+/// std::random_device is constructed, parsed and opened each time).
+std::uint64_t random_seed();
+
 /// The client behind a peer id, as far as its prefix tells.
 struct client_info {
   /// Human-readable client name, e.g. "libtorrent", "Transmission", "aria2",

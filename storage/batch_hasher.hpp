@@ -114,9 +114,14 @@ using hash_progress_fn = std::function<void(std::size_t done, std::size_t total)
 /// thread of its own whose scheduling priority is lowered by `nice` (the
 /// caller only waits), so that hashing on every core does not slow the
 /// threads that answer peers and API calls.
+/// A job of fewer than `background_min_bytes` (pieces times the piece length)
+/// is hashed at once, as if `nice` were 0.
 status hash_in_parallel(const hash_settings& s, std::span<const std::size_t> pieces, piece_source& src,
                         unsigned threads, std::span<piece_digest> out, const hash_progress_fn& progress = {},
                         int nice = 0);
+
+/// Below this many bytes, a background job runs on the caller's thread.
+inline constexpr std::uint64_t background_min_bytes = 16 << 20;
 
 /// Lowers the calling thread's scheduling priority by `nice` (Linux: a
 /// thread's own nice value). Returns false if the system refused.

@@ -232,32 +232,40 @@ struct watching_source final : piece_source {
 } // namespace
 
 CAF_TEST(background hashing runs on threads of its own at a lower priority) {
-  const std::uint64_t plen = 16 * 1024;
-  test_source src{plen * 40, plen};
+  const std::uint64_t plen = 1 << 20;
+  const std::size_t pieces = background_min_bytes / plen + 1;
+  test_source src{plen * pieces, plen};
   hash_settings hs;
   hs.piece_length = plen;
-  hs.total_size = plen * 40;
+  hs.total_size = plen * pieces;
   std::vector<std::size_t> ids;
-  for (std::size_t p = 0; p < 40; ++p)
+  for (std::size_t p = 0; p < pieces; ++p)
     ids.push_back(p);
   const int before = own_nice();
   for (unsigned threads : {1u, 2u}) {
     watching_source w{src};
     std::vector<piece_digest> out(ids.size());
-    CAF_REQUIRE(hash_in_parallel(hs, ids, w, threads, out, {}, 5).ok());
+    auto st = hash_in_parallel(hs, ids, w, threads, out, {}, 5);
+    if (!st.ok())
+      CAF_FAIL(st.error().message);
     for (std::size_t i = 0; i < ids.size(); ++i)
       CAF_CHECK_EQUAL(out[i].hash.hex(), src.expected(ids[i]).hex());
     CAF_CHECK_EQUAL(w.threads.count(std::this_thread::get_id()), 0u);
     CAF_CHECK(w.nices == std::set<int>{std::min(before + 5, 19)});
     CAF_CHECK_EQUAL(own_nice(), before); // the caller's own priority is untouched
   }
-  // without a nice value, the caller hashes too, at its own priority
-  watching_source w{src};
-  std::vector<piece_digest> out(ids.size());
-  CAF_REQUIRE(hash_in_parallel(hs, ids, w, 1, out).ok());
-  CAF_CHECK_EQUAL(w.threads.size(), 1u);
-  CAF_CHECK_EQUAL(w.threads.count(std::this_thread::get_id()), 1u);
-  CAF_CHECK(w.nices == std::set<int>{before});
+  // without a nice value, the caller hashes too, at its own priority; and so
+  // it does with one for a job below background_min_bytes
+  for (int nice : {0, 5}) {
+    watching_source w{src};
+    auto few = nice == 0 ? std::span<const std::size_t>{ids} : std::span<const std::size_t>{ids}.first(pieces - 2);
+    std::vector<piece_digest> out(few.size());
+    CAF_REQUIRE(hash_in_parallel(hs, few, w, 1, out, {}, nice).ok());
+    CAF_CHECK_EQUAL(w.threads.size(), 1u);
+    CAF_CHECK_EQUAL(w.threads.count(std::this_thread::get_id()), 1u);
+    CAF_CHECK(w.nices == std::set<int>{before});
+    CAF_CHECK_EQUAL(out.back().hash.hex(), src.expected(few.back()).hex());
+  }
 }
 
 CAF_TEST(lanes never exceed the kernel and settings out of range are brought in) {

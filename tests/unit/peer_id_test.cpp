@@ -97,3 +97,15 @@ CAF_TEST(unknown clients) {
   // non-alphanumeric version characters: not an Azureus-style id at all
   CAF_CHECK_EQUAL(describe("-TR-.,0-abcdefghijkl"), "unknown");
 }
+
+CAF_TEST(random seeds differ and use every byte) {
+  std::set<std::uint64_t> seen;
+  std::uint64_t high = 0;
+  for (int i = 0; i < 64; ++i) {
+    auto s = random_seed();
+    seen.insert(s);
+    high |= s >> 56;
+  }
+  CAF_CHECK_EQUAL(seen.size(), 64u);
+  CAF_CHECK_NOT_EQUAL(high, 0u); // the top byte is filled too
+}
