@@ -664,19 +664,21 @@ void note_state(self_ptr self, entry& e) {
 void schedule(self_ptr self);
 void restore_counted(self_ptr self, entry& e);
 
-// A fresh torrent actor for `e`, monitored.
-void set_actor(self_ptr self, entry& e, torrent_actor actor) {
-  e.actor = std::move(actor);
-  self->monitor(e.actor);
-  self->state.by_actor[e.actor.address()] = e.id;
-}
-
 // `e` has no actor any more (it went down, or quit to sleep).
 void clear_actor(self_ptr self, entry& e) {
   if (!e.actor)
     return;
   self->state.by_actor.erase(e.actor.address());
   e.actor = nullptr;
+}
+
+// A fresh torrent actor for `e`, monitored (a previous one's down message
+// is then ignored, as before the index).
+void set_actor(self_ptr self, entry& e, torrent_actor actor) {
+  clear_actor(self, e);
+  e.actor = std::move(actor);
+  self->monitor(e.actor);
+  self->state.by_actor[e.actor.address()] = e.id;
 }
 
 // The queue pass after a torrent's event, once for all the events already
