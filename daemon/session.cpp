@@ -799,6 +799,16 @@ const torrent_actor& awake(self_ptr self, entry& e) {
   return e.actor;
 }
 
+// Quiet enough to be asked to sleep: seeding or finished, no peer for
+// seeding.sleep_after, nothing the session holds it for. The torrent itself
+// has the last word (it says no while its announcer talks to a tracker).
+bool may_sleep(self_ptr self, const entry& e, clock_type::time_point now) {
+  auto sleep_after = std::chrono::seconds{conf(self).sleep_after};
+  return e.actor && !e.napping && sleep_after.count() > 0 && (e.phase == "seeding" || e.phase == "finished")
+         && e.status.peers == 0 && !e.removing && !e.restarting && !e.user_paused && !e.session_paused
+         && now - e.last_busy >= sleep_after;
+}
+
 // Asks a quiet torrent to sleep; it says no if it is not quiet after all.
 void try_sleep(self_ptr self, entry& e) {
   e.napping = true;
@@ -1078,6 +1088,12 @@ void on_event(self_ptr self, torrent_event& ev) {
       break;
     case torrent_event::kind::tracker_failed:
       ++st.tracker_failures;
+      // its announcer has just finished a walk: a quiet torrent sleeps now
+      // rather than at the next poll (1-3 s later). At a start or restart
+      // that is hundreds of torrents fewer awake at once, and a torrent woken
+      // for a retry is awake for milliseconds.
+      if (may_sleep(self, *e, clock_type::now()))
+        try_sleep(self, *e);
       return; // no change of state: nothing to schedule
     case torrent_event::kind::woke:
       e->woke_tick = st.ticks; // polled closely again
@@ -1799,7 +1815,6 @@ constexpr std::size_t max_announce_wakes_per_tick = 50;
 
 void poll(self_ptr self) {
   auto now = clock_type::now();
-  auto sleep_after = std::chrono::seconds{conf(self).sleep_after};
   std::size_t announce_wakes = 0;
   for (auto& [id, e] : self->state.torrents) {
     if (!e.actor) {
@@ -1814,9 +1829,7 @@ void poll(self_ptr self) {
       continue;
     // quiet seeding or finished torrents go to sleep (tried every 2 s: the
     // torrent says no while its announcer is talking to a tracker)
-    if (sleep_after.count() > 0 && (e.phase == "seeding" || e.phase == "finished") && e.status.peers == 0
-        && !e.removing && !e.restarting && !e.user_paused && !e.session_paused && now - e.last_busy >= sleep_after
-        && (self->state.ticks + e.seq) % 2 == 0) {
+    if (may_sleep(self, e, now) && (self->state.ticks + e.seq) % 2 == 0) {
       try_sleep(self, e);
       continue;
     }
