@@ -960,53 +960,50 @@ void on_down(self_ptr self, const caf::down_msg& dm) {
   if (owner == st.by_actor.end())
     return;
   auto it = st.torrents.find(owner->second);
-  if (it == st.torrents.end()) {
-    st.by_actor.erase(owner);
+  if (it == st.torrents.end() || it->second.actor.address() != dm.source) {
+    st.by_actor.erase(owner); // its entry is gone or has another actor
     return;
   }
-  {
-    auto& e = it->second;
-    clear_actor(self, e);
-    if (e.napping && !dm.reason && !e.removing && !e.restarting)
-      return; // it quit to sleep: its nap is on the way
-    if (e.removing) {
-      st.removed_downloaded += e.status.downloaded;
-      st.removed_uploaded += e.status.uploaded;
-      std::vector<std::string> state_files{"torrents/" + e.id + ".torrent", "torrents/" + e.id + ".json",
-                                           "resume/" + e.id + ".resume"};
-      self->send(st.store, erase_atom_v, conf(self).state, state_files);
-      if (e.delete_data) {
-        std::vector<std::string> files;
-        for (auto& f : e.mi->files)
-          if (!f.pad)
-            files.push_back(f.path);
-        files.push_back(".actorrent/" + e.id + ".parts");
-        self->send(st.store, erase_atom_v, e.save_path, files);
-      }
-      log_line("removed " + e.mi->name + " (" + e.id + ")" + (e.delete_data ? " and its data" : ""));
-      emit(self, {{"type", "removed"}, {"id", e.id}, {"name", e.mi->name}, {"data_deleted", e.delete_data}});
-      ++st.removed_total;
-      st.torrents.erase(it);
-      st.order_stale = true;
-      schedule_soon(self);
-      return;
+  auto& e = it->second;
+  clear_actor(self, e);
+  if (e.napping && !dm.reason && !e.removing && !e.restarting)
+    return; // it quit to sleep: its nap is on the way
+  if (e.removing) {
+    st.removed_downloaded += e.status.downloaded;
+    st.removed_uploaded += e.status.uploaded;
+    std::vector<std::string> state_files{"torrents/" + e.id + ".torrent", "torrents/" + e.id + ".json",
+                                         "resume/" + e.id + ".resume"};
+    self->send(st.store, erase_atom_v, conf(self).state, state_files);
+    if (e.delete_data) {
+      std::vector<std::string> files;
+      for (auto& f : e.mi->files)
+        if (!f.pad)
+          files.push_back(f.path);
+      files.push_back(".actorrent/" + e.id + ".parts");
+      self->send(st.store, erase_atom_v, e.save_path, files);
     }
-    if (e.restarting && !st.shutting_down) {
-      spawn_entry(self, e);
-      note_state(self, e);
-      schedule_soon(self);
-      return;
-    }
-    restore_counted(self, e);
-    if (!st.shutting_down && e.error.empty()) {
-      e.error = dm.reason ? self->system().render(dm.reason) : std::string{"the torrent actor stopped"};
-      ++st.errors_total;
-      emit(self, {{"type", "error"}, {"id", e.id}, {"name", e.mi->name}, {"message", e.error}});
-    }
+    log_line("removed " + e.mi->name + " (" + e.id + ")" + (e.delete_data ? " and its data" : ""));
+    emit(self, {{"type", "removed"}, {"id", e.id}, {"name", e.mi->name}, {"data_deleted", e.delete_data}});
+    ++st.removed_total;
+    st.torrents.erase(it);
+    st.order_stale = true;
+    schedule_soon(self);
+    return;
+  }
+  if (e.restarting && !st.shutting_down) {
+    spawn_entry(self, e);
     note_state(self, e);
     schedule_soon(self);
     return;
   }
+  restore_counted(self, e);
+  if (!st.shutting_down && e.error.empty()) {
+    e.error = dm.reason ? self->system().render(dm.reason) : std::string{"the torrent actor stopped"};
+    ++st.errors_total;
+    emit(self, {{"type", "error"}, {"id", e.id}, {"name", e.mi->name}, {"message", e.error}});
+  }
+  note_state(self, e);
+  schedule_soon(self);
 }
 
 // Assigned, not moved: the entry's status keeps the buffers it has (the

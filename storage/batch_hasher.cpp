@@ -156,6 +156,10 @@ status batch_hasher::hash_alone(std::size_t piece, piece_source& src, piece_dige
   return {};
 }
 
+namespace {
+
+// Lowers the calling thread's scheduling priority by `nice`; false if the
+// system refused.
 bool lower_thread_priority(int nice) {
   if (nice <= 0)
     return true;
@@ -167,6 +171,8 @@ bool lower_thread_priority(int nice) {
     return false;
   return ::setpriority(PRIO_PROCESS, tid, std::min(now + nice, 19)) == 0;
 }
+
+} // namespace
 
 status hash_in_parallel(const hash_settings& s, std::span<const std::size_t> pieces, piece_source& src,
                         unsigned threads, std::span<piece_digest> out, const hash_progress_fn& progress,

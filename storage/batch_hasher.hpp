@@ -123,8 +123,5 @@ status hash_in_parallel(const hash_settings& s, std::span<const std::size_t> pie
 /// Below this many bytes, a background job runs on the caller's thread.
 inline constexpr std::uint64_t background_min_bytes = 16 << 20;
 
-/// Lowers the calling thread's scheduling priority by `nice` (Linux: a
-/// thread's own nice value). Returns false if the system refused.
-bool lower_thread_priority(int nice);
 
 } // namespace actorrent::storage
