@@ -3,6 +3,7 @@
 #include <caf/all.hpp>
 #include <caf/io/all.hpp>
 
+#include "net/quiet_sendfile.hpp"
 #include "storage/mapped_file.hpp"
 
 #include <algorithm>
@@ -11,7 +12,6 @@
 #include <cstring>
 
 #include <cstdlib>
-#include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 
@@ -148,10 +148,8 @@ void write_ready(peer_broker* self) {
         std::size_t sent = static_cast<std::size_t>(std::max<ssize_t>(w, 0));
         if (sent == h.size()) {
           off_t off = static_cast<off_t>(r.data->mapped - m->data());
-          ssize_t f = -1;
-          do
-            f = ::sendfile(u.direct_fd, m->fd(), &off, r.data->length);
-          while (f < 0 && errno == EINTR);
+          // not ::sendfile: it has no MSG_NOSIGNAL, and a peer that hangs up would raise SIGPIPE
+          ssize_t f = net::quiet_sendfile(u.direct_fd, m->fd(), &off, r.data->length);
           if (f < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
             return close(self, "cannot upload " + describe(r.block) + ": " + std::strerror(errno));
           sent += static_cast<std::size_t>(std::max<ssize_t>(f, 0));
