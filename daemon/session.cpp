@@ -9,6 +9,7 @@
 #include "logic/engine_metrics.hpp"
 #include "logic/file_selection.hpp"
 #include "logic/rate_split.hpp"
+#include "logic/shared_text.hpp"
 #include "protocol/metainfo.hpp"
 #include "protocol/peer_id.hpp"
 #include "protocol/text.hpp"
@@ -199,6 +200,15 @@ constexpr std::uint32_t no_slot_cap = std::numeric_limits<std::uint32_t>::max();
 /// stats and limits read. The full torrent_status (496 bytes, with the lab's
 /// wire counters, the have bitfield, the banned and failed-from lists) was
 /// kept for every torrent, sleeping or not.
+/// The phase named `name` (phase_name's inverse); none for another text.
+std::optional<torrent_phase> phase_of(std::string_view name) {
+  for (auto p : {torrent_phase::queued, torrent_phase::checking, torrent_phase::downloading, torrent_phase::seeding,
+                 torrent_phase::finished, torrent_phase::paused, torrent_phase::stopping})
+    if (name == phase_name(p))
+      return p;
+  return std::nullopt;
+}
+
 struct status_row {
   std::uint64_t total_size = 0, have_bytes = 0, downloaded = 0, wasted = 0, uploaded = 0;
   std::uint64_t check_total = 0, selected_size = 0, selected_have = 0;
@@ -206,7 +216,9 @@ struct status_row {
   std::uint32_t hash_failures = 0, banned = 0, resumed_pieces = 0, half_open = 0, handshaking = 0;
   double down_rate = 0, up_rate = 0;
   bool complete = false;
-  std::string tracker_status, state, tracker_error;
+  /// Alike across thousands of torrents of one tracker: one copy each.
+  logic::shared_text tracker_status, tracker_error;
+  std::optional<torrent_phase> state; ///< none before the first status
   std::vector<peer_info> peer_list;
 
   /// Takes what it keeps of `s` (the strings assigned: their buffers stay).
@@ -233,14 +245,16 @@ struct status_row {
     up_rate = s.up_rate;
     complete = s.complete;
     tracker_status = s.tracker_status;
-    state = s.state;
+    state = phase_of(s.state);
     tracker_error = s.tracker_error;
     peer_list = s.peer_list;
   }
 };
 
 struct entry {
-  std::string id;
+  /// The session's map key (the v1 info-hash in hex), not a copy of it.
+  const std::string* key = nullptr;
+  const std::string& id() const { return *key; }
   std::uint64_t seq = 0;
   std::shared_ptr<const metainfo> mi;
   std::string save_path;
@@ -271,9 +285,9 @@ struct entry {
   /// may sleep as soon as it is quiet (right after its check and first announce).
   clock_type::time_point last_busy{};
   status_row status;
-  std::string phase = "queued";     ///< the actor's lifecycle state
-  std::string error;
-  std::string queue_reason;         ///< why the session holds it (queued, ratio reached, ...)
+  torrent_phase phase = torrent_phase::queued; ///< the actor's lifecycle state
+  logic::shared_text error;
+  logic::shared_text queue_reason;  ///< why the session holds it (queued, ratio reached, ...)
   bool session_paused = false;      ///< paused by the queue (shown as queued)
   bool check_requested = false;
   bool restored = false;
@@ -296,7 +310,7 @@ struct entry {
   bool recheck_next = false;
   bool removing = false;
   bool delete_data = false;
-  std::string last_api_state;
+  const char* last_api_state = nullptr; ///< api_state() when last announced on the feed
 };
 
 struct session_state {
@@ -396,16 +410,17 @@ std::uint64_t peers_limit_of(self_ptr self, const entry& e) {
   return conf(self).peers_per_torrent;
 }
 
-std::string api_state(const entry& e) {
-  if (e.removing || e.phase == "stopping")
+/// The API's state of a torrent: one of torrent_states(), a static string.
+const char* api_state(const entry& e) {
+  if (e.removing || e.phase == torrent_phase::stopping)
     return "stopping";
   if (!e.actor && !e.asleep && !e.unspawned)
     return e.restarting ? "checking" : "error";
-  if (e.phase == "checking")
+  if (e.phase == torrent_phase::checking)
     return "checking";
-  if (e.phase == "downloading")
+  if (e.phase == torrent_phase::downloading)
     return "downloading";
-  if (e.phase == "seeding" || e.phase == "finished")
+  if (e.phase == torrent_phase::seeding || e.phase == torrent_phase::finished)
     return "seeding";
   // queued (never started) or paused
   return e.user_paused ? "paused" : "queued";
@@ -439,7 +454,7 @@ void persist(self_ptr self, const entry& e) {
       f.push_back(b);
     m["files"] = f;
   }
-  self->send(self->state.store, put_atom_v, meta_path(self, e.id), m.dump());
+  self->send(self->state.store, put_atom_v, meta_path(self, e.id()), m.dump());
 }
 
 double progress_of(const entry& e) {
@@ -514,7 +529,7 @@ std::optional<std::string> none_if_empty(const std::string& s) {
 
 const std::vector<row_field>& row_fields() {
   static const std::vector<row_field> table{
-    typed_field<([](self_ptr, const entry& e) -> const std::string& { return e.id; })>("id"),
+    typed_field<([](self_ptr, const entry& e) -> const std::string& { return e.id(); })>("id"),
     typed_field<([](self_ptr, const entry& e) -> const std::string& { return e.mi->name; })>("name"),
     typed_field<([](self_ptr, const entry& e) { return api_state(e); })>("state"),
     typed_field<([](self_ptr, const entry& e) { return std::round(progress_of(e) * 10000) / 10000; })>("progress"),
@@ -565,7 +580,7 @@ const std::vector<row_field>& row_fields() {
      }},
     {"tracker_status",
      [](self_ptr, const entry& e) {
-       return json(e.status.tracker_error.empty() ? e.status.tracker_status : e.status.tracker_error);
+       return json((e.status.tracker_error.empty() ? e.status.tracker_status : e.status.tracker_error).str());
      }},
   };
   return table;
@@ -648,13 +663,13 @@ std::string list_text(self_ptr self, const list_query& q) {
 }
 
 void note_state(self_ptr self, entry& e) {
-  auto now_state = api_state(e);
-  if (now_state == e.last_api_state)
+  const char* now_state = api_state(e);
+  if (e.last_api_state != nullptr && std::string_view{now_state} == e.last_api_state)
     return;
-  json ev = {{"type", "state"}, {"id", e.id}, {"name", e.mi->name}, {"state", now_state},
-             {"previous", e.last_api_state.empty() ? json(nullptr) : json(e.last_api_state)}};
+  json ev = {{"type", "state"}, {"id", e.id()}, {"name", e.mi->name}, {"state", now_state},
+             {"previous", e.last_api_state == nullptr ? json(nullptr) : json(e.last_api_state)}};
   if (!e.queue_reason.empty())
-    ev["reason"] = e.queue_reason;
+    ev["reason"] = e.queue_reason.str();
   e.last_api_state = now_state;
   emit(self, std::move(ev));
 }
@@ -678,7 +693,7 @@ void set_actor(self_ptr self, entry& e, torrent_actor actor) {
   clear_actor(self, e);
   e.actor = std::move(actor);
   self->monitor(e.actor);
-  self->state.by_actor[e.actor.address()] = e.id;
+  self->state.by_actor[e.actor.address()] = e.id();
 }
 
 // The queue pass after a torrent's event, once for all the events already
@@ -713,7 +728,7 @@ torrent_config entry_config(self_ptr self, entry& e) {
   tc.peer_id = st.peer_id;
   tc.observer = caf::actor_cast<caf::actor>(self);
   tc.listener = st.cfg.listener;
-  tc.resume_file = resume_path(self, e.id);
+  tc.resume_file = resume_path(self, e.id());
   tc.selected_files = e.files;
   tc.verbose = st.cfg.verbose;
   return tc;
@@ -723,7 +738,7 @@ torrent_config entry_config(self_ptr self, entry& e) {
 void reset_entry(entry& e) {
   e.asleep = false;
   e.napping = false;
-  e.phase = "queued";
+  e.phase = torrent_phase::queued;
   e.error.clear();
   e.check_requested = false;
   e.session_paused = false;
@@ -780,8 +795,8 @@ void wake_entry(self_ptr self, entry& e) {
   if (e.nap_has_announcer)
     nap->announcer = std::make_shared<const announce_nap>(e.nap_announcer);
   nap->status = std::make_unique<torrent_status>(); // its tracker lines, as it showed them
-  nap->status->tracker_status = e.status.tracker_status;
-  nap->status->tracker_error = e.status.tracker_error;
+  nap->status->tracker_status = e.status.tracker_status.str();
+  nap->status->tracker_error = e.status.tracker_error.str();
   tc.nap = std::move(nap);
   e.asleep = false;
   set_actor(self, e, self->spawn(torrent, std::move(tc)));
@@ -804,7 +819,7 @@ const torrent_actor& awake(self_ptr self, entry& e) {
 // has the last word (it says no while its announcer talks to a tracker).
 bool may_sleep(self_ptr self, const entry& e, clock_type::time_point now) {
   auto sleep_after = std::chrono::seconds{conf(self).sleep_after};
-  return e.actor && !e.napping && sleep_after.count() > 0 && (e.phase == "seeding" || e.phase == "finished")
+  return e.actor && !e.napping && sleep_after.count() > 0 && (e.phase == torrent_phase::seeding || e.phase == torrent_phase::finished)
          && e.status.peers == 0 && !e.removing && !e.restarting && !e.user_paused && !e.session_paused
          && now - e.last_busy >= sleep_after;
 }
@@ -812,7 +827,7 @@ bool may_sleep(self_ptr self, const entry& e, clock_type::time_point now) {
 // Asks a quiet torrent to sleep; it says no if it is not quiet after all.
 void try_sleep(self_ptr self, entry& e) {
   e.napping = true;
-  auto key = e.id;
+  auto key = e.id();
   auto actor = e.actor;
   // no timeout: a torrent always answers (at once, or when its announcer has),
   // and a nap lost to a timeout would leave a torrent that quit for nothing
@@ -895,7 +910,6 @@ json add_torrent(self_ptr self, const std::string& bytes, std::optional<std::str
   if (find_entry(self, id) != nullptr)
     throw rpc::rpc_error(rpc::unavailable, "torrent " + id + " is being removed; add it again in a moment");
   entry e;
-  e.id = id;
   e.seq = st.next_seq++;
   e.mi = std::make_shared<const metainfo>(std::move(*mi));
   e.labels = std::move(labels);
@@ -925,7 +939,9 @@ json add_torrent(self_ptr self, const std::string& bytes, std::optional<std::str
     if (auto* l = label_of(self, e, [](const label_defaults& d) { return d.save_path.has_value(); }))
       save_path = *l->save_path;
   e.save_path = save_path ? *save_path : conf(self).downloads;
-  auto& slot = st.torrents[id] = std::move(e);
+  auto [at, inserted] = st.torrents.insert_or_assign(id, std::move(e));
+  auto& slot = at->second;
+  slot.key = &at->first; // a std::map's keys stay where they are
   st.order_stale = true;
   defer_spawn(slot);
   ++st.added_total;
@@ -971,19 +987,19 @@ void on_down(self_ptr self, const caf::down_msg& dm) {
   if (e.removing) {
     st.removed_downloaded += e.status.downloaded;
     st.removed_uploaded += e.status.uploaded;
-    std::vector<std::string> state_files{"torrents/" + e.id + ".torrent", "torrents/" + e.id + ".json",
-                                         "resume/" + e.id + ".resume"};
+    std::vector<std::string> state_files{"torrents/" + e.id() + ".torrent", "torrents/" + e.id() + ".json",
+                                         "resume/" + e.id() + ".resume"};
     self->send(st.store, erase_atom_v, conf(self).state, state_files);
     if (e.delete_data) {
       std::vector<std::string> files;
       for (auto& f : e.mi->files)
         if (!f.pad)
           files.push_back(f.path);
-      files.push_back(".actorrent/" + e.id + ".parts");
+      files.push_back(".actorrent/" + e.id() + ".parts");
       self->send(st.store, erase_atom_v, e.save_path, files);
     }
-    log_line("removed " + e.mi->name + " (" + e.id + ")" + (e.delete_data ? " and its data" : ""));
-    emit(self, {{"type", "removed"}, {"id", e.id}, {"name", e.mi->name}, {"data_deleted", e.delete_data}});
+    log_line("removed " + e.mi->name + " (" + e.id() + ")" + (e.delete_data ? " and its data" : ""));
+    emit(self, {{"type", "removed"}, {"id", e.id()}, {"name", e.mi->name}, {"data_deleted", e.delete_data}});
     ++st.removed_total;
     st.torrents.erase(it);
     st.order_stale = true;
@@ -1000,7 +1016,7 @@ void on_down(self_ptr self, const caf::down_msg& dm) {
   if (!st.shutting_down && e.error.empty()) {
     e.error = dm.reason ? self->system().render(dm.reason) : std::string{"the torrent actor stopped"};
     ++st.errors_total;
-    emit(self, {{"type", "error"}, {"id", e.id}, {"name", e.mi->name}, {"message", e.error}});
+    emit(self, {{"type", "error"}, {"id", e.id()}, {"name", e.mi->name}, {"message", e.error.str()}});
   }
   note_state(self, e);
   schedule_soon(self);
@@ -1021,8 +1037,8 @@ void update_status(entry& e, const torrent_status& s) {
   if (s.peers > 0)
     e.last_busy = now;
   e.status.assign(s);
-  if (e.phase == "checking" && e.status.state != "checking" && !e.status.state.empty())
-    e.phase = e.status.state;
+  if (e.phase == torrent_phase::checking && e.status.state && *e.status.state != torrent_phase::checking)
+    e.phase = *e.status.state;
 }
 
 // A restored torrent was checked (or failed): /readyz turns 200 after the last.
@@ -1049,8 +1065,8 @@ void on_event(self_ptr self, torrent_event& ev) {
   update_status(*e, std::move(ev.status));
   switch (ev.what) {
     case torrent_event::kind::state_changed:
-      e->phase = phase_name(ev.state);
-      if (e->phase == "downloading" || e->phase == "seeding") {
+      e->phase = ev.state;
+      if (e->phase == torrent_phase::downloading || e->phase == torrent_phase::seeding) {
         e->running_since = clock_type::now();
         e->last_down = e->running_since;
         e->last_up = e->running_since;
@@ -1060,7 +1076,7 @@ void on_event(self_ptr self, torrent_event& ev) {
     case torrent_event::kind::checked: {
       e->check_ms = std::chrono::duration<double, std::milli>(clock_type::now() - e->check_started).count();
       e->check_hashed = e->status.check_total;
-      auto line = std::string{e->restored ? "restored " : "checked "} + e->mi->name + " (" + e->id
+      auto line = std::string{e->restored ? "restored " : "checked "} + e->mi->name + " (" + e->id()
                   + "): " + std::to_string(e->status.resumed_pieces) + " of " + std::to_string(e->mi->num_pieces())
                   + " pieces verified, " + std::to_string(e->status.check_total) + " hashed";
       if (e->restored && e->status.check_total == 0)
@@ -1073,15 +1089,15 @@ void on_event(self_ptr self, torrent_event& ev) {
     }
     case torrent_event::kind::completed:
       ++st.completed_total;
-      emit(self, {{"type", "completed"}, {"id", e->id}, {"name", e->mi->name}, {"size", e->mi->total_size}});
-      log_line("completed " + e->mi->name + " (" + e->id + ")");
+      emit(self, {{"type", "completed"}, {"id", e->id()}, {"name", e->mi->name}, {"size", e->mi->total_size}});
+      log_line("completed " + e->mi->name + " (" + e->id() + ")");
       break;
     case torrent_event::kind::error:
       restore_counted(self, *e);
       e->error = ev.message;
       ++st.errors_total;
-      log_line("error in " + e->mi->name + " (" + e->id + "): " + ev.message);
-      emit(self, {{"type", "error"}, {"id", e->id}, {"name", e->mi->name}, {"message", ev.message}});
+      log_line("error in " + e->mi->name + " (" + e->id() + "): " + ev.message);
+      emit(self, {{"type", "error"}, {"id", e->id()}, {"name", e->mi->name}, {"message", ev.message}});
       break;
     case torrent_event::kind::tracker_failed:
       ++st.tracker_failures;
@@ -1121,7 +1137,7 @@ void pause_by_session(self_ptr self, entry& e, std::string why) {
   e.session_paused = true;
   e.queue_reason = std::move(why);
   self->send(awake(self, e), pause_atom_v);
-  e.phase = "paused";
+  e.phase = torrent_phase::paused;
   note_state(self, e);
 }
 
@@ -1132,10 +1148,7 @@ void schedule(self_ptr self) {
   const auto& c = conf(self);
   auto order = in_order(self);
   auto now = clock_type::now();
-  // schedule() walks every torrent on every state change: compare phases as
-  // strings of known length (a length check first) rather than against literals
-  static const std::string checking{"checking"}, downloading{"downloading"}, seeding{"seeding"},
-    queued{"queued"}, paused{"paused"};
+  using enum torrent_phase;
   std::size_t checks = 0, downloads = 0, seeds = 0;
   for (auto* e : order) {
     if ((!e->actor && !e->asleep) || e->removing) // a sleeping seed counts as seeding
@@ -1161,7 +1174,7 @@ void schedule(self_ptr self) {
         spawn_entry(self, *e);
       e->check_requested = true;
       e->check_started = now;
-      e->phase = "checking";
+      e->phase = torrent_phase::checking;
       self->send(e->actor, unpause_atom_v);
       ++checks;
       note_state(self, *e);
@@ -1207,7 +1220,7 @@ void schedule(self_ptr self) {
 void seeding_limits(self_ptr self) {
   auto now = clock_type::now();
   for (auto& [id, e] : self->state.torrents) {
-    if ((!e.actor && !e.asleep) || e.phase != "seeding" || e.user_paused)
+    if ((!e.actor && !e.asleep) || e.phase != torrent_phase::seeding || e.user_paused)
       continue;
     auto limit = ratio_limit_of(self, e);
     auto size = e.mi->total_size;
@@ -1222,7 +1235,7 @@ void seeding_limits(self_ptr self) {
     e.user_paused = true;
     e.queue_reason = why;
     self->send(awake(self, e), pause_atom_v);
-    e.phase = "paused";
+    e.phase = torrent_phase::paused;
     log_line(e.mi->name + " (" + id + ") paused: " + why);
     persist(self, e);
     note_state(self, e);
@@ -1261,10 +1274,10 @@ void apply_limits(self_ptr self) {
   std::uint64_t peers_used = 0;
   std::size_t downloading = 0;
   for (auto& [id, e] : self->state.torrents)
-    if (e.actor && (e.phase == "downloading" || e.phase == "seeding" || e.phase == "checking")) {
+    if (e.actor && (e.phase == torrent_phase::downloading || e.phase == torrent_phase::seeding || e.phase == torrent_phase::checking)) {
       running.push_back(&e);
       peers_used += e.status.peers;
-      downloading += e.phase == "downloading" ? 1 : 0;
+      downloading += e.phase == torrent_phase::downloading ? 1 : 0;
     }
   if (running.empty())
     return;
@@ -1333,7 +1346,7 @@ json session_stats(self_ptr self) {
     up_rate += e.status.up_rate;
     checks_queued += (e.actor || e.unspawned) && !e.check_requested && !e.user_paused ? 1 : 0;
     asleep += e.asleep ? 1 : 0;
-    stalled += e.stalled && e.phase == "downloading" ? 1 : 0;
+    stalled += e.stalled && e.phase == torrent_phase::downloading ? 1 : 0;
   }
   auto uptime = std::chrono::duration<double>(clock_type::now() - st.started).count();
   auto& m = *st.metrics;
@@ -1427,7 +1440,7 @@ json m_get(self_ptr self, const json& p) {
     row["banned"] = e.status.banned;
     row["hash_failures"] = e.status.hash_failures;
     row["wasted"] = e.status.wasted;
-    row["stalled"] = e.stalled && e.phase == "downloading";
+    row["stalled"] = e.stalled && e.phase == torrent_phase::downloading;
   }
   return project(row, fields);
 }
@@ -1453,7 +1466,7 @@ json m_start(self_ptr self, const json& p) {
     e.queue_reason.clear();
     if (!e.actor && !e.asleep && !e.unspawned && !e.restarting) {
       spawn_entry(self, e);
-    } else if (was && e.actor && e.check_requested && e.phase == "paused") {
+    } else if (was && e.actor && e.check_requested && e.phase == torrent_phase::paused) {
       // paused after its check: let the queue decide (it may have to wait)
       e.session_paused = true;
       e.queue_reason = "queued";
@@ -1475,7 +1488,7 @@ json m_stop(self_ptr self, const json& p) {
     if (awake(self, e)) {
       self->send(e.actor, pause_atom_v);
       if (e.check_requested)
-        e.phase = "paused";
+        e.phase = torrent_phase::paused;
     }
     persist(self, e);
     note_state(self, e);
@@ -1513,8 +1526,8 @@ json m_remove(self_ptr self, const json& p) {
       note_state(self, e);
     } else {
       // no actor (it failed): finish the removal now
-      std::vector<std::string> state_files{"torrents/" + e.id + ".torrent", "torrents/" + e.id + ".json",
-                                           "resume/" + e.id + ".resume"};
+      std::vector<std::string> state_files{"torrents/" + e.id() + ".torrent", "torrents/" + e.id() + ".json",
+                                           "resume/" + e.id() + ".resume"};
       self->send(self->state.store, erase_atom_v, conf(self).state, state_files);
       if (del) {
         std::vector<std::string> files;
@@ -1523,9 +1536,9 @@ json m_remove(self_ptr self, const json& p) {
             files.push_back(f.path);
         self->send(self->state.store, erase_atom_v, e.save_path, files);
       }
-      emit(self, {{"type", "removed"}, {"id", e.id}, {"name", e.mi->name}, {"data_deleted", del}});
+      emit(self, {{"type", "removed"}, {"id", e.id()}, {"name", e.mi->name}, {"data_deleted", del}});
       ++self->state.removed_total;
-      auto id = e.id;
+      auto id = e.id();
       self->state.torrents.erase(id);
       self->state.order_stale = true;
     }
@@ -1590,7 +1603,7 @@ json m_files(self_ptr self, const json& p) {
     bool wanted = e.files.empty() || e.files[i];
     out.push_back({{"index", n}, {"path", f.path}, {"size", f.size}, {"wanted", wanted}, {"priority", wanted ? 1 : 0}});
   }
-  return {{"id", e.id}, {"files", out}};
+  return {{"id", e.id()}, {"files", out}};
 }
 
 json m_files_set(self_ptr self, const json& p) {
@@ -1633,7 +1646,7 @@ json m_files_set(self_ptr self, const json& p) {
   persist(self, e);
   restart(self, e); // the torrent's wanted pieces are fixed at spawn; resume data keeps what is verified
   note_state(self, e);
-  return {{"id", e.id}, {"restarted", true}};
+  return {{"id", e.id()}, {"restarted", true}};
 }
 
 json m_peers(self_ptr self, const json& p) {
@@ -1647,7 +1660,7 @@ json m_peers(self_ptr self, const json& p) {
                    {"up_rate", std::llround(pi.up_rate)}, {"downloaded", pi.downloaded}, {"uploaded", pi.uploaded},
                    {"incoming", pi.incoming}, {"seed", pi.seed}, {"interested", pi.interested},
                    {"unchoked", pi.unchoked}, {"snubbed", pi.snubbed}});
-  return {{"id", e.id}, {"peers", out}};
+  return {{"id", e.id()}, {"peers", out}};
 }
 
 json m_trackers(self_ptr self, const json& p) {
@@ -1658,8 +1671,8 @@ json m_trackers(self_ptr self, const json& p) {
   json tiers = json::array();
   for (auto& tier : e.mi->trackers)
     tiers.push_back(tier);
-  return {{"id", e.id}, {"tiers", tiers}, {"status", e.status.tracker_status},
-          {"last_error", e.status.tracker_error.empty() ? json(nullptr) : json(e.status.tracker_error)}};
+  return {{"id", e.id()}, {"tiers", tiers}, {"status", e.status.tracker_status.str()},
+          {"last_error", e.status.tracker_error.empty() ? json(nullptr) : json(e.status.tracker_error.str())}};
 }
 
 void publish_config(self_ptr self) {
@@ -1830,13 +1843,13 @@ void poll(self_ptr self) {
       try_sleep(self, e);
       continue;
     }
-    if (e.phase != "checking" && e.phase != "downloading" && e.phase != "seeding" && e.phase != "stopping")
+    if (e.phase != torrent_phase::checking && e.phase != torrent_phase::downloading && e.phase != torrent_phase::seeding && e.phase != torrent_phase::stopping)
       continue;
     // a seed without peers changes little, and its events (woke when a peer
     // comes, tracker failures, state changes) carry its status: every 30 s is
     // enough, but closely for 10 s after it woke
     auto ticks = self->state.ticks;
-    if (e.phase == "seeding" && e.status.peers == 0 && ticks - e.woke_tick > 10 && (ticks + e.seq) % 30 != 0)
+    if (e.phase == torrent_phase::seeding && e.status.peers == 0 && ticks - e.woke_tick > 10 && (ticks + e.seq) % 30 != 0)
       continue;
     e.poll_pending = true;
     auto key = id;
