@@ -276,6 +276,7 @@ struct entry {
   torrent_nap nap;                  ///< its `announcer` and `status` stay null: see nap_announcer
   announce_nap nap_announcer;
   bool nap_has_announcer = false;
+  bool nap_tiers_from_metainfo = false; ///< nap_announcer.tiers left empty: they are mi->trackers
   bool napping = false;             ///< a sleep request is in flight
   /// Queued for its start-up check, not spawned yet: a daemon adding or
   /// restoring thousands of torrents holds actors only for those it checks
@@ -792,8 +793,12 @@ void wake_entry(self_ptr self, entry& e) {
   auto tc = entry_config(self, e);
   auto nap = std::make_shared<torrent_nap>();
   copy_nap(*nap, e.nap);
-  if (e.nap_has_announcer)
-    nap->announcer = std::make_shared<const announce_nap>(e.nap_announcer);
+  if (e.nap_has_announcer) {
+    auto a = std::make_shared<announce_nap>(e.nap_announcer);
+    if (e.nap_tiers_from_metainfo)
+      a->tiers = e.mi->trackers;
+    nap->announcer = std::move(a);
+  }
   nap->status = std::make_unique<torrent_status>(); // its tracker lines, as it showed them
   nap->status->tracker_status = e.status.tracker_status.str();
   nap->status->tracker_error = e.status.tracker_error.str();
@@ -846,8 +851,13 @@ void try_sleep(self_ptr self, entry& e) {
           update_status(*e, *nap->status);
         copy_nap(e->nap, *nap);
         e->nap_has_announcer = nap->announcer != nullptr;
-        if (nap->announcer)
+        if (nap->announcer) {
           e->nap_announcer = *nap->announcer; // assigned into the buffers it has
+          // tiers as the metainfo lists them (the usual case) are not kept twice
+          e->nap_tiers_from_metainfo = e->nap_announcer.tiers == e->mi->trackers;
+          if (e->nap_tiers_from_metainfo)
+            std::vector<std::vector<std::string>>{}.swap(e->nap_announcer.tiers);
+        }
         e->asleep = true;
         ++self->state.sleeps;
       },
