@@ -231,8 +231,8 @@ void report_failure(self_ptr self, const std::string& url, const std::string& re
 /// strongly until it fires: an announcer that quits (its torrent went to sleep,
 /// with a re-announce half an hour away) would otherwise stay in memory until
 /// then. Longer waits are made of several. With 10 s, a daemon whose 5,000
-/// torrents woke ~50 a second for their announces kept ~500 quit announcers
-/// (0.8 MB, heaptrack); a torrent ticks every second anyway.
+/// torrents woke up to 50 a second for their announces kept 0.8 MB of quit
+/// announcers (heaptrack, all torrents asleep); a torrent ticks every second anyway.
 constexpr caf::timespan max_timer_step = std::chrono::seconds{1};
 
 void arm_timer(self_ptr self) {
