@@ -196,10 +196,6 @@ state_store_actor::behavior_type state_store(state_store_actor::stateful_pointer
 /// entry::sent_slots before any share was sent: the torrent's own slot counts.
 constexpr std::uint32_t no_slot_cap = std::numeric_limits<std::uint32_t>::max();
 
-/// What the session keeps of a torrent's last status: the fields its rows,
-/// stats and limits read. The full torrent_status (496 bytes, with the lab's
-/// wire counters, the have bitfield, the banned and failed-from lists) was
-/// kept for every torrent, sleeping or not.
 /// The phase named `name` (phase_name's inverse); none for another text.
 std::optional<torrent_phase> phase_of(std::string_view name) {
   for (auto p : {torrent_phase::queued, torrent_phase::checking, torrent_phase::downloading, torrent_phase::seeding,
@@ -209,6 +205,10 @@ std::optional<torrent_phase> phase_of(std::string_view name) {
   return std::nullopt;
 }
 
+/// What the session keeps of a torrent's last status: the fields its rows,
+/// stats and limits read. The full torrent_status (496 bytes, with the lab's
+/// wire counters, the have bitfield, the banned and failed-from lists) was
+/// kept for every torrent, sleeping or not.
 struct status_row {
   std::uint64_t total_size = 0, have_bytes = 0, downloaded = 0, wasted = 0, uploaded = 0;
   std::uint64_t check_total = 0, selected_size = 0, selected_have = 0;
@@ -221,7 +221,7 @@ struct status_row {
   std::optional<torrent_phase> state; ///< none before the first status
   std::vector<peer_info> peer_list;
 
-  /// Takes what it keeps of `s` (the strings assigned: their buffers stay).
+  /// Takes what it keeps of `s` (an unchanged tracker line costs no lock; peer_list keeps its buffer).
   void assign(const torrent_status& s) {
     total_size = s.total_size;
     have_bytes = s.have_bytes;
