@@ -28,6 +28,14 @@ const char* phase_name(torrent_phase p) {
   return "unknown";
 }
 
+std::optional<torrent_phase> phase_from_name(std::string_view name) {
+  for (auto p : {torrent_phase::queued, torrent_phase::checking, torrent_phase::downloading, torrent_phase::seeding,
+                 torrent_phase::finished, torrent_phase::paused, torrent_phase::stopping})
+    if (name == phase_name(p))
+      return p;
+  return std::nullopt;
+}
+
 namespace torrent_detail {
 
 using namespace std::chrono_literals;

@@ -88,8 +88,7 @@ int run_daemon(const daemon_cli& cli) {
   for (auto& p : problems)
     say("warning: " + p);
 
-  install_stop_signals(true);
-  std::signal(SIGPIPE, SIG_IGN);
+  install_stop_signals(true); // SIGPIPE is ignored by main()
   // Blocks of 256 KiB and more (a full torrents.list of 5,000 torrents is a
   // 1.3 MB text, copied a few times on its way out) are mappings of their
   // own, given back when freed. A fixed threshold also stops glibc from

@@ -2,6 +2,7 @@
 #include "app/commands.hpp"
 #include "app/format.hpp"
 #include "build_info.hpp" // generated: ACTORRENT_COMMIT
+#include "net/quiet_sendfile.hpp"
 
 #include <CLI/CLI.hpp>
 
@@ -22,6 +23,9 @@ std::string quote_word(const std::string& w) {
 
 int main(int argc, char** argv) {
   using namespace actorrent::app;
+  // every command may talk to peers, trackers or an API client that hangs up:
+  // a write to it fails (EPIPE) instead of killing the process
+  actorrent::net::ignore_sigpipe();
   CLI::App app{"actorrent: a BitTorrent client and swarm lab built on CAF", "actorrent"};
   app.require_subcommand(1);
   app.set_version_flag("--version", std::string{"actorrent 0.1.0 (commit " ACTORRENT_COMMIT ")"});

@@ -196,15 +196,6 @@ state_store_actor::behavior_type state_store(state_store_actor::stateful_pointer
 /// entry::sent_slots before any share was sent: the torrent's own slot counts.
 constexpr std::uint32_t no_slot_cap = std::numeric_limits<std::uint32_t>::max();
 
-/// The phase named `name` (phase_name's inverse); none for another text.
-std::optional<torrent_phase> phase_of(std::string_view name) {
-  for (auto p : {torrent_phase::queued, torrent_phase::checking, torrent_phase::downloading, torrent_phase::seeding,
-                 torrent_phase::finished, torrent_phase::paused, torrent_phase::stopping})
-    if (name == phase_name(p))
-      return p;
-  return std::nullopt;
-}
-
 /// What the session keeps of a torrent's last status: the fields its rows,
 /// stats and limits read. The full torrent_status (496 bytes, with the lab's
 /// wire counters, the have bitfield, the banned and failed-from lists) was
@@ -245,7 +236,7 @@ struct status_row {
     up_rate = s.up_rate;
     complete = s.complete;
     tracker_status = s.tracker_status;
-    state = phase_of(s.state);
+    state = phase_from_name(s.state);
     tracker_error = s.tracker_error;
     peer_list = s.peer_list;
   }
@@ -949,7 +940,7 @@ json add_torrent(self_ptr self, const std::string& bytes, std::optional<std::str
     if (auto* l = label_of(self, e, [](const label_defaults& d) { return d.save_path.has_value(); }))
       save_path = *l->save_path;
   e.save_path = save_path ? *save_path : conf(self).downloads;
-  auto [at, inserted] = st.torrents.insert_or_assign(id, std::move(e));
+  auto at = st.torrents.emplace(id, std::move(e)).first; // not there: checked above
   auto& slot = at->second;
   slot.key = &at->first; // a std::map's keys stay where they are
   st.order_stale = true;

@@ -12,7 +12,9 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace actorrent {
@@ -160,6 +162,9 @@ enum class torrent_phase : std::uint8_t { queued, checking, downloading, seeding
 
 /// The state's name: "queued", "checking", ...
 const char* phase_name(torrent_phase p);
+
+/// The phase whose phase_name is `name`; none for any other text.
+std::optional<torrent_phase> phase_from_name(std::string_view name);
 
 /// What a torrent tells its observer (torrent_config::observer).
 struct torrent_event {

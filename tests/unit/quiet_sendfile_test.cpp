@@ -142,3 +142,21 @@ CAF_TEST(an open socket takes the bytes) {
   ::close(sv[1]);
   ::close(file);
 }
+
+CAF_TEST(once SIGPIPE is ignored a peer that hung up still gives EPIPE) {
+  auto r = in_child([] {
+    net::ignore_sigpipe(); // in_child set SIG_DFL first: this sets it back to SIG_IGN
+    struct sigaction sa {};
+    sigaction(SIGPIPE, nullptr, &sa);
+    if (sa.sa_handler != SIG_IGN)
+      return 7;
+    closed_peer p;
+    if (p.sock < 0 || p.file < 0)
+      return 3;
+    off_t off = 0;
+    if (net::quiet_sendfile(p.sock, p.file, &off, 4096) != -1 || errno != EPIPE)
+      return 4;
+    return 0;
+  });
+  CAF_CHECK_EQUAL(r, "exit 0");
+}

@@ -58,10 +58,10 @@ CAF_TEST(texts no holder keeps do not pile up in the pool) {
     CAF_CHECK(later[i].same_copy(later[i + 10]));
 }
 
-CAF_TEST(a text swept while equal texts come back gets a fresh copy) {
+CAF_TEST(a text whose holders are all gone can be held again and shared) {
   std::string s = "a text that comes and goes, longer than the small-string buffer";
   { shared_text once = s; }
-  shared_text again = s; // the pool's entry for it expired: replaced, not reused
+  shared_text again = s; // the pool's entry for it has expired: a new copy is made
   CAF_CHECK_EQUAL(again.str(), s);
   shared_text third = s;
   CAF_CHECK(third.same_copy(again));

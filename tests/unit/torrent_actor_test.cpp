@@ -849,3 +849,15 @@ CAF_TEST(children_idle 0 keeps the disk store and picker of an idle seed) {
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()
+
+CAF_TEST(phase names read back as their phases) {
+  for (auto p : {torrent_phase::queued, torrent_phase::checking, torrent_phase::downloading, torrent_phase::seeding,
+                 torrent_phase::finished, torrent_phase::paused, torrent_phase::stopping}) {
+    auto back = phase_from_name(phase_name(p));
+    CAF_REQUIRE(back.has_value());
+    CAF_CHECK(*back == p);
+  }
+  CAF_CHECK(!phase_from_name("").has_value());
+  CAF_CHECK(!phase_from_name("Seeding").has_value());
+  CAF_CHECK(!phase_from_name("unknown").has_value());
+}
