@@ -7,6 +7,11 @@
 #                   [--limit SECONDS (900)] [--lists K (20)] [--rss-lists M (1000)]
 #                   [--probes P (3)] [--big-mib MIB (1024)] [--settle S (60)] [--out FILE.md]
 #
+# First, the RSS floors: lib/stack_floor.cpp, compiled here, loads and starts what
+# `actorrent daemon` starts before its first torrent (CAF with its middleman,
+# libcurl, OpenSSL, cpp-httplib, yaml-cpp) and lib/stack_floor_c.c what a C daemon
+# needs for trackers and hashes (libcurl, OpenSSL); each idles 5 s in the namespace
+# and reports its RSS: what no daemon on that stack can go below.
 # For each N and each client:
 #  1. N torrents of 256 KiB each (one piece, v1; announce URL http://127.0.0.1:1/announce,
 #     where nothing listens: rtorrent ignores a torrent without one) with their data, made
@@ -31,7 +36,8 @@
 #     more list calls, the peak RSS (VmHWM), and the RSS once the daemon has been
 #     left alone with its seeds for S seconds after all seed (--settle; the same
 #     wait for every client: a long-running daemon's steady state), when the K
-#     full list calls are timed again.
+#     full list calls are timed again, and where that RSS resides (its binary, CAF,
+#     libstdc++, OpenSSL, libc, the other libraries, anonymous memory; from smaps).
 #  4. lib/daemon_bench.py probe, P times, on different torrents: a python3-libtorrent
 #     leecher dials the daemon's peer port; seconds from its dial (libtorrent's
 #     peer_connect_alert: it dials a peer given by connect_peer on its next
@@ -334,6 +340,45 @@ if [ "$BIG_MIB" -gt 0 ]; then
   BIG_ARGS=(--big "$CACHE/big.torrent" --big-hash "$BIG_HASH")
 fi
 
+# ---- the floors: what the libraries alone keep resident ---------------------------------
+# lib/stack_floor.cpp loads and starts what `actorrent daemon` starts before its first
+# torrent (CAF with its middleman, libcurl, OpenSSL, cpp-httplib, yaml-cpp) and
+# lib/stack_floor_c.c what a C daemon such as transmission-daemon needs for the same
+# (libcurl, OpenSSL); each idles FLOOR_S seconds in the namespace and prints its RSS.
+FLOOR_S=5
+floor_row() { # floor_row NAME LIBS CMD...: one results line
+  local name="$1" libs="$2" out
+  shift 2
+  if out="$(in_ns timeout 30 "$@" 2>>"$WORK/floor.err")" && [ -n "$out" ]; then
+    "$PY" -c 'import json, sys; r = json.loads(sys.argv[1]); r.update(client="floor", name=sys.argv[2], libs=sys.argv[3]); print(json.dumps(r))' \
+      "$out" "$name" "$libs" >>"$RESULTS"
+  else
+    log "SKIP floor $name: it did not run: $(tail -1 "$WORK/floor.err" 2>/dev/null)"
+    echo "{\"client\": \"floor\", \"name\": \"$name\", \"skipped\": \"did not run\"}" >>"$RESULTS"
+  fi
+}
+if command -v c++ >/dev/null && command -v cc >/dev/null; then
+  log "the RSS floors: compiling lib/stack_floor.cpp and lib/stack_floor_c.c"
+  # shellcheck disable=SC2046 # pkg-config's words are separate flags
+  if c++ -std=c++20 -O2 $(pkg-config --cflags cpp-httplib 2>/dev/null) "$HERE/lib/stack_floor.cpp" \
+      -o "$WORK/stack_floor" -lcaf_io -lcaf_core -lcurl -lcrypto -lcpp-httplib -lyaml-cpp -pthread 2>"$WORK/floor.err"; then
+    next_rpc_port
+    floor_row "C++ daemon stack" "CAF (core, io), libstdc++, libcurl, OpenSSL, cpp-httplib, yaml-cpp" \
+      "$WORK/stack_floor" "$RPC_PORT" "$FLOOR_S"
+  else
+    log "SKIP floor C++: does not compile: $(tail -1 "$WORK/floor.err")"
+    echo '{"client": "floor", "name": "C++ daemon stack", "skipped": "did not compile"}' >>"$RESULTS"
+  fi
+  if cc -O2 "$HERE/lib/stack_floor_c.c" -o "$WORK/stack_floor_c" -lcurl -lcrypto 2>>"$WORK/floor.err"; then
+    floor_row "C daemon stack" "libc, libcurl, OpenSSL" "$WORK/stack_floor_c" "$FLOOR_S"
+  else
+    echo '{"client": "floor", "name": "C daemon stack", "skipped": "did not compile"}' >>"$RESULTS"
+  fi
+else
+  log "SKIP the RSS floors: no c++ or cc"
+  echo '{"client": "floor", "name": "both", "skipped": "no compiler"}' >>"$RESULTS"
+fi
+
 # stop_daemon: SIGTERM to DPID, SIGKILL after 60 s; sets STOP_MS.
 stop_daemon() {
   local t0 t1
@@ -420,6 +465,8 @@ REPORT="$WORK/report.md"
 "$PY" - "$RESULTS" "$CMDLINE" "${NS:-host loopback}" "$RSS_LISTS" >"$REPORT" <<'EOF'
 import json, statistics, sys
 rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+floors = [r for r in rows if r["client"] == "floor"]
+rows = [r for r in rows if r["client"] != "floor"]
 print("Command: `%s` (%s; every client alone, one after the other, same data)" % (sys.argv[2], "network namespace " + sys.argv[3] if sys.argv[3] != "host loopback" else "host loopback"))
 print()
 print("| daemon | torrents | RSS idle | RSS seeding | RSS settled | until all seed | list all (median / p90) | list all, settled | RSS before → after %s lists | peak RSS | new peer: first byte after the dial (median, all) | list p50 / p99 / max during a re-check (re-check time) | stop | restart to all seeding |" % sys.argv[4])
@@ -453,6 +500,27 @@ for r in rows:
         mb(r["rss_peak_kb"]) if "rss_peak_kb" in r else "-", probe, rc, r["stop_ms"] / 1000, rst))
 ours = {r["n"]: r for r in rows if r["client"] == "actorrent" and "skipped" not in r}
 print()
+if floors:
+    print("RSS floors: a process that only loads and starts the libraries of a daemon, then idles (bench/lib/stack_floor*.c*):")
+    print()
+    print("| floor | libraries | RSS | anonymous | file-backed |")
+    print("|---|---|---|---|---|")
+    for f in floors:
+        if "skipped" in f:
+            print("| %s | skipped: %s | | | |" % (f["name"], f["skipped"]))
+        else:
+            print("| %s | %s | %s | %s | %s |" % (f["name"], f["libs"], mb(f["rss_kb"]), mb(f["anon_kb"]), mb(f["file_kb"])))
+    print()
+maps = [r for r in rows if r.get("rss_settled_map_kb")]
+if maps:
+    groups = list(maps[0]["rss_settled_map_kb"])
+    print("Where the settled RSS resides (/proc/PID/smaps; file-backed pages by file, every anonymous page in the last column):")
+    print()
+    print("| daemon | torrents | " + " | ".join(groups) + " |")
+    print("|---|---|" + "---|" * len(groups))
+    for r in maps:
+        print("| %s | %d | %s |" % (r["version"], r["n"], " | ".join(mb(r["rss_settled_map_kb"].get(g, 0)) for g in groups)))
+    print()
 if not ours:
     print("No ratios: the actorrent daemon did not run in this run (see the skipped row).")
 else:

@@ -372,6 +372,46 @@ def rss_kb(pid, key="VmRSS"):
     return 0
 
 
+# groups of a process's resident pages (rss_by_mapping): file-backed pages by
+# the file they come from, and every anonymous page (heap, arenas, stacks, the
+# pages of a library that relocation or a write made private) as one
+RSS_GROUPS = [("CAF", ("libcaf_",)), ("libstdc++", ("libstdc++",)), ("OpenSSL", ("libcrypto", "libssl")),
+              ("libc, libm, ld.so", ("libc.so", "libm.so", "ld-linux"))]
+
+
+def rss_by_mapping(pid):
+    """The resident KB of PID by group: "binary" (its own executable), the RSS_GROUPS,
+    "other libraries" and "anonymous"; {} if /proc cannot tell."""
+    try:
+        exe = os.readlink("/proc/%d/exe" % pid)
+        f = open("/proc/%d/smaps" % pid)
+    except OSError:
+        return {}
+    out = {"binary": 0}
+    out.update({g: 0 for g, _ in RSS_GROUPS})
+    out.update({"other libraries": 0, "anonymous": 0})
+    name, rss = "", 0
+    with f:
+        for line in f:
+            head = line.split(None, 5)
+            if "-" in head[0] and not head[0].endswith(":"):
+                name = head[5].strip() if len(head) > 5 else ""
+            elif head[0] == "Rss:":
+                rss = int(head[1])
+            elif head[0] == "Anonymous:":
+                anon = int(head[1])
+                out["anonymous"] += anon
+                if not name.startswith("/"):
+                    continue
+                if name == exe:
+                    group = "binary"
+                else:
+                    base = os.path.basename(name)
+                    group = next((g for g, keys in RSS_GROUPS if base.startswith(keys)), "other libraries")
+                out[group] += rss - anon
+    return out
+
+
 def partial(out):
     """The figures so far, on stderr: daemon.sh keeps the last line if the run dies."""
     print("PARTIAL " + json.dumps(out), file=sys.stderr, flush=True)
@@ -436,6 +476,7 @@ def run(args):
         time.sleep(max(0.0, seeded_at + args.settle - time.monotonic()))
         out["settle_s"] = args.settle
         out["rss_settled_kb"] = rss_kb(args.pid)
+        out["rss_settled_map_kb"] = rss_by_mapping(args.pid)
         times = []
         for _ in range(args.lists):
             s = time.monotonic()
