@@ -321,6 +321,7 @@ void walk_failed(self_ptr self) {
   auto& st = self->state;
   st.walking = false;
   st.cancel.reset();
+  st.slot.reset();
   if (st.walk_event == announce_event::stopped) {
     // No point retrying a goodbye.
     if (st.walk_seq == st.event_seq)
@@ -336,6 +337,7 @@ void walk_succeeded(self_ptr self, tracker_outcome& out) {
   auto& st = self->state;
   st.walking = false;
   st.cancel.reset();
+  st.slot.reset();
   st.failures = 0;
   st.last_success = clock_type::now();
   st.min_interval = std::min<caf::timespan>(std::chrono::seconds{out.reply.min_interval}, max_interval);
@@ -357,6 +359,30 @@ void walk_succeeded(self_ptr self, tracker_outcome& out) {
   schedule_tick(self, delay);
 }
 
+/// The host of a tracker URL ("scheme://host[:port]/..."), the gate's key:
+/// announcers of one tracker wait in one line.
+std::string tracker_host(const std::string& url) {
+  auto from = url.find("://");
+  from = from == std::string::npos ? 0 : from + 3;
+  auto to = url.find_first_of("/?#", from);
+  return url.substr(from, to == std::string::npos ? std::string::npos : to - from);
+}
+
+/// Asks the gate for the walk's turn; grant_atom goes on with it. Only a weak
+/// handle waits in the gate's line: an announcer that quits meanwhile is not
+/// kept alive by it, and its turn passes on at once.
+void await_slot(self_ptr self, const std::string& url) {
+  auto& st = self->state;
+  if (st.awaiting_slot)
+    return;
+  st.awaiting_slot = true;
+  caf::weak_actor_ptr me{self->ctrl()};
+  st.cfg.gate->acquire(tracker_host(url), [me](gate_slot_ptr slot) {
+    if (auto strong = me.lock())
+      caf::anon_send(caf::actor_cast<announcer_impl_actor>(strong), grant_atom_v, std::move(slot));
+  });
+}
+
 void try_next(self_ptr self) {
   auto& st = self->state;
   if (st.walk_index >= st.walk_urls.size()) {
@@ -364,6 +390,10 @@ void try_next(self_ptr self) {
     return;
   }
   auto url = st.walk_urls[st.walk_index];
+  if (st.cfg.gate && !st.slot) {
+    await_slot(self, url);
+    return;
+  }
   auto job = make_job(self, url, st.walk_event, st.cfg.request_timeout);
   auto id = st.walk_id;
   run_job(self, std::move(job), st.cfg.request_timeout + worker_grace,
@@ -528,6 +558,7 @@ announcer_fn(announcer_impl_actor::stateful_pointer<announcer_state> self, annou
       st.due.reset();
       if (st.cancel)
         st.cancel->store(true);
+      st.slot.reset(); // the stop does not wait for a turn
       st.totals = totals;
       auto urls = std::make_shared<std::vector<std::string>>();
       if (!st.last_answered.empty())
@@ -541,6 +572,14 @@ announcer_fn(announcer_impl_actor::stateful_pointer<announcer_state> self, annou
       else
         stop_try(self, urls, 0, now + st.cfg.stopped_timeout);
       return rp;
+    },
+    [self](grant_atom, gate_slot_ptr& slot) {
+      auto& st = self->state;
+      st.awaiting_slot = false;
+      if (!st.walking || st.stopping || st.slot)
+        return; // nothing to announce any more: the slot goes back with `slot`
+      st.slot = std::move(slot);
+      try_next(self);
     },
     [self](tick_atom, std::uint64_t gen) {
       auto& st = self->state;

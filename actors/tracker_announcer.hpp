@@ -57,6 +57,7 @@
 //    torrent actor goes down.
 #pragma once
 
+#include "logic/slot_gate.hpp"
 #include "logic/splitmix.hpp"
 
 #include "messages/interfaces.hpp"
@@ -132,6 +133,11 @@ struct announcer_config {
   /// Go on from a sleeping announcer's state (tiers as they were, no shuffle;
   /// `seed` is then ignored); null: a fresh start.
   announce_nap_ptr nap;
+  /// Shared by the announcers of a process that bounds how many talk to a
+  /// tracker at once (the daemon): a walk over the tiers waits for a slot and
+  /// holds it until it ends. The final `stopped` announce does not wait (it is
+  /// bounded by stopped_timeout). Null: no bound.
+  std::shared_ptr<logic::slot_gate> gate;
 };
 
 /// Checks a config: at least one tracker URL, a torrent handle, positive
@@ -267,6 +273,8 @@ struct announcer_state {
   announce_event walk_event = announce_event::none;
   std::uint64_t walk_seq = 0;
   std::shared_ptr<std::atomic<bool>> cancel;  ///< of the worker in flight
+  gate_slot_ptr slot;                   ///< the walk's turn (cfg.gate), held until the walk ends
+  bool awaiting_slot = false;           ///< asked cfg.gate, not served yet
 
   // Timer and pacing.
   std::uint64_t timer_gen = 0;

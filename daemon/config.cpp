@@ -245,6 +245,8 @@ std::vector<key_impl> build_table() {
                        "torrents downloading at once (0: no limit); a stalled one frees its slot"));
   t.push_back(uint_key("limits.active_seeds", &c::active_seeds, 0, 100000, true, "torrents seeding at once (0: no limit)"));
   t.push_back(uint_key("limits.active_checks", &c::active_checks, 1, 1000, true, "start-up checks at once"));
+  t.push_back(uint_key("limits.announces", &c::announces, 1, 10000, true,
+                       "tracker requests in flight at once, all torrents (the others wait their turn)"));
   t.push_back(uint_key("limits.unchoke_slots", &c::unchoke_slots, 0, 100000, true,
                        "upload (unchoke) slots of all torrents together, shared fairly (0: no cap)"));
   t.push_back(seconds_key("limits.stalled_after", &c::stalled_after, 1, 86400, true,

@@ -89,6 +89,7 @@ struct daemon_config {
   std::uint64_t active_downloads = 5;          ///< 0: no limit
   std::uint64_t active_seeds = 0;              ///< 0: no limit
   std::uint64_t active_checks = 4;             ///< start-up checks at once
+  std::uint64_t announces = 50;                ///< tracker requests in flight at once, all torrents
   std::uint64_t unchoke_slots = 0;             ///< upload slots of all torrents together; 0: no cap
   std::uint64_t stalled_after = 120;           ///< s a download may receive nothing before it frees its slot
   // seeding

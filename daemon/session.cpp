@@ -10,6 +10,7 @@
 #include "logic/file_selection.hpp"
 #include "logic/rate_split.hpp"
 #include "logic/shared_text.hpp"
+#include "logic/slot_gate.hpp"
 #include "protocol/metainfo.hpp"
 #include "protocol/peer_id.hpp"
 #include "protocol/text.hpp"
@@ -338,6 +339,9 @@ struct session_state {
   std::uint64_t tracker_failures = 0, watch_added = 0, watch_rejected = 0;
   std::uint64_t rpc_calls = 0;
   std::uint64_t sleeps = 0, wakes = 0; ///< torrents put to sleep and spawned again from their nap
+  /// Tracker requests in flight at once (limits.announces), shared by every
+  /// torrent's announcer: each request holds a worker thread up to its timeout.
+  std::shared_ptr<logic::slot_gate> announce_gate;
   /// The engine's counters for /metrics, shared with every torrent's peers,
   /// connectors and disk store; cumulative for the daemon's life.
   std::shared_ptr<logic::engine_metrics> metrics = std::make_shared<logic::engine_metrics>(
@@ -718,6 +722,7 @@ torrent_config entry_config(self_ptr self, entry& e) {
   tc.seed = true;
   tc.start_queued = true;
   tc.peer_id = st.peer_id;
+  tc.announcer_defaults.gate = st.announce_gate;
   tc.observer = caf::actor_cast<caf::actor>(self);
   tc.listener = st.cfg.listener;
   tc.resume_file = resume_path(self, e.id());
@@ -1373,7 +1378,8 @@ json session_stats(self_ptr self) {
           {"pieces", {{"verified_have", pieces}, {"hash_failures", hash_failures},
                       {"passed", load(m.pieces_passed)}, {"failed", load(m.pieces_failed)}}},
           {"announces", {{"tracker_failures", st.tracker_failures}, {"ok", load(m.announces_ok)},
-                         {"failed", load(m.announces_failed)}}},
+                         {"failed", load(m.announces_failed)}, {"in_flight", st.announce_gate->in_use()},
+                         {"waiting", st.announce_gate->waiting()}}},
           {"disk", {{"read_bytes", load(m.disk_read_bytes)}, {"written_bytes", load(m.disk_written_bytes)},
                     {"queued_jobs", std::max<std::int64_t>(0, load(m.disk_queued_jobs))},
                     {"queued_bytes", std::max<std::int64_t>(0, load(m.disk_queued_bytes))}}},
@@ -1381,7 +1387,7 @@ json session_stats(self_ptr self) {
           {"watch", {{"added", st.watch_added}, {"rejected", st.watch_rejected}}},
           {"limits", {{"peers_global", conf(self).peers_global}, {"upload_rate", conf(self).upload_rate},
                       {"download_rate", conf(self).download_rate}, {"active_downloads", conf(self).active_downloads},
-                      {"active_seeds", conf(self).active_seeds},
+                      {"active_seeds", conf(self).active_seeds}, {"announces", conf(self).announces},
                       {"unchoke_slots", conf(self).unchoke_slots}}},
           {"listen_port", st.cfg.listen_port},
           {"uptime_s", std::llround(uptime)},
@@ -1677,6 +1683,7 @@ json m_trackers(self_ptr self, const json& p) {
 }
 
 void publish_config(self_ptr self) {
+  self->state.announce_gate->set_capacity(conf(self).announces);
   if (self->state.cfg.on_config)
     self->state.cfg.on_config(self->state.cfg.config);
 }
@@ -1977,6 +1984,7 @@ caf::result<std::string> shutdown(self_ptr self) {
 session_actor::behavior_type session(self_ptr self, session_config cfg) {
   auto& st = self->state;
   st.cfg = std::move(cfg);
+  st.announce_gate = logic::slot_gate::make(conf(self).announces);
   st.peer_id = generate_peer_id();
   st.store = spawn_state_store(self->system());
   self->set_down_handler([self](caf::down_msg& dm) { on_down(self, dm); });

@@ -25,6 +25,7 @@
 
 namespace actorrent::logic {
 class wire_faults;
+class gate_slot;
 } // namespace actorrent::logic
 
 namespace actorrent {
@@ -40,6 +41,9 @@ struct announce_nap;
 struct torrent_nap;
 using announce_nap_ptr = std::shared_ptr<const announce_nap>;
 using torrent_nap_ptr = std::shared_ptr<torrent_nap>;
+/// A slot of a logic::slot_gate (its turn to talk to a tracker), given back when
+/// its last copy is gone; passed within one process.
+using gate_slot_ptr = std::shared_ptr<const logic::gate_slot>;
 
 /// The part every interface shares (VAST's "status client").
 using status_client = caf::typed_actor<
@@ -308,6 +312,7 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(actorrent::peer_config)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(actorrent::wire_faults_ptr)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(actorrent::announce_nap_ptr)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(actorrent::torrent_nap_ptr)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(actorrent::gate_slot_ptr)
 
 namespace actorrent {
 
@@ -402,7 +407,9 @@ using state_store_actor = caf::typed_actor<
 using announcer_impl_actor = announcer_actor::extend<
   // Timer (re-announce, min-interval deferral, back-off retry); stale
   // generations are ignored.
-  caf::reacts_to<tick_atom, std::uint64_t>>;
+  caf::reacts_to<tick_atom, std::uint64_t>,
+  // Its turn to talk to a tracker, from announcer_config::gate.
+  caf::reacts_to<grant_atom, gate_slot_ptr>>;
 
 namespace announce {
 struct tracker_job;

@@ -105,5 +105,7 @@ CAF_BEGIN_TYPE_ID_BLOCK(actorrent, caf::first_custom_type_id)
   CAF_ADD_ATOM(actorrent, actorrent, wake_atom, "wake")
   // The session's queue pass, asked of itself once for a burst of events.
   CAF_ADD_ATOM(actorrent, actorrent, schedule_atom, "schedule")
+  // An announcer's turn to talk to a tracker (the daemon bounds how many at once).
+  CAF_ADD_ATOM(actorrent, actorrent, grant_atom, "grant")
 
 CAF_END_TYPE_ID_BLOCK(actorrent)

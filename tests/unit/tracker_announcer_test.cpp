@@ -988,6 +988,69 @@ CAF_TEST(an announcer does not sleep while a request is in flight) {
   CAF_CHECK_EQUAL(stop(self, a), std::optional<bool>{false}); // still there: it answers the stop
 }
 
+CAF_TEST(announcers sharing a gate of one slot talk to trackers one at a time) {
+  fake_http_tracker tracker{[](const std::string&) { return http_answer{200, "", true}; }};
+  caf::scoped_actor self{sys};
+  auto gate = logic::slot_gate::make(1);
+  auto c = config({{tracker.url()}}, self);
+  c.gate = gate;
+  c.request_timeout = 1s;
+  auto a = spawn_announcer(sys, c);
+  auto b = spawn_announcer(sys, c);
+  self->send(a, announce_atom_v, announce_event::started, transfer_totals{0, 0, 1});
+  CAF_REQUIRE_EQUAL(tracker.wait_requests(1, 5000ms).size(), 1u); // a's, hanging
+  auto t0 = steady::now();
+  self->send(b, announce_atom_v, announce_event::started, transfer_totals{0, 0, 1});
+  // b waits for a's turn to end (its request times out after 1 s)
+  CAF_CHECK_EQUAL(tracker.wait_requests(2, 500ms).size(), 1u);
+  CAF_CHECK_EQUAL(gate->waiting(), 1u);
+  CAF_CHECK_EQUAL(gate->in_use(), 1u);
+  CAF_REQUIRE_EQUAL(tracker.wait_requests(2, 5000ms).size(), 2u);
+  auto waited = ms_since(t0);
+  CAF_MESSAGE("b's request came " << waited << " ms after it was asked for");
+  CAF_CHECK_GREATER_OR_EQUAL(waited, 500);
+  CAF_CHECK_EQUAL(gate->waiting(), 0u);
+  CAF_CHECK_EQUAL(gate->in_use(), 1u);
+  CAF_CHECK_EQUAL(gate->granted(), 2u);
+  // the final announces do not wait for a turn: both answer within their bound
+  CAF_CHECK_EQUAL(stop(self, a), std::optional<bool>{false});
+  CAF_CHECK_EQUAL(stop(self, b), std::optional<bool>{false});
+  for (int i = 0; i < 100 && gate->in_use() > 0; ++i)
+    std::this_thread::sleep_for(20ms);
+  CAF_CHECK_EQUAL(gate->in_use(), 0u);
+}
+
+CAF_TEST(an announcer stopped while it waits for a turn gives the turn on) {
+  fake_http_tracker tracker{[](const std::string&) { return http_answer{200, "", true}; }};
+  caf::scoped_actor self{sys};
+  auto gate = logic::slot_gate::make(1);
+  auto c = config({{tracker.url()}}, self);
+  c.gate = gate;
+  auto a = spawn_announcer(sys, c); // its request hangs up to 10 s, holding the slot
+  auto b = spawn_announcer(sys, c);
+  self->send(a, announce_atom_v, announce_event::started, transfer_totals{0, 0, 1});
+  CAF_REQUIRE_EQUAL(tracker.wait_requests(1, 5000ms).size(), 1u);
+  self->send(b, announce_atom_v, announce_event::started, transfer_totals{0, 0, 1});
+  for (int i = 0; i < 100 && gate->waiting() == 0; ++i)
+    std::this_thread::sleep_for(20ms);
+  CAF_REQUIRE_EQUAL(gate->waiting(), 1u);
+  // b is stopped while it waits (a sleeping torrent's announcer cannot nap while it waits)
+  bool refused = false;
+  self->request(b, 5s, sleep_atom_v).receive([&](announce_nap_ptr&) {}, [&](caf::error&) { refused = true; });
+  CAF_CHECK(refused);
+  CAF_CHECK_EQUAL(stop(self, b), std::optional<bool>{false}); // its `stopped` went out (and hung)
+  auto reqs = tracker.wait_requests(2, 2000ms);
+  CAF_REQUIRE_EQUAL(reqs.size(), 2u);
+  CAF_CHECK_EQUAL(query_params(reqs[1])["event"], "stopped");
+  // a's stop ends its turn; b, gone, does not hold it: nothing is out, nobody waits
+  CAF_CHECK_EQUAL(stop(self, a), std::optional<bool>{false});
+  for (int i = 0; i < 100 && (gate->in_use() > 0 || gate->waiting() > 0); ++i)
+    std::this_thread::sleep_for(20ms);
+  CAF_CHECK_EQUAL(gate->in_use(), 0u);
+  CAF_CHECK_EQUAL(gate->waiting(), 0u);
+  CAF_CHECK_EQUAL(gate->granted(), 2u); // a's, and b's turn that passed on at once
+}
+
 CAF_TEST(an invalid config makes an inert announcer that says why) {
   caf::scoped_actor self{sys};
   auto c = config({}, self);
