@@ -150,43 +150,32 @@ CAF_TEST(threads acquiring and releasing at once never exceed the bound) {
     std::lock_guard<std::mutex> guard{mtx};
     held.push_back(std::move(s));
   };
+  // a slot some thread was granted goes back (outside the lock: it may serve the next)
+  auto give_one_back = [&] {
+    slot_gate::slot_ptr mine;
+    {
+      std::lock_guard<std::mutex> guard{mtx};
+      if (held.empty())
+        return;
+      mine = std::move(held.back());
+      held.pop_back();
+    }
+    --out;
+    ++done;
+  };
   std::vector<std::thread> threads;
   for (int t = 0; t < 4; ++t)
     threads.emplace_back([&, t] {
       for (int i = 0; i < 2000; ++i) {
         gate->acquire(std::to_string((t + i) % 5), grant);
-        slot_gate::slot_ptr mine;
-        {
-          std::lock_guard<std::mutex> guard{mtx};
-          if (!held.empty()) {
-            mine = std::move(held.back());
-            held.pop_back();
-          }
-        }
-        if (mine) {
-          --out;
-          ++done;
-          mine.reset();
-        }
+        give_one_back();
       }
     });
   for (auto& t : threads)
     t.join();
   // what is still held or waiting ends now
-  for (int rounds = 0; rounds < 10000 && (gate->waiting() > 0 || gate->in_use() > 0); ++rounds) {
-    slot_gate::slot_ptr mine;
-    {
-      std::lock_guard<std::mutex> guard{mtx};
-      if (!held.empty()) {
-        mine = std::move(held.back());
-        held.pop_back();
-      }
-    }
-    if (mine) {
-      --out;
-      ++done;
-    }
-  }
+  for (int rounds = 0; rounds < 10000 && (gate->waiting() > 0 || gate->in_use() > 0); ++rounds)
+    give_one_back();
   CAF_CHECK_LESS_OR_EQUAL(worst.load(), 3);
   CAF_CHECK_EQUAL(done.load(), 8000);
   CAF_CHECK_EQUAL(gate->in_use(), 0u);
