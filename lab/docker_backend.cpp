@@ -220,7 +220,11 @@ private:
     if (host_pid_ <= 0)
       return std::nullopt;
     auto rss = read_peak_rss(host_pid_);
-    if (rss && (!peak_rss_ || *rss > *peak_rss_))
+    if (!rss) {
+      host_pid_ = -1; // gone or not readable: looked up again at the next sample
+      return std::nullopt;
+    }
+    if (!peak_rss_ || *rss > *peak_rss_)
       peak_rss_ = rss;
     return rss;
   }
