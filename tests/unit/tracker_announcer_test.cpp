@@ -1041,7 +1041,8 @@ CAF_TEST(an announcer stopped while it waits for a turn gives the turn on) {
   CAF_CHECK_EQUAL(stop(self, b), std::optional<bool>{false}); // its `stopped` went out (and hung)
   auto reqs = tracker.wait_requests(2, 2000ms);
   CAF_REQUIRE_EQUAL(reqs.size(), 2u);
-  CAF_CHECK_EQUAL(query_params(reqs[1])["event"], "stopped");
+  auto q = query_params(reqs[1]);
+  CAF_CHECK_EQUAL(q["event"], "stopped");
   // a's stop ends its turn; b, gone, does not hold it: nothing is out, nobody waits
   CAF_CHECK_EQUAL(stop(self, a), std::optional<bool>{false});
   for (int i = 0; i < 100 && (gate->in_use() > 0 || gate->waiting() > 0); ++i)
