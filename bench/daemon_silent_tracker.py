@@ -68,22 +68,9 @@ class SilentTracker:
         self.sock.close()
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
 def status(pid):
-    out = {}
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            k, v = line.split(":", 1)
-            if k in ("Threads", "VmRSS"):
-                out[k] = int(v.split()[0])
-    return out
+    """Threads and VmRSS (KB) of PID."""
+    return {k: daemon_bench.rss_kb(pid, k) for k in ("Threads", "VmRSS")}
 
 
 def rpc(port, method, params):
@@ -96,7 +83,7 @@ def rpc(port, method, params):
 def one_run(binary, work, torrents, data, n, announces, watch):
     state = os.path.join(work, "state-%d" % announces)
     os.makedirs(state)
-    api, peers = free_port(), free_port()
+    api, peers = daemon_bench.free_port(), daemon_bench.free_port()
     conf = os.path.join(work, "daemon-%d.yaml" % announces)
     with open(conf, "w") as f:
         f.write("listen: {port: %d}\napi:\n  bind: 127.0.0.1\n  port: %d\n  tokens: [{token: %s, scopes: [admin]}]\n"

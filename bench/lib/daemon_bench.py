@@ -364,6 +364,15 @@ CLIENTS = {"transmission": Transmission, "rtorrent": Rtorrent, "qbittorrent": Qb
            "actorrent": Actorrent}
 
 
+def free_port():
+    """A TCP port of 127.0.0.1 that is free now."""
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
 def rss_kb(pid, key="VmRSS"):
     with open("/proc/%d/status" % pid) as f:
         for line in f:
