@@ -340,11 +340,7 @@ if [ "$BIG_MIB" -gt 0 ]; then
   BIG_ARGS=(--big "$CACHE/big.torrent" --big-hash "$BIG_HASH")
 fi
 
-# ---- the floors: what the libraries alone keep resident ---------------------------------
-# lib/stack_floor.cpp loads and starts what `actorrent daemon` starts before its first
-# torrent (CAF with its middleman, libcurl, OpenSSL, cpp-httplib, yaml-cpp) and
-# lib/stack_floor_c.c what a C daemon such as transmission-daemon needs for the same
-# (libcurl, OpenSSL); each idles FLOOR_S seconds in the namespace and prints its RSS.
+# ---- the floors: what the libraries alone keep resident (see the top) -------------------
 FLOOR_S=5
 floor_row() { # floor_row NAME LIBS CMD...: one results line
   local name="$1" libs="$2" out
@@ -372,6 +368,7 @@ if command -v c++ >/dev/null && command -v cc >/dev/null; then
   if cc -O2 "$HERE/lib/stack_floor_c.c" -o "$WORK/stack_floor_c" -lcurl -lcrypto 2>>"$WORK/floor.err"; then
     floor_row "C daemon stack" "libc, libcurl, OpenSSL" "$WORK/stack_floor_c" "$FLOOR_S"
   else
+    log "SKIP floor C: does not compile: $(tail -1 "$WORK/floor.err")"
     echo '{"client": "floor", "name": "C daemon stack", "skipped": "did not compile"}' >>"$RESULTS"
   fi
 else

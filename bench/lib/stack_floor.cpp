@@ -56,8 +56,9 @@ int main(int argc, char** argv) {
   }
   std::thread http{[&] { server.listen_after_bind(); }};
   std::this_thread::sleep_for(std::chrono::seconds(seconds));
-  std::printf("{\"rss_kb\": %ld, \"anon_kb\": %ld, \"file_kb\": %ld, \"check\": %d}\n", status_kb("VmRSS"),
-              status_kb("RssAnon"), status_kb("RssFile"), doc["listen"]["port"].as<int>() + digest[0] * 0);
+  std::printf("{\"rss_kb\": %ld, \"anon_kb\": %ld, \"file_kb\": %ld, \"sha1_byte\": %u, \"yaml_port\": %d}\n",
+              status_kb("VmRSS"), status_kb("RssAnon"), status_kb("RssFile"), static_cast<unsigned>(digest[0]),
+              doc["listen"]["port"].as<int>());
   std::fflush(stdout);
   server.stop();
   http.join();
